@@ -1,0 +1,109 @@
+"""The inventory file: which jobs of a live target the run may pause, and which belong to others."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from drs_conformance.errors import InventoryError
+from drs_conformance.spec import contract
+
+__all__ = ["InventoryJob", "Inventory", "load_inventory", "parse_inventory", "FOREIGN_PROJECT_DEFAULT"]
+
+# The project a foreign job is seeded into when the inventory does not say (sandbox only).
+FOREIGN_PROJECT_DEFAULT = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+
+
+@dataclass(frozen=True)
+class InventoryJob:
+    """A job named by the inventory; status is used only to seed a sandbox."""
+
+    id: str
+    type: str | None = None
+    status: str | None = None
+    project_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The jobs a run may touch (`jobs`) and the jobs its credentials must not reach (`foreign_jobs`)."""
+
+    project_id: str
+    jobs: tuple[InventoryJob, ...]
+    foreign_jobs: tuple[InventoryJob, ...] = ()
+    source: str = "<inventory>"
+
+
+def _inventory_schema() -> dict[str, Any]:
+    """The inventory format as JSON Schema, reusing the contract's JobId, JobType and JobStatus."""
+    defs = contract().resolved_schema("JobId")["$defs"]
+    job = {
+        "type": "object",
+        "required": ["id"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"$ref": "#/$defs/JobId"},
+            "type": {"$ref": "#/$defs/JobType"},
+            "status": {"$ref": "#/$defs/JobStatus"},
+            "project_id": {"type": "string", "minLength": 1},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {**defs, "InventoryJob": job},
+        "type": "object",
+        "required": ["project_id", "jobs"],
+        "additionalProperties": False,
+        "properties": {
+            "project_id": {"type": "string", "minLength": 1},
+            "jobs": {"type": "array", "items": {"$ref": "#/$defs/InventoryJob"}},
+            "foreign_jobs": {"type": "array", "items": {"$ref": "#/$defs/InventoryJob"}},
+        },
+    }
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    """A JSON path such as `jobs[2].type` for the place an error points at."""
+    where = ""
+    for part in error.absolute_path:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return where or "(top level)"
+
+
+def parse_inventory(data: Any, *, source: str = "<inventory>") -> Inventory:
+    """Validate parsed inventory data and turn it into an Inventory, or raise one clear InventoryError."""
+    validator = jsonschema.Draft202012Validator(_inventory_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise InventoryError(
+            f"{source}: {_where(error)}: {error.message} "
+            "(see the inventory format in the README, section 'Inventory')"
+        )
+    jobs = tuple(InventoryJob(**job) for job in data["jobs"])
+    foreign = tuple(InventoryJob(**job) for job in data.get("foreign_jobs", ()))
+    seen: set[str] = set()
+    for job in (*jobs, *foreign):
+        if job.id in seen:
+            raise InventoryError(f"{source}: job {job.id} is listed twice; list each job once")
+        seen.add(job.id)
+    return Inventory(project_id=data["project_id"], jobs=jobs, foreign_jobs=foreign, source=source)
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """Read an inventory file (YAML, or JSON by its .json suffix)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(f"cannot read inventory {path}: {exc.strerror or exc}; check --inventory") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InventoryError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {first_line}") from None
+    return parse_inventory(data, source=str(path))

@@ -1,0 +1,58 @@
+"""What one suite test did and how it ended: the plugin makes these, the reports read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from drs_conformance.exchange import Exchange
+
+__all__ = ["Outcome", "TestOutcome"]
+
+Outcome = Literal["passed", "failed", "skipped", "error"]
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One test's result, with the requirement it checks and the traffic that shows why."""
+
+    nodeid: str
+    requirements: tuple[str, ...]
+    outcome: Outcome
+    # The requirement a failure is attributed to (the test's own, or the one a NonConformance named).
+    failed_requirement: str | None = None
+    # Assertion message, skip reason or error line; already redacted.
+    message: str = ""
+    # The last exchanges of the test (the failing one last); already redacted.
+    exchanges: tuple[Exchange, ...] = ()
+    duration_s: float = 0.0
+    # How to run exactly this test again (command line), when it failed.
+    reproduce: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "requirements": list(self.requirements),
+            "outcome": self.outcome,
+            "failed_requirement": self.failed_requirement,
+            "message": self.message,
+            "exchanges": [exchange.to_dict() for exchange in self.exchanges],
+            "duration_s": self.duration_s,
+            "reproduce": self.reproduce,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestOutcome:
+        return cls(
+            nodeid=data["nodeid"],
+            requirements=tuple(data["requirements"]),
+            outcome=data["outcome"],
+            failed_requirement=data.get("failed_requirement"),
+            message=data.get("message", ""),
+            exchanges=tuple(Exchange.from_dict(e) for e in data.get("exchanges", ())),
+            duration_s=data.get("duration_s", 0.0),
+            reproduce=data.get("reproduce"),
+            extra=data.get("extra", {}),
+        )

@@ -1,0 +1,165 @@
+"""The contract, read once from the OpenAPI document: every list the kit needs comes from here."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "PAUSE_PATH",
+    "STATUS_PATH",
+    "RETRY_PATH",
+    "SPEC_FILENAME",
+    "Contract",
+    "contract",
+    "spec_path",
+    "load_document",
+]
+
+SPEC_FILENAME = "drs-batch-pause-task.yaml"
+PAUSE_PATH = "/v3/{project_id}/jobs/batch-pause-task"
+STATUS_PATH = "/v3/{project_id}/jobs/batch-status"
+RETRY_PATH = "/v3/{project_id}/jobs/batch-retry-task"
+
+
+def spec_path() -> Path:
+    """Where the OpenAPI document lies on disk (repository checkout or installed package)."""
+    return Path(str(resources.files("drs_conformance.openapi") / SPEC_FILENAME))
+
+
+@functools.cache
+def load_document() -> dict[str, Any]:
+    """The OpenAPI document as a dict, parsed once per process."""
+    with spec_path().open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The facts of the contract that code and tests share, all taken from the document."""
+
+    document: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.document["info"]["version"])
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """A component schema, by name."""
+        return self.document["components"]["schemas"][name]
+
+    def operation(self, path: str, method: str = "post") -> dict[str, Any]:
+        return self.document["paths"][path][method]
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """All job statuses, in the document's order."""
+        return tuple(self.schema("JobStatus")["enum"])
+
+    @property
+    def job_types(self) -> tuple[str, ...]:
+        return tuple(self.schema("JobType")["enum"])
+
+    @property
+    def pause_modes(self) -> tuple[str, ...]:
+        return tuple(self.schema("PauseMode")["enum"])
+
+    @property
+    def _pausable(self) -> dict[str, Any]:
+        return self.operation(PAUSE_PATH)["x-drs-pausable"]
+
+    @property
+    def pausable_statuses(self) -> tuple[str, ...]:
+        return tuple(self._pausable["statuses"])
+
+    @property
+    def pausable_types(self) -> tuple[str, ...]:
+        return tuple(self._pausable["job_types"])
+
+    @property
+    def paused_status(self) -> str:
+        return str(self._pausable["paused_status"])
+
+    @property
+    def non_pausable_statuses(self) -> tuple[str, ...]:
+        return tuple(s for s in self.statuses if s not in self.pausable_statuses)
+
+    @property
+    def non_pausable_types(self) -> tuple[str, ...]:
+        return tuple(t for t in self.job_types if t not in self.pausable_types)
+
+    @property
+    def job_id_pattern(self) -> str:
+        return str(self.schema("JobId")["pattern"])
+
+    @functools.cached_property
+    def job_id_regex(self) -> re.Pattern[str]:
+        return re.compile(self.job_id_pattern)
+
+    @property
+    def example_job_id(self) -> str:
+        """The job id of the document's own example request."""
+        body = self.operation(PAUSE_PATH)["requestBody"]["content"]["application/json"]
+        return str(body["examples"]["documented"]["value"]["jobs"][0]["job_id"])
+
+    @property
+    def example_project_id(self) -> str:
+        return str(self.document["components"]["parameters"]["ProjectId"]["example"])
+
+    @property
+    def example_request(self) -> dict[str, Any]:
+        body = self.operation(PAUSE_PATH)["requestBody"]["content"]["application/json"]
+        return body["examples"]["documented"]["value"]
+
+    @property
+    def example_response(self) -> dict[str, Any]:
+        ok = self.operation(PAUSE_PATH)["responses"]["200"]["content"]["application/json"]
+        return ok["examples"]["documented"]["value"]
+
+    @property
+    def documented_error_codes(self) -> tuple[str, ...]:
+        field = self.schema("ErrorResponse")["properties"]["error_code"]
+        return tuple(field["x-drs-documented-codes"])
+
+    @functools.cached_property
+    def error_code_regex(self) -> re.Pattern[str]:
+        field = self.schema("ErrorResponse")["properties"]["error_code"]
+        return re.compile(field["x-drs-code-pattern"])
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.document["components"]["parameters"]["XLanguage"]["schema"]["enum"])
+
+    @property
+    def default_language(self) -> str:
+        return str(self.document["components"]["parameters"]["XLanguage"]["schema"]["default"])
+
+    @property
+    def signing(self) -> dict[str, Any]:
+        return self.document["components"]["securitySchemes"]["aksk"]["x-drs-signing"]
+
+    def resolved_schema(self, name: str) -> dict[str, Any]:
+        """A component schema as a standalone JSON Schema (2020-12) with its references bundled."""
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": _component_defs(self.document),
+            "$ref": f"#/$defs/{name}",
+        }
+
+
+def _component_defs(document: dict[str, Any]) -> dict[str, Any]:
+    """Component schemas with `#/components/schemas/X` references rewritten to `#/$defs/X`."""
+    text = yaml.safe_dump(document["components"]["schemas"])
+    return yaml.safe_load(text.replace("#/components/schemas/", "#/$defs/"))
+
+
+@functools.cache
+def contract() -> Contract:
+    """The process-wide contract, loaded on first use (never at import time)."""
+    return Contract(load_document())
