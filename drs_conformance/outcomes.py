@@ -9,12 +9,15 @@ from drs_conformance.exchange import Exchange
 
 __all__ = ["Outcome", "TestOutcome"]
 
-Outcome = Literal["passed", "failed", "skipped", "error"]
+# xfailed / xpassed happen only to tests covered by a declared known deviation.
+Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
 
 
 @dataclass(frozen=True)
 class TestOutcome:
     """One test's result, with the requirement it checks and the traffic that shows why."""
+
+    __test__ = False  # not a pytest test class, despite its name
 
     nodeid: str
     requirements: tuple[str, ...]
@@ -28,6 +31,8 @@ class TestOutcome:
     duration_s: float = 0.0
     # How to run exactly this test again (command line), when it failed.
     reproduce: str | None = None
+    # The reason of the known deviation that covers this test, if one does.
+    deviation: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,6 +45,7 @@ class TestOutcome:
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "duration_s": self.duration_s,
             "reproduce": self.reproduce,
+            "deviation": self.deviation,
             "extra": self.extra,
         }
 
@@ -54,5 +60,6 @@ class TestOutcome:
             exchanges=tuple(Exchange.from_dict(e) for e in data.get("exchanges", ())),
             duration_s=data.get("duration_s", 0.0),
             reproduce=data.get("reproduce"),
+            deviation=data.get("deviation"),
             extra=data.get("extra", {}),
         )

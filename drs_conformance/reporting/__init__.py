@@ -1,0 +1,93 @@
+"""Reporting: verdicts, known deviations, conformance.json/.md/.html, curl lines, allure helpers, compare.
+
+The plugin calls `test_verdict` per test and, at the end of the session, `requirement_verdicts` (via
+`build_report`), `write_reports` and `summary_lines`; the CLI calls `run_compare`.
+"""
+
+from __future__ import annotations
+
+from drs_conformance.reporting.allure_support import (
+    DEFAULT_LINK_BASE,
+    attach_exchanges,
+    label_requirement,
+    requirement_link,
+)
+from drs_conformance.reporting.compare import Change, Comparison, compare_reports, load_report, run_compare
+from drs_conformance.reporting.curl import AUTH_TOKEN_VARIABLE, MAX_INLINE_BODY, curl_line
+from drs_conformance.reporting.deviations import Deviation, Deviations, load_deviations, parse_deviations
+from drs_conformance.reporting.html_page import render_html
+from drs_conformance.reporting.markdown import render_markdown
+from drs_conformance.reporting.run_report import (
+    REPORT_FORMAT_VERSION,
+    TARGET_MODES,
+    RunInfo,
+    TargetMode,
+    anchor,
+    build_report,
+    redact_data,
+    redacted_options,
+)
+from drs_conformance.reporting.schema import report_errors, report_schema, validate_report
+from drs_conformance.reporting.terminal import summary_lines
+from drs_conformance.reporting.verdicts import (
+    VERDICTS,
+    JudgedTest,
+    Overall,
+    RequirementVerdict,
+    Verdict,
+    attributed_requirement,
+    overall_verdict,
+    requirement_verdicts,
+    test_verdict,
+)
+from drs_conformance.reporting.writer import REPORT_FILES, write_reports
+
+__all__ = [
+    # verdicts
+    "Verdict",
+    "VERDICTS",
+    "JudgedTest",
+    "RequirementVerdict",
+    "Overall",
+    "attributed_requirement",
+    "test_verdict",
+    "requirement_verdicts",
+    "overall_verdict",
+    # known deviations
+    "Deviation",
+    "Deviations",
+    "load_deviations",
+    "parse_deviations",
+    # the report document
+    "REPORT_FORMAT_VERSION",
+    "TARGET_MODES",
+    "TargetMode",
+    "RunInfo",
+    "anchor",
+    "build_report",
+    "redact_data",
+    "redacted_options",
+    "report_schema",
+    "report_errors",
+    "validate_report",
+    # rendering and writing
+    "AUTH_TOKEN_VARIABLE",
+    "MAX_INLINE_BODY",
+    "curl_line",
+    "render_markdown",
+    "render_html",
+    "REPORT_FILES",
+    "write_reports",
+    "summary_lines",
+    # allure
+    "DEFAULT_LINK_BASE",
+    "requirement_link",
+    "label_requirement",
+    "attach_exchanges",
+    # compare
+    "Change",
+    "Comparison",
+    "compare_reports",
+    "load_report",
+    "run_compare",
+]

@@ -1,0 +1,181 @@
+"""`drs-conformance report compare OLD.json NEW.json`: what regressed and what was fixed since a baseline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from drs_conformance.errors import ExitCode, UsageError
+from drs_conformance.reporting.markdown import one_line
+from drs_conformance.reporting.run_report import REPORT_FORMAT
+from drs_conformance.reporting.schema import report_errors
+
+__all__ = ["Change", "Comparison", "compare_reports", "load_report", "run_compare"]
+
+_BAD = frozenset({"fail", "warn"})
+_GOOD = frozenset({"pass", "fixed"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """One requirement whose verdict differs between the two reports (None: absent from that report)."""
+
+    id: str
+    level: str
+    old: str | None
+    new: str | None
+    detail: str = ""
+
+    def line(self, id_width: int) -> str:
+        arrow = f"{self.old or '-'} -> {self.new or '-'}"
+        return f"  {self.id:<{id_width}}  {self.level:<6}  {arrow:<26}  {self.detail}".rstrip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    """Regressions (fail or warn where there was none, or warn -> fail), fixes, other changes."""
+
+    regressed: tuple[Change, ...] = ()
+    fixed: tuple[Change, ...] = ()
+    changed: tuple[Change, ...] = ()
+    added: tuple[Change, ...] = ()
+    removed: tuple[Change, ...] = ()
+    unchanged: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_regressions(self) -> bool:
+        return bool(self.regressed)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.regressed else 0
+
+    def lines(self) -> list[str]:
+        """A readable summary, regressions first."""
+        everything = (*self.regressed, *self.fixed, *self.changed, *self.added, *self.removed)
+        width = max((len(c.id) for c in everything), default=0)
+        lines = [f"note: {note}" for note in self.notes]
+        sections = (
+            ("Regressed", self.regressed),
+            ("Fixed", self.fixed),
+            ("Other changes", self.changed),
+            ("New requirements", self.added),
+            ("Removed requirements", self.removed),
+        )
+        for title, changes in sections:
+            if changes:
+                lines.append(f"{title} ({len(changes)}):")
+                lines += [change.line(width) for change in changes]
+        lines.append(f"Unchanged: {self.unchanged} requirements.")
+        if self.regressed:
+            lines.append(f"Result: {len(self.regressed)} regression(s) since the baseline.")
+        else:
+            lines.append(f"Result: no regression since the baseline ({len(self.fixed)} fixed).")
+        return lines
+
+
+def _detail(requirement: Mapping[str, Any]) -> str:
+    if requirement["failures"]:
+        failure = requirement["failures"][0]
+        return f"{failure['nodeid']}: {one_line(failure['message'], 100)}"
+    return one_line("; ".join(requirement["reasons"]), 100)
+
+
+def _notes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+    notes = []
+    for label, get in (
+        ("target", lambda r: r["run"]["target"]["base_url"]),
+        ("target mode", lambda r: r["run"]["target"]["mode"]),
+        ("spec version", lambda r: r["run"]["spec_version"]),
+        ("kit version", lambda r: r["run"]["kit_version"]),
+        ("strict", lambda r: r["run"]["strict"]),
+    ):
+        if get(old) != get(new):
+            notes.append(f"{label} differs: {get(old)} (old) / {get(new)} (new)")
+    return tuple(notes)
+
+
+def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> Comparison:
+    """Compare two conformance.json documents requirement by requirement."""
+    old_by_id = {r["id"]: r for r in old["requirements"]}
+    new_by_id = {r["id"]: r for r in new["requirements"]}
+    regressed, fixed, changed, added, removed = [], [], [], [], []
+    unchanged = 0
+    for rid, now in new_by_id.items():
+        before = old_by_id.get(rid)
+        change = Change(
+            id=rid,
+            level=now["level"],
+            old=before["verdict"] if before else None,
+            new=now["verdict"],
+            detail=_detail(now) if now["verdict"] in _BAD else "",
+        )
+        if before is None:
+            added.append(change)
+            if now["verdict"] in _BAD:
+                regressed.append(change)
+        elif now["verdict"] == before["verdict"]:
+            unchanged += 1
+        elif now["verdict"] in _BAD and (before["verdict"] not in _BAD or now["verdict"] == "fail"):
+            regressed.append(change)
+        elif before["verdict"] in (_BAD | {"expected-fail"}) and now["verdict"] in _GOOD:
+            fixed.append(change)
+        else:
+            changed.append(change)
+    for rid, before in old_by_id.items():
+        if rid not in new_by_id:
+            removed.append(Change(id=rid, level=before["level"], old=before["verdict"], new=None))
+    return Comparison(
+        regressed=tuple(regressed),
+        fixed=tuple(fixed),
+        changed=tuple(changed),
+        added=tuple(added),
+        removed=tuple(removed),
+        unchanged=unchanged,
+        notes=_notes(old, new),
+    )
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """Read a conformance.json and validate it against the schema, or raise a one-line UsageError."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != REPORT_FORMAT:
+        raise UsageError(f'{path}: not a conformance.json report (it has no "format": "{REPORT_FORMAT}")')
+    errors = report_errors(document)
+    if errors:
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise UsageError(f"{path}: not a conformance.json report: {errors[0]}{more}")
+    return document
+
+
+def run_compare(
+    old_path: str | Path, new_path: str | Path, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Print what regressed and what was fixed; 1 on any regression, 0 otherwise, 2 for an unusable file."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        old, new = load_report(old_path), load_report(new_path)
+    except UsageError as exc:
+        print(f"drs-conformance report compare: error: {exc}", file=err)
+        return int(ExitCode.USAGE)
+    comparison = compare_reports(old, new)
+    print(
+        f"Baseline {old_path} ({old['summary']['verdict']}, {old['run']['finished_at']}) -> "
+        f"{new_path} ({new['summary']['verdict']}, {new['run']['finished_at']})",
+        file=out,
+    )
+    for line in comparison.lines():
+        print(line, file=out)
+    return comparison.exit_code

@@ -1,0 +1,222 @@
+"""conformance.html: one self-contained page (inline CSS and JS, no external asset, no network).
+
+Everything from the report is escaped (bodies and messages are hostile input), and a Content
+Security Policy allows only the page's own style and script, by hash: even a markup mistake could
+not run a script that came in a response body.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import re
+from html import escape
+from importlib import resources
+from typing import Any
+
+from drs_conformance.catalogue import LEVELS
+from drs_conformance.reporting.verdicts import VERDICTS
+
+__all__ = ["TEMPLATE_FILENAME", "render_html"]
+
+TEMPLATE_FILENAME = "page.html"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+@functools.cache
+def _template() -> tuple[str, str]:
+    """The page template and its Content-Security-Policy (hashes of its one style and one script)."""
+    text = (resources.files("drs_conformance.reporting") / TEMPLATE_FILENAME).read_text(encoding="utf-8")
+    hashes = {}
+    for tag in ("style", "script"):
+        blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", text, flags=re.DOTALL)
+        assert len(blocks) == 1, f"{TEMPLATE_FILENAME} must hold exactly one <{tag}> block"
+        digest = base64.b64encode(hashlib.sha256(blocks[0].encode("utf-8")).digest()).decode("ascii")
+        hashes[tag] = f"'sha256-{digest}'"
+    csp = (
+        f"default-src 'none'; style-src {hashes['style']}; script-src {hashes['script']}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    return text, csp
+
+
+def _e(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _pre(text: str, cls: str) -> str:
+    return f'<pre class="{cls}">{_e(text)}</pre>'
+
+
+def _pretty_body(body: str | None) -> str:
+    if body is None:
+        return ""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+def _headers(headers: list[list[str]]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers)
+
+
+def _badge(verdict: str) -> str:
+    return f'<span class="badge v-{_e(verdict)}">{_e(verdict)}</span>'
+
+
+def _exchange(index: int, exchange: dict[str, Any]) -> str:
+    request, response = exchange["request"], exchange["response"]
+    label = f" ({exchange['label']})" if exchange.get("label") else ""
+    request_text = f"{request['method']} {request['url']}\n{_headers(request['headers'])}"
+    if request["body"] is not None:
+        request_text += "\n\n" + _pretty_body(request["body"])
+    parts = [f'<div class="exchange"><h5>Request {index}{_e(label)}</h5>', _pre(request_text, "request")]
+    if response is not None:
+        response_text = f"{response['status']} ({response['elapsed_ms']:.0f} ms)\n{_headers(response['headers'])}"
+        response_text += "\n\n" + _pretty_body(response["body"])
+        parts += [f"<h5>Response {index}</h5>", _pre(response_text, "response")]
+    if exchange.get("error"):
+        parts += [f"<h5>Transport error {index}</h5>", _pre(exchange["error"], "error")]
+    parts += [f"<h5>curl {index}</h5>", _pre(exchange["curl"], "curl"), "</div>"]
+    return "\n".join(parts)
+
+
+def _failure(failure: dict[str, Any]) -> str:
+    parts = [
+        '<div class="failure">',
+        f'<h4>{_badge(failure["verdict"])} <code>{_e(failure["nodeid"])}</code></h4>',
+        _pre(failure["message"] or "(no message)", "message"),
+    ]
+    if failure["deviation"]:
+        parts.append(f'<p class="muted">Known deviation: {_e(failure["deviation"])}</p>')
+    if failure["reproduce"]:
+        parts += ['<p class="muted">Run it again:</p>', _pre(failure["reproduce"], "reproduce")]
+    parts += [_exchange(i, exchange) for i, exchange in enumerate(failure["exchanges"], 1)]
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _test_item(test: dict[str, Any]) -> str:
+    message = (test["message"] or "").strip().splitlines()
+    note = f' <span class="muted">{_e(message[0][:300])}</span>' if message else ""
+    return f"<li>{_badge(test['verdict'])} <code>{_e(test['nodeid'])}</code>{note}</li>"
+
+
+def _row(requirement: dict[str, Any]) -> str:
+    tests = requirement["tests"]
+    passed = sum(1 for t in tests if t["verdict"] == "pass")
+    details = [
+        f"<details><summary>{_e(requirement['title'])}</summary>",
+        f"<blockquote>{_e(requirement['quote'])}</blockquote>",
+        f'<p class="muted">Source: {_e(requirement["source"])}</p>',
+    ]
+    if requirement["options"]:
+        options = "".join(f"<li>{_e(option)}</li>" for option in requirement["options"])
+        details.append(f"<p>Accepted options:</p><ul>{options}</ul>")
+    if requirement["reasons"]:
+        details.append("<ul>" + "".join(f"<li>{_e(r)}</li>" for r in requirement["reasons"]) + "</ul>")
+    if tests:
+        details.append('<ul class="tests">' + "".join(_test_item(t) for t in tests) + "</ul>")
+    details += [_failure(f) for f in requirement["failures"]]
+    details.append("</details>")
+    return (
+        f'<tr class="req" id="{_e(requirement["anchor"])}" data-verdict="{_e(requirement["verdict"])}" '
+        f'data-level="{_e(requirement["level"])}">'
+        f'<td><a href="#{_e(requirement["anchor"])}"><code>{_e(requirement["id"])}</code></a></td>'
+        f"<td>{_e(requirement['level'])}</td><td>{_badge(requirement['verdict'])}</td>"
+        f"<td>{''.join(details)}</td><td class='tests'>{passed} / {len(tests)} passed</td></tr>"
+    )
+
+
+def _counts(counts: dict[str, dict[str, int]]) -> str:
+    head = "".join(f"<th>{_badge(v)}</th>" for v in VERDICTS)
+    body = []
+    for level in (*LEVELS, "total"):
+        cells = "".join(
+            f'<td class="n{"" if counts[level][v] else " zero"}">{counts[level][v]}</td>' for v in VERDICTS
+        )
+        body.append(f"<tr><th>{_e(level)}</th>{cells}</tr>")
+    return (
+        f'<table class="counts" id="counts"><thead><tr><th>level</th>{head}</tr></thead>'
+        f'<tbody>{"".join(body)}</tbody></table>'
+    )
+
+
+def _buttons(group: str, values: list[str], counts: dict[str, int]) -> str:
+    buttons = [f'<button type="button" data-filter="{group}" data-value="" aria-pressed="true">all</button>']
+    for value in values:
+        buttons.append(
+            f'<button type="button" data-filter="{group}" data-value="{_e(value)}" aria-pressed="false">'
+            f"{_e(value)} ({counts.get(value, 0)})</button>"
+        )
+    return "".join(buttons)
+
+
+def _deviations(section: dict[str, Any]) -> str:
+    if not section["expired"] and not section["unused"]:
+        return ""
+    items = [f"<li>{_e(d['note'])} (reason: {_e(d['reason'])})</li>" for d in section["expired"]]
+    for unused in section["unused"]:
+        name = unused["requirement"] + (f" ({unused['test']})" if unused["test"] else "")
+        items.append(f"<li>deviation {_e(name)} covered no test of this run</li>")
+    return f'<h2>Known deviations</h2><ul id="deviations">{"".join(items)}</ul>'
+
+
+def _run(run: dict[str, Any]) -> str:
+    target = run["target"]
+    facts = [
+        ("base URL", target["base_url"]),
+        ("target mode", target["mode"]),
+        ("project", target["project_id"]),
+        ("kit version", run["kit_version"]),
+        ("spec version", run["spec_version"]),
+        ("seed", run["seed"]),
+        ("hypothesis profile", run["hypothesis_profile"]),
+        ("strict", "yes" if run["strict"] else "no"),
+        ("known deviations", run["deviations_file"]),
+        ("started", run["started_at"]),
+        ("finished", run["finished_at"]),
+        ("duration", f"{run['duration_s']:.1f} s"),
+    ]
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v is not None else '-')}</dd>" for k, v in facts)
+    options = json.dumps(run["options"], indent=2, ensure_ascii=False, sort_keys=True)
+    return f'<dl class="run">{items}</dl><p class="muted">Options:</p>{_pre(options, "options")}'
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The whole page, from a conformance.json document."""
+    template, csp = _template()
+    run, summary = report["run"], report["summary"]
+    target = run["target"]
+    requirements = report["requirements"]
+    verdict_counts = summary["counts"]["total"]
+    level_counts = {level: sum(summary["counts"][level].values()) for level in LEVELS}
+    reasons = ""
+    if summary["reasons"]:
+        reasons = "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in summary["reasons"]) + "</ul>"
+    values = {
+        "csp": _e(csp),
+        "kit_version": _e(run["kit_version"]),
+        "title": _e(f"DRS conformance: {summary['verdict'].upper()} ({target['base_url']})"),
+        "verdict_class": _e(summary["verdict"]),
+        "verdict_text": _e(summary["verdict"].upper()),
+        "target_line": _e(
+            f"DRS batch-pause-task at {target['base_url']} ({target['mode']}), project {target['project_id']}"
+        ),
+        "run_line": _e(
+            f"kit {run['kit_version']}, spec {run['spec_version']}, seed {run['seed'] or 'none'}, "
+            f"{'strict' if run['strict'] else 'not strict'}, {summary['tests']['total']} tests in "
+            f"{run['duration_s']:.1f} s, finished {run['finished_at']}"
+        ),
+        "reasons": reasons,
+        "counts": _counts(summary["counts"]),
+        "deviations": _deviations(report["deviations"]),
+        "verdict_buttons": _buttons("verdict", [v for v in VERDICTS if verdict_counts[v]], verdict_counts),
+        "level_buttons": _buttons("level", list(LEVELS), level_counts),
+        "rows": "\n".join(_row(r) for r in requirements),
+        "run": _run(run),
+    }
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)

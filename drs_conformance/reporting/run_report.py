@@ -1,0 +1,243 @@
+"""The conformance.json document: what the run was, and every requirement's verdict with its evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from drs_conformance import __version__
+from drs_conformance.catalogue import LEVELS, Catalogue, catalogue as shipped_catalogue
+from drs_conformance.outcomes import TestOutcome
+from drs_conformance.redaction import REDACTED, Redactor
+from drs_conformance.reporting.curl import curl_line
+from drs_conformance.reporting.deviations import Deviations
+from drs_conformance.reporting.verdicts import (
+    VERDICTS,
+    JudgedTest,
+    RequirementVerdict,
+    overall_verdict,
+    requirement_verdicts,
+)
+from drs_conformance.spec import contract
+
+__all__ = [
+    "REPORT_FORMAT",
+    "REPORT_FORMAT_VERSION",
+    "TARGET_MODES",
+    "TargetMode",
+    "RunInfo",
+    "anchor",
+    "build_report",
+    "redact_data",
+    "redacted_options",
+]
+
+REPORT_FORMAT = "drs-conformance-report"
+REPORT_FORMAT_VERSION = 1
+TargetMode = Literal["embedded", "control-api", "inventory", "read-only"]
+TARGET_MODES: tuple[TargetMode, ...] = ("embedded", "control-api", "inventory", "read-only")
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+# Option names whose values are credentials, whatever the values are.
+_SECRET_OPTION = re.compile(
+    r"token|secret|passw|signature|authori[sz]ation|credential|cookie|access[-_.]?key|(^|[-_.])(ak|sk)($|[-_.])",
+    re.IGNORECASE,
+)
+
+
+def _spec_version() -> str:
+    return contract().version
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInfo:
+    """What was tested, with which kit and settings, and when."""
+
+    base_url: str
+    mode: TargetMode
+    project_id: str
+    # Aware datetimes, or seconds since the epoch (time.time()), turned into UTC datetimes.
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    kit_version: str = __version__
+    spec_version: str = field(default_factory=_spec_version)
+    seed: int | str | None = None
+    hypothesis_profile: str | None = None
+    strict: bool = False
+    # The effective options (flags, environment, config file); pass them through redacted_options.
+    options: Mapping[str, Any] = field(default_factory=dict)
+    deviations_file: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in TARGET_MODES:
+            raise ValueError(f"mode={self.mode!r} is not one of {TARGET_MODES}")
+        for name in ("started_at", "finished_at"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)):
+                object.__setattr__(self, name, dt.datetime.fromtimestamp(value, tz=dt.timezone.utc))
+            elif not isinstance(value, dt.datetime):
+                raise TypeError(f"{name} must be a datetime or seconds since the epoch, not {value!r}")
+
+    @property
+    def duration_s(self) -> float:
+        return max(0.0, (self.finished_at - self.started_at).total_seconds())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": {"base_url": self.base_url, "mode": self.mode, "project_id": self.project_id},
+            "kit_version": self.kit_version,
+            "spec_version": self.spec_version,
+            "seed": None if self.seed is None else str(self.seed),
+            "hypothesis_profile": self.hypothesis_profile,
+            "strict": self.strict,
+            "options": dict(self.options),
+            "deviations_file": self.deviations_file,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+def redact_data(value: Any, redactor: Redactor) -> Any:
+    """A JSON-ready copy of the data with every string (keys included) redacted by value.
+
+    Mappings become dicts with string keys, sequences and sets lists; anything that is not a JSON
+    scalar (a Path, a date) becomes its string.
+    """
+    if isinstance(value, str):
+        return redactor.text(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {redactor.text(str(k)): redact_data(v, redactor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(item, redactor) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((redact_data(item, redactor) for item in value), key=str)
+    return redactor.text(str(value))
+
+
+def redacted_options(options: Mapping[str, Any], redactor: Redactor | None = None) -> dict[str, Any]:
+    """Options for the report: credential-named options masked, every other value redacted by value."""
+    redactor = redactor or Redactor()
+    result: dict[str, Any] = {}
+    for key, value in options.items():
+        if _SECRET_OPTION.search(str(key)) and value not in (None, "", False):
+            result[str(key)] = REDACTED
+        elif isinstance(value, Mapping):
+            result[str(key)] = redacted_options(value, redactor)
+        else:
+            result[str(key)] = redact_data(value, redactor)
+    return result
+
+
+def anchor(requirement_id: str) -> str:
+    """The HTML anchor of a requirement's row: `req-BODY-SHAPE`."""
+    return "req-" + re.sub(r"[^A-Za-z0-9_-]", "-", requirement_id)
+
+
+def _test_entry(judged: JudgedTest) -> dict[str, Any]:
+    outcome = judged.outcome
+    return {
+        "nodeid": outcome.nodeid,
+        "outcome": outcome.outcome,
+        "verdict": judged.verdict,
+        "failed_requirement": outcome.failed_requirement,
+        "message": outcome.message,
+        "duration_s": round(outcome.duration_s, 3),
+        "deviation": outcome.deviation,
+    }
+
+
+def _failure_entry(judged: JudgedTest, redactor: Redactor) -> dict[str, Any]:
+    outcome = judged.outcome
+    exchanges = []
+    for exchange in outcome.exchanges:
+        exchanges.append({**exchange.to_dict(), "curl": curl_line(exchange, redactor)})
+    return {
+        "nodeid": outcome.nodeid,
+        "outcome": outcome.outcome,
+        "verdict": judged.verdict,
+        "message": outcome.message,
+        "reproduce": outcome.reproduce,
+        "deviation": outcome.deviation,
+        "exchanges": exchanges,
+        "curl": exchanges[-1]["curl"] if exchanges else None,
+    }
+
+
+def _requirement_entry(item: RequirementVerdict, expiry_notes: list[str], redactor: Redactor) -> dict[str, Any]:
+    requirement = item.requirement
+    return {
+        "id": requirement.id,
+        "level": requirement.level,
+        "title": requirement.title,
+        "source": requirement.source,
+        "quote": requirement.quote,
+        "options": list(requirement.options),
+        "anchor": anchor(requirement.id),
+        "verdict": item.verdict,
+        "reasons": [*item.reasons, *expiry_notes],
+        "tests": [_test_entry(t) for t in item.tests],
+        "failures": [_failure_entry(f, redactor) for f in item.failures],
+    }
+
+
+def _counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    counts = {level: dict.fromkeys(VERDICTS, 0) for level in (*LEVELS, "total")}
+    for entry in entries:
+        counts[entry["level"]][entry["verdict"]] += 1
+        counts["total"][entry["verdict"]] += 1
+    return counts
+
+
+def build_report(
+    info: RunInfo,
+    outcomes: Iterable[TestOutcome],
+    catalogue: Catalogue | None = None,
+    deviations: Deviations | None = None,
+    *,
+    strict: bool | None = None,
+    today: dt.date | None = None,
+    redactor: Redactor | None = None,
+) -> dict[str, Any]:
+    """The conformance.json document (see conformance.schema.json), redacted by `redactor`."""
+    known = shipped_catalogue() if catalogue is None else catalogue
+    strict = info.strict if strict is None else strict
+    today = today or dt.date.today()
+    redactor = redactor or Redactor()
+    outcomes = list(outcomes)
+    verdicts = requirement_verdicts(outcomes, known, strict=strict)
+    overall = overall_verdict(verdicts, strict=strict)
+
+    expired = deviations.expired(today) if deviations else ()
+    active = deviations.active(today) if deviations else ()
+    entries = [
+        _requirement_entry(item, [d.expiry_note() for d in expired if d.requirement == item.id], redactor)
+        for item in verdicts
+    ]
+    unused = [d for d in active if not any(d.covers(o.nodeid, o.requirements) for o in outcomes)]
+    test_counts = Counter(o.outcome for o in outcomes)
+    report = {
+        "format": REPORT_FORMAT,
+        "format_version": REPORT_FORMAT_VERSION,
+        "run": {**info.to_dict(), "strict": strict},
+        "summary": {
+            "verdict": overall.verdict,
+            "exit_code": int(overall.exit_code),
+            "reasons": list(overall.reasons),
+            "counts": _counts(entries),
+            "tests": {name: test_counts.get(name, 0) for name in OUTCOMES} | {"total": len(outcomes)},
+        },
+        "requirements": entries,
+        "deviations": {
+            "file": deviations.source if deviations else None,
+            "declared": len(deviations) if deviations else 0,
+            "expired": [{**d.to_dict(), "note": d.expiry_note()} for d in expired],
+            "unused": [d.to_dict() for d in unused],
+        },
+    }
+    return redact_data(report, redactor)

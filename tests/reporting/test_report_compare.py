@@ -1,0 +1,125 @@
+"""`report compare`: regressions, fixes, exit codes, and one line for an unusable file."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from drs_conformance.errors import ExitCode
+from drs_conformance.reporting import build_report, compare_reports, run_compare
+
+
+@pytest.fixture
+def baseline(samples: SimpleNamespace) -> dict[str, Any]:
+    return build_report(samples.run_info(), samples.mixed_outcomes(), today=samples.TODAY)
+
+
+def _with(report: dict[str, Any], **verdicts: str) -> dict[str, Any]:
+    changed = copy.deepcopy(report)
+    for requirement in changed["requirements"]:
+        key = requirement["id"].replace("-", "_")
+        if key in verdicts:
+            requirement["verdict"] = verdicts[key]
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "bucket"),
+    [
+        pytest.param("pass", "fail", "regressed", id="pass-fail"),
+        pytest.param("pass", "warn", "regressed", id="pass-warn"),
+        pytest.param("skip", "fail", "regressed", id="skip-fail"),
+        pytest.param("expected-fail", "fail", "regressed", id="expected-fail-fail"),
+        pytest.param("not-tested", "warn", "regressed", id="not-tested-warn"),
+        pytest.param("fixed", "fail", "regressed", id="fixed-fail"),
+        pytest.param("warn", "fail", "regressed", id="warn-fail"),
+        pytest.param("fail", "pass", "fixed", id="fail-pass"),
+        pytest.param("warn", "pass", "fixed", id="warn-pass"),
+        pytest.param("expected-fail", "fixed", "fixed", id="expected-fail-fixed"),
+        pytest.param("fail", "warn", "changed", id="fail-warn"),
+        pytest.param("fail", "expected-fail", "changed", id="fail-now-a-deviation"),
+        pytest.param("pass", "skip", "changed", id="pass-skip"),
+        pytest.param("pass", "pass", None, id="unchanged"),
+        pytest.param("fail", "fail", None, id="still-failing-is-no-regression"),
+    ],
+)
+def test_verdict_changes(baseline: dict[str, Any], old: str, new: str, bucket: str | None) -> None:
+    comparison = compare_reports(_with(baseline, DOC_EXAMPLE=old), _with(baseline, DOC_EXAMPLE=new))
+    buckets = {name: [c.id for c in getattr(comparison, name)] for name in ("regressed", "fixed", "changed")}
+    assert buckets == {name: (["DOC-EXAMPLE"] if name == bucket else []) for name in buckets}
+    assert comparison.exit_code == (1 if bucket == "regressed" else 0)
+
+
+def test_new_and_removed_requirements(baseline: dict[str, Any]) -> None:
+    old = copy.deepcopy(baseline)
+    old["requirements"] = [r for r in old["requirements"] if r["id"] not in ("NO-5XX", "DOC-EXAMPLE")]
+    new = copy.deepcopy(baseline)
+    new["requirements"] = [r for r in new["requirements"] if r["id"] != "HTTP-METHODS"]
+    comparison = compare_reports(old, new)
+    assert [(c.id, c.old, c.new) for c in comparison.added] == [("DOC-EXAMPLE", None, "pass"), ("NO-5XX", None, "fail")]
+    assert [c.id for c in comparison.regressed] == ["NO-5XX"]  # a failure appearing is a regression
+    assert [(c.id, c.old, c.new) for c in comparison.removed] == [("HTTP-METHODS", "not-tested", None)]
+
+
+def _write(tmp_path: Path, name: str, document: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document, encoding="utf-8")
+    return path
+
+
+def test_run_compare_prints_regressions_and_fixes_and_exits_1(tmp_path: Path, baseline: dict[str, Any]) -> None:
+    new = _with(baseline, DOC_EXAMPLE="fail", JOB_ID_RULE="pass")
+    new["run"]["spec_version"] = "1.1.0"
+    old_path, new_path = _write(tmp_path, "old.json", baseline), _write(tmp_path, "new.json", new)
+    out, err = io.StringIO(), io.StringIO()
+    assert run_compare(old_path, new_path, out, err) == 1
+    assert err.getvalue() == ""
+    assert out.getvalue().splitlines() == [
+        f"Baseline {old_path} (non-conformant, 2026-01-15T10:00:42.500000+00:00) -> {new_path} (non-conformant, 2026-01-15T10:00:42.500000+00:00)",
+        "note: spec version differs: 1.0.0 (old) / 1.1.0 (new)",
+        "Regressed (1):",
+        "  DOC-EXAMPLE  MUST    pass -> fail",
+        "Fixed (1):",
+        "  JOB-ID-RULE  MUST    fail -> pass",
+        f"Unchanged: {len(baseline['requirements']) - 2} requirements.",
+        "Result: 1 regression(s) since the baseline.",
+    ]
+
+
+def test_run_compare_with_a_failure_detail_and_no_regression(tmp_path: Path, baseline: dict[str, Any]) -> None:
+    old = _with(baseline, JOB_ID_RULE="pass")
+    out = io.StringIO()
+    assert run_compare(_write(tmp_path, "a.json", baseline), _write(tmp_path, "b.json", baseline), out) == 0
+    assert out.getvalue().splitlines()[-1] == "Result: no regression since the baseline (0 fixed)."
+    out = io.StringIO()
+    assert run_compare(_write(tmp_path, "old.json", old), _write(tmp_path, "new.json", baseline), out) == 1
+    assert "  JOB-ID-RULE  MUST    pass -> fail                suites/test_ids.py::test_job_id_rule[upper]: Received: 200 / Documented: 400" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(None, "cannot read {path}: No such file or directory", id="missing"),
+        pytest.param("{not json", "{path}: not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)", id="not-json"),
+        pytest.param({"format": "junit"}, '{path}: not a conformance.json report (it has no "format": "drs-conformance-report")', id="not-a-report"),
+        pytest.param("BROKEN", "{path}: not a conformance.json report: requirements[0].verdict: 'great' is not one of", id="bad-verdict"),
+        pytest.param([], '{path}: not a conformance.json report (it has no "format"', id="a-list"),
+    ],
+)
+def test_unusable_files_exit_2_with_one_line(tmp_path: Path, baseline: dict[str, Any], content: Any, message: str) -> None:
+    good = _write(tmp_path, "good.json", baseline)
+    if content == "BROKEN":
+        content = _with(baseline, DOC_EXAMPLE="great")
+    bad = tmp_path / "bad.json" if content is None else _write(tmp_path, "bad.json", content)
+    for old, new in ((bad, good), (good, bad)):
+        out, err = io.StringIO(), io.StringIO()
+        assert run_compare(old, new, out, err) == ExitCode.USAGE
+        assert out.getvalue() == ""
+        (line,) = err.getvalue().splitlines()
+        assert line.startswith("drs-conformance report compare: error: " + message.format(path=bad))

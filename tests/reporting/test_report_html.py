@@ -1,0 +1,122 @@
+"""conformance.html without a browser: self-contained, escaped, one row per requirement, filter controls."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from html.parser import HTMLParser
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from drs_conformance.catalogue import catalogue
+from drs_conformance.reporting import build_report, render_html
+
+_VOID = {"meta", "link", "br", "img", "input", "hr", "col", "wbr", "source"}
+
+
+class _Page(HTMLParser):
+    """Collects elements, attributes and script/style text, and checks that tags are balanced."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.stack: list[str] = []
+        self.blocks: dict[str, list[str]] = {"script": [], "style": []}
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+        if tag not in _VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] in self.blocks:
+            self.blocks[self.stack[-1]].append(data)
+        self.text.append(data)
+
+
+@pytest.fixture
+def page(mixed_report: dict[str, Any]) -> tuple[str, _Page]:
+    text = render_html(mixed_report)
+    parser = _Page()
+    parser.feed(text)
+    parser.close()
+    assert parser.stack == [], f"unclosed: {parser.stack}"
+    return text, parser
+
+
+def test_self_contained_no_external_reference(page: tuple[str, _Page]) -> None:
+    text, parser = page
+    for tag, attrs in parser.elements:
+        for name in ("src", "href", "action", "srcset", "poster"):
+            value = attrs.get(name)
+            if value is not None:
+                assert value.startswith(("#", "data:")), f"<{tag} {name}={value!r}> refers outside the page"
+    assert not any(tag in ("iframe", "object", "embed", "base", "form") for tag, _ in parser.elements)
+    styles = "".join(parser.blocks["style"])
+    assert "url(" not in styles and "@import" not in styles
+    assert not re.search(r"https?://(?!127\.0\.0\.1:8765)", text), "only the target's own URL may appear"
+
+
+def test_csp_allows_exactly_the_pages_own_style_and_script(page: tuple[str, _Page]) -> None:
+    _, parser = page
+    (csp,) = [a["content"] for t, a in parser.elements if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp.startswith("default-src 'none';")
+    for kind in ("script", "style"):
+        (block,) = parser.blocks[kind]
+        digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
+        assert f"{kind}-src 'sha256-{digest}';" in csp
+    assert [t for t, _ in parser.elements].count("script") == 1
+
+
+def test_hostile_bodies_and_messages_are_text(page: tuple[str, _Page], samples: SimpleNamespace) -> None:
+    text, parser = page
+    assert "window.__pwned" not in "".join(parser.blocks["script"])
+    assert "<script>window" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;window.__pwned = 1; console.error(&quot;pwned&quot;)&lt;/script&gt;" in text
+    assert samples.HOSTILE in "".join(parser.text)  # shown, literally, to the reader
+    assert not any(t == "img" for t, _ in parser.elements)
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in text
+
+
+def test_one_row_per_requirement_with_filter_data(page: tuple[str, _Page], mixed_report: dict[str, Any]) -> None:
+    _, parser = page
+    rows = [a for t, a in parser.elements if t == "tr" and a.get("class") == "req"]
+    assert [r["id"] for r in rows] == [f"req-{rid}" for rid in catalogue().ids]
+    expected = {r["id"]: (r["verdict"], r["level"]) for r in mixed_report["requirements"]}
+    assert {r["id"][4:]: (r["data-verdict"], r["data-level"]) for r in rows} == expected
+    assert [t for t, _ in parser.elements].count("details") == len(catalogue())
+
+
+def test_filter_buttons_for_present_verdicts_and_every_level(page: tuple[str, _Page]) -> None:
+    _, parser = page
+    buttons = [(a["data-filter"], a["data-value"]) for t, a in parser.elements if t == "button" and "data-filter" in a]
+    assert buttons == [
+        ("verdict", ""), ("verdict", "fail"), ("verdict", "warn"), ("verdict", "fixed"), ("verdict", "expected-fail"),
+        ("verdict", "skip"), ("verdict", "not-tested"), ("verdict", "pass"),
+        ("level", ""), ("level", "MUST"), ("level", "SHOULD"), ("level", "EITHER"),
+    ]
+
+
+def test_banner_counts_quote_request_response_curl(page: tuple[str, _Page], mixed_report: dict[str, Any]) -> None:
+    text, parser = page
+    body = "".join(parser.text)
+    assert "NON-CONFORMANT" in body and 'class="banner non-conformant"' in text
+    assert '<table class="counts" id="counts">' in text
+    assert catalogue()["NO-5XX"].quote in body
+    assert "Request 1 (pause)" in body and "Response 1" in body and "curl 1" in body
+    assert '-H "X-Auth-Token: $DRS_AUTH_TOKEN"' in body
+    assert "deviation JOB-ID-RULE expired on 2025-12-31: counted as a failure again" in body
+
+
+def test_a_conformant_banner(samples: SimpleNamespace) -> None:
+    report = build_report(samples.run_info(), [samples.outcome("t::a", "DOC-EXAMPLE")], today=samples.TODAY)
+    text = render_html(report)
+    assert 'class="banner conformant"' in text and ">CONFORMANT</h1>" in text
