@@ -42,7 +42,7 @@ class Inventory:
 def _inventory_schema() -> dict[str, Any]:
     """The inventory format as JSON Schema, reusing the contract's JobId, JobType and JobStatus."""
     defs = contract().resolved_schema("JobId")["$defs"]
-    job = {
+    foreign_job = {
         "type": "object",
         "required": ["id"],
         "additionalProperties": False,
@@ -53,16 +53,18 @@ def _inventory_schema() -> dict[str, Any]:
             "project_id": {"type": "string", "minLength": 1},
         },
     }
+    # A job the run may pause must say its type: batch-status does not tell it, and DR jobs behave apart.
+    job = {**foreign_job, "required": ["id", "type"]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {**defs, "InventoryJob": job},
+        "$defs": {**defs, "InventoryJob": job, "ForeignJob": foreign_job},
         "type": "object",
         "required": ["project_id", "jobs"],
         "additionalProperties": False,
         "properties": {
             "project_id": {"type": "string", "minLength": 1},
             "jobs": {"type": "array", "items": {"$ref": "#/$defs/InventoryJob"}},
-            "foreign_jobs": {"type": "array", "items": {"$ref": "#/$defs/InventoryJob"}},
+            "foreign_jobs": {"type": "array", "items": {"$ref": "#/$defs/ForeignJob"}},
         },
     }
 

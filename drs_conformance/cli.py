@@ -1,0 +1,178 @@
+"""`drs-conformance`: run the suites, serve the sandbox, prove the kit, compare reports."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from drs_conformance import __version__
+from drs_conformance.errors import ExitCode, KitError, UsageError
+from drs_conformance.options import OPTIONS, KitOptions, add_argparse_options, argparse_to_given, resolve_options
+
+__all__ = ["main", "build_parser", "run_suites"]
+
+PROG = "drs-conformance"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Contract and conformance test kit for DRS batch-pause-task.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suites against a target (default: the embedded sandbox) and write reports",
+        description="Run the conformance suites and write reports. Arguments after `--` go to pytest "
+        "(e.g. -- -k concurrent -n auto --hypothesis-profile thorough).",
+    )
+    add_argparse_options(run)
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    from drs_conformance.sandbox import cli_sandbox
+
+    sandbox = commands.add_parser("sandbox", help="serve the reference sandbox on 127.0.0.1",
+                                  description="Serve the kit's reference endpoint (the sandbox) under uvicorn.")
+    cli_sandbox.add_arguments(sandbox)
+
+    selftest = commands.add_parser("selftest", help="prove the suites: clean sandbox passes, every defect is caught",
+                                   description="Run the suites against the clean sandbox and against every "
+                                   "defect of the gallery; print and write the kill matrix.")
+    from drs_conformance import selftest as selftest_module
+
+    selftest_module.add_arguments(selftest)
+
+    report = commands.add_parser("report", help="work with conformance.json reports")
+    report_commands = report.add_subparsers(dest="report_command", metavar="ACTION", parser_class=_Parser)
+    report_commands.required = True
+    compare = report_commands.add_parser("compare", help="what regressed and what was fixed since a baseline "
+                                         "(exit 1 on any regression)")
+    compare.add_argument("old", type=Path, metavar="OLD.json")
+    compare.add_argument("new", type=Path, metavar="NEW.json")
+    return parser
+
+
+class _Preset:
+    """Hands options already resolved and checked by the CLI to the pytest plugin (and gets fatal errors back)."""
+
+    def __init__(self, options: KitOptions) -> None:
+        self.drs_preset_options = options
+        self.fatal: KitError | None = None
+
+
+def _suites_dir() -> Path:
+    import drs_conformance.suites as suites
+
+    return Path(next(iter(suites.__path__)))
+
+
+def _is_test_path(arg: str, suites: Path) -> bool:
+    path = Path(arg.split("::", 1)[0])
+    return not arg.startswith("-") and path.exists() and path.resolve().is_relative_to(suites.resolve())
+
+
+def _locate(arg: str, suites: Path) -> str:
+    """A test path or node id as printed in reports (relative to the suites) made absolute."""
+    if arg.startswith("-"):
+        return arg
+    path, _, rest = arg.partition("::")
+    for base in (Path.cwd(), suites, suites.parent):
+        candidate = base / path
+        if path and candidate.exists() and candidate.resolve().is_relative_to(suites.resolve()):
+            return str(candidate.resolve()) + (f"::{rest}" if rest else "")
+    return arg
+
+
+def _pytest_exit_to_kit(code: int) -> int:
+    """Map pytest's exit codes onto the kit's (0/1 already mean conformant/non-conformant)."""
+    mapping = {0: ExitCode.CONFORMANT, 1: ExitCode.NON_CONFORMANT, 2: 130, 3: ExitCode.INTERNAL,
+               4: ExitCode.USAGE, 5: ExitCode.USAGE}
+    return int(mapping.get(code, ExitCode.INTERNAL))
+
+
+def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
+    """Preflight an external target, then run the suites in this process; return the kit's exit code."""
+    import pytest
+
+    if not options.embedded:
+        from drs_conformance.target import open_target
+
+        open_target(options).close()  # unreachable or refusing: a KitError with one line, before pytest
+    args = list(pytest_args)
+    if args and args[0] == "--":
+        args = args[1:]
+    suites = _suites_dir()
+    args = [_locate(arg, suites) for arg in args]
+    if not any(_is_test_path(arg, suites) for arg in args):
+        args.append(str(suites))
+    preset = _Preset(options)
+    code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *args], plugins=[preset])
+    if preset.fatal is not None:
+        raise preset.fatal
+    if code == 5:
+        raise UsageError("no test was selected: check the -k/-m expression or test names after --")
+    return _pytest_exit_to_kit(int(code))
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    options = resolve_options(argparse_to_given(args))
+    return run_suites(options, args.pytest_args)
+
+
+def _command_sandbox(args: argparse.Namespace) -> int:
+    from drs_conformance.sandbox import cli_sandbox
+
+    return int(cli_sandbox.run(args))
+
+
+def _command_selftest(args: argparse.Namespace) -> int:
+    from drs_conformance import selftest
+
+    return int(selftest.run(args))
+
+
+def _command_report(args: argparse.Namespace) -> int:
+    from drs_conformance.reporting import run_compare
+
+    return int(run_compare(args.old, args.new, sys.stdout))
+
+
+_COMMANDS: dict[str, Any] = {
+    "run": _command_run,
+    "sandbox": _command_sandbox,
+    "selftest": _command_selftest,
+    "report": _command_report,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script: one line and a distinct exit code for every kit error."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except KitError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of the kit: one line, the traceback only on request
+        if os.environ.get("DRS_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set DRS_DEBUG=1 for the traceback; "
+              "please report it)", file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Credentials for a target: an IAM token or an AK/SK pair, applied to outgoing requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from drs_conformance.signing import sign_request_headers
+
+__all__ = ["Credentials", "TokenCredentials", "AkSkCredentials", "NoCredentials"]
+
+
+class Credentials:
+    """How a request proves who sends it; `secrets` are the values redaction must hide."""
+
+    secrets: tuple[str, ...] = ()
+    kind: str = "none"
+
+    def apply(self, request: httpx.Request, project_id: str) -> None:
+        """Add the credential headers to a request that is about to be sent."""
+
+    def describe(self) -> str:
+        """A redacted description for reports ("token", "AK/SK (AK ABCD...)")."""
+        return self.kind
+
+
+@dataclass(frozen=True)
+class NoCredentials(Credentials):
+    """Send nothing: for tests of the missing-credentials rule."""
+
+    kind: str = "none"
+
+
+@dataclass(frozen=True)
+class TokenCredentials(Credentials):
+    """An IAM token sent as X-Auth-Token."""
+
+    token: str
+    kind: str = "token"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.token,)
+
+    def apply(self, request: httpx.Request, project_id: str) -> None:
+        request.headers["X-Auth-Token"] = self.token
+
+
+@dataclass(frozen=True)
+class AkSkCredentials(Credentials):
+    """An access key and secret key, signing each request as the official SDK does."""
+
+    ak: str
+    sk: str
+    kind: str = "aksk"
+    # Sign with a clock this many seconds off (tests of the signing-date window).
+    skew_seconds: float = 0.0
+
+    @property
+    def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.ak, self.sk)
+
+    def apply(self, request: httpx.Request, project_id: str) -> None:
+        request.headers.setdefault("X-Project-Id", project_id)
+        request.headers.update(
+            sign_request_headers(
+                method=request.method,
+                url=str(request.url),
+                headers=dict(request.headers),
+                body=request.content,
+                ak=self.ak,
+                sk=self.sk,
+                now=datetime.now(timezone.utc) + timedelta(seconds=self.skew_seconds) if self.skew_seconds else None,
+            )
+        )
+
+    def describe(self) -> str:
+        return "AK/SK"

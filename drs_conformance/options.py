@@ -1,0 +1,285 @@
+"""The kit's options, stated once: flag, environment variable and config-file key for each."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit
+
+import yaml
+
+from drs_conformance.errors import ConfigError, UsageError
+
+__all__ = [
+    "Option",
+    "OPTIONS",
+    "KitOptions",
+    "resolve_options",
+    "add_argparse_options",
+    "argparse_to_given",
+    "CONFIG_ENV",
+]
+
+CONFIG_ENV = "DRS_CONFORMANCE_CONFIG"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its flag, its environment variable, its place in the config file."""
+
+    flag: str
+    dest: str
+    help: str
+    env: str | None = None
+    config_key: str | None = None  # "section.key" in the YAML config file
+    kind: str = "str"  # str | path | bool | int | float | list
+    default: Any = None
+    metavar: str | None = None
+    secret: bool = False
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--config", "config", "YAML config file with target, credentials and run options "
+           "(sample: examples/drs-conformance.sample.yaml)", env=CONFIG_ENV, kind="path", metavar="FILE"),
+    Option("--base-url", "base_url", "base URL of an external target, e.g. https://drs.example.com "
+           "(without it the embedded sandbox is used)", "DRS_BASE_URL", "target.base_url", metavar="URL"),
+    Option("--project-id", "project_id", "project ID the credentials belong to (path parameter project_id)",
+           "DRS_PROJECT_ID", "target.project_id", metavar="ID"),
+    Option("--auth-token", "auth_token", "IAM token sent as X-Auth-Token (prefer the environment variable)",
+           "DRS_AUTH_TOKEN", "credentials.auth_token", metavar="TOKEN", secret=True),
+    Option("--ak", "ak", "access key for AK/SK signing", "DRS_AK", "credentials.ak", metavar="AK", secret=True),
+    Option("--sk", "sk", "secret key for AK/SK signing", "DRS_SK", "credentials.sk", metavar="SK", secret=True),
+    Option("--control-api", "control_api", "the target serves the sandbox control API (/_sandbox/...): "
+           "every test runs (vendor sandboxes)", "DRS_CONTROL_API", "target.control_api", kind="bool",
+           default=False),
+    Option("--inventory", "inventory", "inventory of jobs provisioned for testing on a live target: only "
+           "those are paused, and resumed afterwards", "DRS_INVENTORY", "inventory", kind="path",
+           metavar="FILE"),
+    Option("--strict-conformance", "strict_conformance", "SHOULD violations (and fixed known deviations) "
+           "fail the run too", "DRS_STRICT_CONFORMANCE", "run.strict_conformance", kind="bool",
+           default=False),
+    Option("--report-dir", "report_dir", "where reports are written", "DRS_REPORT_DIR", "run.report_dir",
+           kind="path", default="reports", metavar="DIR"),
+    Option("--known-deviations", "known_deviations", "YAML file of known deviations (requirement, optional "
+           "test, reason, optional expiry)", "DRS_KNOWN_DEVIATIONS", "run.known_deviations", kind="path",
+           metavar="FILE"),
+    Option("--seed", "seed", "seed of every generated case (hypothesis and schemathesis)", "DRS_SEED",
+           "run.seed", kind="int", default=0, metavar="N"),
+    Option("--rate-limit", "rate_limit", "at most this many requests per second to the target",
+           "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
+    Option("--request-timeout", "timeout", "seconds to wait for one answer of the target", "DRS_TIMEOUT",
+           "run.timeout", kind="float", default=30.0, metavar="S"),
+    Option("--resume-timeout", "resume_timeout", "seconds to wait for a resumed job to leave PAUSING",
+           "DRS_RESUME_TIMEOUT", "run.resume_timeout", kind="float", default=60.0, metavar="S"),
+    Option("--sandbox-defect", "sandbox_defect", "embedded sandbox only: break this one rule "
+           "(see: drs-conformance sandbox --list-defects)", None, None, metavar="NAME"),
+    Option("--sandbox-variant", "sandbox_variants", "embedded sandbox only: take this allowed choice, "
+           "NAME=OPTION (repeatable; see: drs-conformance sandbox --list-variants)", None, None,
+           kind="list", default=(), metavar="NAME=OPTION"),
+)
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    """Options after flags, environment and config file were merged and checked."""
+
+    base_url: str | None = None
+    project_id: str | None = None
+    auth_token: str | None = None
+    ak: str | None = None
+    sk: str | None = None
+    control_api: bool = False
+    inventory: Path | None = None
+    strict_conformance: bool = False
+    report_dir: Path = Path("reports")
+    known_deviations: Path | None = None
+    seed: int = 0
+    rate_limit: float | None = None
+    timeout: float = 30.0
+    resume_timeout: float = 60.0
+    sandbox_defect: str | None = None
+    sandbox_variants: tuple[str, ...] = ()
+    config: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)  # where each value came from
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def mode(self) -> str:
+        """embedded | control-api | inventory | read-only."""
+        if self.embedded:
+            return "embedded"
+        if self.control_api:
+            return "control-api"
+        if self.inventory is not None:
+            return "inventory"
+        return "read-only"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(v for v in (self.auth_token, self.ak, self.sk) if v)
+
+    def public(self) -> dict[str, Any]:
+        """The options as a dict with every secret replaced (for reports)."""
+        shown: dict[str, Any] = {}
+        for option in OPTIONS:
+            value = getattr(self, option.dest)
+            if option.secret:
+                value = "[REDACTED]" if value else None
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            shown[option.dest] = value
+        return shown
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == () or value == []
+
+
+def _convert(option: Option, value: Any, origin: str) -> Any:
+    """A raw value (string from flag/env, or YAML value) as the option's type, or a one-line error."""
+    if value is None:
+        return None
+    try:
+        if option.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(f"{value!r} is not a yes/no value")
+        if option.kind == "int":
+            if isinstance(value, bool):
+                raise ValueError(f"{value!r} is not an integer")
+            return int(value)
+        if option.kind == "float":
+            number = float(value)
+            if number <= 0:
+                raise ValueError(f"{value!r} is not a positive number")
+            return number
+        if option.kind == "path":
+            return Path(str(value)).expanduser()
+        if option.kind == "list":
+            return tuple(value) if isinstance(value, (list, tuple)) else (str(value),)
+        return str(value)
+    except ValueError as exc:
+        raise UsageError(f"{option.flag} (from {origin}): {exc}") from None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The config file as flat {"section.key": value}, or a one-line ConfigError."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}; check --config") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must be a mapping of sections (target, credentials, run)")
+    known = {o.config_key for o in OPTIONS if o.config_key}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                flat[f"{key}.{sub}"] = sub_value
+        else:
+            flat[str(key)] = value
+    unknown = sorted(set(flat) - known)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
+        )
+    return flat
+
+
+def resolve_options(
+    given: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> KitOptions:
+    """Merge flag values (`given`, by dest; None = not given) over environment over config file, then check."""
+    environ = os.environ if environ is None else environ
+    config_option = OPTIONS[0]
+    config_path = given.get("config") or (environ.get(CONFIG_ENV) or None)
+    config_path = _convert(config_option, config_path, "--config") if config_path else None
+    from_file = _read_config(config_path) if config_path else {}
+
+    values: dict[str, Any] = {"config": config_path}
+    sources: dict[str, str] = {}
+    for option in OPTIONS[1:]:
+        raw, origin = given.get(option.dest), option.flag
+        if _missing(raw) and option.env and environ.get(option.env):
+            raw, origin = environ[option.env], f"environment variable {option.env}"
+        if _missing(raw) and option.config_key in from_file:
+            raw, origin = from_file[option.config_key], f"{config_path} ({option.config_key})"
+        if _missing(raw):
+            values[option.dest] = _convert(option, option.default, "default")
+        else:
+            values[option.dest] = _convert(option, raw, origin)
+            sources[option.dest] = origin
+    options = KitOptions(**{k: v for k, v in values.items() if k in {f.name for f in fields(KitOptions)}},
+                         sources=sources)
+    _check(options)
+    return options
+
+
+def _check(options: KitOptions) -> None:
+    """Raise a one-line UsageError for a combination that cannot work, saying how to fix it."""
+    if options.base_url is None:
+        for dest, flag in (("project_id", "--project-id"), ("auth_token", "--auth-token"), ("ak", "--ak"),
+                           ("sk", "--sk"), ("inventory", "--inventory")):
+            if getattr(options, dest):
+                raise UsageError(f"{flag} needs --base-url (without --base-url the embedded sandbox is used, "
+                                 "with its own credentials)")
+        if options.control_api:
+            raise UsageError("--control-api needs --base-url (the embedded sandbox always has it)")
+        return
+    parts = urlsplit(options.base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UsageError(f"--base-url {options.base_url!r} is not an http(s) URL; "
+                         "give e.g. https://drs.example.com")
+    if options.sandbox_defect or options.sandbox_variants:
+        raise UsageError("--sandbox-defect/--sandbox-variant apply to the embedded sandbox only; "
+                         "drop --base-url or start the sandbox with --defect")
+    if options.auth_token and (options.ak or options.sk):
+        raise UsageError("give either --auth-token or --ak/--sk, not both")
+    if bool(options.ak) != bool(options.sk):
+        raise UsageError("--ak and --sk go together; give both")
+    if not (options.auth_token or options.ak):
+        raise UsageError("an external target needs credentials: give --auth-token TOKEN "
+                         "(or DRS_AUTH_TOKEN) or --ak AK --sk SK")
+    if options.control_api and options.inventory:
+        raise UsageError("choose one of --control-api (a sandbox) and --inventory (live staging)")
+    if not options.project_id and not options.inventory:
+        raise UsageError("--project-id is required with --base-url (or give --inventory, which names it)")
+
+
+def add_argparse_options(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    """Add the option table to an argparse parser (values default to None = not given)."""
+    for option in OPTIONS:
+        if only is not None and option.dest not in only:
+            continue
+        kwargs: dict[str, Any] = {"dest": option.dest, "help": option.help, "default": None}
+        if option.kind == "bool":
+            kwargs["action"] = "store_const"
+            kwargs["const"] = True
+        elif option.kind == "list":
+            kwargs["action"] = "append"
+            kwargs["metavar"] = option.metavar
+        else:
+            kwargs["metavar"] = option.metavar
+        parser.add_argument(option.flag, **kwargs)
+
+
+def argparse_to_given(namespace: argparse.Namespace) -> dict[str, Any]:
+    return {option.dest: getattr(namespace, option.dest, None) for option in OPTIONS}
+

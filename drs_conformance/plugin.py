@@ -1,0 +1,475 @@
+"""The pytest plugin: target options, fixtures, requirement markers, outcomes and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterator, NoReturn
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from drs_conformance import __version__
+from drs_conformance.catalogue import catalogue
+from drs_conformance.checks import NonConformance
+from drs_conformance.client import DrsClient, ExchangeLog
+from drs_conformance.errors import KitError
+from drs_conformance.jobs import Jobs
+from drs_conformance.options import OPTIONS, KitOptions, resolve_options
+from drs_conformance.outcomes import TestOutcome
+from drs_conformance.spec import contract
+from drs_conformance.target import Target, open_target
+
+__all__ = ["PROFILES"]
+
+# Hypothesis profiles, chosen with hypothesis's own --hypothesis-profile (quick is the default).
+_COMMON = dict(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+PROFILES = {
+    "quick": dict(max_examples=20, stateful_step_count=12, **_COMMON),
+    "thorough": dict(max_examples=300, stateful_step_count=40, **_COMMON),
+}
+for _name, _values in PROFILES.items():
+    settings.register_profile(_name, **_values)
+
+_STATE = pytest.StashKey["DrsSession"]()
+_LOG = pytest.StashKey[ExchangeLog]()
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+_DEVIATION = pytest.StashKey[Any]()
+_OUTCOME_ATTR = "drs_outcome"
+_MAX_MESSAGE = 2000
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drs-conformance", "drs-conformance: target, credentials and reports")
+    for option in OPTIONS:
+        kwargs: dict[str, Any] = {"dest": f"drs_{option.dest}", "default": None, "help": option.help}
+        if option.kind == "bool":
+            kwargs.update(action="store_const", const=True)
+        elif option.kind == "list":
+            kwargs.update(action="append", metavar=option.metavar)
+        else:
+            kwargs["metavar"] = option.metavar
+        try:
+            group.addoption(option.flag, **kwargs)
+        except ValueError:
+            # Another plugin (pytest-base-url) already owns --base-url: read its value instead.
+            if option.flag != "--base-url":
+                raise
+
+
+def _given(config: pytest.Config) -> dict[str, Any]:
+    given = {option.dest: config.getoption(f"drs_{option.dest}", default=None) for option in OPTIONS}
+    if given.get("base_url") is None:
+        given["base_url"] = config.getoption("base_url", default=None)
+    return given
+
+
+def _is_suite_run(config: pytest.Config) -> bool:
+    """True when the command line points into the suites (decided before collection)."""
+    import drs_conformance.suites as suites
+
+    roots = [Path(p).resolve() for p in suites.__path__]
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0]).resolve()
+        if any(path == root or root in path.parents or path in root.parents for root in roots):
+            return True
+    return False
+
+
+class DrsSession:
+    """Per-session state of the plugin: options, collected outcomes, the run's verdict."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.options: KitOptions | None = None
+        self.error: KitError | None = None
+        # `drs-conformance run` hands over options it already resolved and checked.
+        self.preset = next(
+            (p for p in config.pluginmanager.get_plugins() if hasattr(p, "drs_preset_options")), None
+        )
+        try:
+            self.options = self.preset.drs_preset_options if self.preset else resolve_options(_given(config))
+        except KitError as exc:
+            self.error = exc
+        self.active = False
+        self.outcomes: list[TestOutcome] = []
+        self.started = time.time()
+        self.report: dict[str, Any] | None = None
+        self.report_paths: dict[str, Path] = {}
+        self.deviations: Any = None
+        self.target: Target | None = None
+        self.redactor: Any = None
+
+    @property
+    def strict(self) -> bool:
+        return bool(self.options and self.options.strict_conformance)
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def fatal(self, error: KitError) -> NoReturn:
+        """Stop the whole run on a kit error (bad options, unreachable target) with its exit code."""
+        if self.preset is not None:
+            self.preset.fatal = error
+        pytest.exit(str(error), returncode=int(error.exit_code))
+
+    # Hooks of this session object (registered as a plugin in pytest_configure).
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect outcomes here: on the xdist controller they arrive from every worker."""
+        data = getattr(report, _OUTCOME_ATTR, None)
+        if data is not None:
+            self.outcomes.append(TestOutcome.from_dict(data))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Judge every requirement, write the reports, and exit by conformance (not by test count)."""
+        if not self.active or self.is_worker or self.options is None:
+            return
+        if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            return
+        from drs_conformance.redaction import Redactor
+        from drs_conformance.reporting import RunInfo, build_report, write_reports
+
+        options = self.options
+        redactor = self.target.redactor if self.target else Redactor(options.secrets)
+        info = RunInfo(
+            base_url=self.target.base_url if self.target else (options.base_url or "embedded sandbox"),
+            mode=options.mode,
+            project_id=self.target.project_id if self.target else options.project_id,
+            kit_version=__version__,
+            spec_version=contract().version,
+            seed=options.seed,
+            hypothesis_profile=str(session.config.getoption("hypothesis_profile", default=None) or "quick"),
+            strict=options.strict_conformance,
+            options=options.public(),
+            started_at=self.started,
+            finished_at=time.time(),
+        )
+        self.report = build_report(info, self.outcomes, catalogue(), self.deviations, strict=self.strict,
+                                   redactor=redactor)
+        self.report_paths = write_reports(self.report, options.report_dir, redactor)
+        self.redactor = redactor
+        conformant = self.report["summary"]["verdict"] == "conformant"
+        session.exitstatus = pytest.ExitCode.OK if conformant else pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """A compact per-requirement summary and the report paths, at the end of the output."""
+        if self.report is None:
+            return
+        from drs_conformance.reporting import summary_lines
+
+        terminalreporter.section("drs-conformance")
+        for line in summary_lines(self.report, self.report_paths, redactor=self.redactor):
+            terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requirement(id): the catalogue requirement this test checks (drs_conformance/requirements.yaml)",
+    )
+    state = DrsSession(config)
+    config.stash[_STATE] = state
+    config.pluginmanager.register(state, "drs-conformance-session")
+    if not _is_suite_run(config) or state.options is None:
+        return
+    options = state.options
+    report_dir = options.report_dir
+    if getattr(config.option, "xmlpath", None) is None and not state.is_worker:
+        config.option.xmlpath = str(report_dir / "junit.xml")
+    if getattr(config.option, "allure_report_dir", None) is None:
+        config.option.allure_report_dir = str(report_dir / "allure-results")
+        config.option.clean_alluredir = True
+    if getattr(config.option, "hypothesis_profile", None) is None:
+        config.option.hypothesis_profile = "quick"
+    if getattr(config.option, "hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(options.seed)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[_STATE]
+    marked = [item for item in items if item.get_closest_marker("requirement")]
+    if not marked:
+        return
+    state.active = True
+    if state.error is not None:
+        raise pytest.UsageError(str(state.error))
+    known = catalogue()
+    for item in marked:
+        for marker in item.iter_markers("requirement"):
+            for requirement in marker.args:
+                if requirement not in known:
+                    raise pytest.UsageError(f"{item.nodeid}: unknown requirement id {requirement!r}")
+    _apply_deviations(state, marked)
+
+
+def _apply_deviations(state: DrsSession, items: list[pytest.Item]) -> None:
+    """Known deviations turn matching tests into expected failures (strict: a pass then fails)."""
+    assert state.options is not None
+    if state.options.known_deviations is None:
+        return
+    from drs_conformance.reporting import load_deviations
+
+    try:
+        state.deviations = load_deviations(state.options.known_deviations)
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    today = dt.date.today()
+    for item in items:
+        deviation = state.deviations.match(item.nodeid, _requirements(item), today)
+        if deviation is not None:
+            item.stash[_DEVIATION] = deviation
+            item.add_marker(pytest.mark.xfail(reason=f"known deviation ({deviation.requirement}): "
+                                                     f"{deviation.reason}", strict=state.strict))
+
+
+def _requirements(item: pytest.Item) -> tuple[str, ...]:
+    ids: list[str] = []
+    for marker in item.iter_markers("requirement"):
+        ids.extend(marker.args)
+    return tuple(dict.fromkeys(ids))
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def drs_options(pytestconfig: pytest.Config) -> KitOptions:
+    """The run's options (flags over environment over config file)."""
+    state = pytestconfig.stash[_STATE]
+    if state.error is not None:
+        state.fatal(state.error)
+    assert state.options is not None
+    return state.options
+
+
+@pytest.fixture(scope="session")
+def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The target of the run: the embedded sandbox, or the external endpoint the options name."""
+    try:
+        opened = open_target(drs_options)
+    except KitError as exc:
+        pytestconfig.stash[_STATE].fatal(exc)
+    pytestconfig.stash[_STATE].target = opened
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def drs_log(request: pytest.FixtureRequest) -> Iterator[ExchangeLog]:
+    """The exchanges of this test (the last few are shown when it fails)."""
+    log = ExchangeLog()
+    request.node.stash[_LOG] = log
+    yield log
+
+
+@pytest.fixture
+def api(target: Target, drs_log: ExchangeLog) -> DrsClient:
+    """The target's documented API as this test's project, recorded into this test's log."""
+    return target.client_for(drs_log)
+
+
+@pytest.fixture(scope="session")
+def _lease_dir(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """One directory of inventory leases shared by every xdist worker of the run."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if hasattr(pytestconfig, "workerinput") else base
+    path = shared / "drs-leases"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def jobs(target: Target, api: DrsClient, _lease_dir: Path, request: pytest.FixtureRequest) -> Iterator[Jobs]:
+    """Jobs this test owns: created (control API) or leased from the inventory and resumed afterwards."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    provider = Jobs(target, api, _lease_dir, worker)
+    yield provider
+    provider.restore()
+
+
+@pytest.fixture(autouse=True)
+def _drs_allure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Label suite tests with their requirement in Allure; attach the traffic of a failure."""
+    requirements = _requirements(request.node)
+    if not requirements:
+        yield
+        return
+    from drs_conformance.reporting import attach_exchanges, label_requirement
+
+    for requirement in requirements:
+        label_requirement(catalogue()[requirement])
+    yield
+    log = request.node.stash.get(_LOG, None)
+    report = request.node.stash.get(_CALL_REPORT, None)
+    state = request.config.stash[_STATE]
+    if log is not None and len(log):
+        exchanges = list(log)
+        failed = report is not None and report.failed
+        redactor = state.target.redactor if state.target else None
+        attach_exchanges(exchanges if failed else exchanges[-1:], redactor)
+
+
+# -- outcomes -----------------------------------------------------------------------------------
+
+
+def _flatten(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        found: list[BaseException] = []
+        for inner in exc.exceptions:
+            found.extend(_flatten(inner))
+        return found
+    return [exc]
+
+
+def _attribution(exc: BaseException | None, requirements: tuple[str, ...]) -> tuple[str | None, str]:
+    """The requirement a failure belongs to, and its message (first NonConformance wins)."""
+    if exc is None:
+        return None, ""
+    leaves = _flatten(exc)
+    for leaf in leaves:
+        if isinstance(leaf, NonConformance):
+            return leaf.requirement, str(leaf)
+    first = leaves[0]
+    message = str(first) or type(first).__name__
+    return (requirements[0] if requirements else None), message
+
+
+def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> TestOutcome:
+    state = item.config.stash[_STATE]
+    requirements = _requirements(item)
+    outcome: str
+    failed_requirement: str | None = None
+    message = ""
+    if hasattr(report, "wasxfail"):
+        outcome = "xfailed" if report.skipped else "xpassed"
+        message = str(report.wasxfail)
+        if report.skipped:
+            failed_requirement, message = _attribution(call.excinfo.value if call.excinfo else None, requirements)
+    elif report.skipped:
+        outcome = "skipped"
+        longrepr = report.longrepr
+        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        message = message.removeprefix("Skipped: ")
+    elif report.failed:
+        exc = call.excinfo.value if call.excinfo else None
+        outcome = "failed" if report.when == "call" else "error"
+        failed_requirement, message = _attribution(exc, requirements)
+        if failed_requirement is None:
+            failed_requirement = requirements[0]
+    else:
+        outcome = "passed"
+    log = item.stash.get(_LOG, None)
+    exchanges = tuple(log) if log is not None and outcome in ("failed", "error", "xfailed") else ()
+    if log is not None:
+        # The common checks judged this test's traffic too: it counts as a test of theirs.
+        requirements = requirements + tuple(sorted(log.checked - set(requirements)))
+    redactor = state.target.redactor if state.target else None
+    if redactor is not None:
+        message = redactor.text(message)
+    deviation = item.stash.get(_DEVIATION, None)
+    nodeid = item.nodeid if report.when != "teardown" else f"{item.nodeid} (teardown)"
+    return TestOutcome(
+        nodeid=nodeid,
+        requirements=requirements,
+        outcome=outcome,  # type: ignore[arg-type]
+        failed_requirement=failed_requirement,
+        message=message[:_MAX_MESSAGE],
+        exchanges=exchanges,
+        duration_s=round(report.duration, 4),
+        reproduce=_reproduce(state, item) if outcome in ("failed", "error") else None,
+        deviation=deviation.reason if deviation is not None else None,
+    )
+
+
+def _reproduce(state: DrsSession, item: pytest.Item) -> str:
+    """The command that runs exactly this test again, with the same seed (no secrets)."""
+    options = state.options
+    assert options is not None
+    flags = [f"--seed {options.seed}"]
+    if options.base_url:
+        flags.append(f"--base-url {options.base_url} --project-id {state.target.project_id if state.target else ''}")
+        flags.append("--auth-token \"$DRS_AUTH_TOKEN\"" if options.auth_token else "--ak \"$DRS_AK\" --sk \"$DRS_SK\"")
+        if options.control_api:
+            flags.append("--control-api")
+        if options.inventory:
+            flags.append(f"--inventory {options.inventory}")
+    if options.sandbox_defect:
+        flags.append(f"--sandbox-defect {options.sandbox_defect}")
+    for variant in options.sandbox_variants:
+        flags.append(f"--sandbox-variant {variant}")
+    return f"drs-conformance run {' '.join(flags)} -- '{item.nodeid}'"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = yield
+    requirements = _requirements(item)
+    if not requirements:
+        return report
+    relevant = report.when == "call" or (report.when == "setup" and not report.passed) or (
+        report.when == "teardown" and report.failed
+    )
+    if not relevant:
+        return report
+    state = item.config.stash[_STATE]
+    outcome = _outcome_of(item, report, call)
+    deviation = item.stash.get(_DEVIATION, None)
+    if outcome.outcome == "xfailed" and deviation is not None and outcome.failed_requirement not in (
+        deviation.requirement,
+    ):
+        # The deviation covers one requirement; a failure of another is a real failure.
+        report.outcome = "failed"
+        del report.wasxfail
+        outcome = TestOutcome(**{**outcome.__dict__, "outcome": "failed", "deviation": None})
+    if outcome.outcome in ("failed", "error"):
+        from drs_conformance.reporting import test_verdict
+
+        if test_verdict(outcome, strict=state.strict) == "warn":
+            report.outcome = "skipped"
+            report.wasxfail = f"WARN {outcome.failed_requirement} (SHOULD): {outcome.message.splitlines()[0]}"
+        _add_failure_section(report, outcome, state)
+    setattr(report, _OUTCOME_ATTR, outcome.to_dict())
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+def _add_failure_section(report: pytest.TestReport, outcome: TestOutcome, state: DrsSession) -> None:
+    """Say which requirement broke, what the document says, and how to reproduce it."""
+    from drs_conformance.reporting import curl_line
+
+    requirement = catalogue()[outcome.failed_requirement] if outcome.failed_requirement else None
+    lines = []
+    if requirement is not None:
+        lines.append(f"requirement: {requirement.id} ({requirement.level}) {requirement.title}")
+        lines.append(f"document:    {requirement.quote}")
+    if outcome.reproduce:
+        lines.append(f"reproduce:   {outcome.reproduce}")
+    if outcome.exchanges:
+        last = outcome.exchanges[-1]
+        lines.append(f"last request: {curl_line(last, state.target.redactor if state.target else None)}")
+        if last.response is not None:
+            lines.append(f"last response: {last.response.status} {last.response.body[:500]}")
+    report.sections.append(("drs-conformance", "\n".join(lines)))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    state = config.stash[_STATE]
+    if state.options is None or not _is_suite_run(config):
+        return None
+    options = state.options
+    where = options.base_url or "embedded sandbox"
+    return [f"drs-conformance {__version__}: target {where} ({options.mode}), seed {options.seed}, "
+            f"strict {'on' if options.strict_conformance else 'off'}"]

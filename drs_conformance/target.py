@@ -1,0 +1,223 @@
+"""The target of a run: where it is, how to reach it, and what it lets the suites do."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from drs_conformance.client import DrsClient, ExchangeLog, RateLimiter
+from drs_conformance.credentials import AkSkCredentials, Credentials, TokenCredentials
+from drs_conformance.errors import TargetRefused, TargetUnreachable, UsageError
+from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
+from drs_conformance.options import KitOptions
+from drs_conformance.redaction import Redactor
+
+__all__ = ["ControlApi", "Target", "open_target", "new_job_id", "MODES"]
+
+MODES = ("embedded", "control-api", "inventory", "read-only")
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _random_chars(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_job_id(prefix: str = "") -> str:
+    """A fresh well-formed job id (8-4-4-4-12 over [0-9a-z]) starting with `prefix` (at most 8 chars)."""
+    head = (prefix + _random_chars(8))[:8]
+    return f"{head}-{_random_chars(4)}-{_random_chars(4)}-{_random_chars(4)}-{_random_chars(12)}"
+
+
+class ControlApi:
+    """The sandbox control API of the contract notes (test hook; never on production)."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def health(self) -> bool:
+        try:
+            return self._http.get("/_sandbox/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def reset(self) -> None:
+        response = self._http.post("/_sandbox/reset")
+        assert response.status_code in (200, 204), f"control API reset answered {response.status_code}"
+
+    def put_job(self, job_id: str, *, project_id: str, status: str, type: str) -> dict[str, Any]:
+        response = self._http.put(
+            f"/_sandbox/jobs/{job_id}", json={"project_id": project_id, "status": status, "type": type}
+        )
+        assert response.status_code == 200, (
+            f"control API PUT /_sandbox/jobs/{job_id} answered {response.status_code}: {response.text[:200]}"
+        )
+        return response.json()
+
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        response = self._http.get(f"/_sandbox/jobs/{job_id}")
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, (
+            f"control API GET /_sandbox/jobs/{job_id} answered {response.status_code}: {response.text[:200]}"
+        )
+        return response.json()
+
+    def close(self) -> None:
+        self._http.close()
+
+
+@dataclass
+class Target:
+    """Everything the suites know about the target of this run."""
+
+    options: KitOptions
+    mode: str
+    base_url: str
+    project_id: str
+    credentials: Credentials
+    redactor: Redactor
+    client: DrsClient
+    control: ControlApi | None = None
+    inventory: Inventory | None = None
+    # AK/SK credentials for the signing tests, when the kit has them (embedded, or --ak/--sk).
+    aksk: AkSkCredentials | None = None
+    foreign_project_id: str = FOREIGN_PROJECT_DEFAULT
+    run_prefix: str = field(default_factory=lambda: "k" + _random_chars(3))
+    sandbox: Any = None  # the embedded sandbox (RunningSandbox), if any
+
+    @property
+    def can_create_jobs(self) -> bool:
+        return self.control is not None
+
+    def client_for(self, log: ExchangeLog) -> DrsClient:
+        """A client recording into one test's log (connections shared)."""
+        return self.client.with_log(log)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.control is not None:
+            self.control.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def _embedded(options: KitOptions, redactor: Redactor) -> Target:
+    """Start the embedded sandbox (with the defect or variants asked for) and aim at it."""
+    from drs_conformance.sandbox import embedded_sandbox
+
+    sandbox = embedded_sandbox(defect=options.sandbox_defect, variants=options.sandbox_variants)
+    credentials = TokenCredentials(sandbox.token)
+    client = DrsClient(
+        base_url=sandbox.url,
+        project_id=sandbox.project_id,
+        credentials=credentials,
+        redactor=redactor,
+        timeout=options.timeout,
+    )
+    control = ControlApi(sandbox.url, options.timeout)
+    control.reset()
+    return Target(
+        options=options,
+        mode="embedded",
+        base_url=sandbox.url,
+        project_id=sandbox.project_id,
+        credentials=credentials,
+        redactor=redactor,
+        client=client,
+        control=control,
+        aksk=AkSkCredentials(sandbox.ak, sandbox.sk),
+        sandbox=sandbox,
+    )
+
+
+def _external(options: KitOptions, redactor: Redactor) -> Target:
+    """Aim at an external endpoint with the given credentials, control API or inventory."""
+    assert options.base_url is not None
+    inventory = load_inventory(options.inventory) if options.inventory else None
+    project_id = options.project_id or (inventory.project_id if inventory else None)
+    assert project_id, "options were checked: a project id is known"
+    if inventory is not None and options.project_id and inventory.project_id != options.project_id:
+        raise UsageError(
+            f"{inventory.source} names project {inventory.project_id} but --project-id is {options.project_id}; "
+            "make them agree"
+        )
+    credentials: Credentials
+    aksk = None
+    if options.auth_token:
+        credentials = TokenCredentials(options.auth_token)
+    else:
+        assert options.ak and options.sk
+        credentials = aksk = AkSkCredentials(options.ak, options.sk)
+    client = DrsClient(
+        base_url=options.base_url,
+        project_id=project_id,
+        credentials=credentials,
+        redactor=redactor,
+        timeout=options.timeout,
+        rate_limiter=RateLimiter(options.rate_limit),
+    )
+    control = None
+    if options.control_api:
+        control = ControlApi(options.base_url, options.timeout)
+        if not control.health():
+            raise TargetRefused(
+                f"{options.base_url} does not serve the sandbox control API (GET /_sandbox/health is not 200); "
+                "drop --control-api, or give --inventory for a live target"
+            )
+    foreign_project = FOREIGN_PROJECT_DEFAULT
+    if inventory is not None:
+        projects = {job.project_id for job in inventory.foreign_jobs if job.project_id}
+        foreign_project = next(iter(sorted(projects)), FOREIGN_PROJECT_DEFAULT)
+    return Target(
+        options=options,
+        mode=options.mode,
+        base_url=options.base_url.rstrip("/"),
+        project_id=project_id,
+        credentials=credentials,
+        redactor=redactor,
+        client=client,
+        control=control,
+        inventory=inventory,
+        aksk=aksk,
+        foreign_project_id=foreign_project,
+    )
+
+
+def preflight(target: Target) -> None:
+    """Check once that the target answers and accepts the credentials; raise a one-line KitError if not."""
+    probe = new_job_id(target.run_prefix)
+    try:
+        reply = target.client.pause_jobs([(probe, "target")], validate=False, label="preflight")
+    except TargetUnreachable as exc:
+        raise TargetUnreachable(
+            f"cannot reach {target.base_url}: {str(exc).split(': ', 2)[-1]}; check --base-url and that the "
+            "target is up"
+        ) from None
+    except AssertionError as exc:  # a timeout
+        raise TargetUnreachable(f"{exc}; check --base-url and --request-timeout") from None
+    if reply.status in (401, 403):
+        raise TargetRefused(
+            f"{target.base_url} refused the credentials for project {target.project_id} "
+            f"(HTTP {reply.status}); check --auth-token (or --ak/--sk) and --project-id"
+        )
+    if reply.status == 404 and not reply.content.strip().startswith(b"{"):
+        raise TargetUnreachable(
+            f"{target.base_url} has no batch-pause-task operation (HTTP 404 on "
+            f"/v3/{target.project_id}/jobs/batch-pause-task); check --base-url (it must not include /v3)"
+        )
+
+
+def open_target(options: KitOptions) -> Target:
+    """Build the target of a run from its options (starting the embedded sandbox if no URL is given)."""
+    redactor = Redactor(options.secrets)
+    target = _embedded(options, redactor) if options.embedded else _external(options, redactor)
+    try:
+        preflight(target)
+    except BaseException:
+        target.close()
+        raise
+    target.client.log.clear()
+    return target
