@@ -1,0 +1,60 @@
+"""Hypothesis strategies that know the DRS batch-pause-task contract: valid values and labelled faults.
+
+Valid: `job_ids`, `pause_modes`, `pause_infos`, `batches`, `batches_over`, `job_specs`,
+`pausable_job_specs`. Invalid: strategies of `Fault` (requirement, kind, reason, expected outcome,
+the value and a body ready to send). See strategies/README.md for a vendor's example and every kind.
+"""
+
+from __future__ import annotations
+
+from .batches import BATCH_LIMIT, batches, batches_over, pause_infos
+from .bodies import BODY_LIMIT, not_json_bodies, oversized_bodies, wrong_content_types
+from .faults import EXPECTS, Expect, Fault, FaultKind, fault_kinds, fault_kinds_table
+from .job_id_faults import malformed_job_ids
+from .job_ids import JOB_ID_SHAPES, job_ids
+from .jobs import JobSpec, job_specs, non_pausable_job_specs, pausable_job_specs
+from .mode_faults import wrong_pause_modes
+from .modes import pause_modes
+from .one_fault import item_faults, one_fault_batches, request_faults
+from .schemathesis_formats import JOB_ID_FORMAT, register_job_id_format, with_job_id_format
+from .shape_faults import duplicate_id_batches, extra_fields, malformed_bodies, malformed_items, oversized_batches
+
+__all__ = [
+    # valid values
+    "JOB_ID_SHAPES",
+    "job_ids",
+    "pause_modes",
+    "pause_infos",
+    "BATCH_LIMIT",
+    "batches",
+    "batches_over",
+    "JobSpec",
+    "job_specs",
+    "pausable_job_specs",
+    # faults
+    "Expect",
+    "EXPECTS",
+    "Fault",
+    "FaultKind",
+    "fault_kinds",
+    "fault_kinds_table",
+    "malformed_job_ids",
+    "wrong_pause_modes",
+    "malformed_items",
+    "malformed_bodies",
+    "not_json_bodies",
+    "extra_fields",
+    "duplicate_id_batches",
+    "oversized_batches",
+    "BODY_LIMIT",
+    "oversized_bodies",
+    "wrong_content_types",
+    "non_pausable_job_specs",
+    "item_faults",
+    "request_faults",
+    "one_fault_batches",
+    # schemathesis
+    "JOB_ID_FORMAT",
+    "register_job_id_format",
+    "with_job_id_format",
+]

@@ -1,0 +1,147 @@
+"""All request faults at once, and one-fault batches: a valid batch with one faulty item mixed in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from . import bodies, job_id_faults, mode_faults, shape_faults
+from ._checks import check_choices, check_sizes, check_strategy
+from .batches import BATCH_LIMIT, batches
+from .faults import EXPECTS, Expect, Fault, KindSet, encode
+from .job_ids import job_ids as _job_ids
+
+__all__ = ["item_faults", "request_faults", "one_fault_batches"]
+
+# The faults that sit in one item, and those of whole requests, each with their public strategy.
+_ITEM_SETS: tuple[KindSet, ...] = (
+    job_id_faults.KINDS,
+    mode_faults.KINDS,
+    shape_faults.ITEM_KINDS,
+    shape_faults.EXTRA_KINDS,
+)
+_REQUEST_SETS: tuple[KindSet, ...] = (
+    *_ITEM_SETS,
+    shape_faults.BODY_KINDS,
+    bodies.NOT_JSON_KINDS,
+    shape_faults.DUPLICATE_KINDS,
+    shape_faults.OVERSIZED_KINDS,
+    bodies.OVERSIZED_KINDS,
+    bodies.CONTENT_TYPE_KINDS,
+)
+_ITEM_ONLY = {"extra/top-level"}  # of the sets above, the one kind that is not in an item
+
+
+def _combined(
+    sets: tuple[KindSet, ...], kinds: Any, expects: Any, name: str, exclude: Collection[str] = ()
+) -> st.SearchStrategy[Fault]:
+    available = [kind for kind_set in sets for kind in kind_set.names if kind not in exclude]
+    chosen = frozenset(available) if kinds is None else check_choices("kinds", kinds, available, owner=f"{name} makes")
+    if expects is not None:
+        wanted = check_choices("expects", expects, EXPECTS, owner="an expect is one of")
+        chosen = frozenset(
+            kind.kind for kind_set in sets for kind in kind_set if kind.kind in chosen and kind.expect in wanted
+        )
+        if not chosen:
+            raise InvalidArgument(f"No kind of {name} has expects={sorted(wanted)!r} among kinds={kinds!r}")
+    strategies = []
+    for kind_set in sets:
+        mine = [name for name in kind_set.names if name in chosen]
+        if mine:
+            strategies.append(kind_set.strategy_for(mine))
+    return st.one_of(strategies)
+
+
+def item_faults(
+    *, kinds: Collection[str] | None = None, expects: Collection[Expect] | None = None
+) -> st.SearchStrategy[Fault]:
+    """Every fault that sits in one item (job id, pause mode, item shape, an extra field in the item).
+
+    Each is drawn as a one-item batch (`index == 0`); `one_fault_batches()` mixes them into valid ones.
+    """
+    return _combined(_ITEM_SETS, kinds, expects, "item_faults()", exclude=_ITEM_ONLY)
+
+
+def request_faults(
+    *, kinds: Collection[str] | None = None, expects: Collection[Expect] | None = None
+) -> st.SearchStrategy[Fault]:
+    """Every fault of a request, ready to send (`body`, `content_type`); narrow with kinds= or expects=."""
+    return _combined(_REQUEST_SETS, kinds, expects, "request_faults()")
+
+
+def _one_item(fault: Fault) -> Any:
+    """The faulty item of a one-item fault, or an InvalidArgument naming the faults= option."""
+    if fault.body is None or fault.index != 0 or fault.path is None or fault.path[:2] != ("jobs", 0):
+        raise InvalidArgument(
+            f"faults= drew {fault.kind}, which is not a fault of one item; use item_faults() or a subset of it"
+        )
+    document = json.loads(fault.body)
+    jobs = document.get("jobs") if isinstance(document, dict) else None
+    if not isinstance(jobs, list) or len(jobs) != 1 or set(document) != {"jobs"}:
+        raise InvalidArgument(f"faults= drew {fault.kind}, whose body is not a one-item batch: {fault.body[:200]!r}")
+    return jobs[0]
+
+
+def one_fault_batches(
+    *,
+    faults: st.SearchStrategy[Fault] | None = None,
+    min_size: int = 1,
+    max_size: int = BATCH_LIMIT - 1,
+    job_ids: st.SearchStrategy[str] | None = None,
+    modes: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy[Fault]:
+    """A valid batch of min_size..max_size items with one faulty item mixed in at a random position.
+
+    `faults` draws the faulty item (default: `item_faults(expects=["refuse-400"])`, the faults that
+    must get the whole batch refused). The result is a `Fault` of the same kind and requirement whose
+    `index` is the faulty item's position, `path` points into that item, and `job_ids` names every
+    well-formed id of the batch: after a refusal none of those jobs may have changed.
+    """
+    check_sizes(
+        min_size,
+        max_size,
+        lowest=1,
+        highest=BATCH_LIMIT - 1,
+        why=f"with the faulty item the batch has at most {BATCH_LIMIT} items (more is BATCH-OVER-100)",
+    )
+    if faults is None:
+        faults = item_faults(expects=["refuse-400"])
+    check_strategy("faults", faults)
+    if job_ids is not None:
+        check_strategy("job_ids", job_ids)
+    ids = _job_ids() if job_ids is None else job_ids
+
+    @st.composite
+    def draw(draw: st.DrawFn) -> Fault:
+        fault = draw(faults)
+        item = _one_item(fault)
+        taken = set(fault.job_ids)
+        valid = draw(
+            batches(min_size=min_size, max_size=max_size, job_ids=ids.filter(lambda i: i not in taken), modes=modes)
+        )["jobs"]
+        index = draw(st.integers(0, len(valid)))
+        jobs = [*valid[:index], item, *valid[index:]]
+        others = len(valid)
+        reason = (
+            f"jobs[{index}] of {len(jobs)} items: {fault.reason} The other {others} "
+            f"item{'s are' if others != 1 else ' is'} well formed."
+        )
+        return Fault(
+            requirement=fault.requirement,
+            kind=fault.kind,
+            reason=reason,
+            expect=fault.expect,
+            value=fault.value,
+            body=encode({"jobs": jobs}),
+            content_type=fault.content_type,
+            path=("jobs", index, *fault.path[2:]),  # type: ignore[index]
+            index=index,
+            job_ids=(*(v["job_id"] for v in valid), *fault.job_ids),
+            base=fault.base,
+        )
+
+    return draw()

@@ -1,0 +1,382 @@
+"""Faults of the JSON shape: bad items, bad bodies, extra fields, duplicated ids, batches over 100."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Collection
+from typing import Any
+
+from hypothesis import strategies as st
+
+from drs_conformance.spec import contract
+
+from ._checks import check_sizes
+from ._rule import id_rule
+from .batches import BATCH_LIMIT, batches, pause_infos
+from .faults import Fault, KindSet, encode
+from .job_id_faults import json_type
+from .job_ids import job_ids
+from .modes import pause_modes
+
+__all__ = ["malformed_items", "malformed_bodies", "extra_fields", "duplicate_id_batches", "oversized_batches"]
+
+ITEM_KINDS = KindSet("malformed_items")
+BODY_KINDS = KindSet("malformed_bodies")
+EXTRA_KINDS = KindSet("extra_fields")
+DUPLICATE_KINDS = KindSet("duplicate_id_batches")
+OVERSIZED_KINDS = KindSet("oversized_batches")
+
+
+def _ids(document: Any) -> tuple[str, ...]:
+    """The well-formed job ids named anywhere in a JSON value, in order, once each."""
+    rule = id_rule()
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str) and rule.matches(value):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
+    return tuple(dict.fromkeys(found))
+
+
+# --- items -------------------------------------------------------------------------------------
+
+
+def _item_fault(kind: str, item: Any, reason: str) -> Fault:
+    return ITEM_KINDS.fault(
+        kind,
+        reason=reason,
+        value=item,
+        body=encode({"jobs": [item]}),
+        path=("jobs", 0),
+        index=0,
+        job_ids=_ids(item),
+    )
+
+
+@ITEM_KINDS.kind("item/empty-object", "ITEM-SHAPE", "refuse-400", "`{}`")
+def _empty_item() -> st.SearchStrategy[Fault]:
+    return st.just(
+        _item_fault("item/empty-object", {}, "the item is an empty object; the value cannot contain empty objects.")
+    )
+
+
+@ITEM_KINDS.kind(
+    "item/not-an-object", "ITEM-SHAPE", "refuse-400", "`null`, a bare job id, a number, a boolean or `[job_id, mode]`"
+)
+def _item_not_an_object() -> st.SearchStrategy[Fault]:
+    def make(item: Any) -> Fault:
+        reason = f"the item is a JSON {json_type(item)} ({item!r}); it must be an object with job_id and pause_mode."
+        return _item_fault("item/not-an-object", item, reason)
+
+    items = st.one_of(
+        st.none(),
+        job_ids(),
+        st.integers(),
+        st.booleans(),
+        st.builds(lambda job_id, mode: [job_id, mode], job_ids(), pause_modes()),
+    )
+    return items.map(make)
+
+
+@ITEM_KINDS.kind("item/missing-job-id", "ITEM-SHAPE", "refuse-400", "an item with a valid pause_mode and no job_id")
+def _missing_job_id() -> st.SearchStrategy[Fault]:
+    def make(mode: str) -> Fault:
+        return _item_fault("item/missing-job-id", {"pause_mode": mode}, "the item has no job_id; it is mandatory.")
+
+    return st.builds(make, pause_modes())
+
+
+def malformed_items(*, kinds: Collection[str] | None = None) -> st.SearchStrategy[Fault]:
+    """Faults whose `value` is a malformed item (ITEM-SHAPE), sent as the only item of a batch; refuse with 400."""
+    return ITEM_KINDS.strategy_for(kinds)
+
+
+# --- bodies --------------------------------------------------------------------------------------
+
+
+def _body_fault(kind: str, document: Any, reason: str, path: tuple[str | int, ...]) -> Fault:
+    return BODY_KINDS.fault(
+        kind, reason=reason, value=document, body=encode(document), path=path, job_ids=_ids(document)
+    )
+
+
+_MISNAMED_JOBS = ("job", "Jobs", "JOBS", "items", "tasks", "job_ids", "jobs ")
+
+
+@BODY_KINDS.kind("body/empty-object", "BODY-SHAPE", "refuse-400", "`{}`")
+def _empty_body() -> st.SearchStrategy[Fault]:
+    return st.just(_body_fault("body/empty-object", {}, "the body is an empty object; jobs is mandatory.", ()))
+
+
+@BODY_KINDS.kind(
+    "body/no-jobs", "BODY-SHAPE", "refuse-400", "valid items under another name (`job`, `Jobs`, `items`, ...)"
+)
+def _no_jobs() -> st.SearchStrategy[Fault]:
+    def make(name: str, batch: dict[str, Any]) -> Fault:
+        document = {name: batch["jobs"]}
+        reason = f"the body has no jobs member (the items are under {name!r}); jobs is mandatory."
+        return _body_fault("body/no-jobs", document, reason, ())
+
+    return st.builds(make, st.sampled_from(_MISNAMED_JOBS), batches(max_size=3))
+
+
+@BODY_KINDS.kind(
+    "body/jobs-not-an-array",
+    "BODY-SHAPE",
+    "refuse-400",
+    "jobs as one item object, a job id, comma-joined ids, `null`, a number or a boolean",
+)
+def _jobs_not_an_array() -> st.SearchStrategy[Fault]:
+    def make(jobs: Any) -> Fault:
+        reason = f"jobs is a JSON {json_type(jobs)} ({jobs!r}); it must be an array of items."
+        return _body_fault("body/jobs-not-an-array", {"jobs": jobs}, reason, ("jobs",))
+
+    values = st.one_of(
+        pause_infos(),
+        job_ids(),
+        st.lists(job_ids(), min_size=2, max_size=3, unique=True).map(",".join),
+        st.none(),
+        st.integers(),
+        st.booleans(),
+    )
+    return values.map(make)
+
+
+@BODY_KINDS.kind("body/jobs-empty", "BODY-SHAPE", "refuse-400", '`{"jobs": []}`')
+def _jobs_empty() -> st.SearchStrategy[Fault]:
+    return st.just(
+        _body_fault("body/jobs-empty", {"jobs": []}, "jobs is an empty array; it needs at least one item.", ("jobs",))
+    )
+
+
+@BODY_KINDS.kind(
+    "body/not-an-object",
+    "BODY-SHAPE",
+    "refuse-400",
+    "a bare array of valid items, a job id, a number, `null` or a boolean",
+)
+def _body_not_an_object() -> st.SearchStrategy[Fault]:
+    def make(document: Any) -> Fault:
+        reason = f"the body is a JSON {json_type(document)}; it must be an object with a jobs array."
+        return _body_fault("body/not-an-object", document, reason, ())
+
+    documents = st.one_of(
+        batches(max_size=3).map(lambda batch: batch["jobs"]),
+        job_ids(),
+        st.integers(),
+        st.none(),
+        st.booleans(),
+    )
+    return documents.map(make)
+
+
+def malformed_bodies(*, kinds: Collection[str] | None = None) -> st.SearchStrategy[Fault]:
+    """Faults whose `value` is a JSON body of the wrong shape (BODY-SHAPE); refuse with 400.
+
+    Bodies that are not JSON at all are `not_json_bodies()`.
+    """
+    return BODY_KINDS.strategy_for(kinds)
+
+
+# --- extra fields --------------------------------------------------------------------------------
+
+# Plausible names: fields of the sibling operations (is_sync_re_edit, page_req), of the job, and others.
+_EXTRA_NAMES = ("is_sync_re_edit", "page_req", "project_id", "force", "status", "type", "comment", "x_extra")
+
+
+def _extra_names(known: Collection[str]) -> st.SearchStrategy[str]:
+    drawn = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
+    return st.one_of(
+        st.sampled_from([n for n in _EXTRA_NAMES if n not in known]), drawn.filter(lambda n: n not in known)
+    )
+
+
+def _extra_values() -> st.SearchStrategy[Any]:
+    scalars = st.one_of(
+        st.booleans(), st.none(), st.integers(), st.text(alphabet=string.ascii_letters + string.digits, max_size=8)
+    )
+    return st.one_of(
+        scalars, st.lists(st.integers(), max_size=2), st.dictionaries(st.sampled_from("ab"), st.integers(), max_size=1)
+    )
+
+
+@EXTRA_KINDS.kind(
+    "extra/top-level", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added beside jobs in a valid batch"
+)
+def _extra_top_level() -> st.SearchStrategy[Fault]:
+    known = set(contract().schema("BatchPauseRequest")["properties"])
+
+    def make(batch: dict[str, Any], name: str, value: Any) -> Fault:
+        document = {**batch, name: value}
+        reason = (
+            f"the body has the unknown field {name!r} beside jobs; "
+            "a server may ignore it or refuse the request with 400."
+        )
+        return EXTRA_KINDS.fault(
+            "extra/top-level",
+            reason=reason,
+            value={name: value},
+            body=encode(document),
+            path=(name,),
+            job_ids=_ids(batch),
+        )
+
+    return st.builds(make, batches(max_size=3), _extra_names(known), _extra_values())
+
+
+@EXTRA_KINDS.kind("extra/in-item", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added to a valid item")
+def _extra_in_item() -> st.SearchStrategy[Fault]:
+    known = set(contract().schema("PauseInfo")["properties"])
+
+    def make(item: dict[str, Any], name: str, value: Any) -> Fault:
+        reason = f"the item has the unknown field {name!r}; a server may ignore it or refuse the request with 400."
+        return EXTRA_KINDS.fault(
+            "extra/in-item",
+            reason=reason,
+            value={name: value},
+            body=encode({"jobs": [{**item, name: value}]}),
+            path=("jobs", 0, name),
+            index=0,
+            job_ids=(item["job_id"],),
+        )
+
+    return st.builds(make, pause_infos(), _extra_names(known), _extra_values())
+
+
+def extra_fields(*, kinds: Collection[str] | None = None) -> st.SearchStrategy[Fault]:
+    """Faults that add one unknown field to a valid batch (EXTRA-FIELDS): ignored, or refused with 400."""
+    return EXTRA_KINDS.strategy_for(kinds)
+
+
+# --- duplicated ids -------------------------------------------------------------------------------
+
+
+def duplicate_id_batches(*, min_size: int = 2, max_size: int = BATCH_LIMIT) -> st.SearchStrategy[Fault]:
+    """Valid batches of min_size..max_size items in which exactly one job id appears twice (DUPLICATE-IDS)."""
+    check_sizes(
+        min_size,
+        max_size,
+        lowest=2,
+        highest=BATCH_LIMIT,
+        why=f"a duplicate needs two items, and over {BATCH_LIMIT} is another fault",
+    )
+    return (
+        DUPLICATE_KINDS.strategy_for(None)
+        if (min_size, max_size) == (2, BATCH_LIMIT)
+        else _duplicates(min_size, max_size)
+    )
+
+
+@DUPLICATE_KINDS.kind(
+    "batch/duplicate-id",
+    "DUPLICATE-IDS",
+    "either-duplicates",
+    "the duplicated job id (the body is a valid batch naming it twice)",
+)
+def _duplicate_default() -> st.SearchStrategy[Fault]:
+    return _duplicates(2, BATCH_LIMIT)
+
+
+def _duplicates(min_size: int, max_size: int) -> st.SearchStrategy[Fault]:
+    @st.composite
+    def draw(draw: st.DrawFn) -> Fault:
+        items = draw(batches(min_size=min_size - 1, max_size=max_size - 1))["jobs"]
+        source = draw(st.integers(0, len(items) - 1))
+        point = draw(st.integers(0, len(items)))
+        copy = {"job_id": items[source]["job_id"], "pause_mode": draw(pause_modes())}
+        jobs = [*items[:point], copy, *items[point:]]
+        positions = [i for i, item in enumerate(jobs) if item["job_id"] == copy["job_id"]]
+        first, second = positions
+        job_id = copy["job_id"]
+        modes = f"{jobs[first]['pause_mode']!r} and {jobs[second]['pause_mode']!r}"
+        reason = (
+            f"job_id {job_id!r} appears twice, at jobs[{first}] and jobs[{second}] (modes {modes}); a server may "
+            f"refuse the batch with 400 or answer each occurrence with at most one success."
+        )
+        return DUPLICATE_KINDS.fault(
+            "batch/duplicate-id",
+            reason=reason,
+            value=job_id,
+            body=encode({"jobs": jobs}),
+            path=("jobs", second, "job_id"),
+            index=second,
+            job_ids=tuple(item["job_id"] for item in items),
+        )
+
+    return draw()
+
+
+# --- batches over 100 ---------------------------------------------------------------------------
+
+
+def _numbered(seed: str, count: int) -> list[str]:
+    """`count` distinct well-formed ids: the seed id with its last characters replaced by a counter."""
+    rule = id_rule()
+    base, width = len(rule.alphabet), 1
+    while base**width < count:
+        width += 1
+    ids = []
+    for number in range(count):
+        digits = []
+        for _ in range(width):
+            number, digit = divmod(number, base)
+            digits.append(rule.alphabet[digit])
+        ids.append(seed[: len(seed) - width] + "".join(reversed(digits)))
+    return ids
+
+
+def oversized_batches(*, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_LIMIT + 50) -> st.SearchStrategy[Fault]:
+    """Batches of more than 100 well-formed, unique items (BATCH-OVER-100): served, or refused with 400/413.
+
+    The ids are one drawn id numbered in its last characters, so sizes of thousands stay cheap.
+    """
+    check_sizes(
+        min_size,
+        max_size,
+        lowest=BATCH_LIMIT + 1,
+        highest=len(id_rule().alphabet) ** id_rule().group_sizes[-1],
+        why=f"up to {BATCH_LIMIT} items is a valid batch (batches())",
+    )
+    if (min_size, max_size) == (BATCH_LIMIT + 1, BATCH_LIMIT + 50):
+        return OVERSIZED_KINDS.strategy_for(None)
+    return _oversized(min_size, max_size)
+
+
+@OVERSIZED_KINDS.kind(
+    "batch/over-100",
+    "BATCH-OVER-100",
+    "either-large",
+    "the item count (the body is a valid batch of 101 or more unique items)",
+)
+def _oversized_default() -> st.SearchStrategy[Fault]:
+    return _oversized(BATCH_LIMIT + 1, BATCH_LIMIT + 50)
+
+
+def _oversized(min_size: int, max_size: int) -> st.SearchStrategy[Fault]:
+    modes = contract().pause_modes
+
+    def make(count: int, seed: str, offset: int) -> Fault:
+        ids = _numbered(seed, count)
+        jobs = [{"job_id": job_id, "pause_mode": modes[(i + offset) % len(modes)]} for i, job_id in enumerate(ids)]
+        reason = (
+            f"the batch has {count} items; a server must serve up to {BATCH_LIMIT}, and may serve more "
+            f"or refuse them with 400 or 413."
+        )
+        return OVERSIZED_KINDS.fault(
+            "batch/over-100",
+            reason=reason,
+            value=count,
+            body=encode({"jobs": jobs}),
+            path=("jobs",),
+            job_ids=tuple(ids),
+        )
+
+    return st.builds(make, st.integers(min_size, max_size), job_ids(), st.integers(0, len(modes) - 1))
