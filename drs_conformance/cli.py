@@ -116,7 +116,10 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     if not any(_is_test_path(arg, suites) for arg in args):
         args.append(str(suites))
     preset = _Preset(options)
-    code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *args], plugins=[preset])
+    # The CLI imported starlette (and so anyio, a pytest plugin) before pytest starts: not a problem.
+    quiet = ["-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]
+    code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *quiet, *args],
+                       plugins=[preset])
     if preset.fatal is not None:
         raise preset.fatal
     if code == 5:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from drs_conformance.client import DrsClient, ExchangeLog, RateLimiter
+from drs_conformance.client import DrsClient, ExchangeLog, RateLimiter, http_transport
 from drs_conformance.credentials import AkSkCredentials, Credentials, TokenCredentials
 from drs_conformance.errors import TargetRefused, TargetUnreachable, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
@@ -35,7 +35,7 @@ class ControlApi:
     """The sandbox control API of the contract notes (test hook; never on production)."""
 
     def __init__(self, base_url: str, timeout: float) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=http_transport())
 
     def health(self) -> bool:
         try:
@@ -104,15 +104,29 @@ class Target:
             self.sandbox.stop()
 
 
+def _variant_choices(variants: tuple[str, ...]) -> dict[str, str]:
+    """--sandbox-variant NAME=OPTION values as a mapping, or a one-line UsageError."""
+    chosen: dict[str, str] = {}
+    for text in variants:
+        name, sep, option = text.partition("=")
+        if not sep or not name or not option:
+            raise UsageError(f"--sandbox-variant {text!r}: write NAME=OPTION (see: drs-conformance sandbox "
+                             "--list-variants)")
+        chosen[name.strip()] = option.strip()
+    return chosen
+
+
 def _embedded(options: KitOptions, redactor: Redactor) -> Target:
     """Start the embedded sandbox (with the defect or variants asked for) and aim at it."""
-    from drs_conformance.sandbox import embedded_sandbox
+    from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_SK, DEFAULT_TOKEN, SandboxConfig
+    from drs_conformance.sandbox import start_in_thread
 
-    sandbox = embedded_sandbox(defect=options.sandbox_defect, variants=options.sandbox_variants)
-    credentials = TokenCredentials(sandbox.token)
+    config = SandboxConfig(defect=options.sandbox_defect, variants=_variant_choices(options.sandbox_variants))
+    sandbox = start_in_thread(config)
+    credentials = TokenCredentials(DEFAULT_TOKEN)
     client = DrsClient(
         base_url=sandbox.url,
-        project_id=sandbox.project_id,
+        project_id=DEFAULT_PROJECT,
         credentials=credentials,
         redactor=redactor,
         timeout=options.timeout,
@@ -123,12 +137,12 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
         options=options,
         mode="embedded",
         base_url=sandbox.url,
-        project_id=sandbox.project_id,
+        project_id=DEFAULT_PROJECT,
         credentials=credentials,
         redactor=redactor,
         client=client,
         control=control,
-        aksk=AkSkCredentials(sandbox.ak, sandbox.sk),
+        aksk=AkSkCredentials(DEFAULT_AK, DEFAULT_SK),
         sandbox=sandbox,
     )
 

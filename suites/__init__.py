@@ -1,0 +1,1 @@
+"""The conformance suites: run them with `drs-conformance run` (or `pytest suites/`)."""

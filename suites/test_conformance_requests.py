@@ -1,0 +1,289 @@
+"""Conformance, per request: which requests are refused, which are served, and how a refusal reads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drs_conformance.checks import NonConformance
+from drs_conformance.client import DrsClient, Reply
+from drs_conformance.jobs import Jobs
+from drs_conformance.judge import (
+    describe,
+    expect_ok,
+    expect_refused,
+    is_success,
+    results_by_id,
+)
+from drs_conformance.spec import PAUSE_PATH, contract
+from drs_conformance.strategies import (
+    Fault,
+    duplicate_id_batches,
+    extra_fields,
+    fault_kinds,
+    job_ids,
+    oversized_batches,
+    request_faults,
+)
+
+SPEC = contract()
+PAUSING = SPEC.paused_status
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def _send(api: DrsClient, fault: Fault, **options: object) -> Reply:
+    """Send a fault's body exactly as drawn, with its content type."""
+    return api.pause(content=fault.body, content_type=fault.content_type, **options)  # type: ignore[arg-type]
+
+
+def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
+    """With the control API, make every id of a drawn body a pausable job (to see what a request changes)."""
+    if jobs.target.control is None:
+        return False
+    for job_id in dict.fromkeys(job_ids_):
+        jobs.create(job_id=job_id, status=SPEC.pausable_statuses[0], type="sync")
+    return True
+
+
+def _assert_unchanged(jobs: Jobs, job_ids_: tuple[str, ...], why: str) -> None:
+    for job_id, state in jobs.states(dict.fromkeys(job_ids_)).items():
+        if state.status != SPEC.pausable_statuses[0]:
+            raise NonConformance(
+                "REFUSAL-ATOMIC", f"{why}: job {job_id} is {state.status} after the refusal, documented unchanged "
+                f"({SPEC.pausable_statuses[0]})"
+            )
+
+
+# -- requests that must be refused with 400 -----------------------------------------------------
+
+REFUSED_KINDS = [
+    pytest.param(kind.kind, id=kind.kind, marks=pytest.mark.requirement(kind.requirement))
+    for kind in fault_kinds(expects=["refuse-400"])
+]
+
+
+@pytest.mark.parametrize("kind", REFUSED_KINDS)
+@given(data=st.data())
+def test_malformed_request_is_refused_with_400(api: DrsClient, kind: str, data: st.DataObject) -> None:
+    """Every structurally invalid body (rule 1) is refused with 400 and a top-level error_code/error_msg."""
+    fault = data.draw(request_faults(kinds=[kind]), label="fault")
+    reply = _send(api, fault)
+    expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
+
+
+@pytest.mark.requirement("ERROR-BODY")
+@pytest.mark.parametrize("language", [pytest.param(None, id="default"), pytest.param("zh-cn", id="zh-cn")])
+def test_refusal_carries_error_code_and_message(api: DrsClient, language: str | None) -> None:
+    """A 400 names what is wrong: non-empty error_code and error_msg at the top level."""
+    reply = api.pause({"jobs": []}, language=language)
+    expect_refused(reply, "BODY-SHAPE", "an empty jobs array")
+    body = reply.json()
+    for field in ("error_code", "error_msg"):
+        assert isinstance(body.get(field), str) and body[field].strip(), (
+            f"received {field}={body.get(field)!r} in a 400, documented a non-empty string at the top level"
+        )
+
+
+@pytest.mark.requirement("ERROR-CODE-DOCUMENTED")
+@given(fault=request_faults(expects=["refuse-400"]))
+def test_refusal_code_is_documented(api: DrsClient, fault: Fault) -> None:
+    """The error_code of a 400 SHOULD be one of the documented DRS codes."""
+    reply = _send(api, fault)
+    expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
+    code = reply.json().get("error_code")
+    assert code in SPEC.documented_error_codes, (
+        f"received error_code {code!r} for {fault.kind}, documented one of {', '.join(SPEC.documented_error_codes)}"
+    )
+
+
+@pytest.mark.requirement("REFUSAL-ATOMIC")
+@pytest.mark.parametrize(("bad_item", "broken"), [
+    pytest.param({"job_id": "not-a-uuid", "pause_mode": "target"}, "JOB-ID-RULE", id="bad-id-last"),
+    pytest.param({"job_id": None, "pause_mode": "all"}, "ITEM-SHAPE", id="null-id-last"),
+    pytest.param({}, "ITEM-SHAPE", id="empty-object-last"),
+])
+def test_refused_batch_changes_no_job(
+    api: DrsClient, jobs: Jobs, bad_item: dict, broken: str  # type: ignore[type-arg]
+) -> None:
+    """A batch refused for one bad item leaves its well-formed items' jobs as they were."""
+    good = jobs.pausable()
+    before = jobs.state(good)
+    reply = api.pause({"jobs": [{"job_id": good, "pause_mode": "target"}, bad_item]})
+    expect_refused(reply, broken, f"a batch with the bad item {bad_item}")
+    after = jobs.state(good)
+    assert after == before, f"job {good} changed from {before} to {after} although its batch was refused"
+
+
+# -- ids of the documented shape ------------------------------------------------------------------
+
+
+@pytest.mark.requirement("JOB-ID-WELL-FORMED")
+@given(job_id=job_ids(shapes=("documented", "any")))
+def test_well_formed_id_is_not_refused(api: DrsClient, job_id: str) -> None:
+    """Ids of the documented shape (non-hex letters in the last group included) are served, not refused."""
+    reply = api.pause_jobs([(job_id, "target")])
+    expect_ok(reply, "JOB-ID-WELL-FORMED", f"{job_id!r} follows the UUID rule of the document")
+    results_by_id(reply, [job_id])
+
+
+@pytest.mark.requirement("JOB-ID-WELL-FORMED")
+def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> None:
+    """The document's own example id is accepted as well formed."""
+    jobs._require_control("send the document's example id (on live targets it could name a real job)")
+    job_id = SPEC.example_job_id
+    reply = api.pause_jobs([(job_id, "target")])
+    expect_ok(reply, "JOB-ID-WELL-FORMED", f"{job_id} is the document's own example")
+
+
+# -- allowed choices ("Either") -----------------------------------------------------------------
+
+
+@pytest.mark.requirement("DUPLICATE-IDS")
+@given(fault=duplicate_id_batches(max_size=8))
+def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
+    """A job named twice: refused with 400, or one result per occurrence with at most one success."""
+    seeded = _seed_pausable(jobs, fault.job_ids)
+    reply = _send(api, fault)
+    if reply.status == 400:
+        if seeded:
+            _assert_unchanged(jobs, fault.job_ids, "a batch refused for a duplicated id")
+        return
+    if reply.status != 200:
+        raise NonConformance("DUPLICATE-IDS", f"received {describe(reply)}, documented 400 or 200 ({fault.reason})")
+    ids = [item["job_id"] for item in fault.json()["jobs"]]
+    grouped = results_by_id(reply, ids)
+    successes = sum(is_success(r) for r in grouped[fault.value])
+    assert successes <= 1, (
+        f"received {successes} successes for job {fault.value} named {len(grouped[fault.value])} times, "
+        "documented at most one"
+    )
+    if seeded:
+        assert successes == 1, f"pausable job {fault.value} named twice got no success, documented one"
+        assert jobs.state(fault.value).status == PAUSING, f"job {fault.value} reported paused but is not PAUSING"
+
+
+@pytest.mark.requirement("DUPLICATE-CODE")
+def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
+    """When a duplicated id is refused, the code SHOULD be DRS.M00301."""
+    job_id = jobs.new_id()
+    reply = api.pause_jobs([(job_id, "target"), (job_id, "all")])
+    if reply.status == 200:
+        results_by_id(reply, [job_id, job_id])
+        return  # the other allowed choice: answered per occurrence
+    expect_refused(reply, "DUPLICATE-IDS", "a duplicated id is refused with 400 or answered per occurrence")
+    code = reply.json().get("error_code")
+    assert code == "DRS.M00301", f"received error_code {code!r} for a duplicated id, documented DRS.M00301"
+
+
+@pytest.mark.requirement("EXTRA-FIELDS")
+@given(fault=extra_fields())
+def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
+    """An unknown extra field is ignored (served as without it) or refused with 400."""
+    seeded = _seed_pausable(jobs, fault.job_ids)
+    reply = _send(api, fault)
+    if reply.status == 400:
+        if seeded:
+            _assert_unchanged(jobs, fault.job_ids, "a batch refused for an extra field")
+        return
+    if reply.status != 200:
+        raise NonConformance("EXTRA-FIELDS", f"received {describe(reply)}, documented 200 or 400 ({fault.reason})")
+    grouped = results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]])
+    if seeded:
+        for job_id, results in grouped.items():
+            assert is_success(results[0]), (
+                f"pausable job {job_id} got {results[0].get('status')!r} with an extra field ignored, documented "
+                "'success' (served as without the field)"
+            )
+
+
+@pytest.mark.requirement("BATCH-100")
+def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
+    """A batch of 100 jobs is served, with 100 results."""
+    if jobs.target.control is not None:
+        ids = [jobs.create(status=SPEC.pausable_statuses[i % 5], type="migration") for i in range(100)]
+    else:
+        ids = [jobs.new_id() for _ in range(100)]
+    reply = api.pause_jobs([(job_id, "all") for job_id in ids])
+    expect_ok(reply, "BATCH-100", "batches of up to 100 jobs are served")
+    grouped = results_by_id(reply, ids)
+    if jobs.target.control is not None:
+        failed = [job_id for job_id in ids if not is_success(grouped[job_id][0])]
+        assert not failed, f"{len(failed)} of 100 pausable jobs were not paused, e.g. {failed[0]}"
+
+
+@pytest.mark.requirement("BATCH-OVER-100")
+@given(fault=oversized_batches(max_size=300))
+def test_batch_over_100_is_served_or_refused(api: DrsClient, fault: Fault) -> None:
+    """More than 100 jobs: served, or refused with 400 or 413."""
+    reply = _send(api, fault)
+    if reply.status == 200:
+        results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]])
+        return
+    assert reply.status in (400, 413), (
+        f"received {describe(reply)} for {fault.value} items, documented 200, 400 or 413"
+    )
+
+
+UNKNOWN_LANGUAGES = [pytest.param(v, id=v) for v in ("fr-fr", "ja-jp", "klingon")]
+
+
+@pytest.mark.requirement("LANGUAGE-UNKNOWN")
+@pytest.mark.parametrize("language", UNKNOWN_LANGUAGES)
+def test_unknown_language_falls_back_or_is_refused(api: DrsClient, jobs: Jobs, language: str) -> None:
+    """An unknown X-Language falls back to en-us, or the request is refused with 400."""
+    job_id = jobs.new_id()
+    reply = api.pause_jobs([(job_id, "target")], language=language)
+    if reply.status == 400:
+        return
+    if reply.status != 200:
+        raise NonConformance("LANGUAGE-UNKNOWN", f"received {describe(reply)} for X-Language {language}, "
+                             "documented 200 (falls back to en-us) or 400")
+    message = str(results_by_id(reply, [job_id])[job_id][0].get("error_msg", ""))
+    assert not CJK.search(message), (
+        f"X-Language {language} answered in Chinese ({message!r}), documented a fall back to en-us"
+    )
+
+
+def _messages(api: DrsClient, jobs: Jobs, language: str | None) -> list[str]:
+    """The error_msg of a refusal and of a failed item, in the given language."""
+    refused = api.pause({"jobs": [{}]}, language=language)
+    expect_refused(refused, "ITEM-SHAPE", "an empty object in jobs")
+    job_id = jobs.new_id()
+    served = api.pause_jobs([(job_id, "target")], language=language)
+    expect_ok(served, "UNKNOWN-JOB-FAILS", "a well-formed batch")
+    item = results_by_id(served, [job_id])[job_id][0]
+    return [str(refused.json().get("error_msg", "")), str(item.get("error_msg", ""))]
+
+
+@pytest.mark.requirement("LANGUAGE-MESSAGES")
+def test_messages_are_chinese_with_zh_cn(api: DrsClient, jobs: Jobs) -> None:
+    """With X-Language: zh-cn every error_msg SHOULD be Chinese."""
+    for message in _messages(api, jobs, "zh-cn"):
+        assert CJK.search(message), f"received error_msg {message!r} with X-Language: zh-cn, documented Chinese"
+
+
+@pytest.mark.requirement("LANGUAGE-MESSAGES")
+@pytest.mark.parametrize("language", [pytest.param(None, id="no-header"), pytest.param("en-us", id="en-us")])
+def test_messages_are_english_by_default(api: DrsClient, jobs: Jobs, language: str | None) -> None:
+    """With X-Language: en-us, or none, every error_msg SHOULD be English."""
+    for message in _messages(api, jobs, language):
+        assert LATIN.search(message) and not CJK.search(message), (
+            f"received error_msg {message!r} with X-Language {language or '(none)'}, documented English (en-us)"
+        )
+
+
+# -- methods --------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("HTTP-METHODS")
+@pytest.mark.parametrize("method", [pytest.param(m, id=m) for m in ("GET", "PUT", "DELETE", "PATCH")])
+def test_other_methods_get_405_with_allow(api: DrsClient, method: str) -> None:
+    """Methods the path does not serve SHOULD get 405 with an Allow header naming POST."""
+    reply = api.call(PAUSE_PATH, {"jobs": []}, method=method)
+    assert reply.status == 405, f"received {describe(reply)} for {method}, documented 405 Method Not Allowed"
+    allow = reply.headers.get("allow", "")
+    assert "POST" in allow.upper(), f"received Allow: {allow!r} with the 405, documented an Allow header naming POST"
