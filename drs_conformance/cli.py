@@ -104,6 +104,10 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     """Preflight an external target, then run the suites in this process; return the kit's exit code."""
     import pytest
 
+    if options.known_deviations is not None:
+        from drs_conformance.reporting import load_deviations
+
+        load_deviations(options.known_deviations)  # a bad file: one line, exit 2, before anything runs
     if not options.embedded:
         from drs_conformance.target import open_target
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -15,9 +15,10 @@ from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient
 from drs_conformance.inventory import InventoryJob
 from drs_conformance.spec import contract
+from drs_conformance.strategies import Fault
 from drs_conformance.target import Target, new_job_id
 
-__all__ = ["JobState", "Jobs", "resume", "NEEDS_JOBS", "NEEDS_CONTROL"]
+__all__ = ["JobState", "Jobs", "resume", "restore_session", "NEEDS_JOBS", "NEEDS_CONTROL"]
 
 NEEDS_JOBS = (
     "needs jobs it may pause: give --inventory FILE (jobs provisioned for testing on live staging) "
@@ -51,6 +52,35 @@ class Jobs:
         """A well-formed id that no job has (run-prefixed, random): safe to send anywhere."""
         return new_job_id(f"{self.target.run_prefix}{self._worker[-2:]}{next(_counter) % 100:02d}")
 
+    @property
+    def protected_ids(self) -> frozenset[str]:
+        """Ids a generated request must not name on a live target: real jobs it was not given for that test."""
+        if self.target.control is not None:
+            return frozenset()
+        known = {contract().example_job_id, *(contract().schema("JobId").get("examples") or ())}
+        if self.target.inventory is not None:
+            known.update(job.id for job in self.target.inventory.jobs)
+            known.update(job.id for job in self.target.inventory.foreign_jobs)
+        return frozenset(known)
+
+    def shield(self, fault: Fault) -> Fault:
+        """The fault with every protected id replaced by a fresh unknown one (same shape, same fault)."""
+        protected = [job_id for job_id in self.protected_ids if fault.body and job_id.encode() in fault.body
+                     or job_id in fault.job_ids or job_id == fault.value or job_id == fault.base]
+        if not protected:
+            return fault
+        swap = {job_id: self.new_id() for job_id in protected}
+        body = fault.body
+        for old, new in swap.items():
+            body = body.replace(old.encode(), new.encode()) if body is not None else None
+        return replace(
+            fault,
+            body=body,
+            value=swap.get(fault.value, fault.value) if isinstance(fault.value, str) else fault.value,
+            base=swap.get(fault.base, fault.base) if isinstance(fault.base, str) else fault.base,
+            job_ids=tuple(swap.get(job_id, job_id) for job_id in fault.job_ids),
+        )
+
     # -- creating (control API) -----------------------------------------------------------------
 
     def _require_control(self, what: str) -> None:
@@ -78,7 +108,7 @@ class Jobs:
         return self._lease(
             lambda job, current: job.type in (type and (type,) or contract().pausable_types)
             and current in ((status,) if status else pausable),
-            f"a {type or 'migration or sync'} job in {status or 'a pausable state'}",
+            f"{type or 'migration or sync'} job in {status or 'a pausable state'}",
         )
 
     def paused(self) -> str:
@@ -97,7 +127,7 @@ class Jobs:
         """A disaster-recovery (cloudDataGuard) job in a state that would be pausable for sync."""
         if self.target.control is not None:
             return self.create(status=contract().pausable_statuses[-2], type="cloudDataGuard")
-        return self._lease(lambda job, current: job.type == "cloudDataGuard", "a cloudDataGuard job")
+        return self._lease(lambda job, current: job.type == "cloudDataGuard", "cloudDataGuard job")
 
     def foreign(self) -> str:
         """A job of another project (in a pausable state when it can be arranged)."""
@@ -155,6 +185,7 @@ class Jobs:
                 current = self.statuses([job.id])[job.id]
                 if wanted(job, current):
                     self._leased.append(job.id)
+                    self.target.touched.add(job.id)
                     return job.id
                 self._release(job.id)
             if not busy or time.monotonic() > deadline:
@@ -210,3 +241,16 @@ def resume(api: DrsClient, job_ids: list[str], *, timeout: float) -> None:
                 "a resumed job leaves PAUSING (raise --resume-timeout if the target is slow)",
             )
         time.sleep(min(1.0, timeout / 10))
+
+
+def restore_session(target: Target, api: DrsClient, lease_dir: Path) -> None:
+    """Safety net at the end of a session: resume any job this run leased that is still PAUSING and free."""
+    free = [job_id for job_id in sorted(target.touched) if not (lease_dir / f"{job_id}.lease").exists()]
+    if not free:
+        return
+    reply = api.batch_status(free, label="end of run: batch-status")
+    if reply.status != 200:
+        return
+    left = [r.get("id") for r in reply.json().get("results", []) if r.get("status") == contract().paused_status]
+    if left:
+        resume(api, [job_id for job_id in left if isinstance(job_id, str)], timeout=target.options.resume_timeout)

@@ -124,6 +124,27 @@ class KitOptions:
     def secrets(self) -> tuple[str, ...]:
         return tuple(v for v in (self.auth_token, self.ak, self.sk) if v)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every value, secrets included, as plain data (to hand to xdist workers, never to reports)."""
+        data: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif item.name == "sources":
+                value = dict(value)
+            data[item.name] = value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
+        paths = {"inventory", "report_dir", "known_deviations", "config"}
+        values = {key: (Path(value) if key in paths and value is not None else
+                        tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
+        return cls(**values)
+
     def public(self) -> dict[str, Any]:
         """The options as a dict with every secret replaced (for reports)."""
         shown: dict[str, Any] = {}

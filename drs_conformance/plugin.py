@@ -16,7 +16,7 @@ from drs_conformance.catalogue import catalogue
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient, ExchangeLog
 from drs_conformance.errors import KitError
-from drs_conformance.jobs import Jobs
+from drs_conformance.jobs import Jobs, restore_session
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.spec import contract
@@ -43,6 +43,7 @@ _STATE = pytest.StashKey["DrsSession"]()
 _LOG = pytest.StashKey[ExchangeLog]()
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 _DEVIATION = pytest.StashKey[Any]()
+_WORKER_OPTIONS = "drs_conformance_options"
 _OUTCOME_ATTR = "drs_outcome"
 _MAX_MESSAGE = 2000
 
@@ -95,8 +96,14 @@ class DrsSession:
         self.preset = next(
             (p for p in config.pluginmanager.get_plugins() if hasattr(p, "drs_preset_options")), None
         )
+        from_controller = getattr(config, "workerinput", {}).get(_WORKER_OPTIONS)
         try:
-            self.options = self.preset.drs_preset_options if self.preset else resolve_options(_given(config))
+            if from_controller is not None:  # an xdist worker runs with exactly the controller's options
+                self.options = KitOptions.from_dict(from_controller)
+            elif self.preset is not None:
+                self.options = self.preset.drs_preset_options
+            else:
+                self.options = resolve_options(_given(config))
         except KitError as exc:
             self.error = exc
         self.active = False
@@ -124,10 +131,17 @@ class DrsSession:
 
     # Hooks of this session object (registered as a plugin in pytest_configure).
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller: hand every worker the options resolved here (flags, environment, config file)."""
+        if self.options is not None:
+            node.workerinput[_WORKER_OPTIONS] = self.options.to_dict()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect outcomes here: on the xdist controller they arrive from every worker."""
         data = getattr(report, _OUTCOME_ATTR, None)
         if data is not None:
+            self.active = True
             self.outcomes.append(TestOutcome.from_dict(data))
 
     @pytest.hookimpl(trylast=True)
@@ -145,7 +159,7 @@ class DrsSession:
         info = RunInfo(
             base_url=self.target.base_url if self.target else (options.base_url or "embedded sandbox"),
             mode=options.mode,
-            project_id=self.target.project_id if self.target else options.project_id,
+            project_id=self.target.project_id if self.target else _project_of(options),
             kit_version=__version__,
             spec_version=contract().version,
             seed=options.seed,
@@ -184,6 +198,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(state, "drs-conformance-session")
     if not _is_suite_run(config) or state.options is None:
         return
+    _load_deviations(state)
     options = state.options
     report_dir = options.report_dir
     if getattr(config.option, "xmlpath", None) is None and not state.is_worker:
@@ -214,17 +229,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     _apply_deviations(state, marked)
 
 
-def _apply_deviations(state: DrsSession, items: list[pytest.Item]) -> None:
-    """Known deviations turn matching tests into expected failures (strict: a pass then fails)."""
+def _load_deviations(state: DrsSession) -> None:
+    """Read --known-deviations once per process (the controller needs them for the report too)."""
     assert state.options is not None
-    if state.options.known_deviations is None:
+    if state.options.known_deviations is None or state.deviations is not None:
         return
     from drs_conformance.reporting import load_deviations
 
     try:
         state.deviations = load_deviations(state.options.known_deviations)
     except KitError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        state.error = exc
+
+
+def _apply_deviations(state: DrsSession, items: list[pytest.Item]) -> None:
+    """Known deviations turn matching tests into expected failures (strict: a pass then fails)."""
+    if state.deviations is None:
+        return
     today = dt.date.today()
     for item in items:
         deviation = state.deviations.match(item.nodeid, _requirements(item), today)
@@ -232,6 +253,19 @@ def _apply_deviations(state: DrsSession, items: list[pytest.Item]) -> None:
             item.stash[_DEVIATION] = deviation
             item.add_marker(pytest.mark.xfail(reason=f"known deviation ({deviation.requirement}): "
                                                      f"{deviation.reason}", strict=state.strict))
+
+
+def _project_of(options: KitOptions) -> str:
+    """The run's project when no target was opened in this process (the xdist controller)."""
+    if options.project_id:
+        return options.project_id
+    if options.inventory is not None:
+        from drs_conformance.inventory import load_inventory
+
+        return load_inventory(options.inventory).project_id
+    from drs_conformance.sandbox import DEFAULT_PROJECT
+
+    return DEFAULT_PROJECT
 
 
 def _requirements(item: pytest.Item) -> tuple[str, ...]:
@@ -255,7 +289,7 @@ def drs_options(pytestconfig: pytest.Config) -> KitOptions:
 
 
 @pytest.fixture(scope="session")
-def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Target]:
+def target(drs_options: KitOptions, pytestconfig: pytest.Config, _lease_dir: Path) -> Iterator[Target]:
     """The target of the run: the embedded sandbox, or the external endpoint the options name."""
     try:
         opened = open_target(drs_options)
@@ -263,7 +297,10 @@ def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Tar
         pytestconfig.stash[_STATE].fatal(exc)
     pytestconfig.stash[_STATE].target = opened
     yield opened
-    opened.close()
+    try:
+        restore_session(opened, opened.client, _lease_dir)
+    finally:
+        opened.close()
 
 
 @pytest.fixture

@@ -87,6 +87,8 @@ class Target:
     foreign_project_id: str = FOREIGN_PROJECT_DEFAULT
     run_prefix: str = field(default_factory=lambda: "k" + _random_chars(3))
     sandbox: Any = None  # the embedded sandbox (RunningSandbox), if any
+    # Inventory jobs this process leased at some point (restored at the end if left PAUSING).
+    touched: set[str] = field(default_factory=set)
 
     @property
     def can_create_jobs(self) -> bool:

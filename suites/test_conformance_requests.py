@@ -68,9 +68,9 @@ REFUSED_KINDS = [
 
 @pytest.mark.parametrize("kind", REFUSED_KINDS)
 @given(data=st.data())
-def test_malformed_request_is_refused_with_400(api: DrsClient, kind: str, data: st.DataObject) -> None:
+def test_malformed_request_is_refused_with_400(api: DrsClient, jobs: Jobs, kind: str, data: st.DataObject) -> None:
     """Every structurally invalid body (rule 1) is refused with 400 and a top-level error_code/error_msg."""
-    fault = data.draw(request_faults(kinds=[kind]), label="fault")
+    fault = jobs.shield(data.draw(request_faults(kinds=[kind]), label="fault"))
     reply = _send(api, fault)
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
 
@@ -90,8 +90,9 @@ def test_refusal_carries_error_code_and_message(api: DrsClient, language: str | 
 
 @pytest.mark.requirement("ERROR-CODE-DOCUMENTED")
 @given(fault=request_faults(expects=["refuse-400"]))
-def test_refusal_code_is_documented(api: DrsClient, fault: Fault) -> None:
+def test_refusal_code_is_documented(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """The error_code of a 400 SHOULD be one of the documented DRS codes."""
+    fault = jobs.shield(fault)
     reply = _send(api, fault)
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
     code = reply.json().get("error_code")
@@ -123,8 +124,10 @@ def test_refused_batch_changes_no_job(
 
 @pytest.mark.requirement("JOB-ID-WELL-FORMED")
 @given(job_id=job_ids(shapes=("documented", "any")))
-def test_well_formed_id_is_not_refused(api: DrsClient, job_id: str) -> None:
+def test_well_formed_id_is_not_refused(api: DrsClient, jobs: Jobs, job_id: str) -> None:
     """Ids of the documented shape (non-hex letters in the last group included) are served, not refused."""
+    if job_id in jobs.protected_ids:
+        job_id = jobs.new_id()
     reply = api.pause_jobs([(job_id, "target")])
     expect_ok(reply, "JOB-ID-WELL-FORMED", f"{job_id!r} follows the UUID rule of the document")
     results_by_id(reply, [job_id])
@@ -146,6 +149,7 @@ def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> Non
 @given(fault=duplicate_id_batches(max_size=8))
 def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """A job named twice: refused with 400, or one result per occurrence with at most one success."""
+    fault = jobs.shield(fault)
     seeded = _seed_pausable(jobs, fault.job_ids)
     reply = _send(api, fault)
     if reply.status == 400:
@@ -183,6 +187,7 @@ def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
 @given(fault=extra_fields())
 def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """An unknown extra field is ignored (served as without it) or refused with 400."""
+    fault = jobs.shield(fault)
     seeded = _seed_pausable(jobs, fault.job_ids)
     reply = _send(api, fault)
     if reply.status == 400:
@@ -217,8 +222,9 @@ def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
 
 @pytest.mark.requirement("BATCH-OVER-100")
 @given(fault=oversized_batches(max_size=300))
-def test_batch_over_100_is_served_or_refused(api: DrsClient, fault: Fault) -> None:
+def test_batch_over_100_is_served_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """More than 100 jobs: served, or refused with 400 or 413."""
+    fault = jobs.shield(fault)
     reply = _send(api, fault)
     if reply.status == 200:
         results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]])
