@@ -1,37 +1,123 @@
-"""Root conftest of the kit's own tests (tests/): shared fixtures; the suites have their own pytest.ini."""
+"""Root conftest of the kit's own tests (tests/): fixtures that run the kit as a user would.
+
+The conformance suites have their own settings (suites/pytest.ini) and fixtures (drs_conformance.plugin).
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="session")
-def running_sandbox() -> Iterator[object]:
-    """One real sandbox server on 127.0.0.1 for the session (reset by the tests that need it)."""
-    from drs_conformance.sandbox import SandboxConfig, start_in_thread
+@dataclass(frozen=True)
+class KitRun:
+    """What one `drs-conformance ...` child process did."""
 
-    with start_in_thread(SandboxConfig()) as sandbox:
-        yield sandbox
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
 
 
-def run_kit(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run `drs-conformance ARGS` in a child process, as a user would."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("PYTEST_ADDOPTS", None)
-    full_env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run(
-        [sys.executable, "-m", "drs_conformance", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def _child_env(extra: dict[str, str] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_", "DRS_", "HYPOTHESIS")) and k != "COV_CORE_SOURCE"}
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Callable[..., KitRun]:
+    """Run `drs-conformance ARGS` in a child process (cwd: a fresh directory), as a user would."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None) -> KitRun:
+        done = subprocess.run(
+            [sys.executable, "-m", "drs_conformance", *args],
+            cwd=cwd or tmp_path,
+            env=_child_env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return KitRun(tuple(args), done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A loopback URL nothing listens on."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@dataclass
+class SandboxProcess:
+    """A `drs-conformance sandbox` child process on 127.0.0.1."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+    def stop(self) -> str:
+        """Ctrl-C it, wait, and return what it printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        out, _ = self.process.communicate()
+        return out
+
+
+@pytest.fixture
+def sandbox_process(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
+    """Start `drs-conformance sandbox ARGS` as a separate process; every one started is stopped after the test."""
+    started: list[SandboxProcess] = []
+
+    def start(*args: str) -> SandboxProcess:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "drs_conformance", "sandbox", "--port", str(port), *args],
+            cwd=tmp_path,
+            env=_child_env(None),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        running = SandboxProcess(f"http://127.0.0.1:{port}", process)
+        started.append(running)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"the sandbox exited early: {running.stop()}"
+            try:
+                httpx.get(running.url + "/openapi.json", timeout=1.0)
+                return running
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"the sandbox did not answer on {running.url} within 30 s")
+
+    yield start
+    for running in started:
+        running.stop()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import yaml
 
 from drs_conformance.errors import InventoryError
@@ -77,10 +79,18 @@ def _where(error: jsonschema.ValidationError) -> str:
     return where or "(top level)"
 
 
+@functools.cache
+def _validators() -> tuple[Any, jsonschema.Draft202012Validator]:
+    """A fast validator (jsonschema-rs) for the common valid case and jsonschema to word an error."""
+    schema = _inventory_schema()
+    return jsonschema_rs.validator_for(schema), jsonschema.Draft202012Validator(schema)
+
+
 def parse_inventory(data: Any, *, source: str = "<inventory>") -> Inventory:
     """Validate parsed inventory data and turn it into an Inventory, or raise one clear InventoryError."""
-    validator = jsonschema.Draft202012Validator(_inventory_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    fast, explaining = _validators()
+    # A million-job inventory (a big sandbox seed) validates in well under a second this way.
+    error = None if fast.is_valid(data) else jsonschema.exceptions.best_match(explaining.iter_errors(data))
     if error is not None:
         raise InventoryError(
             f"{source}: {_where(error)}: {error.message} "

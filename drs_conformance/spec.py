@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass
@@ -145,12 +146,16 @@ class Contract:
         return self.document["components"]["securitySchemes"]["aksk"]["x-drs-signing"]
 
     def resolved_schema(self, name: str) -> dict[str, Any]:
-        """A component schema as a standalone JSON Schema (2020-12) with its references bundled."""
+        """A component schema as a standalone JSON Schema (2020-12) with its references bundled (a fresh copy)."""
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$defs": _component_defs(self.document),
+            "$defs": copy.deepcopy(self._defs),
             "$ref": f"#/$defs/{name}",
         }
+
+    @functools.cached_property
+    def _defs(self) -> dict[str, Any]:
+        return _component_defs(self.document)
 
 
 def _component_defs(document: dict[str, Any]) -> dict[str, Any]:

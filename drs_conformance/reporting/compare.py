@@ -159,17 +159,13 @@ def load_report(path: str | Path) -> dict[str, Any]:
     return document
 
 
-def run_compare(
-    old_path: str | Path, new_path: str | Path, out: TextIO | None = None, err: TextIO | None = None
-) -> int:
-    """Print what regressed and what was fixed; 1 on any regression, 0 otherwise, 2 for an unusable file."""
+def run_compare(old_path: str | Path, new_path: str | Path, out: TextIO | None = None) -> int:
+    """Print what regressed and what was fixed; 1 on any regression, 0 otherwise.
+
+    An unusable file raises UsageError (one line; the CLI prints it and exits 2).
+    """
     out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-    try:
-        old, new = load_report(old_path), load_report(new_path)
-    except UsageError as exc:
-        print(f"drs-conformance report compare: error: {exc}", file=err)
-        return int(ExitCode.USAGE)
+    old, new = load_report(old_path), load_report(new_path)
     comparison = compare_reports(old, new)
     print(
         f"Baseline {old_path} ({old['summary']['verdict']}, {old['run']['finished_at']}) -> "

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.errors import ExitCode
+from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.reporting import build_report, compare_reports, run_compare
 
 
@@ -77,9 +77,8 @@ def test_run_compare_prints_regressions_and_fixes_and_exits_1(tmp_path: Path, ba
     new = _with(baseline, DOC_EXAMPLE="fail", JOB_ID_RULE="pass")
     new["run"]["spec_version"] = "1.1.0"
     old_path, new_path = _write(tmp_path, "old.json", baseline), _write(tmp_path, "new.json", new)
-    out, err = io.StringIO(), io.StringIO()
-    assert run_compare(old_path, new_path, out, err) == 1
-    assert err.getvalue() == ""
+    out = io.StringIO()
+    assert run_compare(old_path, new_path, out) == 1
     assert out.getvalue().splitlines() == [
         f"Baseline {old_path} (non-conformant, 2026-01-15T10:00:42.500000+00:00) -> {new_path} (non-conformant, 2026-01-15T10:00:42.500000+00:00)",
         "note: spec version differs: 1.0.0 (old) / 1.1.0 (new)",
@@ -118,8 +117,10 @@ def test_unusable_files_exit_2_with_one_line(tmp_path: Path, baseline: dict[str,
         content = _with(baseline, DOC_EXAMPLE="great")
     bad = tmp_path / "bad.json" if content is None else _write(tmp_path, "bad.json", content)
     for old, new in ((bad, good), (good, bad)):
-        out, err = io.StringIO(), io.StringIO()
-        assert run_compare(old, new, out, err) == ExitCode.USAGE
+        out = io.StringIO()
+        with pytest.raises(UsageError) as raised:
+            run_compare(old, new, out)
+        assert raised.value.exit_code == ExitCode.USAGE
         assert out.getvalue() == ""
-        (line,) = err.getvalue().splitlines()
-        assert line.startswith("drs-conformance report compare: error: " + message.format(path=bad))
+        (line,) = str(raised.value).splitlines()
+        assert line.startswith(message.format(path=bad))

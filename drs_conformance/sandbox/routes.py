@@ -1,0 +1,33 @@
+"""URL routes of the sandbox: the three DRS operations, the OpenAPI document, the control API."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from drs_conformance.sandbox.handlers import Handlers
+from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
+
+__all__ = ["api_routes", "control_routes", "CONTROL_PREFIX", "OPENAPI_PATH"]
+
+CONTROL_PREFIX = "/_sandbox"
+OPENAPI_PATH = "/openapi.json"
+
+
+def api_routes(handlers: Handlers) -> list[Route]:
+    """The DRS operations (POST only; other methods get 405 with Allow) and the OpenAPI document."""
+    return [
+        Route(PAUSE_PATH, handlers.pause, methods=["POST"], name="batch-pause-task"),
+        Route(STATUS_PATH, handlers.status, methods=["POST"], name="batch-status"),
+        Route(RETRY_PATH, handlers.retry, methods=["POST"], name="batch-retry-task"),
+        Route(OPENAPI_PATH, handlers.openapi, methods=["GET"], name="openapi"),
+    ]
+
+
+def control_routes(handlers: Handlers) -> list[Route]:
+    """The test hook of the contract notes: health, reset, put and get one job."""
+    return [
+        Route(f"{CONTROL_PREFIX}/health", handlers.health, methods=["GET"], name="sandbox-health"),
+        Route(f"{CONTROL_PREFIX}/reset", handlers.reset, methods=["POST"], name="sandbox-reset"),
+        Route(f"{CONTROL_PREFIX}/jobs/{{job_id}}", handlers.get_job, methods=["GET"], name="sandbox-get-job"),
+        Route(f"{CONTROL_PREFIX}/jobs/{{job_id}}", handlers.put_job, methods=["PUT"], name="sandbox-put-job"),
+    ]

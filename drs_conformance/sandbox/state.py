@@ -1,0 +1,243 @@
+"""The sandbox's jobs: a thread-safe in-memory store with check-and-set pause and resume (no HTTP here)."""
+
+from __future__ import annotations
+
+import enum
+import sys
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Optional, Sequence, Tuple
+
+__all__ = ["Job", "JobStore", "Outcome", "PausePolicy", "ResumePolicy", "Result"]
+
+
+@dataclass(slots=True)
+class Job:
+    """One DRS job as the sandbox keeps it; `previous_status` is the status a pause came from."""
+
+    id: str
+    project_id: str
+    status: str
+    type: str
+    pause_mode: str | None = None
+    previous_status: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The job as the control API shows it."""
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "status": self.status,
+            "type": self.type,
+            "pause_mode": self.pause_mode,
+        }
+
+
+class Outcome(enum.Enum):
+    """What an operation did to one job; FOREIGN is internal only and must be rendered like NOT_FOUND."""
+
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    RETRIED = "retried"  # a *_FAILED job: the retry is accepted and leaves the job as it is
+    NOT_FOUND = "not-found"
+    FOREIGN = "foreign"
+    NOT_PAUSABLE_STATE = "not-pausable-state"
+    NOT_PAUSABLE_TYPE = "not-pausable-type"
+    NOT_RESUMABLE = "not-resumable"
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (Outcome.PAUSED, Outcome.RESUMED, Outcome.RETRIED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PausePolicy:
+    """Which jobs may be paused and what a pause records; the handlers derive it from the contract."""
+
+    statuses: frozenset[str]
+    types: frozenset[str]
+    paused_status: str
+    update_status: bool = True
+    record_mode: bool = True
+    change_on_state_failure: bool = False
+    reach_foreign: bool = False
+    all_or_nothing: bool = False
+    repause_unrecorded: bool = False
+
+    def decide(self, job: Job) -> Outcome:
+        """The outcome a pause of `job` (already known to be in the right project) would have."""
+        if job.type not in self.types:
+            return Outcome.NOT_PAUSABLE_TYPE
+        if job.status in self.statuses:
+            if not self.update_status and job.previous_status is not None:
+                # The status is left stale, but the store still knows the job is paused.
+                return Outcome.NOT_PAUSABLE_STATE
+            return Outcome.PAUSED
+        if self.repause_unrecorded and job.status == self.paused_status and job.pause_mode is None:
+            # The bug looks at the recorded pause, not at the status.
+            return Outcome.PAUSED
+        return Outcome.NOT_PAUSABLE_STATE
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumePolicy:
+    """How batch-retry-task treats a job: resume a paused one, accept a failed one, refuse the rest."""
+
+    paused_status: str
+    failed_statuses: frozenset[str]
+    fallback_status: str
+    apply: bool = True
+
+
+@dataclass
+class JobStore:
+    """All jobs of all projects, keyed by job id; every read and write holds one lock."""
+
+    _jobs: dict[str, Job] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def reset(self) -> None:
+        """Remove every job."""
+        with self._lock:
+            self._jobs.clear()
+
+    def put(self, job_id: str, *, project_id: str, status: str, type: str) -> Job:
+        """Create or replace a job (not paused); return a copy of it."""
+        job = Job(job_id, sys.intern(project_id), sys.intern(status), sys.intern(type))
+        with self._lock:
+            self._jobs[job_id] = job
+            return replace(job)
+
+    def put_many(self, jobs: Iterable[tuple[str, str, str, str]]) -> int:
+        """Bulk load (job_id, project_id, status, type) tuples; return how many were stored."""
+        intern = sys.intern
+        count = 0
+        with self._lock:
+            store = self._jobs
+            for job_id, project_id, status, type_ in jobs:
+                store[job_id] = Job(job_id, intern(project_id), intern(status), intern(type_))
+                count += 1
+        return count
+
+    def get(self, job_id: str) -> Job | None:
+        """A copy of the job, whatever its project, or None."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return None if job is None else replace(job)
+
+    def statuses(self, project_id: str, job_ids: Sequence[str], *, report_previous: bool = False) -> list[str | None]:
+        """The status of each job of `project_id` (None for unknown or foreign ids), in order."""
+        out: list[str | None] = []
+        with self._lock:
+            jobs = self._jobs
+            for job_id in job_ids:
+                job = jobs.get(job_id)
+                if job is None or job.project_id != project_id:
+                    out.append(None)
+                elif report_previous and job.previous_status is not None:
+                    out.append(job.previous_status)
+                else:
+                    out.append(job.status)
+        return out
+
+    # -- pause ---------------------------------------------------------------------------------
+    # Each result is (outcome, detail): detail is the job's status for a state failure, its type for
+    # a type failure, else None. FOREIGN and NOT_FOUND carry no detail, so they cannot differ on the wire.
+
+    def pause(self, project_id: str, job_id: str, mode: str, policy: PausePolicy) -> Result:
+        """Check and pause one job atomically."""
+        return self.pause_many(project_id, [(job_id, mode)], policy)[0]
+
+    def pause_many(self, project_id: str, items: Sequence[tuple[str, str]], policy: PausePolicy) -> list[Result]:
+        """Check and pause each (job_id, mode) in order under one lock; items are independent."""
+        with self._lock:
+            if policy.all_or_nothing:
+                planned = [self._decide(project_id, job_id, policy) for job_id, _ in items]
+                if not all(outcome is Outcome.PAUSED for outcome, _ in planned):
+                    return planned
+            return [self._pause_locked(project_id, job_id, mode, policy) for job_id, mode in items]
+
+    def check_pause(self, project_id: str, job_id: str, policy: PausePolicy) -> Result:
+        """What a pause would do now, without doing it (the check half of a check-and-set)."""
+        with self._lock:
+            return self._decide(project_id, job_id, policy)
+
+    def apply_pause(self, job_id: str, mode: str, policy: PausePolicy) -> None:
+        """Pause a job without checking it again (the set half; only the race defect splits the two)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                self._mark_paused(job, mode, policy)
+
+    def _decide(self, project_id: str, job_id: str, policy: PausePolicy) -> Result:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return Outcome.NOT_FOUND, None
+        if job.project_id != project_id:
+            return Outcome.FOREIGN, None
+        return _with_detail(policy.decide(job), job)
+
+    def _pause_locked(self, project_id: str, job_id: str, mode: str, policy: PausePolicy) -> Result:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return Outcome.NOT_FOUND, None
+        if job.project_id != project_id:
+            if policy.reach_foreign and policy.decide(job) is Outcome.PAUSED:
+                self._mark_paused(job, mode, policy)
+            return Outcome.FOREIGN, None
+        outcome = policy.decide(job)
+        result = _with_detail(outcome, job)
+        if outcome is Outcome.PAUSED:
+            self._mark_paused(job, mode, policy)
+        elif outcome is Outcome.NOT_PAUSABLE_STATE and policy.change_on_state_failure:
+            self._mark_paused(job, mode, policy)
+        return result
+
+    @staticmethod
+    def _mark_paused(job: Job, mode: str, policy: PausePolicy) -> None:
+        if job.status != policy.paused_status and job.previous_status is None:
+            job.previous_status = job.status
+        if policy.update_status:
+            job.status = policy.paused_status
+        if policy.record_mode:
+            job.pause_mode = mode
+
+    # -- resume --------------------------------------------------------------------------------
+
+    def resume(self, project_id: str, job_id: str, policy: ResumePolicy) -> Result:
+        return self.resume_many(project_id, [job_id], policy)[0]
+
+    def resume_many(self, project_id: str, job_ids: Sequence[str], policy: ResumePolicy) -> list[Result]:
+        """Resume (or accept the retry of) each job in order under one lock."""
+        with self._lock:
+            return [self._resume_locked(project_id, job_id, policy) for job_id in job_ids]
+
+    def _resume_locked(self, project_id: str, job_id: str, policy: ResumePolicy) -> Result:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return Outcome.NOT_FOUND, None
+        if job.project_id != project_id:
+            return Outcome.FOREIGN, None
+        if job.status == policy.paused_status:
+            if policy.apply:
+                job.status = job.previous_status or policy.fallback_status
+                job.previous_status = None
+                job.pause_mode = None
+            return Outcome.RESUMED, None
+        if job.status in policy.failed_statuses:
+            return Outcome.RETRIED, None
+        return Outcome.NOT_RESUMABLE, job.status
+
+
+Result = Tuple[Outcome, Optional[str]]
+
+
+def _with_detail(outcome: Outcome, job: Job) -> Result:
+    if outcome is Outcome.NOT_PAUSABLE_STATE:
+        return outcome, job.status
+    if outcome is Outcome.NOT_PAUSABLE_TYPE:
+        return outcome, job.type
+    return outcome, None

@@ -1,0 +1,109 @@
+"""The allowed choices ("Either" rules of the contract) the sandbox can take, in one registry.
+
+Each variant is one place where the document leaves a choice; `--variant NAME=OPTION` picks an
+option, and the suites must accept every option. The defaults are the options a plain schemathesis
+run accepts. (A failed item's status word has no variant: the contract says it SHOULD be `failed`.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+from drs_conformance.errors import UsageError
+
+__all__ = ["Variant", "VariantChoices", "list_variants", "get_variant", "BATCH_SERVED", "BODY_LIMIT", "BODY_LIMIT_SERVED"]
+
+# Contract notes rule 8: batches of up to 100 jobs MUST be served; bodies over 1 MiB may be refused.
+BATCH_SERVED = 100
+BODY_LIMIT = 1024 * 1024
+BODY_LIMIT_SERVED = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One choice the document leaves open: its options (the first is the default) and the rule it is."""
+
+    name: str
+    options: tuple[str, ...]
+    requirement: str
+    description: str
+
+    @property
+    def default(self) -> str:
+        return self.options[0]
+
+
+_REGISTRY: tuple[Variant, ...] = (
+    Variant("duplicates", ("per-item", "refuse"), "DUPLICATE-IDS",
+            "a job named twice in one batch: per-item = each occurrence gets its own result, at most one success; refuse = 400 DRS.M00301"),
+    Variant("extra-fields", ("ignore", "refuse"), "EXTRA-FIELDS",
+            "unknown fields in the body or an item: ignore them, or refuse the request with 400"),
+    Variant("unknown-language", ("refuse", "fallback"), "LANGUAGE-UNKNOWN",
+            "an X-Language other than en-us/zh-cn: refuse with 400 DRS.M00007, or fall back to en-us"),
+    Variant("large-batch", ("serve", "refuse"), "BATCH-OVER-100",
+            f"more than {BATCH_SERVED} jobs in one batch: serve, or refuse with 413 DRS.M00273"),
+    Variant("large-body", ("refuse", "serve"), "BODY-OVER-1MIB",
+            f"a body over {BODY_LIMIT} bytes: refuse with 413, or serve (the limit becomes {BODY_LIMIT_SERVED} bytes)"),
+    Variant("result-order", ("request", "reversed", "shuffled"), "ONE-RESULT-PER-ITEM",
+            "order of results: as requested, reversed, or shuffled (the document does not fix it)"),
+    Variant("project-mismatch-status", ("403", "401"), "AUTH-PROJECT-STATUS",
+            "credentials of one project on another project's path: 403 or 401"),
+    Variant("response-extras", ("none", "present"), "RESPONSE-SCHEMA",
+            "present = every body and every result carries extra harmless fields (request_id)"),
+)
+
+_BY_NAME: dict[str, Variant] = {variant.name: variant for variant in _REGISTRY}
+
+
+def list_variants() -> tuple[Variant, ...]:
+    """Every variant, in registry order."""
+    return _REGISTRY
+
+
+def get_variant(name: str) -> Variant:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown variant {name!r}; choose one of {', '.join(_BY_NAME)} (see --list-variants)"
+        ) from None
+
+
+class VariantChoices(Mapping[str, str]):
+    """The option chosen for every variant (defaults filled in); read-only."""
+
+    __slots__ = ("_chosen",)
+
+    def __init__(self, chosen: Mapping[str, str] | None = None) -> None:
+        picked = dict(chosen or {})
+        for name, option in picked.items():
+            variant = get_variant(name)
+            if option not in variant.options:
+                raise UsageError(
+                    f"variant {name} has no option {option!r}; choose one of {', '.join(variant.options)}"
+                )
+        self._chosen = {v.name: picked.get(v.name, v.default) for v in _REGISTRY}
+
+    def __getitem__(self, name: str) -> str:
+        return self._chosen[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._chosen)
+
+    def __len__(self) -> int:
+        return len(self._chosen)
+
+    def chosen(self, name: str, option: str) -> bool:
+        """Whether variant `name` runs with `option`; a name or option not registered is a sandbox bug."""
+        variant = _BY_NAME[name]
+        if option not in variant.options:
+            raise KeyError(f"the sandbox consulted an unknown option {option!r} of variant {name!r}")
+        return self._chosen[name] == option
+
+    @property
+    def non_default(self) -> dict[str, str]:
+        return {name: option for name, option in self._chosen.items() if option != _BY_NAME[name].default}
+
+    def __repr__(self) -> str:
+        return f"VariantChoices({self.non_default!r})"

@@ -1,0 +1,82 @@
+"""The control API (test hook of the contract notes): health, reset, put and get a job, input validation."""
+
+from __future__ import annotations
+
+import pytest
+from sandbox_helpers import OTHER_PROJECT, Api, new_job_id, open_api
+
+from drs_conformance.sandbox import SandboxConfig
+from drs_conformance.spec import contract
+
+pytestmark = pytest.mark.anyio
+C = contract()
+
+
+async def test_health(api: Api) -> None:
+    response = await api.client.get("/_sandbox/health")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+async def test_reset_removes_every_job(api: Api) -> None:
+    job_id = await api.put_job()
+    response = await api.client.post("/_sandbox/reset")
+    assert response.status_code == 204 and response.content == b""
+    assert (await api.client.get(f"/_sandbox/jobs/{job_id}")).status_code == 404
+    assert (await api.client.get(f"/_sandbox/jobs/{C.example_job_id}")).status_code == 404
+    assert (await api.client.get("/_sandbox/health")).json()["jobs"] == 0
+
+
+async def test_put_then_get(api: Api) -> None:
+    job_id = new_job_id()
+    body = {"project_id": OTHER_PROJECT, "status": "CREATING", "type": "migration"}
+    put = await api.client.put(f"/_sandbox/jobs/{job_id}", json=body)
+    expected = {"id": job_id, **body, "pause_mode": None}
+    assert put.status_code == 200 and put.json() == expected, f"received {put.status_code} {put.text}"
+    assert (await api.client.get(f"/_sandbox/jobs/{job_id}")).json() == expected
+
+
+async def test_put_replaces_a_paused_job(api: Api) -> None:
+    job_id = await api.put_job()
+    await api.pause_one(job_id, "all")
+    assert (await api.job(job_id))["pause_mode"] == "all"
+    await api.put_job(job_id, status="FULL_TRANSFER_STARTED")
+    assert await api.job(job_id) == {"id": job_id, "project_id": api.project_id, "status": "FULL_TRANSFER_STARTED", "type": "sync", "pause_mode": None}
+
+
+async def test_get_unknown_job_is_404_json(api: Api) -> None:
+    response = await api.client.get(f"/_sandbox/jobs/{new_job_id()}")
+    assert response.status_code == 404 and response.json()["error_code"]
+
+
+@pytest.mark.parametrize(
+    "job_id, body",
+    [
+        pytest.param("not-an-id", {"project_id": "p", "status": "CREATING", "type": "sync"}, id="bad-id"),
+        pytest.param(None, {"project_id": "p", "status": "RUNNING", "type": "sync"}, id="bad-status"),
+        pytest.param(None, {"project_id": "p", "status": "CREATING", "type": "dr"}, id="bad-type"),
+        pytest.param(None, {"project_id": "", "status": "CREATING", "type": "sync"}, id="empty-project"),
+        pytest.param(None, {"project_id": 5, "status": "CREATING", "type": "sync"}, id="project-not-string"),
+        pytest.param(None, {"project_id": "a/b", "status": "CREATING", "type": "sync"}, id="project-with-slash"),
+        pytest.param(None, {"status": "CREATING", "type": "sync"}, id="project-missing"),
+        pytest.param(None, {"project_id": "p", "status": "CREATING", "type": "sync", "pause_mode": "all"}, id="extra-field"),
+        pytest.param(None, ["p"], id="not-object"),
+        pytest.param(None, b"{", id="not-json"),
+    ],
+)
+@pytest.mark.parametrize("language", ["en-us", "zh-cn"])
+async def test_put_validates_its_input(api: Api, job_id: str | None, body: object, language: str) -> None:
+    from sandbox_helpers import assert_language
+
+    job_id = job_id or new_job_id()
+    kwargs = {"content": body} if isinstance(body, bytes) else {"json": body}
+    response = await api.client.put(f"/_sandbox/jobs/{job_id}", headers={"X-Language": language}, **kwargs)
+    assert response.status_code == 400, f"received {response.status_code}, expected 400"
+    assert response.json()["error_code"] and response.json()["error_msg"]
+    assert_language(response.json()["error_msg"], language)
+
+
+async def test_control_api_can_be_switched_off() -> None:
+    async with open_api(SandboxConfig(control_api=False)) as api:
+        for method, path in [("GET", "/_sandbox/health"), ("POST", "/_sandbox/reset"), ("GET", f"/_sandbox/jobs/{C.example_job_id}")]:
+            response = await api.client.request(method, path)
+            assert response.status_code == 404, f"{method} {path}: received {response.status_code}, expected 404"
