@@ -68,6 +68,10 @@ class _Preset:
     def __init__(self, options: KitOptions) -> None:
         self.drs_preset_options = options
         self.fatal: KitError | None = None
+        self.interrupted = False
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
 
 
 def _suites_dir() -> Path:
@@ -128,6 +132,8 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
         raise preset.fatal
     if code == 5:
         raise UsageError("no test was selected: check the -k/-m expression or test names after --")
+    if code == 2 and not preset.interrupted:
+        raise KitError("the suites could not be collected (see the errors above); this is a bug of the kit")
     return _pytest_exit_to_kit(int(code))
 
 
