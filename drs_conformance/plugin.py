@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from drs_conformance import __version__
 from drs_conformance.catalogue import catalogue
@@ -26,6 +26,8 @@ __all__ = ["PROFILES"]
 
 # Hypothesis profiles, chosen with hypothesis's own --hypothesis-profile (quick is the default).
 _COMMON = dict(
+    # No explain phase: it replays a failing example against the target ~200 times only to annotate it.
+    phases=[phase for phase in Phase if phase is not Phase.explain],
     deadline=None,
     database=None,
     print_blob=True,

@@ -89,6 +89,8 @@ class Target:
     sandbox: Any = None  # the embedded sandbox (RunningSandbox), if any
     # Inventory jobs this process leased at some point (restored at the end if left PAUSING).
     touched: set[str] = field(default_factory=set)
+    # Jobs a resume could not bring out of PAUSING (already reported as SUPPORT-RESUME failures).
+    unrestorable: set[str] = field(default_factory=set)
 
     @property
     def can_create_jobs(self) -> bool:

@@ -70,7 +70,7 @@ REFUSED_KINDS = [
 @given(data=st.data())
 def test_malformed_request_is_refused_with_400(api: DrsClient, jobs: Jobs, kind: str, data: st.DataObject) -> None:
     """Every structurally invalid body (rule 1) is refused with 400 and a top-level error_code/error_msg."""
-    fault = jobs.shield(data.draw(request_faults(kinds=[kind]), label="fault"))
+    fault = jobs.fresh(data.draw(request_faults(kinds=[kind]), label="fault"))
     reply = _send(api, fault)
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
 
@@ -92,7 +92,7 @@ def test_refusal_carries_error_code_and_message(api: DrsClient, language: str | 
 @given(fault=request_faults(expects=["refuse-400"]))
 def test_refusal_code_is_documented(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """The error_code of a 400 SHOULD be one of the documented DRS codes."""
-    fault = jobs.shield(fault)
+    fault = jobs.fresh(fault)
     reply = _send(api, fault)
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
     code = reply.json().get("error_code")
@@ -149,7 +149,7 @@ def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> Non
 @given(fault=duplicate_id_batches(max_size=8))
 def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """A job named twice: refused with 400, or one result per occurrence with at most one success."""
-    fault = jobs.shield(fault)
+    fault = jobs.fresh(fault)
     seeded = _seed_pausable(jobs, fault.job_ids)
     reply = _send(api, fault)
     if reply.status == 400:
@@ -187,7 +187,7 @@ def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
 @given(fault=extra_fields())
 def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """An unknown extra field is ignored (served as without it) or refused with 400."""
-    fault = jobs.shield(fault)
+    fault = jobs.fresh(fault)
     seeded = _seed_pausable(jobs, fault.job_ids)
     reply = _send(api, fault)
     if reply.status == 400:
@@ -224,7 +224,7 @@ def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
 @given(fault=oversized_batches(max_size=300))
 def test_batch_over_100_is_served_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """More than 100 jobs: served, or refused with 400 or 413."""
-    fault = jobs.shield(fault)
+    fault = jobs.fresh(fault)
     reply = _send(api, fault)
     if reply.status == 200:
         results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]])
