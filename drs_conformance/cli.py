@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
@@ -170,6 +171,9 @@ _COMMANDS: dict[str, Any] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: one line and a distinct exit code for every kit error."""
+    # hypothesis keeps a cache (.hypothesis/) in the working directory: not in the user's directory.
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                          os.path.join(tempfile.gettempdir(), "drs-conformance-hypothesis"))
     try:
         args = build_parser().parse_args(argv)
         return _COMMANDS[args.command](args)

@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 CONFIG_ENV = "DRS_CONFORMANCE_CONFIG"
+EMBEDDED_RESUME_TIMEOUT = 5.0  # the embedded sandbox resumes synchronously: waiting longer finds nothing
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ OPTIONS: tuple[Option, ...] = (
            "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
     Option("--request-timeout", "timeout", "seconds to wait for one answer of the target", "DRS_TIMEOUT",
            "run.timeout", kind="float", default=30.0, metavar="S"),
-    Option("--resume-timeout", "resume_timeout", "seconds to wait for a resumed job to leave PAUSING",
+    Option("--resume-timeout", "resume_timeout", "seconds to wait for a resumed job to leave PAUSING "
+           "(default 60; 5 for the embedded sandbox, which resumes at once)",
            "DRS_RESUME_TIMEOUT", "run.resume_timeout", kind="float", default=60.0, metavar="S"),
     Option("--sandbox-defect", "sandbox_defect", "embedded sandbox only: break this one rule "
            "(see: drs-conformance sandbox --list-defects)", None, None, metavar="NAME"),
@@ -247,6 +249,8 @@ def resolve_options(
         else:
             values[option.dest] = _convert(option, raw, origin)
             sources[option.dest] = origin
+    if "resume_timeout" not in sources and values.get("base_url") is None:
+        values["resume_timeout"] = EMBEDDED_RESUME_TIMEOUT
     options = KitOptions(**{k: v for k, v in values.items() if k in {f.name for f in fields(KitOptions)}},
                          sources=sources)
     _check(options)

@@ -22,7 +22,14 @@ from drs_conformance.outcomes import TestOutcome
 from drs_conformance.spec import contract
 from drs_conformance.target import Target, open_target
 
-__all__ = ["PROFILES"]
+__all__ = ["PROFILES", "run_seed"]
+
+_RUN = {"seed": 0}
+
+
+def run_seed() -> int:
+    """The run's --seed, for generators that seed themselves (schemathesis) at import time."""
+    return _RUN["seed"]
 
 # Hypothesis profiles, chosen with hypothesis's own --hypothesis-profile (quick is the default).
 _COMMON = dict(
@@ -38,6 +45,9 @@ PROFILES = {
     "quick": dict(max_examples=20, stateful_step_count=12, **_COMMON),
     "thorough": dict(max_examples=300, stateful_step_count=40, **_COMMON),
 }
+# The kill matrix asks only whether a defect is caught: the quick profile without shrinking.
+PROFILES["kill"] = {**PROFILES["quick"],
+                    "phases": [phase for phase in Phase if phase not in (Phase.explain, Phase.shrink)]}
 for _name, _values in PROFILES.items():
     settings.register_profile(_name, **_values)
 
@@ -212,6 +222,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.hypothesis_profile = "quick"
     if getattr(config.option, "hypothesis_seed", None) is None:
         config.option.hypothesis_seed = str(options.seed)
+    _RUN["seed"] = options.seed
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -87,6 +87,8 @@ def _execute(row: Row, args: argparse.Namespace, base: Path) -> Row:
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
+    if not any(arg.startswith("--hypothesis-profile") for arg in extra):
+        extra = ["--hypothesis-profile", "kill", *extra]  # detection only: the quick profile, no shrinking
     command += ["--", "-q", *extra]
     started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,11 @@ MODES = ("embedded", "control-api", "inventory", "read-only")
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+_RANDOM = random.Random()  # seeded from the OS once; ids need to be unique, not unguessable
+
+
 def _random_chars(length: int) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    return "".join(_RANDOM.choices(_ALPHABET, k=length))
 
 
 def new_job_id(prefix: str = "") -> str:

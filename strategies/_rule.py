@@ -42,15 +42,15 @@ class IdRule:
     def grouping(self) -> str:
         return "-".join(str(size) for size in self.group_sizes)
 
-    @property
+    @functools.cached_property
     def hex_alphabet(self) -> str:
         return "".join(c for c in self.alphabet if c in string.hexdigits)
 
-    @property
+    @functools.cached_property
     def digits(self) -> str:
         return "".join(c for c in self.alphabet if c in string.digits)
 
-    @property
+    @functools.cached_property
     def non_hex_letters(self) -> str:
         return "".join(c for c in self.alphabet if c not in string.hexdigits)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -66,11 +67,17 @@ REFUSED_KINDS = [
 ]
 
 
+@functools.cache
+def _faults_of(kind: str) -> st.SearchStrategy[Fault]:
+    """One strategy per kind, built (and validated by hypothesis) once, not once per example."""
+    return request_faults(kinds=[kind])
+
+
 @pytest.mark.parametrize("kind", REFUSED_KINDS)
 @given(data=st.data())
 def test_malformed_request_is_refused_with_400(api: DrsClient, jobs: Jobs, kind: str, data: st.DataObject) -> None:
     """Every structurally invalid body (rule 1) is refused with 400 and a top-level error_code/error_msg."""
-    fault = jobs.fresh(data.draw(request_faults(kinds=[kind]), label="fault"))
+    fault = jobs.fresh(data.draw(_faults_of(kind), label="fault"))
     reply = _send(api, fault)
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
 

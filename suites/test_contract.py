@@ -51,6 +51,7 @@ from drs_conformance.checks import NonConformance, check_response, checked_requi
 from drs_conformance.client import DrsClient, Reply
 from drs_conformance.credentials import Credentials, NoCredentials
 from drs_conformance.judge import describe, is_success, results_by_id
+from drs_conformance.plugin import run_seed
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract, load_document
 from drs_conformance.strategies import register_job_id_format, with_job_id_format
 from drs_conformance.target import Target, new_job_id
@@ -162,24 +163,12 @@ def _generation_document(document: dict[str, Any], *, languages: bool) -> dict[s
     return adjusted
 
 
-def _run_seed() -> int:
-    """The run's --seed (the kit's plugin gives it to hypothesis as --hypothesis-seed; 0 as the kit's default).
-
-    schemathesis seeds each test itself (a random seed unless it is given one), which overrides the
-    seed hypothesis was given, so it must be handed over explicitly.
-    """
-    seed = hypothesis.core.global_force_seed
-    try:
-        return int(seed) if seed is not None else 0
-    except ValueError:
-        return 0
-
-
 def _load(path: str, *, modes: tuple[str, ...], phases: tuple[str, ...]) -> schemathesis.BaseSchema:
     """The adjusted document as schemathesis sees it, for the operation at `path` (one test per operation)."""
     document = _generation_document(DOCUMENT, languages="positive" in modes)
     config = schemathesis.Config.from_dict({
-        "seed": _run_seed(),
+        # schemathesis seeds each test itself (randomly unless told), overriding hypothesis's seed.
+        "seed": run_seed(),
         # The run's hypothesis profile decides how many cases fuzzing draws (quick 20, thorough 300).
         "generation": {
             "max-examples": hypothesis.settings.default.max_examples,

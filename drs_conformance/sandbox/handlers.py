@@ -524,14 +524,12 @@ class Handlers:
             self.store.pause(project_id, job["job_id"], job["pause_mode"], self.pause_policy)
 
     async def _racy_pause(self, project_id: str, items: Sequence[tuple[str, str]]) -> list[Result]:
-        """Defect race-double-pause: check, yield to the event loop, then set without the lock."""
-        results: list[Result] = []
-        for job_id, mode in items:
-            result = self.store.check_pause(project_id, job_id, self.pause_policy)
-            await asyncio.sleep(0.01)
+        """Defect race-double-pause: check every item, yield to the event loop once, then set without the lock."""
+        results = [self.store.check_pause(project_id, job_id, self.pause_policy) for job_id, _ in items]
+        await asyncio.sleep(0.01)
+        for (job_id, mode), result in zip(items, results):
             if result[0] is Outcome.PAUSED:
                 self.store.apply_pause(job_id, mode, self.pause_policy)
-            results.append(result)
         return results
 
     def _pause_answer(self, request: Request, items: Sequence[_Item], outcomes: Sequence[Result]) -> dict[str, Any]:
