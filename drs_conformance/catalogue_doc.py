@@ -6,6 +6,8 @@ of the kit fails while the committed file is out of date.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from drs_conformance.catalogue import Requirement, catalogue
 from drs_conformance.checks import checked_requirements
 
-__all__ = ["collect_requirement_tests", "render", "main"]
+__all__ = ["collect_requirement_tests", "render", "problems", "main"]
 
 # Requirements judged on every response by drs_conformance.checks.check_response.
 COMMON_CHECKS = frozenset(checked_requirements(200) + checked_requirements(400))
@@ -28,25 +30,29 @@ class _Collector:
 
     def __init__(self) -> None:
         self.tests: dict[str, list[str]] = defaultdict(list)
+        self.unmarked: list[str] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
+            if item.get_closest_marker("requirement") is None:
+                self.unmarked.append(item.nodeid)
             for marker in item.iter_markers("requirement"):
                 for requirement in marker.args:
                     if item.nodeid not in self.tests[requirement]:
                         self.tests[requirement].append(item.nodeid)
 
 
-def collect_requirement_tests() -> dict[str, list[str]]:
-    """Requirement id -> node ids of the suite tests that carry it (collection only, nothing runs)."""
+def collect_requirement_tests() -> tuple[dict[str, list[str]], list[str]]:
+    """Requirement id -> node ids of the suite tests that carry it, and the tests that carry none."""
     import drs_conformance.suites as suites
 
     root = Path(next(iter(suites.__path__)))
     collector = _Collector()
-    code = pytest.main(["-c", str(root / "pytest.ini"), "--rootdir", str(root), "--collect-only", "-q",
-                        "-p", "no:terminal", str(root)], plugins=[collector])
-    assert code == 0, f"collecting the suites failed (pytest exit {code})"
-    return dict(collector.tests)
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        code = pytest.main(["-c", str(root / "pytest.ini"), "--rootdir", str(root), "--collect-only", "-qq",
+                            str(root)], plugins=[collector])
+    assert code == 0, f"collecting the suites failed (pytest exit {code}):\n{output.getvalue()[-3000:]}"
+    return dict(collector.tests), collector.unmarked
 
 
 def _tests_cell(node_ids: list[str]) -> str:
@@ -83,10 +89,35 @@ def render(tests: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    DOC.write_text(render(collect_requirement_tests()), encoding="utf-8")
+def problems(tests: dict[str, list[str]], unmarked: list[str]) -> list[str]:
+    """What makes the catalogue inexact: unmarked tests, untested requirements, unknown ids."""
+    found = [f"suite test without @pytest.mark.requirement: {node_id}" for node_id in unmarked]
+    for requirement in catalogue():
+        marked = bool(tests.get(requirement.id))
+        if not (marked or requirement.id in COMMON_CHECKS or requirement.not_tested):
+            found.append(f"{requirement.id} has no test and no not_tested reason")
+        if marked and requirement.not_tested:
+            found.append(f"{requirement.id} is tested but the catalogue says not_tested")
+    found += [f"a marker names {rid!r}, which the catalogue lacks" for rid in sorted(set(tests) - set(catalogue().ids))]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write docs/requirements.md, or with --check say what is out of date and exit 1."""
+    check = "--check" in (argv if argv is not None else sys.argv[1:])
+    tests, unmarked = collect_requirement_tests()
+    found = problems(tests, unmarked)
+    text = render(tests)
+    if check:
+        if DOC.read_text(encoding="utf-8") != text:
+            found.append(f"{DOC} is out of date: run `python -m drs_conformance.catalogue_doc`")
+        print("\n".join(found) if found else "the catalogue and docs/requirements.md are exact")
+        return 1 if found else 0
+    DOC.write_text(text, encoding="utf-8")
     print(f"written: {DOC}")
-    return 0
+    for problem in found:
+        print(f"problem: {problem}")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

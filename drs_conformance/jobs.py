@@ -144,6 +144,21 @@ class Jobs:
                         "or give --control-api")
         return self.target.inventory.foreign_jobs[0].id
 
+    def subject(self) -> str:
+        """A job a wrongly accepted request would pause (when the mode allows one), else an unknown id."""
+        if self.can_pause_something:
+            return self.pausable()
+        return self.new_id()
+
+    @property
+    def can_pause_something(self) -> bool:
+        """Whether this run has jobs it may pause (control API or inventory)."""
+        return self.target.control is not None or self.target.inventory is not None
+
+    def is_real(self, job_id: str) -> bool:
+        """Whether the id names a job this test was given (created or leased), whose state can be checked."""
+        return self.target.control is not None or job_id in self._leased
+
     # -- observing ------------------------------------------------------------------------------
 
     def state(self, job_id: str) -> JobState:

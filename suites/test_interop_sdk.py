@@ -374,8 +374,7 @@ def test_sdk_signing_with_a_wrong_secret_key_is_refused(target: Target, drs_log:
     """The SDK signing with a wrong SK gets a 4xx, raised as ClientRequestException, and changes nothing."""
     if target.aksk is None:
         pytest.skip(NEEDS_AKSK)
-    known = target.control is not None or target.inventory is not None
-    job_id = jobs.pausable() if known else jobs.new_id()  # a job a wrongly accepted request would change
+    job_id = jobs.subject()  # a job a wrongly accepted request would change, where the run has one
     wrong = Sdk(target, drs_log, sk=target.aksk.sk + "x")
     try:
         call = wrong.pause([(job_id, "target")])
@@ -388,7 +387,7 @@ def test_sdk_signing_with_a_wrong_secret_key_is_refused(target: Target, drs_log:
             "AUTH-REQUIRED", f"a request signed with a wrong secret key received {call.received}, documented a 4xx "
             f"(the SDK {'returned it as a success' if call.error is None else 'raised ' + type(call.error).__name__})"
         )
-    if known:
+    if jobs.is_real(job_id):
         after = jobs.state(job_id)
         assert after.status != PAUSING, (
             f"job {job_id} is {after.status} although the wrongly signed request was refused"

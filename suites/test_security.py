@@ -22,23 +22,10 @@ PAUSING = SPEC.paused_status
 ONE_MIB = 1024 * 1024
 
 
-def _subject(jobs: Jobs) -> str:
-    """A job a wrongly accepted request would change (if the mode allows one), else an unknown id."""
-    if jobs.target.control is not None or jobs.target.inventory is not None:
-        return jobs.pausable()
-    return jobs.new_id()
-
-
-def _known(jobs: Jobs, job_id: str) -> bool:
-    return jobs.target.control is not None or jobs.target.inventory is not None and any(
-        job.id == job_id for job in jobs.target.inventory.jobs
-    )
-
-
 def _refused_and_unchanged(jobs: Jobs, reply: Reply, job_id: str, requirement: str, why: str) -> None:
     """The request got a 4xx and the (pausable) job it named was not paused."""
     expect_4xx(reply, requirement, why)
-    if _known(jobs, job_id):
+    if jobs.is_real(job_id):
         after = jobs.state(job_id)
         assert after.status != PAUSING, f"{why}: job {job_id} is {after.status} although the request was refused"
 
@@ -72,7 +59,7 @@ def _aksk_variants(target: Target) -> dict[str, Credentials]:
 @pytest.mark.parametrize("credentials", BAD_TOKENS)
 def test_missing_or_invalid_token_is_refused(api: DrsClient, jobs: Jobs, credentials: Credentials) -> None:
     """A missing or invalid token gets a 4xx and changes nothing."""
-    job_id = _subject(jobs)
+    job_id = jobs.subject()
     reply = api.pause(_body(job_id), credentials=credentials)
     _refused_and_unchanged(jobs, reply, job_id, "AUTH-REQUIRED", f"credentials: {credentials.describe()}")
 
@@ -82,7 +69,7 @@ def test_missing_or_invalid_token_is_refused(api: DrsClient, jobs: Jobs, credent
 def test_bad_signature_is_refused(api: DrsClient, jobs: Jobs, target: Target, variant: str) -> None:
     """An AK/SK signature that is wrong, or dated outside the 15-minute window, gets a 4xx."""
     credentials = _aksk_variants(target)[variant]
-    job_id = _subject(jobs)
+    job_id = jobs.subject()
     reply = api.pause(_body(job_id), credentials=credentials)
     _refused_and_unchanged(jobs, reply, job_id, "AUTH-REQUIRED", f"AK/SK signature: {variant}")
 
@@ -92,7 +79,7 @@ def test_body_changed_after_signing_is_refused(api: DrsClient, jobs: Jobs, targe
     """A signature covers the body: a body swapped after signing gets a 4xx."""
     if target.aksk is None:
         pytest.skip("needs AK/SK credentials to test signing: give --ak and --sk")
-    job_id = _subject(jobs)
+    job_id = jobs.subject()
     signed_for = json.dumps(_body(jobs.new_id())).encode()
     sent = json.dumps(_body(job_id)).encode()
     path = PAUSE_PATH.replace("{project_id}", target.project_id)
@@ -117,7 +104,7 @@ def test_refused_token_gets_401(api: DrsClient, jobs: Jobs, credentials: Credent
 @pytest.mark.requirement("AUTH-PROJECT-SCOPE")
 def test_credentials_on_another_projects_path_are_refused(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """This project's credentials on another project's path get a 4xx and change nothing."""
-    job_id = _subject(jobs)
+    job_id = jobs.subject()
     reply = api.pause(_body(job_id), project_id=target.foreign_project_id)
     _refused_and_unchanged(jobs, reply, job_id, "AUTH-PROJECT-SCOPE",
                            f"credentials of project {target.project_id} on the path of {target.foreign_project_id}")
@@ -203,7 +190,7 @@ OTHER_CONTENT_TYPES = [
 @pytest.mark.parametrize("content_type", OTHER_CONTENT_TYPES)
 def test_other_content_type_is_refused(api: DrsClient, jobs: Jobs, content_type: str) -> None:
     """A JSON body labelled with another Content-Type gets a 4xx and changes nothing."""
-    job_id = _subject(jobs)
+    job_id = jobs.subject()
     reply = api.pause(_body(job_id), content_type=content_type)
     _refused_and_unchanged(jobs, reply, job_id, "CONTENT-TYPE-REFUSED", f"Content-Type {content_type}")
 

@@ -1,0 +1,170 @@
+"""`drs-conformance run` end to end: every target mode, reports, exit codes, determinism, redaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from drs_conformance.catalogue import catalogue
+from drs_conformance.errors import ExitCode
+from drs_conformance.reporting import validate_report
+
+PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
+FOREIGN = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+REPORT_FILES = ("junit.xml", "conformance.json", "conformance.md", "conformance.html")
+
+INVENTORY = f"""\
+project_id: {PROJECT}
+jobs:
+  - id: 8d0e8e36-a618-490d-8a46-8c61ac9jb502
+    type: sync
+  - id: 11111111-2222-3333-4444-55555555jb01
+    type: migration
+    status: FULL_TRANSFER_COMPLETE
+  - id: 3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r
+    type: cloudDataGuard
+foreign_jobs:
+  - id: 140b5236-88ad-43c8-811c-1268453jb101
+    project_id: {FOREIGN}
+"""
+
+
+def _report(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "conformance.json").read_text(encoding="utf-8"))
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in report["requirements"]}
+
+
+def _assert_reports_written(directory: Path) -> dict[str, Any]:
+    for name in REPORT_FILES:
+        assert (directory / name).is_file(), f"{name} was not written into {directory}"
+    assert any((directory / "allure-results").iterdir()), "allure-results is empty"
+    report = _report(directory)
+    validate_report(report)
+    return report
+
+
+def test_embedded_run_is_conformant_and_writes_every_report(kit: Callable, tmp_path: Path) -> None:
+    """The main job: suites against the embedded sandbox, every requirement tested and passing."""
+    run = kit("run", "--report-dir", "out")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
+    report = _assert_reports_written(tmp_path / "out")
+    verdicts = _verdicts(report)
+    assert set(verdicts) == set(catalogue().ids)
+    not_passing = {k: v for k, v in verdicts.items() if v != "pass"}
+    assert not not_passing, f"requirements not passing on the clean sandbox: {not_passing}"
+    assert "drs-conformance" in run.stdout and "conformance.html" in run.stdout, "no summary at the end"
+
+
+def test_same_seed_gives_the_same_run(kit: Callable, tmp_path: Path) -> None:
+    """Two runs with one seed: the same tests, outcomes and verdicts."""
+    def outcomes(directory: str) -> list[tuple[str, str]]:
+        report = _report(tmp_path / directory)
+        return sorted({(t["nodeid"], t["outcome"]) for r in report["requirements"] for t in r["tests"]})
+
+    for directory in ("a", "b"):
+        assert kit("run", "--seed", "7", "--report-dir", directory, "--", "-k", "not concurrent").code == 0
+    assert outcomes("a") == outcomes("b")
+    assert _report(tmp_path / "a")["run"]["seed"] == 7
+
+
+def test_external_sandbox_with_control_api_runs_every_test(kit: Callable, sandbox_process: Callable,
+                                                           tmp_path: Path) -> None:
+    sandbox = sandbox_process()
+    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", "sandbox-token",
+              "--control-api", "--report-dir", "out")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
+    report = _assert_reports_written(tmp_path / "out")
+    assert report["run"]["mode"] == "control-api"
+    skipped_for_jobs = [t for r in report["requirements"] for t in r["tests"]
+                        if t["outcome"] == "skipped" and "control API" in (t.get("message") or "")]
+    assert not skipped_for_jobs, f"tests skipped although the control API is there: {skipped_for_jobs[:3]}"
+
+
+def _statuses(url: str) -> dict[str, str]:
+    import httpx
+
+    ids = ["8d0e8e36-a618-490d-8a46-8c61ac9jb502", "11111111-2222-3333-4444-55555555jb01",
+           "3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r"]
+    reply = httpx.post(f"{url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": ids},
+                       headers={"X-Auth-Token": "sandbox-token"})
+    return {r["id"]: r["status"] for r in reply.json()["results"]}
+
+
+def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(kit: Callable, sandbox_process: Callable,
+                                                                 tmp_path: Path) -> None:
+    """Live staging: no control API; only inventory jobs are paused, each is resumed; twice in a row."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY, encoding="utf-8")
+    sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
+    before = _statuses(sandbox.url)
+    for attempt in ("first", "second"):
+        run = kit("run", "--base-url", sandbox.url, "--auth-token", "sandbox-token", "--inventory",
+                  str(inventory), "--report-dir", attempt)
+        assert run.code == ExitCode.CONFORMANT, f"{attempt} run:\n{run.output[-3000:]}"
+        report = _assert_reports_written(tmp_path / attempt)
+        assert report["run"]["mode"] == "inventory"
+        assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
+        assert _statuses(sandbox.url) == before, f"the {attempt} run left jobs changed"
+
+
+def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(kit: Callable, sandbox_process: Callable,
+                                                                    tmp_path: Path) -> None:
+    sandbox = sandbox_process("--no-control-api")
+    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", "sandbox-token",
+              "--report-dir", "out")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
+    report = _report(tmp_path / "out")
+    assert report["run"]["mode"] == "read-only"
+    verdicts = _verdicts(report)
+    assert verdicts["JOB-ID-RULE"] == "pass" and verdicts["UNKNOWN-JOB-FAILS"] == "pass"
+    assert verdicts["PAUSABLE-SUCCEEDS"] == "skip"
+    reasons = " ".join(t.get("message") or "" for r in report["requirements"] for t in r["tests"])
+    assert "--inventory" in reasons and "--control-api" in reasons
+
+
+@pytest.mark.parametrize(("defect", "requirement"), [
+    pytest.param("count-wrong", "COUNT-EQUALS-RESULTS", id="count-wrong"),
+    pytest.param("race-double-pause", "CONCURRENT-SINGLE-SUCCESS", id="race"),
+])
+def test_a_defect_fails_the_run_naming_its_requirement(kit: Callable, tmp_path: Path, defect: str,
+                                                      requirement: str) -> None:
+    run = kit("run", "--sandbox-defect", defect, "--report-dir", "out")
+    assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
+    assert _verdicts(_report(tmp_path / "out"))[requirement] == "fail"
+    assert requirement in run.stdout
+    assert "reproduce:" in run.stdout and "curl " in run.stdout, "a failure must say how to reproduce it"
+
+
+def test_secrets_never_reach_reports_or_output(kit: Callable, sandbox_process: Callable, tmp_path: Path) -> None:
+    """Run with a secret token against a broken target: the token is in no file written and no output."""
+    token = "SeCrEt-tok3n-do-not-leak-42"
+    sandbox = sandbox_process("--token", f"{token}={PROJECT}", "--defect", "text-errors")
+    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--control-api", "--report-dir", "out",
+              env={"DRS_AUTH_TOKEN": token})
+    assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
+    assert token not in run.output
+    leaks = [str(path) for path in (tmp_path / "out").rglob("*") if path.is_file()
+             and token.encode() in path.read_bytes()]
+    assert not leaks, f"the token leaked into {leaks}"
+
+
+def test_known_deviation_turns_a_failure_into_expected_and_a_fixed_one_fails_strict(
+    kit: Callable, tmp_path: Path
+) -> None:
+    deviations = tmp_path / "deviations.yaml"
+    deviations.write_text("deviations:\n  - requirement: COUNT-EQUALS-RESULTS\n    reason: ticket DRS-1\n",
+                          encoding="utf-8")
+    broken = kit("run", "--sandbox-defect", "count-wrong", "--known-deviations", str(deviations),
+                 "--report-dir", "broken", "--", "-k", "count or one_result")
+    assert broken.code == ExitCode.CONFORMANT, broken.output[-3000:]
+    assert _verdicts(_report(tmp_path / "broken"))["COUNT-EQUALS-RESULTS"] == "expected-fail"
+    fixed = kit("run", "--strict-conformance", "--known-deviations", str(deviations), "--report-dir", "fixed",
+                "--", "-k", "count")
+    assert fixed.code == ExitCode.NON_CONFORMANT, fixed.output[-3000:]
+    assert _verdicts(_report(tmp_path / "fixed"))["COUNT-EQUALS-RESULTS"] == "fixed"
