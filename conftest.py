@@ -74,10 +74,11 @@ def closed_url() -> str:
 
 @dataclass
 class SandboxProcess:
-    """A `drs-conformance sandbox` child process on 127.0.0.1."""
+    """A `drs-conformance sandbox` child process on 127.0.0.1, printing into a log file."""
 
     url: str
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
+    log: Path
 
     def stop(self) -> str:
         """Ctrl-C it, wait, and return what it printed."""
@@ -87,8 +88,8 @@ class SandboxProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        out, _ = self.process.communicate()
-        return out
+                self.process.wait()
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture
@@ -98,15 +99,16 @@ def sandbox_process(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
 
     def start(*args: str) -> SandboxProcess:
         port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "drs_conformance", "sandbox", "--port", str(port), *args],
-            cwd=tmp_path,
-            env=_child_env(None),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        running = SandboxProcess(f"http://127.0.0.1:{port}", process)
+        log = tmp_path / f"sandbox-{port}.log"
+        with log.open("wb") as output:  # a file, not a pipe: an unread pipe fills up and blocks the server
+            process = subprocess.Popen(
+                [sys.executable, "-m", "drs_conformance", "sandbox", "--port", str(port), *args],
+                cwd=tmp_path,
+                env=_child_env(None),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        running = SandboxProcess(f"http://127.0.0.1:{port}", process, log)
         started.append(running)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

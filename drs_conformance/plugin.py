@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 import time
 from pathlib import Path
 from typing import Any, Iterator, NoReturn
@@ -54,7 +55,6 @@ for _name, _values in PROFILES.items():
 _STATE = pytest.StashKey["DrsSession"]()
 _LOG = pytest.StashKey[ExchangeLog]()
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
-_DEVIATION = pytest.StashKey[Any]()
 _WORKER_OPTIONS = "drs_conformance_options"
 _OUTCOME_ATTR = "drs_outcome"
 _MAX_MESSAGE = 2000
@@ -239,7 +239,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             for requirement in marker.args:
                 if requirement not in known:
                     raise pytest.UsageError(f"{item.nodeid}: unknown requirement id {requirement!r}")
-    _apply_deviations(state, marked)
 
 
 def _load_deviations(state: DrsSession) -> None:
@@ -253,19 +252,6 @@ def _load_deviations(state: DrsSession) -> None:
         state.deviations = load_deviations(state.options.known_deviations)
     except KitError as exc:
         state.error = exc
-
-
-def _apply_deviations(state: DrsSession, items: list[pytest.Item]) -> None:
-    """Known deviations turn matching tests into expected failures (strict: a pass then fails)."""
-    if state.deviations is None:
-        return
-    today = dt.date.today()
-    for item in items:
-        deviation = state.deviations.match(item.nodeid, _requirements(item), today)
-        if deviation is not None:
-            item.stash[_DEVIATION] = deviation
-            item.add_marker(pytest.mark.xfail(reason=f"known deviation ({deviation.requirement}): "
-                                                     f"{deviation.reason}", strict=state.strict))
 
 
 def _project_of(options: KitOptions) -> str:
@@ -402,12 +388,7 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
     outcome: str
     failed_requirement: str | None = None
     message = ""
-    if hasattr(report, "wasxfail"):
-        outcome = "xfailed" if report.skipped else "xpassed"
-        message = str(report.wasxfail)
-        if report.skipped:
-            failed_requirement, message = _attribution(call.excinfo.value if call.excinfo else None, requirements)
-    elif report.skipped:
+    if report.skipped:
         outcome = "skipped"
         longrepr = report.longrepr
         message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
@@ -428,7 +409,6 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
     redactor = state.target.redactor if state.target else None
     if redactor is not None:
         message = redactor.text(message)
-    deviation = item.stash.get(_DEVIATION, None)
     nodeid = item.nodeid if report.when != "teardown" else f"{item.nodeid} (teardown)"
     return TestOutcome(
         nodeid=nodeid,
@@ -439,7 +419,6 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
         exchanges=exchanges,
         duration_s=round(report.duration, 4),
         reproduce=_reproduce(state, item) if outcome in ("failed", "error") else None,
-        deviation=deviation.reason if deviation is not None else None,
     )
 
 
@@ -474,15 +453,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not relevant:
         return report
     state = item.config.stash[_STATE]
-    outcome = _outcome_of(item, report, call)
-    deviation = item.stash.get(_DEVIATION, None)
-    if outcome.outcome == "xfailed" and deviation is not None and outcome.failed_requirement not in (
-        deviation.requirement,
-    ):
-        # The deviation covers one requirement; a failure of another is a real failure.
-        report.outcome = "failed"
-        del report.wasxfail
-        outcome = TestOutcome(**{**outcome.__dict__, "outcome": "failed", "deviation": None})
+    outcome = _with_deviation(_outcome_of(item, report, call), report, state, requirements)
     if outcome.outcome in ("failed", "error"):
         from drs_conformance.reporting import test_verdict
 
@@ -494,6 +465,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
     return report
+
+
+def _with_deviation(outcome: TestOutcome, report: pytest.TestReport, state: DrsSession,
+                    requirements: tuple[str, ...]) -> TestOutcome:
+    """Apply the known deviations: by the requirement a failure is attributed to, whichever test it is in.
+
+    A covered failure becomes an expected failure; a passing test of a deviated requirement "xpassed"
+    (the report then judges whether the deviation is fixed: only if no covered failure remains).
+    """
+    if state.deviations is None:
+        return outcome
+    today = dt.date.today()
+    if outcome.outcome in ("failed", "error") and outcome.failed_requirement:
+        deviation = state.deviations.match(outcome.nodeid, (outcome.failed_requirement,), today)
+        if deviation is None:
+            return outcome
+        report.outcome = "skipped"
+        report.wasxfail = f"known deviation ({deviation.requirement}): {deviation.reason}"
+        return replace(outcome, outcome="xfailed", deviation=deviation.reason)
+    if outcome.outcome == "passed":
+        deviation = state.deviations.match(outcome.nodeid, requirements, today)
+        if deviation is not None:
+            return replace(outcome, outcome="xpassed", failed_requirement=deviation.requirement,
+                           deviation=deviation.reason)
+    return outcome
 
 
 def _add_failure_section(report: pytest.TestReport, outcome: TestOutcome, state: DrsSession) -> None:

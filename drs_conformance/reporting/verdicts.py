@@ -49,7 +49,7 @@ def test_verdict(outcome: TestOutcome, *, strict: bool, catalogue: Catalogue | N
 
     A failure (or error) is judged by the level of the requirement it is attributed to: MUST and
     EITHER fail, SHOULD warns (fails when `strict`). xfailed and xpassed happen only under a declared
-    known deviation: expected-fail and fixed.
+    known deviation (xpassed: a test of the deviated requirement passed): expected-fail and fixed.
     """
     if outcome.outcome == "passed":
         return "pass"
@@ -133,8 +133,10 @@ def _judge_one(
             (covered if outcome.outcome == "xfailed" else failures).append(entry)
         elif failing:
             skip_reasons.append(f"not reached: {outcome.nodeid} failed on {attributed}")
+        elif outcome.outcome == "xpassed" and attributed == rid:
+            fixed = True  # a test of the deviated requirement passed
         elif outcome.outcome == "xpassed":
-            fixed = True
+            passed = True
         elif outcome.outcome == "passed":
             passed = True
         else:  # skipped
@@ -185,7 +187,7 @@ def overall_verdict(verdicts: Iterable[RequirementVerdict], *, strict: bool) -> 
             reasons.append(f"{item.id} ({item.level}) failed")
         elif strict and item.verdict == "warn":
             reasons.append(f"{item.id} ({item.level}) failed (strict: SHOULD counts)")
-        elif strict and (item.verdict == "fixed" or any(t.verdict == "fixed" for t in item.tests)):
+        elif strict and item.verdict == "fixed":
             reasons.append(f"{item.id}: a known deviation passed; remove it from the deviations file (strict)")
     if reasons:
         return Overall(verdict="non-conformant", exit_code=ExitCode.NON_CONFORMANT, reasons=_distinct(reasons))

@@ -70,7 +70,7 @@ def test_same_seed_gives_the_same_run(kit: Callable, tmp_path: Path) -> None:
     for directory in ("a", "b"):
         assert kit("run", "--seed", "7", "--report-dir", directory, "--", "-k", "not concurrent").code == 0
     assert outcomes("a") == outcomes("b")
-    assert _report(tmp_path / "a")["run"]["seed"] == 7
+    assert _report(tmp_path / "a")["run"]["seed"] == "7"
 
 
 def test_external_sandbox_with_control_api_runs_every_test(kit: Callable, sandbox_process: Callable,
@@ -80,7 +80,7 @@ def test_external_sandbox_with_control_api_runs_every_test(kit: Callable, sandbo
               "--control-api", "--report-dir", "out")
     assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
     report = _assert_reports_written(tmp_path / "out")
-    assert report["run"]["mode"] == "control-api"
+    assert report["run"]["target"]["mode"] == "control-api"
     skipped_for_jobs = [t for r in report["requirements"] for t in r["tests"]
                         if t["outcome"] == "skipped" and "control API" in (t.get("message") or "")]
     assert not skipped_for_jobs, f"tests skipped although the control API is there: {skipped_for_jobs[:3]}"
@@ -108,7 +108,7 @@ def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(kit: Callable, 
                   str(inventory), "--report-dir", attempt)
         assert run.code == ExitCode.CONFORMANT, f"{attempt} run:\n{run.output[-3000:]}"
         report = _assert_reports_written(tmp_path / attempt)
-        assert report["run"]["mode"] == "inventory"
+        assert report["run"]["target"]["mode"] == "inventory"
         assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
         assert _statuses(sandbox.url) == before, f"the {attempt} run left jobs changed"
 
@@ -120,7 +120,7 @@ def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(kit: Callabl
               "--report-dir", "out")
     assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
     report = _report(tmp_path / "out")
-    assert report["run"]["mode"] == "read-only"
+    assert report["run"]["target"]["mode"] == "read-only"
     verdicts = _verdicts(report)
     assert verdicts["JOB-ID-RULE"] == "pass" and verdicts["UNKNOWN-JOB-FAILS"] == "pass"
     assert verdicts["PAUSABLE-SUCCEEDS"] == "skip"
