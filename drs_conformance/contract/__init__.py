@@ -1,0 +1,34 @@
+"""The machinery of the contract suite (`suites/test_contract.py`): generation, judging, failures, transport."""
+
+from __future__ import annotations
+
+from drs_conformance.contract.failures import named_failure
+from drs_conformance.contract.generation import WRONG_JOB_IDS, WRONG_JOB_IDS_DICTIONARY, generation_document
+from drs_conformance.contract.operations import UNDER_TEST, role
+from drs_conformance.contract.requests import Sent, Wire, judge_request
+from drs_conformance.contract.transport import (
+    NO_RESEND,
+    KitCredentials,
+    as_httpx,
+    security_header,
+    send,
+    to_wire,
+)
+
+__all__ = [
+    "KitCredentials",
+    "NO_RESEND",
+    "Sent",
+    "UNDER_TEST",
+    "WRONG_JOB_IDS",
+    "WRONG_JOB_IDS_DICTIONARY",
+    "Wire",
+    "as_httpx",
+    "generation_document",
+    "judge_request",
+    "named_failure",
+    "role",
+    "security_header",
+    "send",
+    "to_wire",
+]

@@ -1,0 +1,26 @@
+"""The documented operations as the contract suite reads them: their role, their request body, the limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drs_conformance.spec import contract
+
+__all__ = ["BATCH_LIMIT", "JSON_MEDIA_TYPE", "ONE_MIB", "UNDER_TEST", "body_schema_name", "role"]
+
+JSON_MEDIA_TYPE = "application/json"
+UNDER_TEST = "under-test"  # x-drs-role of the operation under test; the others are "supporting"
+# Contract notes rule 8: up to 100 jobs MUST be served; more, or a body over 1 MiB, is an allowed choice.
+BATCH_LIMIT = 100
+ONE_MIB = 1024 * 1024
+
+
+def body_schema_name(document: dict[str, Any], path: str) -> str:
+    """The component schema of an operation's JSON body, by name, so that any copy of the document reads alike."""
+    ref = document["paths"][path]["post"]["requestBody"]["content"][JSON_MEDIA_TYPE]["schema"]["$ref"]
+    return str(ref.rsplit("/", 1)[1])
+
+
+def role(path: str) -> str:
+    """The operation's `x-drs-role`: the refusal rules bind the operation under test only."""
+    return str(contract().operation(path)["x-drs-role"])

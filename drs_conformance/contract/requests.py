@@ -1,0 +1,171 @@
+"""What a request is by the contract as written: the rules it breaks and the allowed choices it makes."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jsonschema
+
+from drs_conformance.contract.operations import BATCH_LIMIT, JSON_MEDIA_TYPE, ONE_MIB, body_schema_name, role
+from drs_conformance.spec import STATUS_PATH, contract
+
+__all__ = ["RULE_ORDER", "Sent", "Wire", "judge_request", "rule_of"]
+
+# Order in which broken rules name a refusal that did not happen: the first one found is reported.
+RULE_ORDER = (
+    "BODY-SHAPE", "ITEM-SHAPE", "JOB-ID-RULE", "PAUSE-MODE-VALUES", "CONTENT-TYPE-REFUSED", "AUTH-REQUIRED",
+)
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One request as it goes out (the kit's credentials are applied by its client when sending)."""
+
+    method: str
+    path: str  # relative to the target's base URL, query string included
+    headers: dict[str, str]
+    body: bytes | None
+    with_credentials: bool
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a request is, by the contract: the rules it breaks and the allowed choices it makes."""
+
+    operation: str
+    role: str
+    broken: tuple[tuple[str, str], ...] = ()  # (requirement, why): the request must be refused
+    choices: tuple[tuple[str, str], ...] = ()  # (requirement, what): the contract allows several answers
+    job_ids: tuple[str, ...] | None = None  # the requested ids of a body that breaks no rule
+
+    @property
+    def either(self) -> bool:
+        """Well formed, but answered as the target chooses (an Either rule decides, not schemathesis)."""
+        return bool(self.choices) and not self.broken
+
+    def first_broken(self) -> str | None:
+        """The rule a served request broke, one per request, in `RULE_ORDER` (body before headers)."""
+        names = [requirement for requirement, _ in self.broken]
+        return next((name for name in RULE_ORDER if name in names), names[0] if names else None)
+
+    def summary(self, limit: int = 3) -> str:
+        """What the request is, in a line: the rules it breaks, then its allowed choices."""
+        parts = [f"{requirement}: {why}" for requirement, why in self.broken]
+        parts += [f"{requirement} (allowed choice): {what}" for requirement, what in self.choices]
+        more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
+        return "; ".join(parts[:limit]) + more if parts else "a well-formed request"
+
+
+@functools.cache
+def _validator(schema_name: str, *, closed: bool = False) -> jsonschema.Draft202012Validator:
+    """The contract's schema; closed, every object that lists its properties allows no others."""
+    schema = contract().resolved_schema(schema_name)
+    if closed:
+        schema = copy.deepcopy(schema)
+        _close(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _close(node: Any) -> None:
+    """Forbid unknown properties everywhere, so that extra fields show as errors of their own."""
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict):
+            node.setdefault("additionalProperties", False)
+        for child in node.values():
+            _close(child)
+    elif isinstance(node, list):
+        for child in node:
+            _close(child)
+
+
+def _where(path: Any) -> str:
+    """A schema error's place in the body as a reader writes it (`jobs[0].job_id`)."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the body"
+
+
+def rule_of(error: jsonschema.ValidationError) -> str:
+    """The catalogue rule a schema violation of a request body breaks (contract notes rule 1)."""
+    path = list(error.absolute_path)
+    if len(path) < 2:  # the body itself, or `jobs`
+        return "BODY-SHAPE"
+    if error.validator in ("pattern", "minLength", "maxLength") and path[-1] in ("job_id", path[1]):
+        return "JOB-ID-RULE"  # a job_id, or (batch-status) an id in `jobs`
+    if len(path) == 2 or error.validator == "type":  # the item itself, or a field that is not a string
+        return "ITEM-SHAPE"
+    if path[2] == "pause_mode":
+        return "PAUSE-MODE-VALUES"
+    return "ITEM-SHAPE"
+
+
+_NOT_JSON = object()
+
+
+def _parse(body: bytes | None) -> Any:
+    """The body as strict JSON (no NaN, no Infinity), or `_NOT_JSON`: what a conforming target must read."""
+    if not body:
+        return _NOT_JSON
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are Python's extensions, not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _requested_ids(operation: str, document: dict[str, Any]) -> tuple[str, ...]:
+    """The ids a valid body asks for: batch-status lists ids, the others list items with a `job_id`."""
+    if operation == STATUS_PATH:
+        return tuple(document["jobs"])
+    return tuple(item["job_id"] for item in document["jobs"])
+
+
+def judge_request(operation: str, wire: Wire) -> Sent:
+    """Which contract rules the request breaks, and which allowed choices it makes."""
+    broken: list[tuple[str, str]] = []
+    choices: list[tuple[str, str]] = []
+    headers = httpx.Headers(wire.headers)
+    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        broken.append(("CONTENT-TYPE-REFUSED", f"Content-Type {headers.get('content-type')!r}"))
+    if not wire.with_credentials:
+        broken.append(("AUTH-REQUIRED", "no credentials"))
+    language = headers.get("x-language")
+    if language is not None and language not in contract().languages:
+        choices.append(("LANGUAGE-UNKNOWN", f"X-Language {language!r}"))
+    if wire.body is not None and len(wire.body) > ONE_MIB:
+        choices.append(("BODY-OVER-1MIB", f"a body of {len(wire.body)} bytes"))
+    document = _parse(wire.body)
+    job_ids = None
+    if document is _NOT_JSON:
+        broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
+    else:
+        name = body_schema_name(contract().document, operation)
+        errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+        for error in errors:
+            broken.append((rule_of(error), f"{_where(error.absolute_path)}: {error.message[:160]}"))
+        closed = _validator(name, closed=True).iter_errors(document)
+        extras = [f"{_where(e.absolute_path)}: {e.message[:99]}" for e in closed
+                  if e.validator == "additionalProperties"]
+        if extras:
+            choices.append(("EXTRA-FIELDS", "; ".join(extras[:3])))
+        if not errors:
+            job_ids = _requested_ids(operation, document)
+            times = Counter(job_ids)
+            repeated = sorted(job_id for job_id, count in times.items() if count > 1)
+            if repeated:
+                choices.append(("DUPLICATE-IDS", f"job id {repeated[0]} named {times[repeated[0]]} times"))
+            if len(job_ids) > BATCH_LIMIT:
+                choices.append(("BATCH-OVER-100", f"{len(job_ids)} jobs in one batch"))
+    return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids)
