@@ -73,6 +73,14 @@ def test_same_seed_gives_the_same_run(kit: Callable, tmp_path: Path) -> None:
     assert _report(tmp_path / "a")["run"]["seed"] == "7"
 
 
+def test_parallel_run_under_xdist_is_conformant_with_every_report(kit: Callable, tmp_path: Path) -> None:
+    """`-- -n 2`: each worker owns its jobs and gets the controller's options; one report for the run."""
+    run = kit("run", "--report-dir", "out", "--", "-n", "2")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
+    verdicts = _verdicts(_assert_reports_written(tmp_path / "out"))
+    assert set(verdicts.values()) == {"pass"}, {k: v for k, v in verdicts.items() if v != "pass"}
+
+
 def test_external_sandbox_with_control_api_runs_every_test(kit: Callable, sandbox_process: Callable,
                                                            tmp_path: Path) -> None:
     sandbox = sandbox_process()
