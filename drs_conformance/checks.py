@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from drs_conformance.paths import readable_path
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 if TYPE_CHECKING:
@@ -67,8 +68,7 @@ def _first_error(schema_name: str, body: Any) -> str | None:
     error = jsonschema.exceptions.best_match(_validator(schema_name).iter_errors(body))
     if error is None:
         return None
-    where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-    return f"{where}: {error.message}"
+    return f"{readable_path(error.absolute_path)}: {error.message}"
 
 
 def checked_requirements(status: int) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from typing import Any, NoReturn, Sequence
 
 from drs_conformance import __version__
 from drs_conformance.errors import ExitCode, KitError, UsageError
-from drs_conformance.options import OPTIONS, KitOptions, add_argparse_options, argparse_to_given, resolve_options
+from drs_conformance.options import KitOptions, add_argparse_options, argparse_to_given, resolve_options
 
 __all__ = ["main", "build_parser", "run_suites"]
 

@@ -13,6 +13,7 @@ import jsonschema_rs
 import yaml
 
 from drs_conformance.errors import InventoryError
+from drs_conformance.paths import readable_path
 from drs_conformance.spec import contract
 
 __all__ = ["InventoryJob", "Inventory", "load_inventory", "parse_inventory", "FOREIGN_PROJECT_DEFAULT"]
@@ -71,14 +72,6 @@ def _inventory_schema() -> dict[str, Any]:
     }
 
 
-def _where(error: jsonschema.ValidationError) -> str:
-    """A JSON path such as `jobs[2].type` for the place an error points at."""
-    where = ""
-    for part in error.absolute_path:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    return where or "(top level)"
-
-
 @functools.cache
 def _validators() -> tuple[Any, jsonschema.Draft202012Validator]:
     """A fast validator (jsonschema-rs) for the common valid case and jsonschema to word an error."""
@@ -93,7 +86,7 @@ def parse_inventory(data: Any, *, source: str = "<inventory>") -> Inventory:
     error = None if fast.is_valid(data) else jsonschema.exceptions.best_match(explaining.iter_errors(data))
     if error is not None:
         raise InventoryError(
-            f"{source}: {_where(error)}: {error.message} "
+            f"{source}: {readable_path(error.absolute_path, whole='(top level)')}: {error.message} "
             "(see the inventory format in the README, section 'Inventory')"
         )
     jobs = tuple(InventoryJob(**job) for job in data["jobs"])

@@ -13,6 +13,7 @@ import httpx
 import jsonschema
 
 from drs_conformance.contract.operations import BATCH_LIMIT, JSON_MEDIA_TYPE, ONE_MIB, body_schema_name, role
+from drs_conformance.paths import readable_path
 from drs_conformance.spec import STATUS_PATH, contract
 
 __all__ = ["RULE_ORDER", "Sent", "Wire", "judge_request", "rule_of"]
@@ -84,14 +85,6 @@ def _close(node: Any) -> None:
             _close(child)
 
 
-def _where(path: Any) -> str:
-    """A schema error's place in the body as a reader writes it (`jobs[0].job_id`)."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "the body"
-
-
 def rule_of(error: jsonschema.ValidationError) -> str:
     """The catalogue rule a schema violation of a request body breaks (contract notes rule 1)."""
     path = list(error.absolute_path)
@@ -154,9 +147,9 @@ def judge_request(operation: str, wire: Wire) -> Sent:
         name = body_schema_name(contract().document, operation)
         errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
-            broken.append((rule_of(error), f"{_where(error.absolute_path)}: {error.message[:160]}"))
+            broken.append((rule_of(error), f"{readable_path(error.absolute_path, whole='the body')}: {error.message[:160]}"))
         closed = _validator(name, closed=True).iter_errors(document)
-        extras = [f"{_where(e.absolute_path)}: {e.message[:99]}" for e in closed
+        extras = [f"{readable_path(e.absolute_path, whole='the body')}: {e.message[:99]}" for e in closed
                   if e.validator == "additionalProperties"]
         if extras:
             choices.append(("EXTRA-FIELDS", "; ".join(extras[:3])))

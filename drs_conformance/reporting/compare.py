@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from drs_conformance.errors import ExitCode, UsageError
+from drs_conformance.errors import UsageError
 from drs_conformance.reporting.markdown import one_line
 from drs_conformance.reporting.run_report import REPORT_FORMAT
 from drs_conformance.reporting.schema import report_errors

@@ -17,7 +17,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import jsonschema
 from starlette.exceptions import HTTPException
@@ -52,6 +52,7 @@ from drs_conformance.sandbox.errors import (
 from drs_conformance.sandbox.messages import message
 from drs_conformance.sandbox.state import JobStore, Outcome, PausePolicy, Result, ResumePolicy
 from drs_conformance.sandbox.variants import BATCH_SERVED
+from drs_conformance.paths import readable_path
 from drs_conformance.spec import contract, load_document
 
 __all__ = ["Handlers", "json_response", "FAILED_STATUS", "UNDOCUMENTED_CODE"]
@@ -152,17 +153,10 @@ def _openapi_bytes() -> bytes:
     return json.dumps(load_document(), ensure_ascii=False).encode("utf-8")
 
 
-def _where(path: Iterable[Any]) -> str:
-    where = ""
-    for part in path:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    return where or "(body)"
-
-
 def classify(error: jsonschema.ValidationError) -> SandboxError:
     """The wire error for the first schema violation of a request body."""
     path = list(error.absolute_path)
-    where = _where(path)
+    where = readable_path(path)
     keyword = error.validator
     value = error.validator_value
     if not path:
