@@ -41,6 +41,17 @@ class Option:
     metavar: str | None = None
     secret: bool = False
 
+    def parser_kwargs(self, dest: str) -> dict[str, Any]:
+        """Keyword arguments for argparse's add_argument and pytest's addoption (None = not given)."""
+        kwargs: dict[str, Any] = {"dest": dest, "help": self.help, "default": None}
+        if self.kind == "bool":
+            kwargs.update(action="store_const", const=True)
+        elif self.kind == "list":
+            kwargs.update(action="append", metavar=self.metavar)
+        else:
+            kwargs["metavar"] = self.metavar
+        return kwargs
+
 
 OPTIONS: tuple[Option, ...] = (
     Option("--config", "config", "YAML config file with target, credentials and run options "
@@ -291,18 +302,8 @@ def _check(options: KitOptions) -> None:
 def add_argparse_options(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
     """Add the option table to an argparse parser (values default to None = not given)."""
     for option in OPTIONS:
-        if only is not None and option.dest not in only:
-            continue
-        kwargs: dict[str, Any] = {"dest": option.dest, "help": option.help, "default": None}
-        if option.kind == "bool":
-            kwargs["action"] = "store_const"
-            kwargs["const"] = True
-        elif option.kind == "list":
-            kwargs["action"] = "append"
-            kwargs["metavar"] = option.metavar
-        else:
-            kwargs["metavar"] = option.metavar
-        parser.add_argument(option.flag, **kwargs)
+        if only is None or option.dest in only:
+            parser.add_argument(option.flag, **option.parser_kwargs(option.dest))
 
 
 def argparse_to_given(namespace: argparse.Namespace) -> dict[str, Any]:

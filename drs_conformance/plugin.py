@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import replace
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 
 from drs_conformance import __version__
+from drs_conformance.attribution import attribute, reproduce_command
 from drs_conformance.catalogue import catalogue
-from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient, ExchangeLog
 from drs_conformance.errors import KitError
 from drs_conformance.jobs import Jobs, restore_session
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
 from drs_conformance.outcomes import TestOutcome
+from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
 from drs_conformance.spec import contract
 from drs_conformance.target import Target, open_target
 
-__all__ = ["PROFILES", "run_seed"]
+__all__ = ["run_seed"]
 
 _RUN = {"seed": 0}
 
@@ -32,25 +32,7 @@ def run_seed() -> int:
     """The run's --seed, for generators that seed themselves (schemathesis) at import time."""
     return _RUN["seed"]
 
-# Hypothesis profiles, chosen with hypothesis's own --hypothesis-profile (quick is the default).
-_COMMON = dict(
-    # No explain phase: it replays a failing example against the target ~200 times only to annotate it.
-    phases=[phase for phase in Phase if phase is not Phase.explain],
-    deadline=None,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
-PROFILES = {
-    "quick": dict(max_examples=20, stateful_step_count=12, **_COMMON),
-    "thorough": dict(max_examples=300, stateful_step_count=40, **_COMMON),
-}
-# The kill matrix asks only whether a defect is caught: the quick profile without shrinking.
-PROFILES["kill"] = {**PROFILES["quick"],
-                    "phases": [phase for phase in Phase if phase not in (Phase.explain, Phase.shrink)]}
-for _name, _values in PROFILES.items():
-    settings.register_profile(_name, **_values)
+register_profiles()  # before hypothesis reads --hypothesis-profile in its pytest_configure
 
 _STATE = pytest.StashKey["DrsSession"]()
 _LOG = pytest.StashKey[ExchangeLog]()
@@ -63,15 +45,8 @@ _MAX_MESSAGE = 2000
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drs-conformance", "drs-conformance: target, credentials and reports")
     for option in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": f"drs_{option.dest}", "default": None, "help": option.help}
-        if option.kind == "bool":
-            kwargs.update(action="store_const", const=True)
-        elif option.kind == "list":
-            kwargs.update(action="append", metavar=option.metavar)
-        else:
-            kwargs["metavar"] = option.metavar
         try:
-            group.addoption(option.flag, **kwargs)
+            group.addoption(option.flag, **option.parser_kwargs(f"drs_{option.dest}"))
         except ValueError:
             # Another plugin (pytest-base-url) already owns --base-url: read its value instead.
             if option.flag != "--base-url":
@@ -175,7 +150,7 @@ class DrsSession:
             kit_version=__version__,
             spec_version=contract().version,
             seed=options.seed,
-            hypothesis_profile=str(session.config.getoption("hypothesis_profile", default=None) or "quick"),
+            hypothesis_profile=str(session.config.getoption("hypothesis_profile", default=None) or DEFAULT_PROFILE),
             strict=options.strict_conformance,
             options=options.public(),
             started_at=self.started,
@@ -219,7 +194,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.allure_report_dir = str(report_dir / "allure-results")
         config.option.clean_alluredir = True
     if getattr(config.option, "hypothesis_profile", None) is None:
-        config.option.hypothesis_profile = "quick"
+        config.option.hypothesis_profile = DEFAULT_PROFILE
     if getattr(config.option, "hypothesis_seed", None) is None:
         config.option.hypothesis_seed = str(options.seed)
     _RUN["seed"] = options.seed
@@ -360,28 +335,6 @@ def _drs_allure(request: pytest.FixtureRequest) -> Iterator[None]:
 # -- outcomes -----------------------------------------------------------------------------------
 
 
-def _flatten(exc: BaseException) -> list[BaseException]:
-    if isinstance(exc, BaseExceptionGroup):
-        found: list[BaseException] = []
-        for inner in exc.exceptions:
-            found.extend(_flatten(inner))
-        return found
-    return [exc]
-
-
-def _attribution(exc: BaseException | None, requirements: tuple[str, ...]) -> tuple[str | None, str]:
-    """The requirement a failure belongs to, and its message (first NonConformance wins)."""
-    if exc is None:
-        return None, ""
-    leaves = _flatten(exc)
-    for leaf in leaves:
-        if isinstance(leaf, NonConformance):
-            return leaf.requirement, str(leaf)
-    first = leaves[0]
-    message = str(first) or type(first).__name__
-    return (requirements[0] if requirements else None), message
-
-
 def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> TestOutcome:
     state = item.config.stash[_STATE]
     requirements = _requirements(item)
@@ -396,7 +349,7 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
     elif report.failed:
         exc = call.excinfo.value if call.excinfo else None
         outcome = "failed" if report.when == "call" else "error"
-        failed_requirement, message = _attribution(exc, requirements)
+        failed_requirement, message = attribute(exc, requirements)
         if failed_requirement is None:
             failed_requirement = requirements[0]
     else:
@@ -418,27 +371,9 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
         message=message[:_MAX_MESSAGE],
         exchanges=exchanges,
         duration_s=round(report.duration, 4),
-        reproduce=_reproduce(state, item) if outcome in ("failed", "error") else None,
+        reproduce=reproduce_command(state.options, state.target.project_id if state.target else None, item.nodeid)
+        if outcome in ("failed", "error") and state.options is not None else None,
     )
-
-
-def _reproduce(state: DrsSession, item: pytest.Item) -> str:
-    """The command that runs exactly this test again, with the same seed (no secrets)."""
-    options = state.options
-    assert options is not None
-    flags = [f"--seed {options.seed}"]
-    if options.base_url:
-        flags.append(f"--base-url {options.base_url} --project-id {state.target.project_id if state.target else ''}")
-        flags.append("--auth-token \"$DRS_AUTH_TOKEN\"" if options.auth_token else "--ak \"$DRS_AK\" --sk \"$DRS_SK\"")
-        if options.control_api:
-            flags.append("--control-api")
-        if options.inventory:
-            flags.append(f"--inventory {options.inventory}")
-    if options.sandbox_defect:
-        flags.append(f"--sandbox-defect {options.sandbox_defect}")
-    for variant in options.sandbox_variants:
-        flags.append(f"--sandbox-variant {variant}")
-    return f"drs-conformance run {' '.join(flags)} -- '{item.nodeid}'"
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,36 @@
+"""Failures are attributed to the rule they break; the reproduce line reruns exactly one test, without secrets."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from drs_conformance.attribution import attribute, reproduce_command
+from drs_conformance.checks import NonConformance
+from drs_conformance.options import resolve_options
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    pytest.param(None, None, id="no-failure"),
+    pytest.param(AssertionError("received 1"), "OWN", id="plain-assert-is-the-tests-own"),
+    pytest.param(NonConformance("NO-5XX", "received 500"), "NO-5XX", id="non-conformance-names-its-rule"),
+    pytest.param(ExceptionGroup("two", [AssertionError("a"), NonConformance("COUNT-EQUALS-RESULTS", "b")]),
+                 "COUNT-EQUALS-RESULTS", id="group-first-non-conformance-wins"),
+])
+def test_attribution(exc: BaseException | None, expected: str | None) -> None:
+    requirement, message = attribute(exc, ("OWN", "OTHER"))
+    assert requirement == expected
+    assert (message == "") is (exc is None)
+
+
+def test_reproduce_command_names_the_target_and_test_but_no_secret() -> None:
+    options = resolve_options({"base_url": "https://drs.example.com", "auth_token": "s3cret-token-value",
+                               "project_id": "p1", "control_api": True, "seed": "5"}, {})
+    line = reproduce_command(options, "p1", "test_x.py::test_y[a b'c]")
+    assert "s3cret-token-value" not in line
+    words = shlex.split(line)
+    assert words[:2] == ["drs-conformance", "run"] and words[-1] == "test_x.py::test_y[a b'c]"
+    for flag, value in (("--seed", "5"), ("--base-url", "https://drs.example.com"), ("--project-id", "p1")):
+        assert words[words.index(flag) + 1] == value
+    assert "--control-api" in words and words[words.index("--auth-token") + 1] == "$DRS_AUTH_TOKEN"
