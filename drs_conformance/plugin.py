@@ -36,7 +36,6 @@ register_profiles()  # before hypothesis reads --hypothesis-profile in its pytes
 
 _STATE = pytest.StashKey["DrsSession"]()
 _LOG = pytest.StashKey[ExchangeLog]()
-_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 _WORKER_OPTIONS = "drs_conformance_options"
 _OUTCOME_ATTR = "drs_outcome"
 _MAX_MESSAGE = 2000
@@ -310,26 +309,27 @@ def jobs(target: Target, api: DrsClient, _lease_dir: Path, request: pytest.Fixtu
     provider.restore()
 
 
-@pytest.fixture(autouse=True)
-def _drs_allure(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Label suite tests with their requirement in Allure; attach the traffic of a failure."""
-    requirements = _requirements(request.node)
-    if not requirements:
-        yield
-        return
-    from drs_conformance.reporting import attach_exchanges, label_requirement
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Label suite tests with their requirement in Allure (after allure-pytest wrote its own description)."""
+    requirements = _requirements(item)
+    if requirements:
+        from drs_conformance.reporting import label_requirement
 
-    for requirement in requirements:
-        label_requirement(catalogue()[requirement])
-    yield
-    log = request.node.stash.get(_LOG, None)
-    report = request.node.stash.get(_CALL_REPORT, None)
-    state = request.config.stash[_STATE]
+        for requirement in requirements:
+            label_requirement(catalogue()[requirement])
+    return (yield)
+
+
+def _attach_traffic(item: pytest.Item, report: pytest.TestReport, state: DrsSession) -> None:
+    """Attach the test's traffic to its Allure result: all of it for a failure, the last exchange otherwise."""
+    from drs_conformance.reporting import attach_exchanges
+
+    log = item.stash.get(_LOG, None)
     if log is not None and len(log):
         exchanges = list(log)
-        failed = report is not None and report.failed
-        redactor = state.target.redactor if state.target else None
-        attach_exchanges(exchanges if failed else exchanges[-1:], redactor)
+        attach_exchanges(exchanges if report.failed else exchanges[-1:],
+                         state.target.redactor if state.target else None)
 
 
 # -- outcomes -----------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _add_failure_section(report, outcome, state)
     setattr(report, _OUTCOME_ATTR, outcome.to_dict())
     if report.when == "call":
-        item.stash[_CALL_REPORT] = report
+        _attach_traffic(item, report, state)
     return report
 
 

@@ -147,6 +147,21 @@ def test_a_defect_fails_the_run_naming_its_requirement(kit: Callable, tmp_path: 
     assert _verdicts(_report(tmp_path / "out"))[requirement] == "fail"
     assert requirement in run.stdout
     assert "reproduce:" in run.stdout and "curl " in run.stdout, "a failure must say how to reproduce it"
+    _assert_allure_names_the_failure(tmp_path / "out" / "allure-results", requirement)
+
+
+def _assert_allure_names_the_failure(folder: Path, requirement: str) -> None:
+    """A failed Allure result: the requirement as a label and link, its sentence, request/response/curl attached."""
+    results = [json.loads(path.read_text()) for path in folder.glob("*-result.json")]
+    failed = [r for r in results if r["status"] == "failed"
+              and {"name": "requirement", "value": requirement} in r["labels"]]
+    assert failed, f"no failed Allure result labelled {requirement}"
+    quote = catalogue()[requirement].quote
+    for result in failed:
+        assert quote in result.get("description", ""), "the document's sentence is the description"
+        assert any(requirement in link.get("url", "") for link in result.get("links", [])), "no requirement link"
+        names = " ".join(a["name"] for a in result.get("attachments", []))
+        assert "request" in names and "response" in names and "curl" in names, f"attachments: {names}"
 
 
 def test_secrets_never_reach_reports_or_output(kit: Callable, sandbox_process: Callable, tmp_path: Path) -> None:
