@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from drs_conformance.contract.operations import BATCH_LIMIT, body_schema_name
-from drs_conformance.spec import PAUSE_PATH
+from drs_conformance.spec import PAUSE_PATH, STATUS_PATH
 from drs_conformance.strategies import with_job_id_format
 
 __all__ = ["WRONG_JOB_IDS", "WRONG_JOB_IDS_DICTIONARY", "generation_document", "request_schemas"]
@@ -75,7 +75,12 @@ def generation_document(document: dict[str, Any], *, languages: bool) -> dict[st
     #    (BATCH-100; the coverage phase sends 99 and 100), and more is drawn as negative data (more than
     #    100 is a choice, BATCH-OVER-100, judged by its Either rule when the items are otherwise valid).
     bodies[PAUSE_PATH]["properties"]["jobs"]["maxItems"] = BATCH_LIMIT
-    # 4. Without `languages`, the X-Language parameter is left out. An unknown language may fall back
+    # 4. batch-status pages stay on page 1. A later page exists only when the ids fill it, and the
+    #    platform refuses a page past the last (and, by its online reference, page 0): schemathesis
+    #    would draw such pages as valid data, and a target that refuses them would be wrongly judged.
+    paging = bodies[STATUS_PATH]["properties"]["page_req"]["properties"]
+    paging["cur_page"] = {"type": "integer", "const": 1}
+    # 5. Without `languages`, the X-Language parameter is left out. An unknown language may fall back
     #    to en-us or be refused (LANGUAGE-UNKNOWN), so it is no invalid data; yet for invalid requests
     #    schemathesis varies the header as invalid too (its coverage phase puts a wrong language into
     #    every negative case), and a target that refuses unknown languages would then refuse every

@@ -44,6 +44,8 @@ class Sent:
     broken: tuple[tuple[str, str], ...] = ()  # (requirement, why): the request must be refused
     choices: tuple[tuple[str, str], ...] = ()  # (requirement, what): the contract allows several answers
     job_ids: tuple[str, ...] | None = None  # the requested ids of a body that breaks no rule
+    # Over 100 jobs or over 1 MiB, whatever else is wrong with it: a 413 is an allowed refusal (rule 8).
+    oversized: bool = False
 
     @property
     def either(self) -> bool:
@@ -141,6 +143,9 @@ def judge_request(operation: str, wire: Wire) -> Sent:
         choices.append(("BODY-OVER-1MIB", f"a body of {len(wire.body)} bytes"))
     document = _parse(wire.body)
     job_ids = None
+    listed = document.get("jobs") if isinstance(document, dict) else None
+    oversized = (wire.body is not None and len(wire.body) > ONE_MIB) or (
+        isinstance(listed, list) and len(listed) > BATCH_LIMIT)
     if document is _NOT_JSON:
         broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
     else:
@@ -161,4 +166,4 @@ def judge_request(operation: str, wire: Wire) -> Sent:
                 choices.append(("DUPLICATE-IDS", f"job id {repeated[0]} named {times[repeated[0]]} times"))
             if len(job_ids) > BATCH_LIMIT:
                 choices.append(("BATCH-OVER-100", f"{len(job_ids)} jobs in one batch"))
-    return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids)
+    return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids, oversized)

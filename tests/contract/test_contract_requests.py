@@ -112,3 +112,20 @@ def test_a_supporting_operation_is_judged_as_supporting() -> None:
     sent = judge_request(STATUS_PATH, wire({"jobs": [JOB]}))
     assert sent.role == "supporting", f"batch-status has role {sent.role!r}"
     assert sent.job_ids == (JOB,), f"batch-status ids: {sent.job_ids}"
+
+
+@pytest.mark.parametrize(
+    ("request_wire", "oversized"),
+    [
+        pytest.param(wire(pause(*([item()] * 100))), False, id="100-items"),
+        pytest.param(wire(pause(*([item()] * 100), {})), True, id="101-items-one-empty"),
+        pytest.param(wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * ONE_MIB), True,
+                     id="bad-mode-over-1mib"),
+        pytest.param(wire({"jobs": "x" * 200}), False, id="jobs-not-a-list"),
+    ],
+)
+def test_an_oversized_request_is_known_as_such_whatever_else_it_breaks(request_wire: Wire, oversized: bool) -> None:
+    sent = judge_request(PAUSE_PATH, request_wire)
+    assert sent.oversized is oversized, (
+        f"oversized={sent.oversized} for {sent.summary()}; documented: over 100 jobs or 1 MiB may get 413"
+    )
