@@ -18,14 +18,35 @@ from drs_conformance.spec import contract
 from drs_conformance.strategies import Fault
 from drs_conformance.target import Target, new_job_id
 
-__all__ = ["JobState", "Jobs", "resume", "restore_session", "NEEDS_JOBS", "NEEDS_CONTROL"]
+__all__ = ["JobState", "Jobs", "observe_statuses", "resume", "restore_session", "NEEDS_JOBS", "NEEDS_CONTROL",
+           "STATUS_PAGE"]
 
 NEEDS_JOBS = (
     "needs jobs it may pause: give --inventory FILE (jobs provisioned for testing on live staging) "
     "or --control-api (a sandbox that serves the control API)"
 )
 NEEDS_CONTROL = "needs the sandbox control API to {what}: give --control-api (a sandbox)"
+# batch-status answers one page; without `page_req` the platform's page holds 5 results (SDK PageReq:
+# per_page defaults to 5). The kit asks for at most that many ids at a time, whatever the target pages.
+STATUS_PAGE = 5
 _counter = itertools.count()
+
+
+def observe_statuses(api: DrsClient, job_ids: Iterable[str], label: str) -> dict[str, str | None]:
+    """Each job's status through batch-status, matched by id, a page at a time (None: not reported)."""
+    ids = list(dict.fromkeys(job_ids))
+    found: dict[str, str | None] = {}
+    for start in range(0, len(ids), STATUS_PAGE):
+        page = ids[start:start + STATUS_PAGE]
+        reply = api.batch_status(page, label=label)
+        if reply.status != 200:
+            raise NonConformance(
+                "SUPPORT-STATUS", f"batch-status of {len(page)} job(s) answered {reply.status}, documented 200"
+            )
+        results = reply.json().get("results", [])
+        reported = {r.get("id"): r.get("status") for r in results if isinstance(r, dict)}
+        found.update({job_id: reported.get(job_id) for job_id in page})
+    return found
 
 
 @dataclass(frozen=True)
@@ -176,14 +197,7 @@ class Jobs:
 
     def statuses(self, job_ids: Iterable[str]) -> dict[str, str | None]:
         """Statuses through the documented batch-status operation, matched by id."""
-        ids = list(job_ids)
-        reply = self.api.batch_status(ids, label="observe: batch-status")
-        if reply.status != 200:
-            raise NonConformance(
-                "SUPPORT-STATUS", f"batch-status of {len(ids)} job(s) answered {reply.status}, documented 200"
-            )
-        found = {result.get("id"): result.get("status") for result in reply.json().get("results", [])}
-        return {job_id: found.get(job_id) for job_id in ids}
+        return observe_statuses(self.api, job_ids, "observe: batch-status")
 
     # -- inventory leases -------------------------------------------------------------------------
 
@@ -252,9 +266,8 @@ def resume(api: DrsClient, job_ids: list[str], *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     paused_status = contract().paused_status
     while True:
-        reply = api.batch_status(job_ids, label="restore: batch-status")
-        results = {r.get("id"): r.get("status") for r in reply.json().get("results", [])}
-        still = [j for j in job_ids if results.get(j) == paused_status]
+        results = observe_statuses(api, job_ids, "restore: batch-status")
+        still = [j for j in job_ids if results[j] == paused_status]
         if not still:
             return
         if time.monotonic() > deadline:
@@ -272,9 +285,10 @@ def restore_session(target: Target, api: DrsClient, lease_dir: Path) -> None:
             if not (lease_dir / f"{job_id}.lease").exists()]
     if not free:
         return
-    reply = api.batch_status(free, label="end of run: batch-status")
-    if reply.status != 200:
-        return
-    left = [r.get("id") for r in reply.json().get("results", []) if r.get("status") == contract().paused_status]
+    try:
+        statuses = observe_statuses(api, free, "end of run: batch-status")
+    except NonConformance:
+        return  # already reported by the tests that observed it
+    left = [job_id for job_id, status in statuses.items() if status == contract().paused_status]
     if left:
-        resume(api, [job_id for job_id in left if isinstance(job_id, str)], timeout=target.options.resume_timeout)
+        resume(api, left, timeout=target.options.resume_timeout)

@@ -51,7 +51,7 @@ from drs_conformance.sandbox.errors import (
 )
 from drs_conformance.sandbox.messages import message
 from drs_conformance.sandbox.state import JobStore, Outcome, PausePolicy, Result, ResumePolicy
-from drs_conformance.sandbox.variants import BATCH_SERVED
+from drs_conformance.sandbox.variants import BATCH_SERVED, STATUS_PAGE_DEFAULT
 from drs_conformance.paths import readable_path
 from drs_conformance.spec import contract, load_document
 
@@ -146,6 +146,15 @@ def _pause_schema_defects(defect_name: str | None, defs: dict[str, Any]) -> None
         defs["PauseMode"] = {"type": "string"}
     elif defect.active("empty-jobs-accepted"):
         defs["BatchPauseRequest"]["properties"]["jobs"].pop("minItems")
+
+
+def _page(results: list[dict[str, Any]], paging: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """status-paging=pages: one page of the results (per_page 0 = all; a page past the last is empty)."""
+    per_page = paging.get("per_page", STATUS_PAGE_DEFAULT)
+    if per_page == 0:
+        return results
+    start = (max(paging.get("cur_page", 1), 1) - 1) * per_page
+    return results[start:start + per_page]
 
 
 @functools.lru_cache(maxsize=None)
@@ -602,7 +611,11 @@ class Handlers:
                 results.append({"id": job_id, "error_code": ITEM_NOT_FOUND_CODE, "error_message": message("result.not_found", language)})
             else:
                 results.append({"id": job_id, "status": status})
-        return json_response(self._extras({"results": self._order(results), "count": len(results)}))
+        results = self._order(results)
+        count = len(results)
+        if self.config.variants.chosen("status-paging", "pages"):
+            results = _page(results, document.get("page_req") or {})
+        return json_response(self._extras({"results": results, "count": count}))
 
     # -- POST /v3/{project_id}/jobs/batch-retry-task ------------------------------------------------
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
 import pytest
 
 from drs_conformance.catalogue import catalogue
@@ -119,6 +120,29 @@ def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(kit: Callable, 
         assert report["run"]["target"]["mode"] == "inventory"
         assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
         assert _statuses(sandbox.url) == before, f"the {attempt} run left jobs changed"
+
+
+PAGED_JOBS = [f"{n:08x}-aaaa-bbbb-cccc-00000000jb{n:02d}" for n in range(1, 9)]
+
+
+def test_inventory_mode_passes_on_a_target_that_pages_batch_status(kit: Callable, sandbox_process: Callable,
+                                                                   tmp_path: Path) -> None:
+    """batch-status answering 5 results a page (the platform's default) is conformant; every job is put back."""
+    inventory = tmp_path / "inventory.yaml"
+    listed = "".join(f"  - id: {job_id}\n    type: sync\n    status: INCRE_TRANSFER_STARTED\n" for job_id in PAGED_JOBS)
+    inventory.write_text(f"project_id: {PROJECT}\njobs:\n{listed}", encoding="utf-8")
+    sandbox = sandbox_process("--seed", str(inventory), "--no-control-api", "--variant", "status-paging=pages")
+    run = kit("run", "--base-url", sandbox.url, "--auth-token", "sandbox-token", "--inventory", str(inventory),
+              "--report-dir", "paged")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
+    report = _report(tmp_path / "paged")
+    assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
+    for start in range(0, len(PAGED_JOBS), 4):
+        page = PAGED_JOBS[start:start + 4]
+        reply = httpx.post(f"{sandbox.url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": page},
+                           headers={"X-Auth-Token": "sandbox-token"})
+        left = {r["id"]: r["status"] for r in reply.json()["results"] if r["status"] != "INCRE_TRANSFER_STARTED"}
+        assert not left, f"jobs not put back (a page of batch-status was taken for all of it): {left}"
 
 
 def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(kit: Callable, sandbox_process: Callable,

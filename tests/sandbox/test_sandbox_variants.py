@@ -12,7 +12,7 @@ from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import SandboxConfig, list_variants
 from drs_conformance.sandbox.variants import BATCH_SERVED, BODY_LIMIT, BODY_LIMIT_SERVED
-from drs_conformance.spec import PAUSE_PATH, contract
+from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, contract
 
 pytestmark = pytest.mark.anyio
 C = contract()
@@ -132,3 +132,29 @@ async def test_response_extras_present_stay_schema_valid() -> None:
         error = (await api.post(PAUSE_PATH, content=b"{")).json()
         assert "request_id" in error and error["error_code"]
         jsonschema.validate(error, C.resolved_schema("ErrorResponse"))
+
+
+@pytest.mark.parametrize(
+    ("paging", "expected"),
+    [
+        pytest.param(None, slice(0, 5), id="default-page-of-5"),
+        pytest.param({"cur_page": 2, "per_page": 5}, slice(5, 10), id="second-page"),
+        pytest.param({"cur_page": 1, "per_page": 0}, slice(0, 12), id="per-page-0-is-all"),
+        pytest.param({"cur_page": 4, "per_page": 5}, slice(0, 0), id="past-the-last-page"),
+    ],
+)
+async def test_status_paging_pages(paging: dict | None, expected: slice) -> None:
+    async with open_api(with_variant("status-paging", "pages")) as api:
+        ids = [await api.put_job() for _ in range(12)]
+        body = {"jobs": ids} if paging is None else {"jobs": ids, "page_req": paging}
+        answer = (await api.post(STATUS_PATH, body)).json()
+        received = [result["id"] for result in answer["results"]]
+        assert received == ids[expected], f"received {len(received)} results, expected ids[{expected}]"
+        assert answer["count"] == len(ids), f"count {answer['count']}, expected the {len(ids)} ids asked"
+
+
+async def test_status_paging_all_ignores_page_req() -> None:
+    async with open_api(SandboxConfig()) as api:
+        ids = [await api.put_job() for _ in range(7)]
+        answer = (await api.post(STATUS_PATH, {"jobs": ids, "page_req": {"cur_page": 1, "per_page": 2}})).json()
+        assert [r["id"] for r in answer["results"]] == ids, "the default sandbox pages batch-status"
