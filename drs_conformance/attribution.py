@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
+from drs_conformance.catalogue import catalogue
 from drs_conformance.checks import NonConformance
 from drs_conformance.options import KitOptions
 
-__all__ = ["attribute", "reproduce_command"]
+__all__ = ["Attribution", "attribute", "reproduce_command"]
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -17,16 +19,32 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-def attribute(exc: BaseException | None, requirements: tuple[str, ...]) -> tuple[str | None, str]:
-    """The requirement a failure belongs to and its message: the first NonConformance, else the test's own."""
+@dataclass(frozen=True)
+class Attribution:
+    """What a failed test broke: the requirement it counts against first, and every other one it broke."""
+
+    requirement: str | None
+    message: str
+    also: tuple[str, ...] = ()
+
+
+def attribute(exc: BaseException | None, requirements: tuple[str, ...]) -> Attribution:
+    """The requirements a failure breaks (hypothesis may group several); MUST and EITHER before SHOULD."""
     if exc is None:
-        return None, ""
+        return Attribution(None, "")
     leaves = _leaves(exc)
-    for leaf in leaves:
-        if isinstance(leaf, NonConformance):
-            return leaf.requirement, str(leaf)
-    first = leaves[0]
-    return (requirements[0] if requirements else None), str(first) or type(first).__name__
+    named = [leaf for leaf in leaves if isinstance(leaf, NonConformance)]
+    if not named:
+        first = leaves[0]
+        return Attribution(requirements[0] if requirements else None, str(first) or type(first).__name__)
+    known = catalogue()
+    named.sort(key=lambda leaf: leaf.requirement in known and known[leaf.requirement].level == "SHOULD")
+    broken = list(dict.fromkeys(leaf.requirement for leaf in named))
+    message = str(named[0])
+    others = [next(leaf for leaf in named if leaf.requirement == rid) for rid in broken[1:]]
+    if others:
+        message += "".join(f"\nalso failed: {str(leaf).splitlines()[0]}" for leaf in others)
+    return Attribution(broken[0], message, tuple(broken[1:]))
 
 
 def reproduce_command(options: KitOptions, project_id: str | None, nodeid: str) -> str:

@@ -24,6 +24,8 @@ class TestOutcome:
     outcome: Outcome
     # The requirement a failure is attributed to (the test's own, or the one a NonConformance named).
     failed_requirement: str | None = None
+    # Every other requirement the same failure broke (hypothesis reports distinct failures together).
+    also_failed: tuple[str, ...] = ()
     # Assertion message, skip reason or error line; already redacted.
     message: str = ""
     # The last exchanges of the test (the failing one last); already redacted.
@@ -41,6 +43,7 @@ class TestOutcome:
             "requirements": list(self.requirements),
             "outcome": self.outcome,
             "failed_requirement": self.failed_requirement,
+            "also_failed": list(self.also_failed),
             "message": self.message,
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "duration_s": self.duration_s,
@@ -56,6 +59,7 @@ class TestOutcome:
             requirements=tuple(data["requirements"]),
             outcome=data["outcome"],
             failed_requirement=data.get("failed_requirement"),
+            also_failed=tuple(data.get("also_failed", ())),
             message=data.get("message", ""),
             exchanges=tuple(Exchange.from_dict(e) for e in data.get("exchanges", ())),
             duration_s=data.get("duration_s", 0.0),

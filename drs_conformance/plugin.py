@@ -340,6 +340,7 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
     requirements = _requirements(item)
     outcome: str
     failed_requirement: str | None = None
+    also_failed: tuple[str, ...] = ()
     message = ""
     if report.skipped:
         outcome = "skipped"
@@ -349,9 +350,9 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
     elif report.failed:
         exc = call.excinfo.value if call.excinfo else None
         outcome = "failed" if report.when == "call" else "error"
-        failed_requirement, message = attribute(exc, requirements)
-        if failed_requirement is None:
-            failed_requirement = requirements[0]
+        attribution = attribute(exc, requirements)
+        failed_requirement = attribution.requirement or requirements[0]
+        also_failed, message = attribution.also, attribution.message
     else:
         outcome = "passed"
     log = item.stash.get(_LOG, None)
@@ -368,6 +369,7 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
         requirements=requirements,
         outcome=outcome,  # type: ignore[arg-type]
         failed_requirement=failed_requirement,
+        also_failed=also_failed,
         message=message[:_MAX_MESSAGE],
         exchanges=exchanges,
         duration_s=round(report.duration, 4),
@@ -413,9 +415,12 @@ def _with_deviation(outcome: TestOutcome, report: pytest.TestReport, state: DrsS
         return outcome
     today = dt.date.today()
     if outcome.outcome in ("failed", "error") and outcome.failed_requirement:
+        broken = (outcome.failed_requirement, *outcome.also_failed)
+        uncovered = [rid for rid in broken if state.deviations.match(outcome.nodeid, (rid,), today) is None]
+        if uncovered:  # a failure no deviation declares keeps the test failed, and counts first
+            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]))
         deviation = state.deviations.match(outcome.nodeid, (outcome.failed_requirement,), today)
-        if deviation is None:
-            return outcome
+        assert deviation is not None
         report.outcome = "skipped"
         report.wasxfail = f"known deviation ({deviation.requirement}): {deviation.reason}"
         return replace(outcome, outcome="xfailed", deviation=deviation.reason)

@@ -146,6 +146,7 @@ def _test_entry(judged: JudgedTest) -> dict[str, Any]:
         "outcome": outcome.outcome,
         "verdict": judged.verdict,
         "failed_requirement": outcome.failed_requirement,
+        "also_failed": list(outcome.also_failed),
         "message": outcome.message,
         "duration_s": round(outcome.duration_s, 3),
         "deviation": outcome.deviation,

@@ -125,11 +125,12 @@ def _judge_one(
         attributed = attributed_requirement(outcome, known)
         carries = rid in outcome.requirements
         failing = outcome.outcome in FAILING_OUTCOMES or outcome.outcome == "xfailed"
-        if not carries and not (failing and attributed == rid):
+        broke = attributed == rid or (outcome.outcome in FAILING_OUTCOMES and rid in outcome.also_failed)
+        if not carries and not (failing and broke):
             continue
         entry = JudgedTest(outcome=outcome, verdict=test_verdict(outcome, strict=strict, catalogue=known))
         judged.append(entry)
-        if failing and attributed == rid:
+        if failing and broke:
             (covered if outcome.outcome == "xfailed" else failures).append(entry)
         elif failing:
             skip_reasons.append(f"not reached: {outcome.nodeid} failed on {attributed}")

@@ -19,9 +19,23 @@ from drs_conformance.options import resolve_options
                  "COUNT-EQUALS-RESULTS", id="group-first-non-conformance-wins"),
 ])
 def test_attribution(exc: BaseException | None, expected: str | None) -> None:
-    requirement, message = attribute(exc, ("OWN", "OTHER"))
-    assert requirement == expected
-    assert (message == "") is (exc is None)
+    attribution = attribute(exc, ("OWN", "OTHER"))
+    assert attribution.requirement == expected, f"attributed to {attribution.requirement}, expected {expected}"
+    assert (attribution.message == "") is (exc is None)
+
+
+def test_every_requirement_a_grouped_failure_breaks_is_named_must_first() -> None:
+    """hypothesis groups distinct failures: none may be lost, and a MUST counts before a SHOULD."""
+    group = ExceptionGroup("three", [
+        NonConformance("CONTENT-TYPE-415", "received 400 (SHOULD)"),
+        NonConformance("RESPONSE-SCHEMA", "schema"),
+        NonConformance("SUPPORT-STATUS", "refused"),
+        NonConformance("RESPONSE-SCHEMA", "schema again"),
+    ])
+    attribution = attribute(group, ("SUPPORT-STATUS",))
+    assert attribution.requirement == "RESPONSE-SCHEMA", f"first: {attribution.requirement}, expected the first MUST"
+    assert attribution.also == ("SUPPORT-STATUS", "CONTENT-TYPE-415"), f"also: {attribution.also}"
+    assert "also failed: [SUPPORT-STATUS] refused" in attribution.message, attribution.message
 
 
 def test_reproduce_command_names_the_target_and_test_but_no_secret() -> None:

@@ -139,6 +139,15 @@ def test_a_failure_is_listed_under_the_requirement_it_is_attributed_to() -> None
     assert [(t.outcome.nodeid, t.verdict) for t in m2.tests] == [("a", "fail")]
 
 
+def test_every_requirement_one_failure_broke_fails_even_where_another_test_passed() -> None:
+    """A test that broke M1 and also M2 fails M2 too, though M2's own test passed (nothing is lost)."""
+    outcomes = [_o("a", "M2", "failed", failed_requirement="M1", also_failed=("M2",)), _o("b", "M2")]
+    m2 = _verdict_of(outcomes, "M2")
+    assert m2.verdict == "fail", f"M2 judged {m2.verdict!r}, though test a broke it"
+    assert [t.outcome.nodeid for t in m2.failures] == ["a"], "the failure is not listed under M2"
+    assert _verdict_of(outcomes, "M1").verdict == "fail"
+
+
 @pytest.mark.parametrize(
     ("verdict_by_id", "strict", "expected", "reasons"),
     [
