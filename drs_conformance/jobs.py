@@ -148,11 +148,19 @@ class Jobs:
             pytest.skip(f"set-up: inventory job {job_id} did not reach PAUSING (it reads {state.status})")
         return job_id
 
-    def dr_job(self) -> str:
-        """A disaster-recovery (cloudDataGuard) job in a state that would be pausable for sync."""
+    def in_state(self, status: str) -> str:
+        """A migration or sync job in exactly this status: created so, or an inventory job that is in it now."""
         if self.target.control is not None:
-            return self.create(status=contract().pausable_statuses[-2], type="cloudDataGuard")
-        return self._lease(lambda job, current: job.type == "cloudDataGuard", "cloudDataGuard job")
+            return self.create(status=status, type=contract().pausable_types[-1])
+        return self._lease(lambda job, current: job.type in contract().pausable_types and current == status,
+                           f"migration or sync job in {status}")
+
+    def dr_job(self, status: str | None = None) -> str:
+        """A disaster-recovery (cloudDataGuard) job in `status` (by default one pausable for sync)."""
+        if self.target.control is not None:
+            return self.create(status=status or contract().pausable_statuses[-2], type="cloudDataGuard")
+        return self._lease(lambda job, current: job.type == "cloudDataGuard" and status in (None, current),
+                           f"cloudDataGuard job in {status}" if status else "cloudDataGuard job")
 
     def foreign(self) -> str:
         """A job of another project (in a pausable state when it can be arranged)."""

@@ -92,18 +92,17 @@ def test_job_in_other_state_fails_and_is_unchanged(api: DrsClient, jobs: Jobs, s
     if status == PAUSING:
         job_id = jobs.paused()  # live targets: pause an inventory job first, then try again
     else:
-        job_id = jobs.create(status=status, type="sync")
-    _expect_failed_and_unchanged(api, jobs, job_id, f"a sync job in {status}", "NON-PAUSABLE-STATE-FAILS")
+        job_id = jobs.in_state(status)  # live targets: an inventory job that is in this status now
+    _expect_failed_and_unchanged(api, jobs, job_id, f"a migration or sync job in {status}",
+                                 "NON-PAUSABLE-STATE-FAILS")
 
 
 @pytest.mark.requirement("DR-JOB-FAILS")
 @pytest.mark.parametrize("status", _params(SPEC.pausable_statuses))
 def test_disaster_recovery_job_fails_and_is_unchanged(api: DrsClient, jobs: Jobs, status: str) -> None:
     """cloudDataGuard jobs fail even in a state that is pausable for migration and sync."""
-    job_id = jobs.create(status=status, type="cloudDataGuard") if jobs.target.control else jobs.dr_job()
-    _expect_failed_and_unchanged(
-        api, jobs, job_id, f"a cloudDataGuard job in {jobs.state(job_id).status}", "DR-JOB-FAILS"
-    )
+    job_id = jobs.dr_job(status)  # live targets: an inventory DR job that is in this status now
+    _expect_failed_and_unchanged(api, jobs, job_id, f"a cloudDataGuard job in {status}", "DR-JOB-FAILS")
 
 
 @pytest.mark.requirement("UNKNOWN-JOB-FAILS")

@@ -27,6 +27,9 @@ jobs:
     status: FULL_TRANSFER_COMPLETE
   - id: 3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r
     type: cloudDataGuard
+  - id: 6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7jb301
+    type: sync
+    status: CONFIGURATION
 foreign_jobs:
   - id: 140b5236-88ad-43c8-811c-1268453jb101
     project_id: {FOREIGN}
@@ -99,7 +102,7 @@ def _statuses(url: str) -> dict[str, str]:
     import httpx
 
     ids = ["8d0e8e36-a618-490d-8a46-8c61ac9jb502", "11111111-2222-3333-4444-55555555jb01",
-           "3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r"]
+           "3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r", "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7jb301"]
     reply = httpx.post(f"{url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": ids},
                        headers={"X-Auth-Token": "sandbox-token"})
     return {r["id"]: r["status"] for r in reply.json()["results"]}
@@ -119,6 +122,12 @@ def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(kit: Callable, 
         report = _assert_reports_written(tmp_path / attempt)
         assert report["run"]["target"]["mode"] == "inventory"
         assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
+        outcomes = {t["nodeid"].rsplit("::", 1)[-1]: t["outcome"] for r in report["requirements"] for t in r["tests"]}
+        planned = {"test_job_in_other_state_fails_and_is_unchanged[CONFIGURATION]": "passed",
+                   "test_job_in_other_state_fails_and_is_unchanged[CREATING]": "skipped",
+                   "test_disaster_recovery_job_fails_and_is_unchanged[FULL_TRANSFER_STARTED]": "skipped"}
+        received = {name: outcomes.get(name) for name in planned}
+        assert received == planned, f"not planned from the inventory's real statuses: {received}"
         assert _statuses(sandbox.url) == before, f"the {attempt} run left jobs changed"
 
 
