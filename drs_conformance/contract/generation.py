@@ -78,8 +78,11 @@ def generation_document(document: dict[str, Any], *, languages: bool) -> dict[st
     # 4. batch-status pages stay on page 1. A later page exists only when the ids fill it, and the
     #    platform refuses a page past the last (and, by its online reference, page 0): schemathesis
     #    would draw such pages as valid data, and a target that refuses them would be wrongly judged.
+    #    The page size is drawn from a list of integers: JSON Schema counts 0.0 as an integer, and
+    #    schemathesis sends it so, but a server that parses the field as an integer may refuse "0.0".
     paging = bodies[STATUS_PATH]["properties"]["page_req"]["properties"]
     paging["cur_page"] = {"type": "integer", "const": 1}
+    paging["per_page"] = {"type": "integer", "enum": list(range(paging["per_page"]["maximum"] + 1))}
     # 5. Without `languages`, the X-Language parameter is left out. An unknown language may fall back
     #    to en-us or be refused (LANGUAGE-UNKNOWN), so it is no invalid data; yet for invalid requests
     #    schemathesis varies the header as invalid too (its coverage phase puts a wrong language into

@@ -91,6 +91,16 @@ def test_repeats_and_large_batches_are_drawn_apart(adjusted: dict[str, Any]) -> 
     assert PAUSE_PATH in adjusted["paths"], "the operation under test is gone"
 
 
+def test_status_pages_are_drawn_on_page_one_with_integral_sizes(adjusted: dict[str, Any]) -> None:
+    """Pages past the last (or 0) may be refused, and so may 5.0 for an integer: neither is drawn as valid."""
+    paging = schemas(adjusted)["BatchStatusRequest"]["properties"]["page_req"]["properties"]
+    assert paging["cur_page"].get("const") == 1, f"valid pages: {paging['cur_page']}"
+    sizes = paging["per_page"].get("enum")
+    assert sizes == list(range(101)) and all(type(size) is int for size in sizes), f"valid sizes: {paging['per_page']}"
+    written = schemas(load_document())["BatchStatusRequest"]["properties"]["page_req"]["properties"]["per_page"]
+    assert (written.get("minimum"), written.get("maximum")) == (0, 100), f"the contract's page size: {written}"
+
+
 @pytest.mark.parametrize("job_id", [pytest.param(job_id, id=ascii(job_id)) for job_id in WRONG_JOB_IDS])
 def test_every_wrong_id_breaks_the_job_id_rule(job_id: str) -> None:
     errors = list(Draft202012Validator(contract().resolved_schema("JobId")).iter_errors(job_id))
