@@ -29,8 +29,7 @@ class Principal:
     """Who is calling: the project the credentials are valid for, and an AK/SK signature still to verify."""
 
     project_id: str
-    scheme: str  # "token", "aksk" or "none" (a defect let a request without credentials in)
-    access_key: AccessKey | None = None
+    access_key: AccessKey | None = None  # set for AK/SK: the signature is checked once the body is read
     signed_headers: tuple[str, ...] = ()
     signature: str = ""
 
@@ -116,9 +115,9 @@ class Authenticator:
         if token is not None:  # present, even empty, counts as presented
             project = self._config.tokens.get(token)
             if project is not None:
-                by_token = Principal(project, "token")
+                by_token = Principal(project)
             elif defect.active("auth-any-token"):
-                by_token = Principal(path_project, "token")
+                by_token = Principal(path_project)
             else:
                 raise self._invalid("auth.token")
         if authorization is not None:
@@ -129,7 +128,7 @@ class Authenticator:
         if by_token is not None:
             return by_token
         if defect.active("auth-missing-accepted"):
-            return Principal(path_project, "none")
+            return Principal(path_project)
         raise self._invalid("auth.missing")
 
     def _aksk(self, authorization: str, headers: Mapping[str, str]) -> Principal:
@@ -144,7 +143,7 @@ class Authenticator:
             raise self._invalid("auth.aksk_access_key")
         if not self._config.defect.active("aksk-stale-date-accepted"):
             self._check_date(headers.get(self._date_header, ""))
-        return Principal(key.project_id, "aksk", key, signed, signature)
+        return Principal(key.project_id, key, signed, signature)
 
     def _check_date(self, value: str) -> None:
         minutes = int(self._max_skew // 60)

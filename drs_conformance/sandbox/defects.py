@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from drs_conformance.errors import UsageError
 
-__all__ = ["Defect", "ActiveDefect", "list_defects", "get_defect", "DEFECT_NAMES"]
+__all__ = ["Defect", "ActiveDefect", "list_defects", "get_defect"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,6 @@ _GALLERY: tuple[Defect, ...] = (
 )
 
 _BY_NAME: dict[str, Defect] = {defect.name: defect for defect in _GALLERY}
-DEFECT_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 
 
 def list_defects() -> tuple[Defect, ...]:

@@ -11,7 +11,6 @@ Defects act at named points below (`self._defect("name")`), never through copies
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import json
 import random
@@ -51,7 +50,7 @@ from drs_conformance.sandbox.errors import (
 )
 from drs_conformance.sandbox.messages import message
 from drs_conformance.sandbox.state import JobStore, Outcome, PausePolicy, Result, ResumePolicy
-from drs_conformance.sandbox.variants import BATCH_SERVED, STATUS_PAGE_DEFAULT
+from drs_conformance.sandbox.variants import BATCH_SERVED
 from drs_conformance.paths import readable_path
 from drs_conformance.spec import contract, load_document
 
@@ -105,16 +104,10 @@ def _inline(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
     return node
 
 
-@functools.lru_cache(maxsize=None)
-def _resolved(name: str) -> dict[str, Any]:
-    """contract().resolved_schema(name), computed once per process (it re-reads the document each call)."""
-    return contract().resolved_schema(name)
-
-
 def build_validator(name: str, mutate: Callable[[dict[str, Any]], None] | None = None) -> jsonschema.Draft202012Validator:
     """A Draft 2020-12 validator for the contract's schema `name`, references inlined once (much faster)."""
-    resolved = _resolved(name)
-    defs = copy.deepcopy(resolved["$defs"])
+    resolved = contract().resolved_schema(name)  # a fresh copy: `mutate` may change its $defs
+    defs = resolved["$defs"]
     if mutate is not None:
         mutate(defs)
     schema = _inline({"$ref": resolved["$ref"]}, defs)
@@ -150,7 +143,7 @@ def _pause_schema_defects(defect_name: str | None, defs: dict[str, Any]) -> None
 
 def _page(results: list[dict[str, Any]], paging: Mapping[str, Any]) -> list[dict[str, Any]]:
     """status-paging=pages: one page of the results (per_page 0 = all; a page past the last is empty)."""
-    per_page = paging.get("per_page", STATUS_PAGE_DEFAULT)
+    per_page = paging.get("per_page", contract().status_page_size)
     if per_page == 0:
         return results
     start = (max(paging.get("cur_page", 1), 1) - 1) * per_page
@@ -434,7 +427,7 @@ class Handlers:
     def _pause_items(self, document: Any) -> list[_Item]:
         """Validate a pause request and return its items; raise the refusal otherwise."""
         echoes: list[Any] | None = None
-        invalid: dict[int, str] = {}
+        invalid: set[int] = set()
         if self._lenient:
             document, echoes, invalid = self._lenient_pass(document)
         self._validate(self._pause_validator, document)
@@ -450,14 +443,14 @@ class Handlers:
         self._check_duplicates(items)
         return items
 
-    def _lenient_pass(self, document: Any) -> tuple[Any, list[Any], dict[int, str]]:
-        """The defects that rewrite or tolerate items before validation; returns the rewritten document."""
+    def _lenient_pass(self, document: Any) -> tuple[Any, list[Any], set[int]]:
+        """The defects that rewrite or tolerate items before validation: the rewritten document, ids as sent, failed items."""
         if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
-            return document, [], {}
+            return document, [], set()
         standin = {"job_id": contract().example_job_id, "pause_mode": self._pause_modes[0]}
         jobs: list[Any] = []
         echoes: list[Any] = []
-        invalid: dict[int, str] = {}
+        invalid: set[int] = set()
         for index, job in enumerate(document["jobs"]):
             echoes.append(job.get("job_id") if isinstance(job, dict) else None)
             if not isinstance(job, dict):
@@ -468,10 +461,10 @@ class Handlers:
             if self._defect("crash-on-unicode") and isinstance(job_id, str) and not job_id.isascii():
                 raise SandboxCrash()
             if self._defect("empty-object-per-item") and not job:
-                invalid[index] = f"jobs[{index}]"
+                invalid.add(index)
                 job = dict(standin)
             elif self._defect("null-job-id-per-item") and "job_id" in job and job_id is None:
-                invalid[index] = f"jobs[{index}]"
+                invalid.add(index)
                 job = dict(standin)
             elif self._defect("job-id-trimmed") and isinstance(job_id, str):
                 job["job_id"] = job_id.strip()
@@ -480,8 +473,6 @@ class Handlers:
             elif self._defect("mode-default-when-missing") and job and "pause_mode" not in job:
                 job["pause_mode"] = self._pause_modes[0]
             jobs.append(job)
-        for index in invalid:
-            echoes[index] = ""
         return {**document, "jobs": jobs}, echoes, invalid
 
     def _check_batch_size(self, size: int) -> None:

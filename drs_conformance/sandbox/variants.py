@@ -18,8 +18,6 @@ __all__ = ["Variant", "VariantChoices", "list_variants", "get_variant", "BATCH_S
 BATCH_SERVED = 100
 BODY_LIMIT = 1024 * 1024
 BODY_LIMIT_SERVED = 16 * 1024 * 1024
-# The platform's batch-status page without page_req (SDK PageReq: per_page defaults to 5).
-STATUS_PAGE_DEFAULT = 5
 
 
 @dataclass(frozen=True)
@@ -54,8 +52,8 @@ _REGISTRY: tuple[Variant, ...] = (
     Variant("response-extras", ("none", "present"), "RESPONSE-SCHEMA",
             "present = every body and every result carries extra harmless fields (request_id)"),
     Variant("status-paging", ("all", "pages"), "SUPPORT-STATUS",
-            f"batch-status results: all of them (page_req ignored), or one page as the platform pages: "
-            f"page_req.per_page results (default {STATUS_PAGE_DEFAULT}; 0 = all) of page page_req.cur_page "
+            "batch-status results: all of them (page_req ignored), or one page as the platform pages: "
+            "page_req.per_page results (its documented default when absent; 0 = all) of page page_req.cur_page "
             "(default 1), with count the number of ids asked"),
 )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Mapping
 from urllib.parse import urlsplit
 
@@ -77,8 +78,6 @@ class Api:
     async def post(self, path: str, body: Any = None, *, content: bytes | None = None, project_id: str | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
         url = path.format(project_id=project_id or self.project_id)
         if content is None and body is not None:
-            import json
-
             content = json.dumps(body).encode("utf-8")
         return await self.client.post(url, content=content, headers=dict(headers if headers is not None else self.headers()))
 
@@ -116,9 +115,7 @@ class Api:
 @contextlib.asynccontextmanager
 async def open_api(config: SandboxConfig | None = None, **api_options: Any) -> AsyncIterator[Api]:
     """A fresh in-process sandbox (httpx.ASGITransport) and a client on it."""
-    if config is None:
-        config = SandboxConfig(tokens={DEFAULT_TOKEN: DEFAULT_PROJECT, OTHER_TOKEN: OTHER_PROJECT})
-    app = create_app(config)
+    app = create_app(config or two_project_config())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as client:
         yield Api(client=client, app=app, **api_options)
@@ -127,8 +124,6 @@ async def open_api(config: SandboxConfig | None = None, **api_options: Any) -> A
 def two_project_config(**options: Any) -> SandboxConfig:
     """The default config plus a token of another project (for tenant tests)."""
     return SandboxConfig(tokens={DEFAULT_TOKEN: DEFAULT_PROJECT, OTHER_TOKEN: OTHER_PROJECT}, **options)
-
-
 
 
 def sign(
@@ -151,7 +146,21 @@ def sign(
     return dict(request.header_params)
 
 
-
 def now() -> datetime:
     """UTC now, naive, as the SDK's signer formats it."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+async def signed_pause(api: Api, job_id: str, *, project_id: str = DEFAULT_PROJECT, tamper: str | None = None, **sign_options: Any) -> httpx.Response:
+    """Pause one job with an AK/SK-signed request (dated now unless `when` is given), optionally tampered after signing."""
+    url = "http://sandbox.test" + PAUSE_PATH.format(project_id=project_id)
+    body = json.dumps({"jobs": [{"job_id": job_id, "pause_mode": "target"}]}).encode()
+    sign_options.setdefault("when", now())
+    headers = sign(url, body, **sign_options)
+    if tamper == "body":
+        body = body.replace(b"target", b"all")
+    elif tamper == "query":
+        url += "?extra=1"
+    elif tamper == "header":
+        headers["X-Sdk-Date"] = (now() - timedelta(seconds=1)).strftime(DATE_FORMAT)
+    return await api.client.post(url, content=body, headers=headers)

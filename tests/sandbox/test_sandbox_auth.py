@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sandbox_helpers import LANGUAGES, OTHER_PROJECT, OTHER_TOKEN, Api, assert_language, now, open_api, sign, two_project_config
+from sandbox_helpers import LANGUAGES, OTHER_PROJECT, OTHER_TOKEN, Api, assert_language, now, open_api, signed_pause, two_project_config
 
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, AccessKey
-from drs_conformance.spec import PAUSE_PATH, contract
+from drs_conformance.spec import contract
 
 pytestmark = pytest.mark.anyio
-DATE_FORMAT = contract().signing["date_format"]
 MAX_SKEW = contract().signing["max_skew_seconds"]
-
-
-async def signed_pause(api: Api, job_id: str, *, project_id: str = DEFAULT_PROJECT, tamper: str | None = None, **sign_options: Any) -> Any:
-    url = "http://sandbox.test" + PAUSE_PATH.format(project_id=project_id)
-    body = json.dumps({"jobs": [{"job_id": job_id, "pause_mode": "target"}]}).encode()
-    sign_options.setdefault("when", now())
-    headers = sign(url, body, **sign_options)
-    if tamper == "body":
-        body = body.replace(b"target", b"all")
-    elif tamper == "query":
-        url += "?extra=1"
-    elif tamper == "header":
-        headers["X-Sdk-Date"] = (now() - timedelta(seconds=1)).strftime(DATE_FORMAT)
-    return await api.client.post(url, content=body, headers=headers)
 
 
 async def test_sdk_signature_is_accepted(api: Api) -> None:

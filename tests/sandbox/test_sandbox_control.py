@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import OTHER_PROJECT, Api, new_job_id, open_api
+from sandbox_helpers import OTHER_PROJECT, Api, assert_language, new_job_id, open_api
 
 from drs_conformance.sandbox import SandboxConfig
 from drs_conformance.spec import contract
@@ -65,8 +65,6 @@ async def test_get_unknown_job_is_404_json(api: Api) -> None:
 )
 @pytest.mark.parametrize("language", ["en-us", "zh-cn"])
 async def test_put_validates_its_input(api: Api, job_id: str | None, body: object, language: str) -> None:
-    from sandbox_helpers import assert_language
-
     job_id = job_id or new_job_id()
     kwargs = {"content": body} if isinstance(body, bytes) else {"json": body}
     response = await api.client.put(f"/_sandbox/jobs/{job_id}", headers={"X-Language": language}, **kwargs)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 import pytest
-from sandbox_helpers import CJK, OTHER_PROJECT, OTHER_TOKEN, Api, new_job_id, now, open_api, sign, two_project_config
+from sandbox_helpers import CJK, OTHER_PROJECT, OTHER_TOKEN, Api, new_job_id, now, open_api, signed_pause, two_project_config
 
 from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import UsageError
@@ -52,11 +52,7 @@ async def mixed_batch(api: Api) -> dict[str, Any]:
 
 
 async def signed_status_code(api: Api, **options: Any) -> int:
-    job_id = await api.put_job()
-    url = "http://sandbox.test" + PAUSE_PATH.format(project_id=DEFAULT_PROJECT)
-    body = json.dumps({"jobs": [{"job_id": job_id, "pause_mode": "target"}]}).encode()
-    options.setdefault("when", now())
-    return (await api.client.post(url, content=body, headers=sign(url, body, **options))).status_code
+    return (await signed_pause(api, await api.put_job(), **options)).status_code
 
 
 async def concurrent_successes(api: Api) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -238,8 +239,6 @@ async def test_body_over_one_mebibyte_gets_413(api: Api, language: str) -> None:
 
 
 async def test_ten_thousand_items_are_answered_within_a_second(api: Api) -> None:
-    import time
-
     jobs = [{"job_id": f"{index:08d}-a618-490d-8a46-8c61ac9jb502", "pause_mode": "target"} for index in range(10_000)]
     started = time.perf_counter()
     response = await api.pause(jobs)
