@@ -171,10 +171,6 @@ class Model:
         self._pausable_types = frozenset(c.pausable_types)
         self._paused = c.paused_status
 
-    @property
-    def paused_status(self) -> str:
-        return self._paused
-
     # -- the jobs -------------------------------------------------------------------------------
 
     def add(self, job_id: str, *, status: str, type: str, project_id: str | None = None,

@@ -14,7 +14,7 @@ from drs_conformance.model import Model, Violation, first_exception
 from drs_conformance.spec import contract
 from drs_conformance.strategies import JobSpec, job_specs, non_pausable_job_specs, pausable_job_specs
 
-__all__ = ["boundary_job_specs", "raise_first", "pause_against", "observe", "source_of"]
+__all__ = ["boundary_job_specs", "raise_first", "pause_against", "observe"]
 
 
 def boundary_job_specs() -> st.SearchStrategy[JobSpec]:
@@ -78,15 +78,10 @@ def pause_against(jobs: Jobs, model: Model, items: Sequence[tuple[str, str]]) ->
     ]
 
 
-def source_of(jobs: Jobs) -> str:
-    """Where observed states come from: the control API (status and pause mode) or batch-status."""
-    return "control API" if jobs.target.control is not None else "batch-status"
-
-
 def observe(jobs: Jobs, model: Model, job_ids: Iterable[str]) -> list[Violation]:
     """Read the jobs (control API, else batch-status), compare with the model, adopt what was read."""
     ids = list(job_ids)
     if not ids:
         return []
-    with_modes = jobs.target.control is not None
-    return model.observe(jobs.states(ids), modes=with_modes, source=source_of(jobs))
+    control = jobs.target.control is not None
+    return model.observe(jobs.states(ids), modes=control, source="control API" if control else "batch-status")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 
 import pytest
 
@@ -15,11 +15,10 @@ from drs_conformance.spec import contract
 SPEC = contract()
 PAUSING = SPEC.paused_status
 MODES = SPEC.pause_modes
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _params(values, prefix=""):  # type: ignore[no-untyped-def]
-    return [pytest.param(v, id=f"{prefix}{v}") for v in values]
+def _params(values: Iterable[str]) -> list[object]:
+    return [pytest.param(v, id=v) for v in values]
 
 
 # -- pausable jobs ------------------------------------------------------------------------------
@@ -71,9 +70,7 @@ def test_pause_mode_is_recorded(api: DrsClient, jobs: Jobs, mode: str) -> None:
 # -- jobs that must not be paused -------------------------------------------------------------
 
 
-def _expect_failed_and_unchanged(
-    api: DrsClient, jobs: Jobs, job_id: str, why: str, requirement: str
-) -> dict:  # type: ignore[type-arg]
+def _expect_failed_and_unchanged(api: DrsClient, jobs: Jobs, job_id: str, why: str, requirement: str) -> None:
     """Pause one job that must not be paused: 200, a failed item, the job as it was."""
     before = jobs.state(job_id)
     reply = api.pause_jobs([(job_id, "all")])
@@ -82,7 +79,6 @@ def _expect_failed_and_unchanged(
     assert not is_success(result), f"received 'success' for {why}, documented a failed item"
     after = jobs.state(job_id)
     assert after == before, f"{why}: job changed from {before} to {after}, documented unchanged"
-    return result
 
 
 @pytest.mark.requirement("NON-PAUSABLE-STATE-FAILS")

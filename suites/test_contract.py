@@ -187,7 +187,7 @@ def _judge_refusals(sent: Sent, reply: Reply) -> None:
 def _judge_choices(sent: Sent, reply: Reply) -> None:
     """An allowed choice: any of the documented answers, nothing else."""
     names = {requirement for requirement, _ in sent.choices}
-    refusals = {400} | ({413} if names & {"BATCH-OVER-100", "BODY-OVER-1MIB"} else set())
+    refusals = {400} | ({413} if sent.oversized else set())
     if reply.status in refusals:
         return
     if reply.status == 413 and sent.role == UNDER_TEST:  # refused as too large, yet within the limits

@@ -198,32 +198,16 @@ def test_sdk_pauses_a_pausable_job(sdk: Sdk, jobs: Jobs, mode: str) -> None:
     assert after.status == PAUSING, f"job {job_id} reads {after.status!r} after the SDK paused it, documented {PAUSING}"
 
 
-def _unknown(jobs: Jobs) -> str:
-    return jobs.new_id()
-
-
-def _paused(jobs: Jobs) -> str:
-    return jobs.paused()
-
-
 def _creating(jobs: Jobs) -> str:
     return jobs.create(status="CREATING", type="sync")
 
 
-def _disaster_recovery(jobs: Jobs) -> str:
-    return jobs.dr_job()
-
-
-def _foreign(jobs: Jobs) -> str:
-    return jobs.foreign()
-
-
 FAILING = [
-    pytest.param(_unknown, id="unknown-id", marks=pytest.mark.requirement("UNKNOWN-JOB-FAILS")),
-    pytest.param(_paused, id="already-pausing", marks=pytest.mark.requirement("NON-PAUSABLE-STATE-FAILS")),
+    pytest.param(Jobs.new_id, id="unknown-id", marks=pytest.mark.requirement("UNKNOWN-JOB-FAILS")),
+    pytest.param(Jobs.paused, id="already-pausing", marks=pytest.mark.requirement("NON-PAUSABLE-STATE-FAILS")),
     pytest.param(_creating, id="creating", marks=pytest.mark.requirement("NON-PAUSABLE-STATE-FAILS")),
-    pytest.param(_disaster_recovery, id="cloud-data-guard", marks=pytest.mark.requirement("DR-JOB-FAILS")),
-    pytest.param(_foreign, id="other-project", marks=pytest.mark.requirement("FOREIGN-JOB-FAILS")),
+    pytest.param(Jobs.dr_job, id="cloud-data-guard", marks=pytest.mark.requirement("DR-JOB-FAILS")),
+    pytest.param(Jobs.foreign, id="other-project", marks=pytest.mark.requirement("FOREIGN-JOB-FAILS")),
 ]
 
 
@@ -234,7 +218,7 @@ def test_sdk_reads_a_failed_item(
     """A job that must not be paused comes out of the SDK as a failed PauseJobResp with its error_code."""
     requirement = request.node.get_closest_marker("requirement").args[0]
     job_id = make(jobs)
-    known = make is not _unknown and (make is not _foreign or jobs.target.control is not None)
+    known = make is not Jobs.new_id and (make is not Jobs.foreign or jobs.target.control is not None)
     before = jobs.state(job_id) if known else None
 
     call = sdk.pause([(job_id, "target")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,12 @@ def _body(job_id: str) -> dict:  # type: ignore[type-arg]
     return {"jobs": [{"job_id": job_id, "pause_mode": "target"}]}
 
 
+def _stored(jobs: Jobs, job_id: str) -> dict[str, Any] | None:
+    """The job as the control API stores it (project and all), or None without a control API."""
+    control = jobs.target.control
+    return control.get_job(job_id) if control is not None else None
+
+
 # -- credentials --------------------------------------------------------------------------------
 
 BAD_TOKENS = [
@@ -43,10 +50,15 @@ BAD_TOKENS = [
 ]
 
 
-def _aksk_variants(target: Target) -> dict[str, Credentials]:
+def _aksk(target: Target) -> AkSkCredentials:
+    """The run's AK/SK (skips when the kit has none)."""
     if target.aksk is None:
         pytest.skip("needs AK/SK credentials to test signing: give --ak and --sk")
-    aksk = target.aksk
+    return target.aksk
+
+
+def _aksk_variants(target: Target) -> dict[str, Credentials]:
+    aksk = _aksk(target)
     return {
         "wrong-sk": AkSkCredentials(aksk.ak, aksk.sk + "x"),
         "unknown-ak": AkSkCredentials("UNKNOWNAK" + aksk.ak[:4], aksk.sk),
@@ -77,15 +89,14 @@ def test_bad_signature_is_refused(api: DrsClient, jobs: Jobs, target: Target, va
 @pytest.mark.requirement("AUTH-REQUIRED")
 def test_body_changed_after_signing_is_refused(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """A signature covers the body: a body swapped after signing gets a 4xx."""
-    if target.aksk is None:
-        pytest.skip("needs AK/SK credentials to test signing: give --ak and --sk")
+    aksk = _aksk(target)
     job_id = jobs.subject()
     signed_for = json.dumps(_body(jobs.new_id())).encode()
     sent = json.dumps(_body(job_id)).encode()
     path = PAUSE_PATH.replace("{project_id}", target.project_id)
     headers = {"Content-Type": "application/json", "X-Project-Id": target.project_id}
     headers.update(sign_request_headers(method="POST", url=f"{target.base_url}{path}", headers=headers,
-                                        body=signed_for, ak=target.aksk.ak, sk=target.aksk.sk))
+                                        body=signed_for, ak=aksk.ak, sk=aksk.sk))
     reply = api.pause(content=sent, headers=headers, credentials=NoCredentials())
     _refused_and_unchanged(jobs, reply, job_id, "AUTH-REQUIRED", "a body that is not the one signed")
 
@@ -114,11 +125,11 @@ def test_credentials_on_another_projects_path_are_refused(api: DrsClient, jobs: 
 def test_foreign_job_on_its_own_projects_path_is_refused(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """A job of another project, asked for on that project's path with these credentials: 4xx, unchanged."""
     job_id = jobs.foreign()
-    before = jobs.target.control.get_job(job_id) if jobs.target.control else None
+    before = _stored(jobs, job_id)
     reply = api.pause(_body(job_id), project_id=target.foreign_project_id)
     expect_4xx(reply, "AUTH-PROJECT-SCOPE", "credentials of one project on the path of another")
     if before is not None:
-        assert jobs.target.control.get_job(job_id) == before, f"foreign job {job_id} changed"  # type: ignore[union-attr]
+        assert _stored(jobs, job_id) == before, f"foreign job {job_id} changed"
 
 
 @pytest.mark.requirement("AUTH-PROJECT-STATUS")
@@ -132,13 +143,13 @@ def test_another_projects_path_gets_401_or_403(api: DrsClient, jobs: Jobs, targe
 def test_job_of_another_project_fails_and_is_unchanged(api: DrsClient, jobs: Jobs) -> None:
     """A job of another project named on this project's path fails its item and is not paused."""
     job_id = jobs.foreign()
-    before = jobs.target.control.get_job(job_id) if jobs.target.control else None
+    before = _stored(jobs, job_id)
     reply = api.pause(_body(job_id))
     expect_ok(reply, "FOREIGN-JOB-FAILS", "a well-formed batch is served; the foreign job fails its item")
     result = single_result(reply, job_id)
     assert not is_success(result), f"received 'success' for job {job_id} of another project, documented a failure"
     if before is not None:
-        after = jobs.target.control.get_job(job_id)  # type: ignore[union-attr]
+        after = _stored(jobs, job_id)
         assert after == before, f"job {job_id} of another project changed from {before} to {after}"
 
 

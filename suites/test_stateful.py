@@ -122,10 +122,14 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             if not ids:
                 return
             leaving = self.model.resume(ids)
-            reply = api.retry(ids, label="step: batch-retry-task")
+            self._retry(ids, "step: batch-retry-task")
+            self._wait_until_left(leaving)  # what is still PAUSING, the invariant reports
+
+        def _retry(self, job_ids: list[str], label: str) -> None:
+            """batch-retry-task the jobs: anything but 200 breaks SUPPORT-RESUME."""
+            reply = api.retry(job_ids, label=label)
             if reply.status != 200:
                 raise NonConformance(SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
-            self._wait_until_left(leaving)  # what is still PAUSING, the invariant reports
 
         def _wait_until_left(self, job_ids: list[str]) -> list[str]:
             """Resuming may take a while on a real target: wait (up to --resume-timeout); the ids still PAUSING."""
@@ -156,9 +160,7 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             paused = [job_id for job_id, status in jobs.statuses(leased).items() if status == PAUSING]
             if not paused:
                 return
-            reply = api.retry(paused, label="teardown: batch-retry-task")
-            if reply.status != 200:
-                raise NonConformance(SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
+            self._retry(paused, "teardown: batch-retry-task")
             still = self._wait_until_left(paused)
             if still:
                 raise NonConformance(SUPPORT_RESUME, f"received status {PAUSING} for job(s) {', '.join(still)} "

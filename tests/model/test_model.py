@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drs_conformance.checks import NonConformance
+from drs_conformance.jobs import JobState
 from drs_conformance.model import (
     DR_JOB_FAILS,
     FOREIGN_JOB_FAILS,
@@ -24,7 +23,7 @@ from drs_conformance.model import (
     first_exception,
 )
 from drs_conformance.spec import contract
-from drs_conformance.strategies import job_specs, pause_modes
+from drs_conformance.strategies import JobSpec, job_specs, pause_modes
 
 C = contract()
 PAUSING = C.paused_status
@@ -37,14 +36,6 @@ DR = C.non_pausable_types[0]
 ID = "aaaaaaaa-0000-0000-0000-00000000jb01"
 ID2 = "bbbbbbbb-0000-0000-0000-00000000jb02"
 UNKNOWN = "cccccccc-0000-0000-0000-00000000jb03"
-
-
-@dataclass(frozen=True)
-class Seen:
-    """An observation, as drs_conformance.jobs.JobState gives it."""
-
-    status: str | None
-    pause_mode: str | None = None
 
 
 def _model(*, drift: bool = False, **jobs: tuple[str, str]) -> Model:
@@ -172,14 +163,14 @@ def test_a_success_for_an_unknown_id_is_unknown_job_fails() -> None:
 def test_a_paused_job_must_read_pausing_with_its_mode() -> None:
     model = _model(one=(RUNNING, SYNC))
     model.pause([(ID, "all")])
-    assert model.observe({ID: Seen(PAUSING, "all")}, modes=True) == []
+    assert model.observe({ID: JobState(PAUSING, "all")}, modes=True) == []
     assert model.paused_ids() == [ID]
 
 
 def test_a_paused_job_that_kept_its_status_breaks_pausable_succeeds() -> None:
     model = _model(one=(RUNNING, SYNC))
     model.pause([(ID, "target")])
-    [violation] = model.observe({ID: Seen(RUNNING, "target")}, modes=True, source="control API")
+    [violation] = model.observe({ID: JobState(RUNNING, "target")}, modes=True, source="control API")
     assert violation.requirement == PAUSABLE_SUCCEEDS
     assert f"received status {RUNNING!r} for job {ID} (control API), documented {PAUSING}" in violation.message
 
@@ -187,15 +178,15 @@ def test_a_paused_job_that_kept_its_status_breaks_pausable_succeeds() -> None:
 def test_a_paused_job_without_its_mode_breaks_pause_mode_recorded() -> None:
     model = _model(one=(RUNNING, SYNC))
     model.pause([(ID, "target")])
-    [violation] = model.observe({ID: Seen(PAUSING, None)}, modes=True)
+    [violation] = model.observe({ID: JobState(PAUSING, None)}, modes=True)
     assert violation.requirement == PAUSE_MODE_RECORDED
-    assert model.observe({ID: Seen(PAUSING, None)}, modes=False) == []
+    assert model.observe({ID: JobState(PAUSING, None)}, modes=False) == []
 
 
 def test_a_failed_item_must_leave_its_job_unchanged() -> None:
     model = _model(one=(NOT_PAUSABLE, SYNC))
     model.pause([(ID, "target")])
-    [status, mode] = model.observe({ID: Seen(PAUSING, "target")}, modes=True)
+    [status, mode] = model.observe({ID: JobState(PAUSING, "target")}, modes=True)
     assert status.requirement == mode.requirement == NON_PAUSABLE_STATE_FAILS
 
 
@@ -203,26 +194,26 @@ def test_a_foreign_job_must_be_left_unchanged() -> None:
     model = Model(PROJECT)
     model.add(ID, status=RUNNING, type=SYNC, project_id=OTHER)
     model.pause([(ID, "all")])
-    violations = model.observe({ID: Seen(PAUSING, "all")}, modes=True)
+    violations = model.observe({ID: JobState(PAUSING, "all")}, modes=True)
     assert [v.requirement for v in violations] == [FOREIGN_JOB_FAILS, FOREIGN_JOB_FAILS]
 
 
 def test_a_change_no_request_explains_has_no_requirement() -> None:
     model = _model(one=(RUNNING, SYNC))
-    [violation] = model.observe({ID: Seen(PAUSING)}, modes=False)
+    [violation] = model.observe({ID: JobState(PAUSING)}, modes=False)
     assert violation.requirement is None
     assert type(violation.exception()) is AssertionError
 
 
 def test_nothing_is_adopted_when_something_differs() -> None:
     model = _model(one=(RUNNING, SYNC), two=(RUNNING, SYNC))
-    assert model.observe({ID: Seen(NOT_PAUSABLE), ID2: Seen(PAUSING)}, modes=False)
+    assert model.observe({ID: JobState(NOT_PAUSABLE), ID2: JobState(PAUSING)}, modes=False)
     assert model.jobs[ID].status == RUNNING
 
 
 def test_a_job_that_vanished_is_reported() -> None:
     model = _model(one=(RUNNING, SYNC))
-    [violation] = model.observe({ID: Seen(None)}, modes=False)
+    [violation] = model.observe({ID: JobState(None)}, modes=False)
     assert "received status None" in violation.message
 
 
@@ -235,7 +226,7 @@ def test_a_resumed_job_may_read_any_status_but_pausing_and_is_then_adopted() -> 
     assert model.resume([ID, UNKNOWN]) == [ID]
     assert not model.jobs[ID].settled and model.expected_statuses([ID]) == {ID: None}
     other = C.pausable_statuses[-1]
-    assert model.observe({ID: Seen(other, None)}, modes=True) == []
+    assert model.observe({ID: JobState(other, None)}, modes=True) == []
     assert model.jobs[ID].status == other and model.jobs[ID].pause_modes == {None}
 
 
@@ -243,7 +234,7 @@ def test_a_resumed_job_still_pausing_breaks_support_resume() -> None:
     model = _model(one=(RUNNING, SYNC))
     model.pause([(ID, "target")])
     model.resume([ID])
-    [violation] = model.observe({ID: Seen(PAUSING, "target")}, modes=True)
+    [violation] = model.observe({ID: JobState(PAUSING, "target")}, modes=True)
     assert violation.requirement == SUPPORT_RESUME
     assert f"documented any status but {PAUSING}" in violation.message
 
@@ -251,7 +242,7 @@ def test_a_resumed_job_still_pausing_breaks_support_resume() -> None:
 def test_a_retry_of_a_job_not_paused_allows_anything() -> None:
     model = _model(one=(C.pausable_statuses[1], SYNC))
     assert model.resume([ID]) == []
-    assert model.observe({ID: Seen(PAUSING, "all")}, modes=True) == []
+    assert model.observe({ID: JobState(PAUSING, "all")}, modes=True) == []
     assert model.jobs[ID].status == PAUSING
 
 
@@ -274,15 +265,15 @@ def test_only_own_jobs_are_resumed() -> None:
 def test_with_drift_a_job_may_move_on_but_not_into_pausing() -> None:
     model = _model(drift=True, one=(RUNNING, SYNC))
     later = C.pausable_statuses[-1]
-    assert model.observe({ID: Seen(later)}, modes=False) == []
+    assert model.observe({ID: JobState(later)}, modes=False) == []
     assert model.jobs[ID].status == later
-    assert model.observe({ID: Seen(PAUSING)}, modes=False)
+    assert model.observe({ID: JobState(PAUSING)}, modes=False)
 
 
 def test_with_drift_a_paused_job_must_stay_pausing() -> None:
     model = _model(drift=True, one=(RUNNING, SYNC))
     model.pause([(ID, "all")])
-    [violation] = model.observe({ID: Seen(RUNNING)}, modes=False)
+    [violation] = model.observe({ID: JobState(RUNNING)}, modes=False)
     assert violation.requirement == PAUSABLE_SUCCEEDS
 
 
@@ -321,18 +312,18 @@ def test_the_first_violation_is_raised_and_the_others_listed() -> None:
     modes=st.lists(pause_modes(), min_size=8, max_size=8),
 )
 def test_after_any_pause_exactly_the_succeeding_jobs_read_pausing_with_their_mode(
-    specs: list[tuple[object, bool]], modes: list[str]
+    specs: list[tuple[JobSpec, bool]], modes: list[str]
 ) -> None:
     model = Model(PROJECT)
     ids = [f"{n:08d}-0000-0000-0000-000000000000" for n in range(len(specs))]
     for job_id, (spec, foreign) in zip(ids, specs):
-        model.add(job_id, status=spec.status, type=spec.type, project_id=OTHER if foreign else None)  # type: ignore[attr-defined]
+        model.add(job_id, status=spec.status, type=spec.type, project_id=OTHER if foreign else None)
     expectations = model.pause(list(zip(ids, modes)))
     for item, (spec, foreign) in zip(expectations, specs):
         job = model.jobs[item.job_id]
-        assert item.succeeds == (not foreign and spec.pausable)  # type: ignore[attr-defined]
+        assert item.succeeds == (not foreign and spec.pausable)
         if item.succeeds:
             assert job.status == PAUSING and job.pause_modes == {item.mode}
         else:
-            assert job.status == spec.status and job.pause_modes == {None}  # type: ignore[attr-defined]
+            assert job.status == spec.status and job.pause_modes == {None}
             assert job.rule == item.requirement
