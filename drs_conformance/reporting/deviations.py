@@ -187,10 +187,9 @@ def parse_deviations(
         return Deviations((), source)
     items = data.get("deviations") if isinstance(data, dict) else data
     if isinstance(items, list):  # validate entry by entry, so the message names the entry
+        validator = jsonschema.Draft202012Validator(_ENTRY)
         for index, entry in enumerate(items):
-            error = jsonschema.exceptions.best_match(
-                jsonschema.Draft202012Validator(_ENTRY).iter_errors(entry)
-            )
+            error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
             if error is not None:
                 raise ConfigError(f"{_entry_name(source, index, entry)}: {_schema_message(error)}")
     error = jsonschema.exceptions.best_match(
