@@ -26,6 +26,8 @@ class TestOutcome:
     failed_requirement: str | None = None
     # Every other requirement the same failure broke (hypothesis reports distinct failures together).
     also_failed: tuple[str, ...] = ()
+    # Requirements the failure broke that a known deviation declares (expected there, yet not passed).
+    also_covered: tuple[str, ...] = ()
     # Assertion message, skip reason or error line; already redacted.
     message: str = ""
     # The last exchanges of the test (the failing one last); already redacted.
@@ -44,6 +46,7 @@ class TestOutcome:
             "outcome": self.outcome,
             "failed_requirement": self.failed_requirement,
             "also_failed": list(self.also_failed),
+            "also_covered": list(self.also_covered),
             "message": self.message,
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "duration_s": self.duration_s,
@@ -60,6 +63,7 @@ class TestOutcome:
             outcome=data["outcome"],
             failed_requirement=data.get("failed_requirement"),
             also_failed=tuple(data.get("also_failed", ())),
+            also_covered=tuple(data.get("also_covered", ())),
             message=data.get("message", ""),
             exchanges=tuple(Exchange.from_dict(e) for e in data.get("exchanges", ())),
             duration_s=data.get("duration_s", 0.0),

@@ -97,7 +97,7 @@ class DrsSession:
         self.started = time.time()
         self.report: dict[str, Any] | None = None
         self.report_paths: dict[str, Path] = {}
-        self.deviations: Any = None
+        self.deviations: Any = getattr(self.preset, "drs_preset_deviations", None)  # read by the CLI already
         self.target: Target | None = None
         self.redactor: Any = None
 
@@ -416,10 +416,13 @@ def _with_deviation(outcome: TestOutcome, report: pytest.TestReport, state: DrsS
     today = dt.date.today()
     if outcome.outcome in ("failed", "error") and outcome.failed_requirement:
         broken = (outcome.failed_requirement, *outcome.also_failed)
-        uncovered = [rid for rid in broken if state.deviations.match(outcome.nodeid, (rid,), today) is None]
+        covering = {rid: state.deviations.match(outcome.nodeid, (rid,), today) for rid in broken}
+        uncovered = [rid for rid, deviation in covering.items() if deviation is None]
         if uncovered:  # a failure no deviation declares keeps the test failed, and counts first
-            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]))
-        deviation = state.deviations.match(outcome.nodeid, (outcome.failed_requirement,), today)
+            covered = tuple(rid for rid in broken if rid not in uncovered)
+            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]),
+                           also_covered=covered)
+        deviation = covering[outcome.failed_requirement]
         assert deviation is not None
         report.outcome = "skipped"
         report.wasxfail = f"known deviation ({deviation.requirement}): {deviation.reason}"

@@ -147,6 +147,7 @@ def _test_entry(judged: JudgedTest) -> dict[str, Any]:
         "verdict": judged.verdict,
         "failed_requirement": outcome.failed_requirement,
         "also_failed": list(outcome.also_failed),
+        "also_covered": list(outcome.also_covered),
         "message": outcome.message,
         "duration_s": round(outcome.duration_s, 3),
         "deviation": outcome.deviation,

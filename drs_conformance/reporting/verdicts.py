@@ -125,13 +125,15 @@ def _judge_one(
         attributed = attributed_requirement(outcome, known)
         carries = rid in outcome.requirements
         failing = outcome.outcome in FAILING_OUTCOMES or outcome.outcome == "xfailed"
-        broke = attributed == rid or (outcome.outcome in FAILING_OUTCOMES and rid in outcome.also_failed)
+        also = outcome.outcome in FAILING_OUTCOMES and (rid in outcome.also_failed or rid in outcome.also_covered)
+        broke = attributed == rid or also
         if not carries and not (failing and broke):
             continue
         entry = JudgedTest(outcome=outcome, verdict=test_verdict(outcome, strict=strict, catalogue=known))
         judged.append(entry)
         if failing and broke:
-            (covered if outcome.outcome == "xfailed" else failures).append(entry)
+            expected = outcome.outcome == "xfailed" or rid in outcome.also_covered
+            (covered if expected else failures).append(entry)
         elif failing:
             skip_reasons.append(f"not reached: {outcome.nodeid} failed on {attributed}")
         elif outcome.outcome == "xpassed" and attributed == rid:

@@ -29,3 +29,4 @@ def test_an_undeclared_requirement_broken_beside_a_declared_one_keeps_the_test_f
     assert outcome.failed_requirement == "NO-5XX" and outcome.also_failed == (), (
         f"counted against {outcome.failed_requirement} (also {outcome.also_failed}), expected the undeclared NO-5XX"
     )
+    assert outcome.also_covered == ("CONTENT-TYPE-415",), f"the declared failure was dropped: {outcome.also_covered}"

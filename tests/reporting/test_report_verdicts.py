@@ -148,6 +148,15 @@ def test_every_requirement_one_failure_broke_fails_even_where_another_test_passe
     assert _verdict_of(outcomes, "M1").verdict == "fail"
 
 
+def test_a_declared_requirement_broken_beside_an_undeclared_one_stays_expected_not_fixed() -> None:
+    """Test a failed on M1 (undeclared) and on M2 (declared): M2 is an expected failure, never 'fixed'."""
+    outcomes = [_o("a", "M2", "failed", failed_requirement="M1", also_covered=("M2",)),
+                _o("b", "M2", "xpassed", failed_requirement="M2")]
+    m2 = _verdict_of(outcomes, "M2")
+    assert m2.verdict == "expected-fail", f"M2 judged {m2.verdict!r}; its declared failure in test a still happens"
+    assert _verdict_of(outcomes, "M1").verdict == "fail"
+
+
 @pytest.mark.parametrize(
     ("verdict_by_id", "strict", "expected", "reasons"),
     [
