@@ -114,7 +114,7 @@ def sandbox_process(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
         while time.monotonic() < deadline:
             assert process.poll() is None, f"the sandbox exited early: {running.stop()}"
             try:
-                httpx.get(running.url + "/openapi.json", timeout=1.0)
+                httpx.get(running.url + "/openapi.json", timeout=1.0, trust_env=False)  # loopback: no proxy
                 return running
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -27,12 +27,12 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peer_baseline import _schemathesis_command  # noqa: E402  (a sibling script)
+from peer_baseline import schemathesis_command  # noqa: E402  (a sibling script)
 
 from drs_conformance.client import http_transport  # noqa: E402
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, SandboxConfig, create_app  # noqa: E402
 from drs_conformance.sandbox.server import bind_socket, uvicorn_config  # noqa: E402
-from drs_conformance.spec import spec_path  # noqa: E402
+from drs_conformance.spec import PAUSE_PATH  # noqa: E402
 
 DOMAIN_SUITES = ["test_conformance_requests.py", "test_conformance_items.py", "test_security.py",
                  "test_properties.py", "test_stateful.py", "test_smoke.py"]
@@ -99,16 +99,11 @@ def _domain(url: str, profile: str, work: Path) -> float:
 
 
 def _schemathesis(url: str, examples: int, work: Path) -> None:
-    config = work / "schemathesis.toml"
-    config.write_text(f'[parameters]\n"path.project_id" = "{DEFAULT_PROJECT}"\n')
-    subprocess.run([*_schemathesis_command(), "--config-file", str(config), "run", str(spec_path()), "--url", url,
-                    "-H", f"X-Auth-Token: {DEFAULT_TOKEN}", "--mode", "all", "--phases",
-                    "examples,coverage,fuzzing", "-n", str(examples), "--seed", "42",
-                    "--generation-database", "none", "--no-color"], capture_output=True, cwd=work)
+    subprocess.run(schemathesis_command(url, examples=examples, where=work), capture_output=True, cwd=work)
 
 
 def _raw(url: str, count: int) -> None:
-    path = f"/v3/{DEFAULT_PROJECT}/jobs/batch-pause-task"
+    path = PAUSE_PATH.format(project_id=DEFAULT_PROJECT)
     headers = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}
     with httpx.Client(base_url=url, transport=http_transport()) as client:
         for n in range(count):

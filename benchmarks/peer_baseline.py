@@ -42,6 +42,7 @@ from pathlib import Path
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, list_defects, list_variants
 from drs_conformance.sandbox.defects import get_defect
+from drs_conformance.sandbox.variants import get_variant
 from drs_conformance.spec import spec_path
 
 CLEAN = "(clean)"
@@ -110,6 +111,15 @@ def _schemathesis_command() -> list[str]:
     return [found]
 
 
+def schemathesis_command(url: str, *, examples: int, where: Path) -> list[str]:
+    """The plain `schemathesis run` of the spec against url; writes its config file (project_id) into `where`."""
+    config = where / "schemathesis.toml"
+    config.write_text(f'[parameters]\n"path.project_id" = "{DEFAULT_PROJECT}"\n')
+    return [*_schemathesis_command(), "--config-file", str(config), "run", str(spec_path()), "--url", url,
+            "-H", f"X-Auth-Token: {DEFAULT_TOKEN}", "--mode", "all", "--phases", "examples,coverage,fuzzing",
+            "-n", str(examples), "--seed", "42", "--generation-database", "none", "--no-color"]
+
+
 def _flags(target: str, *, prefix: str) -> list[str]:
     """The flags that make a sandbox the target: `--defect N` / `--variant V` (prefix "sandbox-" for `run`)."""
     if target == CLEAN:
@@ -167,8 +177,6 @@ def _failure_codes(output: str) -> str:
 def run_schemathesis(target: str, *, examples: int, extra: list[str], timeout: float, work: Path) -> Run:
     where = work / "schemathesis" / _folder(target)
     where.mkdir(parents=True, exist_ok=True)
-    config = where / "schemathesis.toml"
-    config.write_text(f'[parameters]\n"path.project_id" = "{DEFAULT_PROJECT}"\n')
     run = Run("schemathesis", target, log=where / "output.txt")
     started = time.perf_counter()
     try:
@@ -177,9 +185,7 @@ def run_schemathesis(target: str, *, examples: int, extra: list[str], timeout: f
         run.detail = str(exc)
         return run
     try:
-        argv = [*_schemathesis_command(), "--config-file", str(config), "run", str(spec_path()), "--url", url,
-                "-H", f"X-Auth-Token: {DEFAULT_TOKEN}", "--mode", "all", "--phases", "examples,coverage,fuzzing",
-                "-n", str(examples), "--seed", "42", "--generation-database", "none", "--no-color", *extra]
+        argv = [*schemathesis_command(url, examples=examples, where=where), *extra]
         remaining = max(1.0, timeout - (time.perf_counter() - started))
         run.code, _ = _run(argv, log=run.log, cwd=where, timeout=remaining)
     finally:
@@ -224,8 +230,7 @@ def _requirement(target: str) -> str:
     if target == CLEAN:
         return ""
     if target.startswith(VARIANT):
-        name = target.removeprefix(VARIANT).partition("=")[0]
-        return next(v.requirement for v in list_variants() if v.name == name)
+        return get_variant(target.removeprefix(VARIANT).partition("=")[0]).requirement
     return get_defect(target).requirement
 
 

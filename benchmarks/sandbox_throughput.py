@@ -27,12 +27,13 @@ from pathlib import Path
 import httpx
 
 from drs_conformance.client import http_transport
+from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN
+from drs_conformance.sandbox.server import bind_socket
+from drs_conformance.spec import PAUSE_PATH
 
-PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
-TOKEN = "sandbox-token"
 PRESEEDED = 400_000
-HEADERS = {"X-Auth-Token": TOKEN, "Content-Type": "application/json"}
-PAUSE = f"/v3/{PROJECT}/jobs/batch-pause-task"
+HEADERS = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}
+PAUSE = PAUSE_PATH.format(project_id=DEFAULT_PROJECT)
 
 
 def job_id(index: int) -> str:
@@ -50,7 +51,7 @@ def serve_child(kind: str) -> None:
     from starlette.routing import Route
 
     from drs_conformance.sandbox import SandboxConfig, create_app
-    from drs_conformance.sandbox.server import bind_socket, uvicorn_config
+    from drs_conformance.sandbox.server import uvicorn_config
 
     if kind == "hello":
 
@@ -60,16 +61,14 @@ def serve_child(kind: str) -> None:
         app = Starlette(routes=[Route("/", hello)])
     else:
         app = create_app(SandboxConfig())
-        app.state.store.put_many((job_id(i), PROJECT, "INCRE_TRANSFER_STARTED", "sync") for i in range(PRESEEDED))
+        app.state.store.put_many((job_id(i), DEFAULT_PROJECT, "INCRE_TRANSFER_STARTED", "sync") for i in range(PRESEEDED))
     sock = bind_socket("127.0.0.1", 0)
     print(sock.getsockname()[1], flush=True)
     uvicorn.Server(uvicorn_config(app, quiet=True)).run(sockets=[sock])
 
 
-def start_child(*argv: str) -> tuple[subprocess.Popen[str], float]:
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, __file__, *argv], stdout=subprocess.PIPE, text=True)
-    return process, started
+def start_child(*argv: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, __file__, *argv], stdout=subprocess.PIPE, text=True)
 
 
 def wait_ready(url: str, path: str, deadline: float) -> None:
@@ -149,8 +148,8 @@ def main() -> None:
         return
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.connections} connections, {args.seconds:.0f} s per scenario")
-    hello, _ = start_child("--serve", "hello")
-    sandbox, _ = start_child("--serve", "sandbox")
+    hello = start_child("--serve", "hello")
+    sandbox = start_child("--serve", "sandbox")
     try:
         hello_url = f"http://127.0.0.1:{hello.stdout.readline().strip()}"
         sandbox_url = f"http://127.0.0.1:{sandbox.stdout.readline().strip()}"
@@ -195,11 +194,10 @@ def million_startup() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "inventory.json"
         jobs = [{"id": job_id(i), "type": "sync"} for i in range(1_000_000)]
-        path.write_text(json.dumps({"project_id": PROJECT, "jobs": jobs}), encoding="utf-8")
+        path.write_text(json.dumps({"project_id": DEFAULT_PROJECT, "jobs": jobs}), encoding="utf-8")
         del jobs
         size_mib = path.stat().st_size / 2**20
-        with __import__("socket").socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+        with bind_socket("127.0.0.1", 0) as probe:
             port = probe.getsockname()[1]
         started = time.perf_counter()
         process = subprocess.Popen(

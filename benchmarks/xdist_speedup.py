@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,11 +18,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from drs_conformance.options import child_run_environment
+
 
 def _run(report: Path, profile: str, extra: list[str]) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "drs_conformance", "run", "--report-dir", str(report), "--",
-                           "-q", "--hypothesis-profile", profile, *extra], capture_output=True, text=True)
+                           "-q", "--hypothesis-profile", profile, *extra], capture_output=True, text=True,
+                          env=child_run_environment(os.environ))  # the embedded sandbox, whatever DRS_* says
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"the run failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")

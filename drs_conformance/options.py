@@ -21,6 +21,7 @@ __all__ = [
     "add_argparse_options",
     "argparse_to_given",
     "CONFIG_ENV",
+    "child_run_environment",
 ]
 
 CONFIG_ENV = "DRS_CONFORMANCE_CONFIG"
@@ -309,3 +310,9 @@ def add_argparse_options(parser: argparse.ArgumentParser, only: Sequence[str] | 
 def argparse_to_given(namespace: argparse.Namespace) -> dict[str, Any]:
     return {option.dest: getattr(namespace, option.dest, None) for option in OPTIONS}
 
+
+def child_run_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` for a child `drs-conformance run` that must take only its own flags: no option variable, no pytest settings."""
+    options = {option.env for option in OPTIONS if option.env}
+    return {name: value for name, value in environ.items()
+            if name not in options and name not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from drs_conformance.errors import ExitCode, UsageError
+from drs_conformance.options import child_run_environment
 
 __all__ = ["Row", "add_arguments", "run", "matrix_markdown"]
 
@@ -91,8 +92,7 @@ def _execute(row: Row, args: argparse.Namespace, base: Path) -> Row:
         extra = ["--hypothesis-profile", "kill", *extra]  # detection only: the quick profile, no shrinking
     command += ["--", "-q", *extra]
     started = time.monotonic()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, env=child_run_environment(os.environ))
     row.seconds = round(time.monotonic() - started, 1)
     row.exit_code = done.returncode
     try:

@@ -10,6 +10,7 @@ import pytest
 
 from drs_conformance.errors import ExitCode
 from drs_conformance.sandbox import list_defects, list_variants
+from drs_conformance.options import child_run_environment
 from drs_conformance.selftest import Row, matrix_markdown
 
 
@@ -42,3 +43,11 @@ def test_kill_matrix(kit: Callable, tmp_path: Path) -> None:
     expected = {f"{v.name}={o}" for v in list_variants() for o in v.options if o != v.default}
     assert variants == expected, "the matrix must cover every allowed choice"
     assert "Defects caught by their own requirement: " in run.stdout
+
+
+def test_child_runs_ignore_the_users_target_settings() -> None:
+    """The kill matrix's runs use the embedded sandbox even where DRS_* point at a vendor's target."""
+    environ = {"DRS_BASE_URL": "https://drs.example.com", "DRS_AUTH_TOKEN": "t", "DRS_CONFORMANCE_CONFIG": "c.yaml",
+               "PYTEST_ADDOPTS": "-x", "PATH": "/bin", "DRS_DEBUG": "1"}
+    kept = child_run_environment(environ)
+    assert kept == {"PATH": "/bin", "DRS_DEBUG": "1"}, f"received {kept}, documented: no option variable, no pytest settings"
