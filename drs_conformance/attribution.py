@@ -38,13 +38,13 @@ def attribute(exc: BaseException | None, requirements: tuple[str, ...]) -> Attri
         first = leaves[0]
         return Attribution(requirements[0] if requirements else None, str(first) or type(first).__name__)
     known = catalogue()
-    named.sort(key=lambda leaf: leaf.requirement in known and known[leaf.requirement].level == "SHOULD")
-    broken = list(dict.fromkeys(leaf.requirement for leaf in named))
-    message = str(named[0])
-    others = [next(leaf for leaf in named if leaf.requirement == rid) for rid in broken[1:]]
-    if others:
-        message += "".join(f"\nalso failed: {str(leaf).splitlines()[0]}" for leaf in others)
-    return Attribution(broken[0], message, tuple(broken[1:]))
+    named.sort(key=lambda leaf: leaf.requirement in known and not known[leaf.requirement].fails_run)
+    first_of: dict[str, NonConformance] = {}  # each requirement's first failure, MUST and EITHER first
+    for leaf in named:
+        first_of.setdefault(leaf.requirement, leaf)
+    first, *others = first_of.values()
+    message = str(first) + "".join(f"\nalso failed: {str(leaf).splitlines()[0]}" for leaf in others)
+    return Attribution(first.requirement, message, tuple(leaf.requirement for leaf in others))
 
 
 def reproduce_command(options: KitOptions, project_id: str | None, nodeid: str) -> str:

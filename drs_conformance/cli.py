@@ -64,10 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Preset:
-    """Hands options already resolved and checked by the CLI to the pytest plugin (and gets fatal errors back)."""
+    """Hands what the CLI already read and checked (options, deviations) to the pytest plugin; gets fatal errors back."""
 
-    def __init__(self, options: KitOptions) -> None:
+    def __init__(self, options: KitOptions, deviations: Any = None) -> None:
         self.drs_preset_options = options
+        self.drs_preset_deviations = deviations
         self.fatal: KitError | None = None
         self.interrupted = False
 
@@ -109,10 +110,11 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     """Preflight an external target, then run the suites in this process; return the kit's exit code."""
     import pytest
 
+    deviations = None
     if options.known_deviations is not None:
         from drs_conformance.reporting import load_deviations
 
-        load_deviations(options.known_deviations)  # a bad file: one line, exit 2, before anything runs
+        deviations = load_deviations(options.known_deviations)  # a bad file: one line, exit 2, before anything runs
     if not options.embedded:
         from drs_conformance.target import open_target
 
@@ -124,7 +126,7 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     args = [_locate(arg, suites) for arg in args]
     if not any(_is_test_path(arg, suites) for arg in args):
         args.append(str(suites))
-    preset = _Preset(options)
+    preset = _Preset(options, deviations)
     # The CLI imported starlette (and so anyio, a pytest plugin) before pytest starts: not a problem.
     quiet = ["-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]
     code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *quiet, *args],

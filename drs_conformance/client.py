@@ -228,8 +228,9 @@ class DrsClient:
         label: str = "",
     ) -> Reply:
         """Send with throttling; honour 429/503 Retry-After; retry transport errors only if idempotent."""
-        for secret in credentials.secrets:
-            self.redactor.add(secret)
+        if credentials is not self.credentials:  # the client's own were registered when it was made
+            for secret in credentials.secrets:
+                self.redactor.add(secret)
         attempt = 0
         while True:
             attempt += 1

@@ -18,26 +18,27 @@ from drs_conformance.spec import contract
 from drs_conformance.strategies import Fault
 from drs_conformance.target import Target, new_job_id
 
-__all__ = ["JobState", "Jobs", "observe_statuses", "resume", "restore_session", "NEEDS_JOBS", "NEEDS_CONTROL",
-           "STATUS_PAGE"]
+__all__ = ["JobState", "Jobs", "observe_statuses", "resume", "restore_session", "NEEDS_JOBS", "NEEDS_CONTROL"]
 
 NEEDS_JOBS = (
     "needs jobs it may pause: give --inventory FILE (jobs provisioned for testing on live staging) "
     "or --control-api (a sandbox that serves the control API)"
 )
 NEEDS_CONTROL = "needs the sandbox control API to {what}: give --control-api (a sandbox)"
-# batch-status answers one page; without `page_req` the platform's page holds 5 results (SDK PageReq:
-# per_page defaults to 5). The kit asks for at most that many ids at a time, whatever the target pages.
-STATUS_PAGE = 5
 _counter = itertools.count()
 
 
 def observe_statuses(api: DrsClient, job_ids: Iterable[str], label: str) -> dict[str, str | None]:
-    """Each job's status through batch-status, matched by id, a page at a time (None: not reported)."""
+    """Each job's status through batch-status, matched by id, a page at a time (None: not reported).
+
+    batch-status answers one page; without `page_req` the platform's page holds per_page's documented
+    default (5). The kit asks for at most that many ids at a time, whatever the target pages.
+    """
     ids = list(dict.fromkeys(job_ids))
+    size = contract().status_page_size
     found: dict[str, str | None] = {}
-    for start in range(0, len(ids), STATUS_PAGE):
-        page = ids[start:start + STATUS_PAGE]
+    for start in range(0, len(ids), size):
+        page = ids[start:start + size]
         reply = api.batch_status(page, label=label)
         if reply.status != 200:
             raise NonConformance(
@@ -126,7 +127,7 @@ class Jobs:
     # -- jobs in a given condition, in any mode ------------------------------------------------
 
     def pausable(self, *, type: str | None = None, status: str | None = None) -> str:
-        """A migration or sync job in a pausable state."""
+        """A migration or sync job in a pausable state (or exactly in `status`)."""
         pausable = contract().pausable_statuses
         if self.target.control is not None:
             return self.create(status=status or pausable[-2], type=type or contract().pausable_types[-1])
@@ -150,10 +151,7 @@ class Jobs:
 
     def in_state(self, status: str) -> str:
         """A migration or sync job in exactly this status: created so, or an inventory job that is in it now."""
-        if self.target.control is not None:
-            return self.create(status=status, type=contract().pausable_types[-1])
-        return self._lease(lambda job, current: job.type in contract().pausable_types and current == status,
-                           f"migration or sync job in {status}")
+        return self.pausable(status=status)
 
     def dr_job(self, status: str | None = None) -> str:
         """A disaster-recovery (cloudDataGuard) job in `status` (by default one pausable for sync)."""
@@ -252,8 +250,7 @@ class Jobs:
     def restore(self) -> None:
         """Resume every leased job the test left PAUSING and check it leaves PAUSING (SUPPORT-RESUME)."""
         try:
-            paused = [j for j, s in self.statuses(self._leased).items() if s == contract().paused_status] \
-                if self._leased else []
+            paused = [j for j, s in self.statuses(self._leased).items() if s == contract().paused_status]
             if paused:
                 try:
                     resume(self.api, paused, timeout=self.target.options.resume_timeout)
@@ -291,8 +288,6 @@ def restore_session(target: Target, api: DrsClient, lease_dir: Path) -> None:
     """Safety net at the end of a session: resume any job this run leased that is still PAUSING and free."""
     free = [job_id for job_id in sorted(target.touched - target.unrestorable)
             if not (lease_dir / f"{job_id}.lease").exists()]
-    if not free:
-        return
     try:
         statuses = observe_statuses(api, free, "end of run: batch-status")
     except NonConformance:

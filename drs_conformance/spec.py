@@ -96,6 +96,11 @@ class Contract:
         return tuple(t for t in self.job_types if t not in self.pausable_types)
 
     @property
+    def status_page_size(self) -> int:
+        """The results of one batch-status page when the request gives no page_req (per_page's default)."""
+        return int(self.schema("BatchStatusRequest")["properties"]["page_req"]["properties"]["per_page"]["default"])
+
+    @property
     def job_id_pattern(self) -> str:
         return str(self.schema("JobId")["pattern"])
 

@@ -139,13 +139,13 @@ def judge_request(operation: str, wire: Wire) -> Sent:
     language = headers.get("x-language")
     if language is not None and language not in contract().languages:
         choices.append(("LANGUAGE-UNKNOWN", f"X-Language {language!r}"))
-    if wire.body is not None and len(wire.body) > ONE_MIB:
-        choices.append(("BODY-OVER-1MIB", f"a body of {len(wire.body)} bytes"))
+    size = len(wire.body or b"")
+    if size > ONE_MIB:
+        choices.append(("BODY-OVER-1MIB", f"a body of {size} bytes"))
     document = _parse(wire.body)
     job_ids = None
     listed = document.get("jobs") if isinstance(document, dict) else None
-    oversized = (wire.body is not None and len(wire.body) > ONE_MIB) or (
-        isinstance(listed, list) and len(listed) > BATCH_LIMIT)
+    oversized = size > ONE_MIB or (isinstance(listed, list) and len(listed) > BATCH_LIMIT)
     if document is _NOT_JSON:
         broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
     else:

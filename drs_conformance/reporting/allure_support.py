@@ -5,7 +5,6 @@ Outside an allure-pytest run (no `--alluredir`) every call is a no-op, as allure
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 import allure
@@ -14,6 +13,7 @@ from drs_conformance.catalogue import Catalogue, Requirement, catalogue as shipp
 from drs_conformance.exchange import Exchange
 from drs_conformance.redaction import Redactor
 from drs_conformance.reporting.curl import curl_line
+from drs_conformance.reporting.html_page import pretty_body
 from drs_conformance.reporting.run_report import anchor
 
 __all__ = ["DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "attach_exchanges"]
@@ -45,20 +45,11 @@ def label_requirement(
     )
 
 
-def _body(text: str | None) -> str:
-    if text is None:
-        return ""
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
-
-
 def _request_text(exchange: Exchange, redactor: Redactor) -> str:
     request = exchange.request
     headers = "\n".join(f"{name}: {value}" for name, value in redactor.headers(request.headers))
     text = f"{request.method} {request.url}\n{headers}"
-    return text + ("\n\n" + _body(request.body) if request.body is not None else "")
+    return text + ("\n\n" + pretty_body(request.body) if request.body is not None else "")
 
 
 def _response_text(exchange: Exchange, redactor: Redactor) -> str:
@@ -66,7 +57,7 @@ def _response_text(exchange: Exchange, redactor: Redactor) -> str:
         return f"no response: {exchange.error or 'unknown transport error'}"
     response = exchange.response
     headers = "\n".join(f"{name}: {value}" for name, value in redactor.headers(response.headers))
-    return f"{response.status} ({response.elapsed_ms:.0f} ms)\n{headers}\n\n{_body(response.body)}"
+    return f"{response.status} ({response.elapsed_ms:.0f} ms)\n{headers}\n\n{pretty_body(response.body)}"
 
 
 def attach_exchanges(exchanges: Iterable[Exchange], redactor: Redactor | None = None) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from drs_conformance.catalogue import LEVELS
 from drs_conformance.reporting.verdicts import VERDICTS
 
-__all__ = ["TEMPLATE_FILENAME", "render_html"]
+__all__ = ["TEMPLATE_FILENAME", "pretty_body", "render_html"]
 
 TEMPLATE_FILENAME = "page.html"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -50,7 +50,8 @@ def _pre(text: str, cls: str) -> str:
     return f'<pre class="{cls}">{_e(text)}</pre>'
 
 
-def _pretty_body(body: str | None) -> str:
+def pretty_body(body: str | None) -> str:
+    """A JSON body indented for reading; any other body as it is."""
     if body is None:
         return ""
     try:
@@ -72,11 +73,11 @@ def _exchange(index: int, exchange: dict[str, Any]) -> str:
     label = f" ({exchange['label']})" if exchange.get("label") else ""
     request_text = f"{request['method']} {request['url']}\n{_headers(request['headers'])}"
     if request["body"] is not None:
-        request_text += "\n\n" + _pretty_body(request["body"])
+        request_text += "\n\n" + pretty_body(request["body"])
     parts = [f'<div class="exchange"><h5>Request {index}{_e(label)}</h5>', _pre(request_text, "request")]
     if response is not None:
         response_text = f"{response['status']} ({response['elapsed_ms']:.0f} ms)\n{_headers(response['headers'])}"
-        response_text += "\n\n" + _pretty_body(response["body"])
+        response_text += "\n\n" + pretty_body(response["body"])
         parts += [f"<h5>Response {index}</h5>", _pre(response_text, "response")]
     if exchange.get("error"):
         parts += [f"<h5>Transport error {index}</h5>", _pre(exchange["error"], "error")]

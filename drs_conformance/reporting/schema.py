@@ -9,6 +9,8 @@ from typing import Any
 
 import jsonschema
 
+from drs_conformance.paths import readable_path
+
 __all__ = ["SCHEMA_FILENAME", "report_schema", "report_errors", "validate_report"]
 
 SCHEMA_FILENAME = "conformance.schema.json"
@@ -33,11 +35,8 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def report_errors(document: Any) -> list[str]:
     """Every way the document breaks the schema, as `path: message` lines (empty when valid)."""
-    lines = []
-    for error in _validator().iter_errors(document):
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path) or "(top level)"
-        lines.append(f"{where.lstrip('.')}: {error.message}")
-    return lines
+    return [f"{readable_path(error.absolute_path, whole='(top level)')}: {error.message}"
+            for error in _validator().iter_errors(document)]
 
 
 def validate_report(document: Any) -> None:

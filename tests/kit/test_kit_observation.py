@@ -10,8 +10,9 @@ import pytest
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient
 from drs_conformance.credentials import TokenCredentials
-from drs_conformance.jobs import STATUS_PAGE, observe_statuses, resume
+from drs_conformance.jobs import observe_statuses, resume
 from drs_conformance.redaction import Redactor
+from drs_conformance.spec import contract
 
 JOBS = [f"{n:08x}-aaaa-bbbb-cccc-00000000jb{n:02d}" for n in range(1, 13)]
 
@@ -46,7 +47,8 @@ def test_every_job_is_observed_when_the_target_answers_a_page_at_a_time() -> Non
     target = PagingTarget(resumable=set())
     seen = observe_statuses(_client(target), JOBS, "test")
     assert seen == dict.fromkeys(JOBS, "PAUSING"), f"jobs not observed: {[j for j in JOBS if seen.get(j) is None]}"
-    assert max(target.asked) <= STATUS_PAGE, f"asked {target.asked} ids at a time, a page holds {STATUS_PAGE}"
+    page = contract().status_page_size
+    assert max(target.asked) <= page, f"asked {target.asked} ids at a time, a page holds {page}"
 
 
 def test_a_job_left_pausing_beyond_the_first_page_is_found() -> None:
