@@ -10,6 +10,7 @@ __all__ = [
     "InventoryError",
     "TargetUnreachable",
     "TargetRefused",
+    "NoAnswer",
 ]
 
 import enum
@@ -23,6 +24,9 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # a wrong flag, option, config or inventory file
     TARGET = 3  # the target cannot be reached or refuses the given credentials
     INTERNAL = 4  # a bug in the kit itself
+    INCOMPLETE = 5  # no failure, but not every MUST/EITHER requirement was judged (with --require-complete)
+    INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C): 128 + 2
+    TERMINATED = 143  # stopped by SIGTERM (timeout, docker stop, CI cancellation): 128 + 15
 
 
 class KitError(Exception):
@@ -62,3 +66,11 @@ class TargetRefused(KitError):
     """The target answers but refuses the given credentials or the control API."""
 
     exit_code = ExitCode.TARGET
+
+
+class NoAnswer(TargetUnreachable):
+    """One request got no usable answer (refused or reset connection, truncated body, timeout).
+
+    That is the target's availability, not a broken business rule: a test that ends on it is charged to
+    no requirement (its outcome is "unanswered").
+    """

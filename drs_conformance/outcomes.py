@@ -9,8 +9,9 @@ from drs_conformance.exchange import Exchange
 
 __all__ = ["Outcome", "TestOutcome"]
 
-# xfailed / xpassed happen only to tests covered by a declared known deviation.
-Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
+# xfailed / xpassed happen only to tests covered by a declared known deviation; unanswered: the test
+# ended because the target gave no answer (errors.NoAnswer), which judges no requirement.
+Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed", "unanswered"]
 
 
 @dataclass(frozen=True)
