@@ -3,6 +3,9 @@
 Valid: `job_ids`, `pause_modes`, `pause_infos`, `batches`, `batches_over`, `job_specs`,
 `pausable_job_specs`. Invalid: strategies of `Fault` (requirement, kind, reason, expected outcome,
 the value and a body ready to send). See strategies/README.md for a vendor's example and every kind.
+
+Each fault kind is declared once, in the module that builds it (`registry.py` says how); this module
+imports those modules and fixes the order of their strategies.
 """
 
 from __future__ import annotations
