@@ -99,10 +99,12 @@ def import_edges(modules: dict[str, Path]) -> Iterator[Edge]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         is_package = path.name == "__init__.py"
         for node in ast.walk(tree):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
             targets: list[str | None] = []
             if isinstance(node, ast.Import):
                 targets = [_known(alias.name, modules) for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
+            else:
                 base = _absolute(module, is_package, node)
                 for alias in node.names:
                     submodule = f"{base}.{alias.name}" if base else alias.name

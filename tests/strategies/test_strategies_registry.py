@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Container
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def _declare(kind_set: KindSet, name: str, requirement: str = "ITEM-SHAPE", expe
         return st.just(kind.fault(reason="a reason.", value=None))
 
 
-def unknown_requirements(kinds: Collection[FaultKind], known: Collection[str]) -> list[str]:
+def unknown_requirements(kinds: Collection[FaultKind], known: Container[str]) -> list[str]:
     """One line per kind whose requirement is not in the catalogue, naming the kind."""
     return [
         f"{kind.kind} ({kind.strategy}()) declares {kind.requirement}, which is not in drs_conformance/requirements.yaml"
@@ -224,7 +224,7 @@ def test_each_kind_sits_where_its_scope_says(kind: FaultKind, collect: Any) -> N
 
 def _imports(path: Path) -> set[str]:
     """The modules of this package a module imports (relative imports), wherever the statement stands."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             found.update([node.module] if node.module else [alias.name for alias in node.names])
@@ -236,7 +236,7 @@ def _imports(path: Path) -> set[str]:
 
 def _kind_sets_of(path: Path) -> set[str]:
     """The module-level names a module binds to `REGISTRY.kind_set(...)` (its kind sets)."""
-    names = set()
+    names: set[str] = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             called = node.value.func
@@ -253,7 +253,7 @@ def _fault_modules() -> dict[str, set[str]]:
 
 def _identifiers(path: Path) -> set[str]:
     """Every name the code of a module uses (variables, attributes, imported names), docstrings aside."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Name):
             found.add(node.id)
