@@ -3,21 +3,42 @@
 Valid: `job_ids`, `pause_modes`, `pause_infos`, `batches`, `batches_over`, `job_specs`,
 `pausable_job_specs`. Invalid: strategies of `Fault` (requirement, kind, reason, expected outcome,
 the value and a body ready to send). See strategies/README.md for a vendor's example and every kind.
+
+Each fault kind is declared once, in the module that builds it (`registry.py` says how); this module
+imports those modules and fixes the order of their strategies.
 """
 
 from __future__ import annotations
 
 from .batches import BATCH_LIMIT, batches, batches_over, pause_infos
 from .bodies import BODY_LIMIT, not_json_bodies, oversized_bodies, wrong_content_types
-from .faults import EXPECTS, Expect, Fault, FaultKind, fault_kinds, fault_kinds_table
+from .faults import EXPECTS, Expect, Fault
 from .job_id_faults import malformed_job_ids
 from .job_ids import JOB_ID_SHAPES, job_ids
 from .jobs import JobSpec, job_specs, non_pausable_job_specs, pausable_job_specs
 from .mode_faults import wrong_pause_modes
 from .modes import pause_modes
 from .one_fault import item_faults, one_fault_batches, request_faults
+from .registry import REGISTRY, FaultKind, fault_kinds, fault_kinds_table
 from .schemathesis_formats import JOB_ID_FORMAT, register_job_id_format, with_job_id_format
 from .shape_faults import duplicate_id_batches, extra_fields, malformed_bodies, malformed_items, oversized_batches
+
+# Every fault strategy, each imported above from the module that declares its kinds, in the order
+# `fault_kinds()` lists the kinds (the README table) and `item_faults()`/`request_faults()` draw them.
+# A new fault module: import its strategy above, add it here and to __all__ (strategies/README.md).
+REGISTRY.arrange(
+    malformed_job_ids,
+    wrong_pause_modes,
+    malformed_items,
+    extra_fields,
+    malformed_bodies,
+    not_json_bodies,
+    duplicate_id_batches,
+    oversized_batches,
+    oversized_bodies,
+    wrong_content_types,
+    non_pausable_job_specs,
+)
 
 __all__ = [
     # valid values

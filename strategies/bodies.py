@@ -9,16 +9,17 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .batches import batches
-from .faults import Fault, KindSet, encode
+from .faults import Fault, encode
+from .registry import REGISTRY, FaultKind
 
 __all__ = ["BODY_LIMIT", "not_json_bodies", "wrong_content_types", "oversized_bodies"]
 
 #: The body size a server must accept (BODY-OVER-1MIB: larger bodies are served or refused with 400/413).
 BODY_LIMIT = 1024 * 1024
 
-NOT_JSON_KINDS = KindSet("not_json_bodies")
-CONTENT_TYPE_KINDS = KindSet("wrong_content_types")
-OVERSIZED_KINDS = KindSet("oversized_bodies")
+NOT_JSON_KINDS = REGISTRY.kind_set("not_json_bodies", scope="request")
+CONTENT_TYPE_KINDS = REGISTRY.kind_set("wrong_content_types", scope="request")
+OVERSIZED_KINDS = REGISTRY.kind_set("oversized_bodies", scope="request")
 
 # Media types that are plainly not JSON (no `+json` suffix, no `text/json`: those are debatable).
 _WRONG_CONTENT_TYPES = (
@@ -88,10 +89,9 @@ _FAMILIES = (_python_repr, _trailing_comma, _comment, _form, _xml, _invalid_utf8
     "refuse-400",
     "bytes that are not JSON: a cut-off batch, single quotes, a trailing comma, XML, form fields, bad UTF-8, NaN, ...",
 )
-def _not_json() -> st.SearchStrategy[Fault]:
+def _not_json(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(raw: bytes, what: str, batch: dict[str, Any]) -> Fault:
-        return NOT_JSON_KINDS.fault(
-            "body/not-json",
+        return kind.fault(
             reason=f"the body is not JSON ({what}); it must be a JSON object with a jobs array.",
             value=raw,
             body=raw,
@@ -113,10 +113,9 @@ def _not_json() -> st.SearchStrategy[Fault]:
 
 
 @NOT_JSON_KINDS.kind("body/empty", "BODY-SHAPE", "refuse-400", "no bytes at all (with Content-Type: application/json)")
-def _empty() -> st.SearchStrategy[Fault]:
+def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(
-        NOT_JSON_KINDS.fault(
-            "body/empty",
+        kind.fault(
             reason="the body is empty (0 bytes); it must be a JSON object with a jobs array.",
             value=b"",
             body=b"",
@@ -135,10 +134,9 @@ def not_json_bodies(*, kinds: Collection[str] | None = None) -> st.SearchStrateg
     "refuse-4xx",
     "the media type (`text/plain`, `application/xml`, ...; the body is a valid batch)",
 )
-def _wrong_content_type() -> st.SearchStrategy[Fault]:
+def _wrong_content_type(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(batch: dict[str, Any], content_type: str) -> Fault:
-        return CONTENT_TYPE_KINDS.fault(
-            "content-type/wrong",
+        return kind.fault(
             reason=(
                 f"the Content-Type is {content_type!r}; it must be application/json (the body itself is a valid batch)."
             ),
@@ -162,7 +160,7 @@ def wrong_content_types(*, kinds: Collection[str] | None = None) -> st.SearchStr
     "either-large",
     "the body size in bytes (a valid batch padded with whitespace past 1 MiB)",
 )
-def _over_1mib() -> st.SearchStrategy[Fault]:
+def _over_1mib(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(batch: dict[str, Any], excess: int) -> Fault:
         raw = encode(batch)
         size = BODY_LIMIT + excess
@@ -171,7 +169,7 @@ def _over_1mib() -> st.SearchStrategy[Fault]:
             f"the body is {size:,} bytes, {excess:,} over 1 MiB (a valid batch padded with whitespace); "
             f"a server may serve it or refuse it with 400 or 413."
         )
-        return OVERSIZED_KINDS.fault("body/over-1mib", reason=reason, value=size, body=padded, job_ids=_ids(batch))
+        return kind.fault(reason=reason, value=size, body=padded, job_ids=_ids(batch))
 
     return st.builds(make, batches(max_size=3), st.sampled_from(_EXCESS))
 

@@ -1,29 +1,17 @@
 """The `Fault` type: one invalid value, the rule it breaks, why, and what the server must do about it.
 
-Every invalid strategy of this package draws `Fault`s. Each fault kind is declared once, next to the
-code that builds it, with its requirement id (from `drs_conformance/requirements.yaml`) and its
-expected outcome; `fault_kinds()` lists them all (the README's table is generated from it).
+Every invalid strategy of this package draws `Fault`s. This module and `registry.py` are the core
+the fault modules build on: they import neither those modules nor their names. Each fault kind is
+declared once, next to the code that builds it, through `registry.REGISTRY`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from hypothesis import strategies as st
-
-from ._checks import check_choices
-
-__all__ = [
-    "Expect",
-    "EXPECTS",
-    "Fault",
-    "FaultKind",
-    "fault_kinds",
-    "fault_kinds_table",
-]
+__all__ = ["EXPECTS", "Expect", "Fault", "encode", "json_type"]
 
 Expect = Literal[
     "refuse-400",
@@ -57,6 +45,21 @@ _REPR_LIMIT = 120
 def encode(document: Any) -> bytes:
     """A JSON value as request-body bytes (UTF-8, as a JSON client sends it)."""
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a Python value ("null", "boolean", "number", "string", "array", "object")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return "object"
 
 
 def _short(value: Any) -> str:
@@ -125,100 +128,3 @@ class Fault:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Hypothesis prints falsifying examples with this (a 1 MiB body would otherwise be printed whole)."""
         printer.text(repr(self))
-
-
-@dataclass(frozen=True)
-class FaultKind:
-    """The declaration of one fault kind: which rule it breaks and what the server must do."""
-
-    kind: str
-    requirement: str
-    expect: Expect
-    summary: str
-    strategy: str
-
-
-@dataclass
-class KindSet:
-    """The fault kinds one public strategy makes, each with the function that builds its strategy."""
-
-    strategy: str
-    _kinds: dict[str, FaultKind] = field(default_factory=dict)
-    _builders: dict[str, Callable[[], st.SearchStrategy[Fault]]] = field(default_factory=dict)
-
-    def kind(
-        self, kind: str, requirement: str, expect: Expect, summary: str
-    ) -> Callable[[Callable[[], st.SearchStrategy[Fault]]], Callable[[], st.SearchStrategy[Fault]]]:
-        """Declare a kind; the decorated function returns the strategy of its faults."""
-        assert kind not in self._kinds, f"fault kind {kind} declared twice"
-        assert expect in EXPECTS, expect
-
-        def register(builder: Callable[[], st.SearchStrategy[Fault]]) -> Callable[[], st.SearchStrategy[Fault]]:
-            self._kinds[kind] = FaultKind(kind, requirement, expect, summary, self.strategy)
-            self._builders[kind] = builder
-            return builder
-
-        return register
-
-    def __iter__(self) -> Iterator[FaultKind]:
-        return iter(self._kinds.values())
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._kinds)
-
-    def select(self, kinds: Collection[str] | None) -> frozenset[str]:
-        """Validate a `kinds=` option (None means all)."""
-        if kinds is None:
-            return frozenset(self._kinds)
-        return check_choices("kinds", kinds, self.names, owner=f"{self.strategy}() makes")
-
-    def strategy_for(self, kinds: Collection[str] | None) -> st.SearchStrategy[Fault]:
-        """One strategy over the chosen kinds, in declaration order (so shrinking goes to the first)."""
-        chosen = self.select(kinds)
-        return st.one_of([self._builders[name]() for name in self.names if name in chosen])
-
-    def fault(self, kind: str, **fields: Any) -> Fault:
-        """A `Fault` of a declared kind; requirement and expectation come from the declaration."""
-        declared = self._kinds[kind]
-        return Fault(requirement=declared.requirement, kind=kind, expect=declared.expect, **fields)
-
-
-def _kind_sets() -> tuple[KindSet, ...]:
-    # Imported here: those modules import this one.
-    from . import bodies, jobs, job_id_faults, mode_faults, shape_faults
-
-    return (
-        job_id_faults.KINDS,
-        mode_faults.KINDS,
-        shape_faults.ITEM_KINDS,
-        shape_faults.BODY_KINDS,
-        bodies.NOT_JSON_KINDS,
-        shape_faults.EXTRA_KINDS,
-        shape_faults.DUPLICATE_KINDS,
-        shape_faults.OVERSIZED_KINDS,
-        bodies.OVERSIZED_KINDS,
-        bodies.CONTENT_TYPE_KINDS,
-        jobs.KINDS,
-    )
-
-
-def fault_kinds(*, expects: Collection[Expect] | None = None) -> tuple[FaultKind, ...]:
-    """Every fault kind the package makes, in a stable order (optionally only those with given expects)."""
-    chosen = (
-        frozenset(EXPECTS)
-        if expects is None
-        else check_choices("expects", expects, EXPECTS, owner="an expect is one of")
-    )
-    return tuple(kind for kinds in _kind_sets() for kind in kinds if kind.expect in chosen)
-
-
-def fault_kinds_table() -> str:
-    """The fault kinds as a Markdown table (the one in strategies/README.md)."""
-    lines = [
-        "| kind | requirement | expect | strategy | the value |",
-        "|---|---|---|---|---|",
-    ]
-    for kind in fault_kinds():
-        lines.append(f"| `{kind.kind}` | {kind.requirement} | `{kind.expect}` | `{kind.strategy}()` | {kind.summary} |")
-    return "\n".join(lines)

@@ -12,13 +12,14 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ._rule import id_rule
-from .faults import Fault, KindSet, encode
+from .faults import Fault, encode, json_type
 from .job_ids import job_ids
 from .modes import pause_modes
+from .registry import REGISTRY, FaultKind
 
-__all__ = ["malformed_job_ids", "json_type"]
+__all__ = ["malformed_job_ids"]
 
-KINDS = KindSet("malformed_job_ids")
+KINDS = REGISTRY.kind_set("malformed_job_ids", scope="item")
 
 # Characters outside [0-9a-z] that are neither upper case, whitespace, control nor the separator:
 # ASCII punctuation and lower-case letters a lenient matcher may fold onto the alphabet
@@ -43,28 +44,12 @@ _PAYLOADS = {
 }
 
 
-def json_type(value: Any) -> str:
-    """The JSON type name of a Python value ("null", "boolean", "number", "string", "array", "object")."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return "object"
-
-
 def _needs() -> str:
     return f"the UUID rule needs {id_rule().describe()}"
 
 
-def _fault(kind: str, value: Any, mode: str, reason: str, base: str | None) -> Fault:
-    return KINDS.fault(
-        kind,
+def _fault(kind: FaultKind, value: Any, mode: str, reason: str, base: str | None) -> Fault:
+    return kind.fault(
         reason=reason,
         value=value,
         body=encode({"jobs": [{"job_id": value, "pause_mode": mode}]}),
@@ -95,7 +80,7 @@ def _with_character(base: str, position: int, character: str) -> str:
 @KINDS.kind(
     "job-id/one-short", "JOB-ID-RULE", "refuse-400", "a well-formed id with one character removed (35 characters)"
 )
-def _one_short() -> st.SearchStrategy[Fault]:
+def _one_short(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, position: int) -> Fault:
@@ -104,7 +89,7 @@ def _one_short() -> st.SearchStrategy[Fault]:
             f"job_id is {len(value)} characters: character {position + 1} ({base[position]!r}, group "
             f"{rule.group_of(position)}) was removed; {_needs()}."
         )
-        return _fault("job-id/one-short", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), st.sampled_from(rule.character_positions()))
 
@@ -115,14 +100,14 @@ def _one_short() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id with one character of [0-9a-z] added (37 characters)",
 )
-def _one_long() -> st.SearchStrategy[Fault]:
+def _one_long(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, point: int, character: str) -> Fault:
         value = base[:point] + character + base[point:]
         group = rule.group_of(point if point < rule.length and base[point] != rule.separator else point - 1)
         reason = f"job_id is {len(value)} characters: {character!r} was added to group {group}; {_needs()}."
-        return _fault("job-id/one-long", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), _insertion_points(), st.sampled_from(rule.alphabet))
 
@@ -133,7 +118,7 @@ def _one_long() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "the 32 characters with one hyphen moved by one place (e.g. 9-3-4-4-12)",
 )
-def _wrong_grouping() -> st.SearchStrategy[Fault]:
+def _wrong_grouping(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
     separators = len(rule.group_sizes) - 1
 
@@ -149,7 +134,7 @@ def _wrong_grouping() -> st.SearchStrategy[Fault]:
         value = rule.separator.join(groups)
         grouping = "-".join(map(str, sizes))
         reason = f"job_id is grouped {grouping} (hyphen {hyphen + 1} moved by one place); {_needs()}."
-        return _fault("job-id/wrong-grouping", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), st.integers(0, separators - 1), st.sampled_from((1, -1)))
 
@@ -160,7 +145,7 @@ def _wrong_grouping() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id with one of its hyphens removed (35 characters)",
 )
-def _missing_hyphen() -> st.SearchStrategy[Fault]:
+def _missing_hyphen(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, hyphen: int) -> Fault:
@@ -170,7 +155,7 @@ def _missing_hyphen() -> st.SearchStrategy[Fault]:
             f"job_id is {len(value)} characters: hyphen {hyphen + 1} of {len(rule.separator_positions)} is "
             f"missing, joining groups {hyphen + 1} and {hyphen + 2}; {_needs()}."
         )
-        return _fault("job-id/missing-hyphen", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), st.integers(0, len(rule.separator_positions) - 1))
 
@@ -178,25 +163,25 @@ def _missing_hyphen() -> st.SearchStrategy[Fault]:
 @KINDS.kind(
     "job-id/no-hyphens", "JOB-ID-RULE", "refuse-400", "the 32 characters of a well-formed id without any hyphen"
 )
-def _no_hyphens() -> st.SearchStrategy[Fault]:
+def _no_hyphens(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str) -> Fault:
         value = base.replace(rule.separator, "")
         reason = f"job_id has no hyphens ({len(value)} characters in one group); {_needs()}."
-        return _fault("job-id/no-hyphens", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes())
 
 
 @KINDS.kind("job-id/extra-hyphen", "JOB-ID-RULE", "refuse-400", "a well-formed id with one more hyphen (37 characters)")
-def _extra_hyphen() -> st.SearchStrategy[Fault]:
+def _extra_hyphen(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, point: int) -> Fault:
         value = base[:point] + rule.separator + base[point:]
         reason = f"job_id is {len(value)} characters: an extra hyphen {_describe_point(point)}; {_needs()}."
-        return _fault("job-id/extra-hyphen", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), _insertion_points())
 
@@ -207,7 +192,7 @@ def _extra_hyphen() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "one character replaced by punctuation or a lower-case non-ASCII letter (`_`, `é`, `ſ`)",
 )
-def _outside_alphabet() -> st.SearchStrategy[Fault]:
+def _outside_alphabet(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, position: int, character: str) -> Fault:
@@ -216,7 +201,7 @@ def _outside_alphabet() -> st.SearchStrategy[Fault]:
             f"character {position + 1} of job_id is {character!r} (U+{ord(character):04X}), outside "
             f"[{rule.character_class}]; {_needs()}."
         )
-        return _fault("job-id/outside-alphabet", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(
         make, job_ids(), pause_modes(), st.sampled_from(rule.character_positions()), st.sampled_from(_OUTSIDE)
@@ -230,13 +215,13 @@ def _whitespace_name(text: str) -> str:
 @KINDS.kind(
     "job-id/leading-whitespace", "JOB-ID-RULE", "refuse-400", "a well-formed id after one or two whitespace characters"
 )
-def _leading_whitespace() -> st.SearchStrategy[Fault]:
+def _leading_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, space: str) -> Fault:
         reason = (
             f"job_id starts with whitespace ({_whitespace_name(space)}) before a well-formed id; "
             f"{_needs()} and nothing else."
         )
-        return _fault("job-id/leading-whitespace", space + base, mode, reason, base)
+        return _fault(kind, space + base, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), _spaces())
 
@@ -247,13 +232,13 @@ def _leading_whitespace() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id followed by one or two whitespace characters (`\\n` included)",
 )
-def _trailing_whitespace() -> st.SearchStrategy[Fault]:
+def _trailing_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, space: str) -> Fault:
         reason = (
             f"job_id ends with whitespace ({_whitespace_name(space)}) after a well-formed id; "
             f"{_needs()} and nothing else."
         )
-        return _fault("job-id/trailing-whitespace", base + space, mode, reason, base)
+        return _fault(kind, base + space, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), _spaces())
 
@@ -268,13 +253,13 @@ def _spaces() -> st.SearchStrategy[str]:
     "refuse-400",
     "a well-formed id with one whitespace character inserted inside it",
 )
-def _inner_whitespace() -> st.SearchStrategy[Fault]:
+def _inner_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, point: int, space: str) -> Fault:
         value = base[:point] + space + base[point:]
         reason = f"job_id has whitespace ({_whitespace_name(space)}) {_describe_point(point)}; {_needs()}."
-        return _fault("job-id/inner-whitespace", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(
         make, job_ids(), pause_modes(), _insertion_points(1, rule.length - 1), st.sampled_from(_WHITESPACE)
@@ -284,19 +269,19 @@ def _inner_whitespace() -> st.SearchStrategy[Fault]:
 @KINDS.kind(
     "job-id/braces", "JOB-ID-RULE", "refuse-400", "a well-formed id in braces, as Windows writes GUIDs (`{...}`)"
 )
-def _braces() -> st.SearchStrategy[Fault]:
+def _braces(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str) -> Fault:
         reason = f"job_id is a well-formed id wrapped in braces; {_needs()} and no braces."
-        return _fault("job-id/braces", "{" + base + "}", mode, reason, base)
+        return _fault(kind, "{" + base + "}", mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes())
 
 
 @KINDS.kind("job-id/urn-prefix", "JOB-ID-RULE", "refuse-400", "a well-formed id with the `urn:uuid:` prefix")
-def _urn_prefix() -> st.SearchStrategy[Fault]:
+def _urn_prefix(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str) -> Fault:
         reason = f"job_id carries the prefix 'urn:uuid:' before a well-formed id; {_needs()} and no prefix."
-        return _fault("job-id/urn-prefix", "urn:uuid:" + base, mode, reason, base)
+        return _fault(kind, "urn:uuid:" + base, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes())
 
@@ -307,7 +292,7 @@ def _urn_prefix() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "one digit replaced by its full-width twin (`０`-`９`, which `\\d` matches)",
 )
-def _full_width_digit() -> st.SearchStrategy[Fault]:
+def _full_width_digit(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(drawn: str, mode: str, position: int, digit: str) -> Fault:
@@ -318,7 +303,7 @@ def _full_width_digit() -> st.SearchStrategy[Fault]:
             f"character {position + 1} of job_id is the full-width digit {twin!r} (U+{ord(twin):04X}) "
             f"instead of {digit!r}; {_needs()}."
         )
-        return _fault("job-id/full-width-digit", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(
         make, job_ids(), pause_modes(), st.sampled_from(rule.character_positions()), st.sampled_from(rule.digits)
@@ -331,7 +316,7 @@ def _full_width_digit() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "one Latin letter replaced by its Cyrillic look-alike (`а` for `a`)",
 )
-def _cyrillic_look_alike() -> st.SearchStrategy[Fault]:
+def _cyrillic_look_alike(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
     letters = [letter for letter in _CYRILLIC_TWINS if letter in rule.alphabet]
 
@@ -343,7 +328,7 @@ def _cyrillic_look_alike() -> st.SearchStrategy[Fault]:
             f"character {position + 1} of job_id is the Cyrillic {twin!r} (U+{ord(twin):04X}), which looks "
             f"like the Latin {letter!r}; {_needs()}."
         )
-        return _fault("job-id/cyrillic-look-alike", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(
         make, job_ids(), pause_modes(), st.sampled_from(rule.character_positions()), st.sampled_from(letters)
@@ -356,11 +341,11 @@ def _cyrillic_look_alike() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id with one invisible zero-width character inserted (U+200B, U+FEFF, ...)",
 )
-def _zero_width() -> st.SearchStrategy[Fault]:
+def _zero_width(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, point: int, character: str) -> Fault:
         value = base[:point] + character + base[point:]
         reason = f"job_id has the invisible character U+{ord(character):04X} {_describe_point(point)}; {_needs()}."
-        return _fault("job-id/zero-width", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), _insertion_points(), st.sampled_from(_ZERO_WIDTH))
 
@@ -371,11 +356,11 @@ def _zero_width() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id with one C0/C1 control character inserted (not tab, LF, CR or NUL)",
 )
-def _control_character() -> st.SearchStrategy[Fault]:
+def _control_character(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, point: int, character: str) -> Fault:
         value = base[:point] + character + base[point:]
         reason = f"job_id has the control character U+{ord(character):04X} {_describe_point(point)}; {_needs()}."
-        return _fault("job-id/control-character", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), _insertion_points(), st.sampled_from(_CONTROLS))
 
@@ -386,21 +371,21 @@ def _control_character() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id with a NUL character inserted (at the end, a C string still reads the id)",
 )
-def _nul() -> st.SearchStrategy[Fault]:
+def _nul(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
     def make(base: str, mode: str, point: int) -> Fault:
         value = base[:point] + "\x00" + base[point:]
         reason = f"job_id has a NUL character (U+0000) {_describe_point(point)}; {_needs()}."
-        return _fault("job-id/nul", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), st.integers(1, rule.length).map(lambda p: rule.length - p + 1))
 
 
 @KINDS.kind("job-id/empty", "JOB-ID-RULE", "refuse-400", "the empty string")
-def _empty() -> st.SearchStrategy[Fault]:
+def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(mode: str) -> Fault:
-        return _fault("job-id/empty", "", mode, f"job_id is the empty string; {_needs()}.", None)
+        return _fault(kind, "", mode, f"job_id is the empty string; {_needs()}.", None)
 
     return st.builds(make, pause_modes())
 
@@ -408,16 +393,16 @@ def _empty() -> st.SearchStrategy[Fault]:
 @KINDS.kind(
     "job-id/very-long", "JOB-ID-RULE", "refuse-400", "a well-formed id continued to 64, 1,024 or 16,384 characters"
 )
-def _very_long() -> st.SearchStrategy[Fault]:
+def _very_long(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, length: int) -> Fault:
         value = (base * (length // len(base) + 1))[:length]
         reason = f"job_id is {length:,} characters (a well-formed id, continued); {_needs()}."
-        return _fault("job-id/very-long", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     return st.builds(make, job_ids(), pause_modes(), st.sampled_from(_VERY_LONG))
 
 
-def _injection(kind: str, family: str, what: str) -> st.SearchStrategy[Fault]:
+def _injection(kind: FaultKind, family: str, what: str) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, payload: str) -> Fault:
         reason = f"job_id is a well-formed id followed by {what} ({payload!r}); {_needs()} and nothing else."
         return _fault(kind, base + payload, mode, reason, base)
@@ -428,8 +413,8 @@ def _injection(kind: str, family: str, what: str) -> st.SearchStrategy[Fault]:
 @KINDS.kind(
     "job-id/sql-injection", "JOB-ID-RULE", "refuse-400", "a well-formed id followed by an SQL injection payload"
 )
-def _sql_injection() -> st.SearchStrategy[Fault]:
-    return _injection("job-id/sql-injection", "sql", "an SQL injection payload")
+def _sql_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return _injection(kind, "sql", "an SQL injection payload")
 
 
 @KINDS.kind(
@@ -438,8 +423,8 @@ def _sql_injection() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id followed by an HTML/script injection payload",
 )
-def _script_injection() -> st.SearchStrategy[Fault]:
-    return _injection("job-id/script-injection", "script", "a script injection payload")
+def _script_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return _injection(kind, "script", "a script injection payload")
 
 
 @KINDS.kind(
@@ -448,8 +433,8 @@ def _script_injection() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id followed by a path traversal (`/../../etc/passwd`, encoded too)",
 )
-def _path_traversal() -> st.SearchStrategy[Fault]:
-    return _injection("job-id/path-traversal", "path", "a path traversal")
+def _path_traversal(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return _injection(kind, "path", "a path traversal")
 
 
 @KINDS.kind(
@@ -458,14 +443,14 @@ def _path_traversal() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a well-formed id followed by CR LF and a header line (raw or percent-encoded)",
 )
-def _crlf_injection() -> st.SearchStrategy[Fault]:
-    return _injection("job-id/crlf-injection", "crlf", "a CRLF injection")
+def _crlf_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return _injection(kind, "crlf", "a CRLF injection")
 
 
 @KINDS.kind("job-id/null", "ITEM-SHAPE", "refuse-400", "`null`")
-def _null() -> st.SearchStrategy[Fault]:
+def _null(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(mode: str) -> Fault:
-        return _fault("job-id/null", None, mode, "job_id is null; it must be a string.", None)
+        return _fault(kind, None, mode, "job_id is null; it must be a string.", None)
 
     return st.builds(make, pause_modes())
 
@@ -476,10 +461,10 @@ def _null() -> st.SearchStrategy[Fault]:
     "refuse-400",
     'a number, a boolean, an array or an object (e.g. `[id]`, `{"id": id}`)',
 )
-def _not_a_string() -> st.SearchStrategy[Fault]:
+def _not_a_string(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(value: Any, mode: str, base: str | None) -> Fault:
         reason = f"job_id is a JSON {json_type(value)} ({value!r}); it must be a string."
-        return _fault("job-id/not-a-string", value, mode, reason, base)
+        return _fault(kind, value, mode, reason, base)
 
     numbers = st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False))
     wrapped = st.one_of(job_ids().map(lambda base: ([base], base)), job_ids().map(lambda base: ({"id": base}, base)))

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from drs_conformance.spec import contract
 
 from ._checks import check_choices
-from .faults import Fault, KindSet
+from .faults import Fault
+from .registry import REGISTRY, FaultKind
 
 __all__ = ["JobSpec", "job_specs", "pausable_job_specs", "non_pausable_job_specs"]
 
@@ -53,7 +54,7 @@ def pausable_job_specs() -> st.SearchStrategy[JobSpec]:
     return job_specs(statuses=c.pausable_statuses, types=c.pausable_types)
 
 
-KINDS = KindSet("non_pausable_job_specs")
+KINDS = REGISTRY.kind_set("non_pausable_job_specs", scope="job")
 
 
 def _listing(values: Collection[str]) -> str:
@@ -67,13 +68,12 @@ def _listing(values: Collection[str]) -> str:
     "item-fails",
     "a `JobSpec` of a pausable type in a status that is not pausable (PAUSING included)",
 )
-def _state_not_pausable() -> st.SearchStrategy[Fault]:
+def _state_not_pausable(kind: FaultKind) -> st.SearchStrategy[Fault]:
     c = contract()
 
     def make(spec: JobSpec) -> Fault:
         already = " (it is already paused)" if spec.status == c.paused_status else ""
-        return KINDS.fault(
-            "state/not-pausable",
+        return kind.fault(
             reason=(
                 f"a {spec.type} job in status {spec.status}{already} cannot be paused: "
                 f"only jobs in {_listing(c.pausable_statuses)} can."
@@ -90,12 +90,11 @@ def _state_not_pausable() -> st.SearchStrategy[Fault]:
     "item-fails",
     "a `JobSpec` of a type that cannot be paused (cloudDataGuard) in a pausable status",
 )
-def _type_not_pausable() -> st.SearchStrategy[Fault]:
+def _type_not_pausable(kind: FaultKind) -> st.SearchStrategy[Fault]:
     c = contract()
 
     def make(spec: JobSpec) -> Fault:
-        return KINDS.fault(
-            "type/not-pausable",
+        return kind.fault(
             reason=(
                 f"a {spec.type} job cannot be paused, even in status {spec.status}: "
                 f"only {_listing(c.pausable_types)} jobs can."

@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 
 from drs_conformance.spec import contract
 
-from .faults import Fault, KindSet, encode
-from .job_id_faults import json_type
+from .faults import Fault, encode, json_type
 from .job_ids import job_ids
 from .modes import pause_modes
+from .registry import REGISTRY, FaultKind
 
 __all__ = ["wrong_pause_modes"]
 
-KINDS = KindSet("wrong_pause_modes")
+KINDS = REGISTRY.kind_set("wrong_pause_modes", scope="item")
 
 # Words a client might send instead of a mode: the operation's own vocabulary and near misses.
 _OTHER_WORDS = (
@@ -31,10 +31,9 @@ def _allowed() -> str:
     return " or ".join(repr(mode) for mode in modes)
 
 
-def _fault(kind: str, value: Any, job_id: str, reason: str, base: str | None, *, missing: bool = False) -> Fault:
+def _fault(kind: FaultKind, value: Any, job_id: str, reason: str, base: str | None, *, missing: bool = False) -> Fault:
     item: dict[str, Any] = {"job_id": job_id} if missing else {"job_id": job_id, "pause_mode": value}
-    return KINDS.fault(
-        kind,
+    return kind.fault(
         reason=reason,
         value=item if missing else value,
         body=encode({"jobs": [item]}),
@@ -51,7 +50,7 @@ def _fault(kind: str, value: Any, job_id: str, reason: str, base: str | None, *,
     "refuse-400",
     "a mode with at least one letter in upper case (`Target`, `ALL`)",
 )
-def _case_variant() -> st.SearchStrategy[Fault]:
+def _case_variant(kind: FaultKind) -> st.SearchStrategy[Fault]:
     @st.composite
     def draw(draw: st.DrawFn) -> Fault:
         base = draw(pause_modes())
@@ -59,17 +58,17 @@ def _case_variant() -> st.SearchStrategy[Fault]:
         others = draw(st.lists(st.booleans(), min_size=len(base), max_size=len(base)))
         value = "".join(c.upper() if i == first or others[i] else c for i, c in enumerate(base))
         reason = f"pause_mode is {value!r}; only exactly {_allowed()} (lower case) is allowed."
-        return _fault("mode/case-variant", value, draw(job_ids()), reason, base)
+        return _fault(kind, value, draw(job_ids()), reason, base)
 
     return draw()
 
 
 @KINDS.kind("mode/padded", "PAUSE-MODE-VALUES", "refuse-400", "a mode with whitespace before, after or around it")
-def _padded() -> st.SearchStrategy[Fault]:
+def _padded(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, job_id: str, before: str, after: str) -> Fault:
         value = before + base + after
         reason = f"pause_mode is {value!r}, {base!r} with whitespace around it; only exactly {_allowed()} is allowed."
-        return _fault("mode/padded", value, job_id, reason, base)
+        return _fault(kind, value, job_id, reason, base)
 
     pads = st.sampled_from(_PADDING)
     around = st.one_of(st.tuples(st.just(""), pads), st.tuples(pads, st.just("")), st.tuples(pads, pads))
@@ -77,30 +76,30 @@ def _padded() -> st.SearchStrategy[Fault]:
 
 
 @KINDS.kind("mode/other-word", "PAUSE-MODE-VALUES", "refuse-400", "another word (`stop`, `targets`, `target,all`, ...)")
-def _other_word() -> st.SearchStrategy[Fault]:
+def _other_word(kind: FaultKind) -> st.SearchStrategy[Fault]:
     modes = contract().pause_modes
     words = [word for word in _OTHER_WORDS if word.strip().lower() not in modes]
     drawn = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10).filter(lambda w: w not in modes)
 
     def make(value: str, job_id: str) -> Fault:
         reason = f"pause_mode is {value!r}; only {_allowed()} is allowed."
-        return _fault("mode/other-word", value, job_id, reason, None)
+        return _fault(kind, value, job_id, reason, None)
 
     return st.builds(make, st.one_of(st.sampled_from(words), drawn), job_ids())
 
 
 @KINDS.kind("mode/empty", "PAUSE-MODE-VALUES", "refuse-400", "the empty string")
-def _empty() -> st.SearchStrategy[Fault]:
+def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(job_id: str) -> Fault:
-        return _fault("mode/empty", "", job_id, f"pause_mode is the empty string; only {_allowed()} is allowed.", None)
+        return _fault(kind, "", job_id, f"pause_mode is the empty string; only {_allowed()} is allowed.", None)
 
     return st.builds(make, job_ids())
 
 
 @KINDS.kind("mode/null", "ITEM-SHAPE", "refuse-400", "`null`")
-def _null() -> st.SearchStrategy[Fault]:
+def _null(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(job_id: str) -> Fault:
-        return _fault("mode/null", None, job_id, f"pause_mode is null; it must be the string {_allowed()}.", None)
+        return _fault(kind, None, job_id, f"pause_mode is null; it must be the string {_allowed()}.", None)
 
     return st.builds(make, job_ids())
 
@@ -108,10 +107,10 @@ def _null() -> st.SearchStrategy[Fault]:
 @KINDS.kind(
     "mode/not-a-string", "ITEM-SHAPE", "refuse-400", 'a number, a boolean, an array or an object (e.g. `["target"]`)'
 )
-def _not_a_string() -> st.SearchStrategy[Fault]:
+def _not_a_string(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(value: Any, job_id: str, base: str | None) -> Fault:
         reason = f"pause_mode is a JSON {json_type(value)} ({value!r}); it must be a string."
-        return _fault("mode/not-a-string", value, job_id, reason, base)
+        return _fault(kind, value, job_id, reason, base)
 
     scalars = st.one_of(st.integers(-1, 2), st.floats(allow_nan=False, allow_infinity=False), st.booleans())
     wrapped = st.one_of(
@@ -130,10 +129,10 @@ def _not_a_string() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "an item with a well-formed job_id and no pause_mode (the value is the item)",
 )
-def _missing() -> st.SearchStrategy[Fault]:
+def _missing(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(job_id: str) -> Fault:
         reason = f"the item has no pause_mode; it is mandatory ({_allowed()})."
-        return _fault("mode/missing", None, job_id, reason, None, missing=True)
+        return _fault(kind, None, job_id, reason, None, missing=True)
 
     return st.builds(make, job_ids())
 

@@ -9,48 +9,28 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from . import bodies, job_id_faults, mode_faults, shape_faults
 from ._checks import check_choices, check_sizes, check_strategy
 from .batches import BATCH_LIMIT, batches
-from .faults import EXPECTS, Expect, Fault, KindSet, encode
+from .faults import EXPECTS, Expect, Fault, encode
 from .job_ids import job_ids as _job_ids
+from .registry import REGISTRY, Scope
 
 __all__ = ["item_faults", "request_faults", "one_fault_batches"]
 
-# The faults that sit in one item, and those of whole requests, each with their public strategy.
-_ITEM_SETS: tuple[KindSet, ...] = (
-    job_id_faults.KINDS,
-    mode_faults.KINDS,
-    shape_faults.ITEM_KINDS,
-    shape_faults.EXTRA_KINDS,
-)
-_REQUEST_SETS: tuple[KindSet, ...] = (
-    *_ITEM_SETS,
-    shape_faults.BODY_KINDS,
-    bodies.NOT_JSON_KINDS,
-    shape_faults.DUPLICATE_KINDS,
-    shape_faults.OVERSIZED_KINDS,
-    bodies.OVERSIZED_KINDS,
-    bodies.CONTENT_TYPE_KINDS,
-)
-_ITEM_ONLY = {"extra/top-level"}  # of the sets above, the one kind that is not in an item
 
-
-def _combined(
-    sets: tuple[KindSet, ...], kinds: Any, expects: Any, name: str, exclude: Collection[str] = ()
-) -> st.SearchStrategy[Fault]:
-    available = [kind for kind_set in sets for kind in kind_set.names if kind not in exclude]
+def _combined(scopes: Collection[Scope], kinds: Any, expects: Any, name: str) -> st.SearchStrategy[Fault]:
+    """One strategy over the registered kinds of the given scopes, in the registry's order."""
+    declared = [kind for kind in REGISTRY.kinds() if kind.scope in scopes]
+    available = [kind.kind for kind in declared]
     chosen = frozenset(available) if kinds is None else check_choices("kinds", kinds, available, owner=f"{name} makes")
     if expects is not None:
         wanted = check_choices("expects", expects, EXPECTS, owner="an expect is one of")
-        chosen = frozenset(
-            kind.kind for kind_set in sets for kind in kind_set if kind.kind in chosen and kind.expect in wanted
-        )
+        chosen = frozenset(kind.kind for kind in declared if kind.kind in chosen and kind.expect in wanted)
         if not chosen:
             raise InvalidArgument(f"No kind of {name} has expects={sorted(wanted)!r} among kinds={kinds!r}")
     strategies = []
-    for kind_set in sets:
-        mine = [name for name in kind_set.names if name in chosen]
+    for kind_set in REGISTRY.kind_sets():
+        mine = [kind_name for kind_name in kind_set.names if kind_name in chosen]
         if mine:
             strategies.append(kind_set.strategy_for(mine))
     return st.one_of(strategies)
@@ -63,14 +43,14 @@ def item_faults(
 
     Each is drawn as a one-item batch (`index == 0`); `one_fault_batches()` mixes them into valid ones.
     """
-    return _combined(_ITEM_SETS, kinds, expects, "item_faults()", exclude=_ITEM_ONLY)
+    return _combined({"item"}, kinds, expects, "item_faults()")
 
 
 def request_faults(
     *, kinds: Collection[str] | None = None, expects: Collection[Expect] | None = None
 ) -> st.SearchStrategy[Fault]:
     """Every fault of a request, ready to send (`body`, `content_type`); narrow with kinds= or expects=."""
-    return _combined(_REQUEST_SETS, kinds, expects, "request_faults()")
+    return _combined({"item", "request"}, kinds, expects, "request_faults()")
 
 
 def _one_item(fault: Fault) -> Any:

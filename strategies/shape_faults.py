@@ -13,18 +13,18 @@ from drs_conformance.spec import contract
 from ._checks import check_sizes
 from ._rule import id_rule
 from .batches import BATCH_LIMIT, batches, pause_infos
-from .faults import Fault, KindSet, encode
-from .job_id_faults import json_type
+from .faults import Fault, encode, json_type
 from .job_ids import job_ids
 from .modes import pause_modes
+from .registry import REGISTRY, FaultKind
 
 __all__ = ["malformed_items", "malformed_bodies", "extra_fields", "duplicate_id_batches", "oversized_batches"]
 
-ITEM_KINDS = KindSet("malformed_items")
-BODY_KINDS = KindSet("malformed_bodies")
-EXTRA_KINDS = KindSet("extra_fields")
-DUPLICATE_KINDS = KindSet("duplicate_id_batches")
-OVERSIZED_KINDS = KindSet("oversized_batches")
+ITEM_KINDS = REGISTRY.kind_set("malformed_items", scope="item")
+BODY_KINDS = REGISTRY.kind_set("malformed_bodies", scope="request")
+EXTRA_KINDS = REGISTRY.kind_set("extra_fields", scope="request")
+DUPLICATE_KINDS = REGISTRY.kind_set("duplicate_id_batches", scope="request")
+OVERSIZED_KINDS = REGISTRY.kind_set("oversized_batches", scope="request")
 
 
 def _ids(document: Any) -> tuple[str, ...]:
@@ -49,9 +49,8 @@ def _ids(document: Any) -> tuple[str, ...]:
 # --- items -------------------------------------------------------------------------------------
 
 
-def _item_fault(kind: str, item: Any, reason: str) -> Fault:
-    return ITEM_KINDS.fault(
-        kind,
+def _item_fault(kind: FaultKind, item: Any, reason: str) -> Fault:
+    return kind.fault(
         reason=reason,
         value=item,
         body=encode({"jobs": [item]}),
@@ -62,19 +61,17 @@ def _item_fault(kind: str, item: Any, reason: str) -> Fault:
 
 
 @ITEM_KINDS.kind("item/empty-object", "ITEM-SHAPE", "refuse-400", "`{}`")
-def _empty_item() -> st.SearchStrategy[Fault]:
-    return st.just(
-        _item_fault("item/empty-object", {}, "the item is an empty object; the value cannot contain empty objects.")
-    )
+def _empty_item(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return st.just(_item_fault(kind, {}, "the item is an empty object; the value cannot contain empty objects."))
 
 
 @ITEM_KINDS.kind(
     "item/not-an-object", "ITEM-SHAPE", "refuse-400", "`null`, a bare job id, a number, a boolean or `[job_id, mode]`"
 )
-def _item_not_an_object() -> st.SearchStrategy[Fault]:
+def _item_not_an_object(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(item: Any) -> Fault:
         reason = f"the item is a JSON {json_type(item)} ({item!r}); it must be an object with job_id and pause_mode."
-        return _item_fault("item/not-an-object", item, reason)
+        return _item_fault(kind, item, reason)
 
     items = st.one_of(
         st.none(),
@@ -87,9 +84,9 @@ def _item_not_an_object() -> st.SearchStrategy[Fault]:
 
 
 @ITEM_KINDS.kind("item/missing-job-id", "ITEM-SHAPE", "refuse-400", "an item with a valid pause_mode and no job_id")
-def _missing_job_id() -> st.SearchStrategy[Fault]:
+def _missing_job_id(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(mode: str) -> Fault:
-        return _item_fault("item/missing-job-id", {"pause_mode": mode}, "the item has no job_id; it is mandatory.")
+        return _item_fault(kind, {"pause_mode": mode}, "the item has no job_id; it is mandatory.")
 
     return st.builds(make, pause_modes())
 
@@ -102,28 +99,26 @@ def malformed_items(*, kinds: Collection[str] | None = None) -> st.SearchStrateg
 # --- bodies --------------------------------------------------------------------------------------
 
 
-def _body_fault(kind: str, document: Any, reason: str, path: tuple[str | int, ...]) -> Fault:
-    return BODY_KINDS.fault(
-        kind, reason=reason, value=document, body=encode(document), path=path, job_ids=_ids(document)
-    )
+def _body_fault(kind: FaultKind, document: Any, reason: str, path: tuple[str | int, ...]) -> Fault:
+    return kind.fault(reason=reason, value=document, body=encode(document), path=path, job_ids=_ids(document))
 
 
 _MISNAMED_JOBS = ("job", "Jobs", "JOBS", "items", "tasks", "job_ids", "jobs ")
 
 
 @BODY_KINDS.kind("body/empty-object", "BODY-SHAPE", "refuse-400", "`{}`")
-def _empty_body() -> st.SearchStrategy[Fault]:
-    return st.just(_body_fault("body/empty-object", {}, "the body is an empty object; jobs is mandatory.", ()))
+def _empty_body(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return st.just(_body_fault(kind, {}, "the body is an empty object; jobs is mandatory.", ()))
 
 
 @BODY_KINDS.kind(
     "body/no-jobs", "BODY-SHAPE", "refuse-400", "valid items under another name (`job`, `Jobs`, `items`, ...)"
 )
-def _no_jobs() -> st.SearchStrategy[Fault]:
+def _no_jobs(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(name: str, batch: dict[str, Any]) -> Fault:
         document = {name: batch["jobs"]}
         reason = f"the body has no jobs member (the items are under {name!r}); jobs is mandatory."
-        return _body_fault("body/no-jobs", document, reason, ())
+        return _body_fault(kind, document, reason, ())
 
     return st.builds(make, st.sampled_from(_MISNAMED_JOBS), batches(max_size=3))
 
@@ -134,10 +129,10 @@ def _no_jobs() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "jobs as one item object, a job id, comma-joined ids, `null`, a number or a boolean",
 )
-def _jobs_not_an_array() -> st.SearchStrategy[Fault]:
+def _jobs_not_an_array(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(jobs: Any) -> Fault:
         reason = f"jobs is a JSON {json_type(jobs)} ({jobs!r}); it must be an array of items."
-        return _body_fault("body/jobs-not-an-array", {"jobs": jobs}, reason, ("jobs",))
+        return _body_fault(kind, {"jobs": jobs}, reason, ("jobs",))
 
     values = st.one_of(
         pause_infos(),
@@ -151,10 +146,8 @@ def _jobs_not_an_array() -> st.SearchStrategy[Fault]:
 
 
 @BODY_KINDS.kind("body/jobs-empty", "BODY-SHAPE", "refuse-400", '`{"jobs": []}`')
-def _jobs_empty() -> st.SearchStrategy[Fault]:
-    return st.just(
-        _body_fault("body/jobs-empty", {"jobs": []}, "jobs is an empty array; it needs at least one item.", ("jobs",))
-    )
+def _jobs_empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
+    return st.just(_body_fault(kind, {"jobs": []}, "jobs is an empty array; it needs at least one item.", ("jobs",)))
 
 
 @BODY_KINDS.kind(
@@ -163,10 +156,10 @@ def _jobs_empty() -> st.SearchStrategy[Fault]:
     "refuse-400",
     "a bare array of valid items, a job id, a number, `null` or a boolean",
 )
-def _body_not_an_object() -> st.SearchStrategy[Fault]:
+def _body_not_an_object(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(document: Any) -> Fault:
         reason = f"the body is a JSON {json_type(document)}; it must be an object with a jobs array."
-        return _body_fault("body/not-an-object", document, reason, ())
+        return _body_fault(kind, document, reason, ())
 
     documents = st.one_of(
         batches(max_size=3).map(lambda batch: batch["jobs"]),
@@ -211,7 +204,7 @@ def _extra_values() -> st.SearchStrategy[Any]:
 @EXTRA_KINDS.kind(
     "extra/top-level", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added beside jobs in a valid batch"
 )
-def _extra_top_level() -> st.SearchStrategy[Fault]:
+def _extra_top_level(kind: FaultKind) -> st.SearchStrategy[Fault]:
     known = set(contract().schema("BatchPauseRequest")["properties"])
 
     def make(batch: dict[str, Any], name: str, value: Any) -> Fault:
@@ -220,8 +213,7 @@ def _extra_top_level() -> st.SearchStrategy[Fault]:
             f"the body has the unknown field {name!r} beside jobs; "
             "a server may ignore it or refuse the request with 400."
         )
-        return EXTRA_KINDS.fault(
-            "extra/top-level",
+        return kind.fault(
             reason=reason,
             value={name: value},
             body=encode(document),
@@ -232,14 +224,15 @@ def _extra_top_level() -> st.SearchStrategy[Fault]:
     return st.builds(make, batches(max_size=3), _extra_names(known), _extra_values())
 
 
-@EXTRA_KINDS.kind("extra/in-item", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added to a valid item")
-def _extra_in_item() -> st.SearchStrategy[Fault]:
+@EXTRA_KINDS.kind(
+    "extra/in-item", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added to a valid item", scope="item"
+)
+def _extra_in_item(kind: FaultKind) -> st.SearchStrategy[Fault]:
     known = set(contract().schema("PauseInfo")["properties"])
 
     def make(item: dict[str, Any], name: str, value: Any) -> Fault:
         reason = f"the item has the unknown field {name!r}; a server may ignore it or refuse the request with 400."
-        return EXTRA_KINDS.fault(
-            "extra/in-item",
+        return kind.fault(
             reason=reason,
             value={name: value},
             body=encode({"jobs": [{**item, name: value}]}),
@@ -268,11 +261,7 @@ def duplicate_id_batches(*, min_size: int = 2, max_size: int = BATCH_LIMIT) -> s
         highest=BATCH_LIMIT,
         why=f"a duplicate needs two items, and over {BATCH_LIMIT} is another fault",
     )
-    return (
-        DUPLICATE_KINDS.strategy_for(None)
-        if (min_size, max_size) == (2, BATCH_LIMIT)
-        else _duplicates(min_size, max_size)
-    )
+    return DUPLICATE_KINDS.strategy_for(None, min_size=min_size, max_size=max_size)
 
 
 @DUPLICATE_KINDS.kind(
@@ -281,11 +270,7 @@ def duplicate_id_batches(*, min_size: int = 2, max_size: int = BATCH_LIMIT) -> s
     "either-duplicates",
     "the duplicated job id (the body is a valid batch naming it twice)",
 )
-def _duplicate_default() -> st.SearchStrategy[Fault]:
-    return _duplicates(2, BATCH_LIMIT)
-
-
-def _duplicates(min_size: int, max_size: int) -> st.SearchStrategy[Fault]:
+def _duplicate_id(kind: FaultKind, *, min_size: int = 2, max_size: int = BATCH_LIMIT) -> st.SearchStrategy[Fault]:
     @st.composite
     def draw(draw: st.DrawFn) -> Fault:
         items = draw(batches(min_size=min_size - 1, max_size=max_size - 1))["jobs"]
@@ -301,8 +286,7 @@ def _duplicates(min_size: int, max_size: int) -> st.SearchStrategy[Fault]:
             f"job_id {job_id!r} appears twice, at jobs[{first}] and jobs[{second}] (modes {modes}); a server may "
             f"refuse the batch with 400 or answer each occurrence with at most one success."
         )
-        return DUPLICATE_KINDS.fault(
-            "batch/duplicate-id",
+        return kind.fault(
             reason=reason,
             value=job_id,
             body=encode({"jobs": jobs}),
@@ -345,9 +329,7 @@ def oversized_batches(*, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_
         highest=len(id_rule().alphabet) ** id_rule().group_sizes[-1],
         why=f"up to {BATCH_LIMIT} items is a valid batch (batches())",
     )
-    if (min_size, max_size) == (BATCH_LIMIT + 1, BATCH_LIMIT + 50):
-        return OVERSIZED_KINDS.strategy_for(None)
-    return _oversized(min_size, max_size)
+    return OVERSIZED_KINDS.strategy_for(None, min_size=min_size, max_size=max_size)
 
 
 @OVERSIZED_KINDS.kind(
@@ -356,11 +338,9 @@ def oversized_batches(*, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_
     "either-large",
     "the item count (the body is a valid batch of 101 or more unique items)",
 )
-def _oversized_default() -> st.SearchStrategy[Fault]:
-    return _oversized(BATCH_LIMIT + 1, BATCH_LIMIT + 50)
-
-
-def _oversized(min_size: int, max_size: int) -> st.SearchStrategy[Fault]:
+def _over_100(
+    kind: FaultKind, *, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_LIMIT + 50
+) -> st.SearchStrategy[Fault]:
     modes = contract().pause_modes
 
     def make(count: int, seed: str, offset: int) -> Fault:
@@ -370,8 +350,7 @@ def _oversized(min_size: int, max_size: int) -> st.SearchStrategy[Fault]:
             f"the batch has {count} items; a server must serve up to {BATCH_LIMIT}, and may serve more "
             f"or refuse them with 400 or 413."
         )
-        return OVERSIZED_KINDS.fault(
-            "batch/over-100",
+        return kind.fault(
             reason=reason,
             value=count,
             body=encode({"jobs": jobs}),

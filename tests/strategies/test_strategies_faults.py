@@ -291,7 +291,7 @@ def test_one_fault_batches_respect_their_sizes(collect: Any) -> None:
 
 
 def test_every_item_fault_kind_can_be_mixed_into_a_batch(collect: Any, request_validator: Any) -> None:
-    for kind in [k for k in KINDS if k.split("/")[0] in ("job-id", "mode", "item") or k == "extra/in-item"]:
+    for kind in [name for name, declared in KINDS.items() if declared.scope == "item"]:
         for fault in collect(one_fault_batches(faults=item_faults(kinds=[kind]), max_size=4), 3):
             check_fault(fault, request_validator, batch=True)
 
