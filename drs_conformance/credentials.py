@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 
@@ -28,6 +29,10 @@ class Credentials:
     def describe(self) -> str:
         """A redacted description for reports ("token", "AK/SK (AK ABCD...)")."""
         return self.kind
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """hypothesis (and IPython) print a dataclass's fields, not its repr: print the repr, without the secret."""
+        printer.text(repr(self))
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,10 @@ class KitOptions:
     def embedded(self) -> bool:
         return self.base_url is None
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """hypothesis prints a dataclass's fields, not its repr (which leaves the secrets out): print the repr."""
+        printer.text(repr(self))
+
     @property
     def mode(self) -> str:
         """embedded | control-api | inventory | read-only."""

@@ -68,8 +68,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield
     if call.excinfo is not None:
         redact_exception(call.excinfo.value)
+        _replace_unredactable(call)
     redact_test_report(report)
     return report
+
+
+def _replace_unredactable(call: pytest.CallInfo[None]) -> None:
+    """An exception group keeps its message outside `args`: hand on a redacted copy of it instead."""
+    assert call.excinfo is not None
+    error = call.excinfo.value
+    text = str(error)
+    clean = redact_known(text)
+    if clean == text or not isinstance(error, BaseExceptionGroup):
+        return
+    inner = list(error.exceptions)
+    try:
+        copy: BaseExceptionGroup[Any] = type(error)(clean, inner)
+    except Exception:  # a group type with another constructor: the standard group says the same
+        copy = BaseExceptionGroup(clean, inner)
+    copy.__cause__, copy.__context__ = error.__cause__, error.__context__
+    if hasattr(error, "__notes__"):
+        copy.__notes__ = list(error.__notes__)
+    copy = copy.with_traceback(error.__traceback__)
+    call.excinfo = pytest.ExceptionInfo.from_exc_info((type(copy), copy, error.__traceback__))
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
