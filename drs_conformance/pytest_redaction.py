@@ -9,7 +9,7 @@ secret this process registered (`redaction.redact_known`), fragments cut by safe
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Generator
 
 import pytest
 
@@ -63,7 +63,9 @@ def redact_test_report(report: pytest.TestReport | pytest.CollectReport) -> None
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Innermost: the report is clean before any other plugin (Allure, JUnit, the kit's own) reads it."""
     report: pytest.TestReport = yield
     if call.excinfo is not None:
@@ -89,12 +91,16 @@ def _replace_unredactable(call: pytest.CallInfo[None]) -> None:
     copy.__cause__, copy.__context__ = error.__cause__, error.__context__
     if hasattr(error, "__notes__"):
         copy.__notes__ = list(error.__notes__)
+    if error.__traceback__ is None:  # pragma: no cover - a raised exception has one
+        return
     copy = copy.with_traceback(error.__traceback__)
     call.excinfo = pytest.ExceptionInfo.from_exc_info((type(copy), copy, error.__traceback__))
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
     report: pytest.CollectReport = yield
     redact_test_report(report)
     return report
