@@ -6,12 +6,14 @@ import argparse
 import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from drs_conformance import __version__
 from drs_conformance.errors import ExitCode, KitError, UsageError
 from drs_conformance.options import KitOptions, add_argparse_options, argparse_to_given, resolve_options
+from drs_conformance.redaction import redact_known
 
 __all__ = ["main", "build_parser", "run_suites"]
 
@@ -180,15 +182,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return _COMMANDS[args.command](args)
     except KitError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {redact_known(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug of the kit: one line, the traceback only on request
-        if os.environ.get("DRS_DEBUG"):
-            raise
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set DRS_DEBUG=1 for the traceback; "
+        if os.environ.get("DRS_DEBUG"):  # the traceback, redacted by value like every other output
+            print(redact_known("".join(traceback.format_exception(exc)), traceback=True), file=sys.stderr, end="")
+            return int(ExitCode.INTERNAL)
+        print(f"{PROG}: internal error: {type(exc).__name__}: {redact_known(str(exc))} (set DRS_DEBUG=1 for the traceback; "
               "please report it)", file=sys.stderr)
         return int(ExitCode.INTERNAL)
 

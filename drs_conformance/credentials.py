@@ -1,9 +1,14 @@
-"""Credentials for a target: an IAM token or an AK/SK pair, applied to outgoing requests."""
+"""Credentials for a target: an IAM token or an AK/SK pair, applied to outgoing requests.
+
+No credentials class shows its secret in its repr: pytest prints the arguments of every frame of a
+long traceback, and a repr is what it prints.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 
@@ -25,6 +30,10 @@ class Credentials:
         """A redacted description for reports ("token", "AK/SK (AK ABCD...)")."""
         return self.kind
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """hypothesis (and IPython) print a dataclass's fields, not its repr: print the repr, without the secret."""
+        printer.text(repr(self))
+
 
 @dataclass(frozen=True)
 class NoCredentials(Credentials):
@@ -37,7 +46,7 @@ class NoCredentials(Credentials):
 class TokenCredentials(Credentials):
     """An IAM token sent as X-Auth-Token."""
 
-    token: str
+    token: str = field(repr=False)
     kind: str = "token"
 
     @property
@@ -52,8 +61,8 @@ class TokenCredentials(Credentials):
 class AkSkCredentials(Credentials):
     """An access key and secret key, signing each request as the official SDK does."""
 
-    ak: str
-    sk: str
+    ak: str = field(repr=False)
+    sk: str = field(repr=False)
     kind: str = "aksk"
     # Sign with a clock this many seconds off (tests of the signing-date window).
     skew_seconds: float = 0.0

@@ -25,6 +25,9 @@ from drs_conformance.target import Target, open_target
 
 __all__ = ["run_seed"]
 
+# pytest's reports (tracebacks, captured output, messages) are redacted by value before anyone reads them.
+pytest_plugins = ["drs_conformance.pytest_redaction"]
+
 _RUN = {"seed": 0}
 
 
