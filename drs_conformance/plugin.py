@@ -214,6 +214,12 @@ class DrsSession:
         _add_junit_properties(session.config, self.report)
         try:
             return (yield)
+        except KeyboardInterrupt:
+            if interruption.stopped_by() is None:
+                raise
+            # Another signal cut the teardown short (the restore lists what it left, and how to put it back):
+            # the run is stopping anyway; its reports are still written and it still exits 130 / 143.
+            return None
         finally:
             try:
                 self._write(session)
