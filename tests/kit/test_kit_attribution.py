@@ -7,7 +7,12 @@ import shlex
 import pytest
 from hypothesis.errors import FlakyFailure
 
-from drs_conformance.attribution import attribute, no_answer_message, no_answers, reproduce_command
+from drs_conformance.attribution import (
+    attribute,
+    no_answer_message,
+    no_answers,
+    reproduce_command,
+)
 from drs_conformance.checks import NonConformance
 from drs_conformance.errors import NoAnswer
 from drs_conformance.options import resolve_options
@@ -61,7 +66,7 @@ def _caused(outer: BaseException, inner: BaseException, *, explicit: bool) -> Ba
             if explicit:
                 raise outer from exc
             raise outer
-    except BaseException as raised:
+    except BaseException as raised:  # noqa: BLE001 - the exception is the value under test
         return raised
 
 
