@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from drs_conformance.catalogue import catalogue
 from drs_conformance.checks import NonConformance
+from drs_conformance.errors import NoAnswer
 from drs_conformance.options import KitOptions
 
-__all__ = ["Attribution", "attribute", "reproduce_command"]
+__all__ = ["Attribution", "attribute", "no_answers", "no_answer_message", "reproduce_command"]
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -17,6 +18,39 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     if isinstance(exc, BaseExceptionGroup):
         return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
     return [exc]
+
+
+def no_answers(exc: BaseException | None) -> tuple[NoAnswer, ...]:
+    """Every NoAnswer a failure is, holds or was caused by: the target's availability, not a broken rule.
+
+    Looks through exception groups (hypothesis groups distinct failures; its FlakyFailure is one) and through
+    `__cause__` / `__context__` chains (an assertion raised while handling a request that got no answer).
+    """
+    found: list[NoAnswer] = []
+    seen: set[int] = set()
+    pending = [exc] if exc is not None else []
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NoAnswer):
+            found.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(reversed(current.exceptions))
+        pending.extend(link for link in (current.__context__, current.__cause__) if link is not None)
+    return tuple(found)
+
+
+def no_answer_message(exc: BaseException, found: tuple[NoAnswer, ...]) -> str:
+    """The error line of an unanswered test, and every other failure it raised (shown, not judged)."""
+    count = f" ({len(found)} requests got no answer)" if len(found) > 1 else ""
+    lines = [f"the target did not answer: {found[0]}{count}"]
+    for leaf in _leaves(exc):
+        if not no_answers(leaf):
+            first = (str(leaf).strip().splitlines() or [""])[0]
+            lines.append(f"also raised (not judged): {type(leaf).__name__}: {first}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

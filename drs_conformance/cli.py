@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from drs_conformance import __version__
+from drs_conformance import __version__, interruption
 from drs_conformance.errors import ExitCode, KitError, UsageError
 from drs_conformance.options import KitOptions, add_argparse_options, argparse_to_given, resolve_options
 from drs_conformance.redaction import redact_known
@@ -72,10 +73,7 @@ class _Preset:
         self.drs_preset_options = options
         self.drs_preset_deviations = deviations
         self.fatal: KitError | None = None
-        self.interrupted = False
-
-    def pytest_keyboard_interrupt(self) -> None:
-        self.interrupted = True
+        self.exit_code: int | None = None  # set by the plugin once it judged the run and wrote the reports
 
 
 def _suites_dir() -> Path:
@@ -102,14 +100,21 @@ def _locate(arg: str, suites: Path) -> str:
 
 
 def _pytest_exit_to_kit(code: int) -> int:
-    """Map pytest's exit codes onto the kit's (0/1 already mean conformant/non-conformant)."""
-    mapping = {0: ExitCode.CONFORMANT, 1: ExitCode.NON_CONFORMANT, 2: 130, 3: ExitCode.INTERNAL,
-               4: ExitCode.USAGE, 5: ExitCode.USAGE}
+    """Map pytest's exit codes onto the kit's when the plugin wrote no verdict (no report was due)."""
+    stopped = interruption.exit_code()
+    if stopped is not None:
+        return stopped
+    mapping = {1: ExitCode.NON_CONFORMANT, 2: ExitCode.INTERRUPTED, 3: ExitCode.INTERNAL, 4: ExitCode.USAGE,
+               5: ExitCode.USAGE}
     return int(mapping.get(code, ExitCode.INTERNAL))
 
 
 def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
-    """Preflight an external target, then run the suites in this process; return the kit's exit code."""
+    """Preflight an external target, then run the suites in this process; return the kit's exit code.
+
+    SIGINT and SIGTERM stop it the kit's way from here on (the caller installs `interruption`): the
+    run ends with reports marked interrupted and exit 130 / 143.
+    """
     import pytest
 
     deviations = None
@@ -135,16 +140,30 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
                        plugins=[preset])
     if preset.fatal is not None:
         raise preset.fatal
+    if preset.exit_code is not None:  # the plugin judged the run (the verdict decides, README "Exit codes")
+        return preset.exit_code
+    if interruption.stopped_by() is not None:
+        print(f"{PROG}: interrupted before any test ran; no report was written", file=sys.stderr)
+        return _pytest_exit_to_kit(int(code))
     if code == 5:
         raise UsageError("no test was selected: check the -k/-m expression or test names after --")
-    if code == 2 and not preset.interrupted:
+    if code == 2:
         raise KitError("the suites could not be collected (see the errors above); this is a bug of the kit")
     return _pytest_exit_to_kit(int(code))
 
 
 def _command_run(args: argparse.Namespace) -> int:
     options = resolve_options(argparse_to_given(args))
-    return run_suites(options, args.pytest_args)
+    interruption.reset()
+    interruption.install()  # before the preflight: a stop is a stop from the first request on
+    try:
+        return run_suites(options, args.pytest_args)
+    finally:
+        if interruption.stopped_by() is None:
+            interruption.uninstall()
+        else:  # stopped and done: a late Ctrl-C must not turn exit 130 / 143 into death by signal
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
 
 
 def _command_sandbox(args: argparse.Namespace) -> int:
@@ -185,9 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {redact_known(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        code = interruption.exit_code() or ExitCode.INTERRUPTED
+        print(f"{PROG}: interrupted ({'SIGTERM' if code == ExitCode.TERMINATED else 'SIGINT'})", file=sys.stderr)
+        return int(code)
     except Exception as exc:  # a bug of the kit: one line, the traceback only on request
+        stopped = interruption.exit_code()
+        if stopped is not None and not os.environ.get("DRS_DEBUG"):  # the stop cut something short: still a stop
+            print(f"{PROG}: interrupted; while stopping: {type(exc).__name__}: {redact_known(str(exc))}",
+                  file=sys.stderr)
+            return stopped
         if os.environ.get("DRS_DEBUG"):  # the traceback, redacted by value like every other output
             print(redact_known("".join(traceback.format_exception(exc)), traceback=True), file=sys.stderr, end="")
             return int(ExitCode.INTERNAL)

@@ -75,8 +75,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("--strict-conformance", "strict_conformance", "SHOULD violations (and fixed known deviations) "
            "fail the run too", "DRS_STRICT_CONFORMANCE", "run.strict_conformance", kind="bool",
            default=False),
+    Option("--require-complete", "require_complete", "an incomplete run (no failure, but some MUST or EITHER "
+           "requirement not judged) exits 5 instead of 0", "DRS_REQUIRE_COMPLETE", "run.require_complete",
+           kind="bool", default=False),
     Option("--report-dir", "report_dir", "where reports are written", "DRS_REPORT_DIR", "run.report_dir",
            kind="path", default="reports", metavar="DIR"),
+    Option("--report-url", "report_url", "where the report directory is published (e.g. "
+           "https://ci.example.com/builds/7/reports/): Allure's requirement links point at its conformance.html "
+           "(default: ../conformance.html, beside allure-report/)", "DRS_REPORT_URL", "run.report_url",
+           metavar="URL"),
     Option("--known-deviations", "known_deviations", "YAML file of known deviations (requirement, optional "
            "test, reason, optional expiry)", "DRS_KNOWN_DEVIATIONS", "run.known_deviations", kind="path",
            metavar="FILE"),
@@ -109,7 +116,9 @@ class KitOptions:
     control_api: bool = False
     inventory: Path | None = None
     strict_conformance: bool = False
+    require_complete: bool = False
     report_dir: Path = Path("reports")
+    report_url: str | None = None
     known_deviations: Path | None = None
     seed: int = 0
     rate_limit: float | None = None

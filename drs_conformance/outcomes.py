@@ -38,6 +38,8 @@ class TestOutcome:
     reproduce: str | None = None
     # The reason of the known deviation that covers this test, if one does.
     deviation: str | None = None
+    # Requests that got no answer (errors.NoAnswer) in an "unanswered" test; 0 for every other outcome.
+    unanswered_requests: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +55,7 @@ class TestOutcome:
             "duration_s": self.duration_s,
             "reproduce": self.reproduce,
             "deviation": self.deviation,
+            "unanswered_requests": self.unanswered_requests,
             "extra": self.extra,
         }
 
@@ -70,5 +73,6 @@ class TestOutcome:
             duration_s=data.get("duration_s", 0.0),
             reproduce=data.get("reproduce"),
             deviation=data.get("deviation"),
+            unanswered_requests=data.get("unanswered_requests", 0),
             extra=data.get("extra", {}),
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import signal
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -11,8 +14,8 @@ from typing import Any, Iterator, NoReturn
 
 import pytest
 
-from drs_conformance import __version__
-from drs_conformance.attribution import attribute, reproduce_command
+from drs_conformance import __version__, interruption
+from drs_conformance.attribution import attribute, no_answer_message, no_answers, reproduce_command
 from drs_conformance.catalogue import catalogue
 from drs_conformance.client import DrsClient, ExchangeLog
 from drs_conformance.errors import KitError
@@ -20,6 +23,7 @@ from drs_conformance.jobs import Jobs, restore_session
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
+from drs_conformance.selection import COMMON_CHECKS, Plan, requirements_of, selection_text
 from drs_conformance.spec import contract
 from drs_conformance.target import Target, open_target
 
@@ -40,6 +44,8 @@ register_profiles()  # before hypothesis reads --hypothesis-profile in its pytes
 _STATE = pytest.StashKey["DrsSession"]()
 _LOG = pytest.StashKey[ExchangeLog]()
 _WORKER_OPTIONS = "drs_conformance_options"
+_WORKER_PLAN = "drs_conformance_plan"
+_LABELLED = pytest.StashKey[bool]()
 _OUTCOME_ATTR = "drs_outcome"
 _MAX_MESSAGE = 2000
 
@@ -62,11 +68,15 @@ def _given(config: pytest.Config) -> dict[str, Any]:
     return given
 
 
-def _is_suite_run(config: pytest.Config) -> bool:
-    """True when the command line points into the suites (decided before collection)."""
+def _suite_roots() -> list[Path]:
     import drs_conformance.suites as suites
 
-    roots = [Path(p).resolve() for p in suites.__path__]
+    return [Path(p).resolve() for p in suites.__path__]
+
+
+def _is_suite_run(config: pytest.Config) -> bool:
+    """True when the command line points into the suites (decided before collection)."""
+    roots = _suite_roots()
     for arg in config.args:
         path = Path(arg.split("::", 1)[0]).resolve()
         if any(path == root or root in path.parents or path in root.parents for root in roots):
@@ -96,7 +106,15 @@ class DrsSession:
         except KitError as exc:
             self.error = exc
         self.active = False
+        self.suite_run = False  # the command line points into the suites (set by pytest_configure)
         self.outcomes: list[TestOutcome] = []
+        self.plan: Plan | None = None  # what collection selected (on xdist: a worker's, handed over)
+        self.deselected: list[pytest.Item] = []
+        self.collected: int | None = None  # xdist controller: tests the workers collected
+        self.stopped_early: str | None = None  # xdist controller: -x / --maxfail stopped the workers
+        self.exit_code: int | None = None  # the kit's exit code, once the run is judged
+        self.signals_installed = False  # this plugin routed SIGINT/SIGTERM (not the CLI, which does it itself)
+        self._stopping = contextlib.ExitStack()  # the shield held from the first stop to the reports
         self.started = time.time()
         self.report: dict[str, Any] | None = None
         self.report_paths: dict[str, Path] = {}
@@ -133,18 +151,134 @@ class DrsSession:
             self.active = True
             self.outcomes.append(TestOutcome.from_dict(data))
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Judge every requirement, write the reports, and exit by conformance (not by test count)."""
-        if not self.active or self.is_worker or self.options is None:
-            return
-        if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            return
-        from drs_conformance.redaction import Redactor
-        from drs_conformance.reporting import RunInfo, build_report, write_reports
+    # What the run selected (the reasons of requirements it did not judge).
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected.extend(items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.plan = Plan.of(session.items, self.deselected, selection_text(session.config, _suite_roots()))
+        if self.is_worker:
+            session.config.workeroutput[_WORKER_PLAN] = self.plan.to_dict()  # type: ignore[attr-defined]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collected = len(ids)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist controller: a worker finished; its plan says what the run selected."""
+        output = getattr(node, "workeroutput", None) or {}
+        if self.plan is None and _WORKER_PLAN in output:
+            self.plan = Plan.from_dict(output[_WORKER_PLAN])
+
+    # Stopping: a signal is remembered, and the reports are written, marked interrupted.
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """The first stop: from here to the written reports a further signal waits (announced), once.
+
+        Runs before pytest formats the interrupted test's traceback (a second Ctrl-C inside Python's
+        parser crashed the kit with "SystemError: AST constructor recursion depth mismatch").
+        """
+        if not isinstance(excinfo.value, KeyboardInterrupt):
+            return  # pytest.exit(): a kit error, not a stop
+        if interruption.stopped_by() is None:
+            if type(excinfo.value).__name__ == "Interrupted" and "keyboard-interrupt" not in str(excinfo.value):
+                self.stopped_early = str(excinfo.value)  # xdist stopping after -x / --maxfail failures
+                return
+            interruption.note_stop(signal.SIGINT)  # a KeyboardInterrupt the kit's handler did not raise
+        if self.active or self.suite_run:
+            self._stopping.enter_context(interruption.shielded("stopping: putting jobs back and writing reports"))
+
+    def _end_stopping(self) -> None:
+        try:
+            self._stopping.close()
+        except KeyboardInterrupt:
+            pass  # a signal that waited while stopping: the run is stopping already, and its reports are written
+
+    def _reports_due(self, exitstatus: int) -> bool:
+        if self.is_worker or self.options is None or not (self.active or self.suite_run):
+            return False
+        if interruption.stopped_by() is not None:
+            return True
+        return exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
+        """Judge the run before JUnit is written (it carries the verdict); write the reports after the session's
+        teardown (which puts jobs back after a stop); exit by the verdict (README, "Exit codes")."""
+        if not self._reports_due(exitstatus):
+            try:
+                return (yield)
+            finally:
+                self._end_stopping()
+        self.report = self._build(session)
+        _add_junit_properties(session.config, self.report)
+        try:
+            return (yield)
+        except KeyboardInterrupt:
+            if interruption.stopped_by() is None:
+                raise
+            # Another signal cut the teardown short (the restore lists what it left, and how to put it back):
+            # the run is stopping anyway; its reports are still written and it still exits 130 / 143.
+            return None
+        finally:
+            try:
+                self._write(session)
+            finally:
+                self.exit_code = int(self.report["summary"]["exit_code"])
+                session.exitstatus = self.exit_code
+                if self.preset is not None:
+                    self.preset.exit_code = self.exit_code
+                self._end_stopping()
+
+    def _scope(self, session: pytest.Session) -> Any:
+        from drs_conformance.reporting import RunScope
+
+        plan = self.plan
+        return RunScope(
+            selected=None if plan is None else plan.selected,
+            deselected={} if plan is None else plan.deselected,
+            selection="" if plan is None else plan.selection,
+            traffic_checks=frozenset(COMMON_CHECKS),
+            collected=self.collected if plan is None else plan.collected,
+            collect_only=bool(session.config.option.collectonly),
+            stopped_by=interruption.stopped_by(),
+            stopped_early=str(session.shouldfail) if session.shouldfail else self.stopped_early,
+        )
+
+    def _write(self, session: pytest.Session) -> None:
+        """Write the reports, shielded; a stop that arrives meanwhile rewrites them marked interrupted."""
+        from drs_conformance.reporting import write_environment, write_reports
+
+        assert self.options is not None and self.report is not None
+        while True:
+            written = False
+            try:
+                with interruption.shielded("writing reports"):
+                    self.report_paths = write_reports(self.report, self.options.report_dir, self.redactor)
+                    allure_dir = getattr(session.config.option, "allure_report_dir", None)
+                    if allure_dir:
+                        write_environment(allure_dir, self.report, self.redactor)
+                    written = True
+            except KeyboardInterrupt:
+                if not written:
+                    print("drs-conformance: reports not written: a second signal abandoned them", file=sys.stderr)
+                    raise
+            if self.report["summary"]["interruption"] is not None or interruption.stopped_by() is None:
+                return
+            self.report = self._build(session)  # stopped while writing: the run was interrupted after all
+
+    def _build(self, session: pytest.Session) -> dict[str, Any]:
+        """The conformance.json document of the run so far."""
+        from drs_conformance.redaction import Redactor
+        from drs_conformance.reporting import RunInfo, build_report
+
+        assert self.options is not None
         options = self.options
         redactor = self.target.redactor if self.target else Redactor(options.secrets)
+        self.redactor = redactor
         info = RunInfo(
             base_url=self.target.base_url if self.target else (options.base_url or "embedded sandbox"),
             mode=options.mode,
@@ -154,20 +288,17 @@ class DrsSession:
             seed=options.seed,
             hypothesis_profile=str(session.config.getoption("hypothesis_profile", default=None) or DEFAULT_PROFILE),
             strict=options.strict_conformance,
+            require_complete=options.require_complete,
             options=options.public(),
             started_at=self.started,
             finished_at=time.time(),
         )
-        self.report = build_report(info, self.outcomes, catalogue(), self.deviations, strict=self.strict,
-                                   redactor=redactor)
-        self.report_paths = write_reports(self.report, options.report_dir, redactor)
-        self.redactor = redactor
-        conformant = self.report["summary"]["verdict"] == "conformant"
-        session.exitstatus = pytest.ExitCode.OK if conformant else pytest.ExitCode.TESTS_FAILED
+        return build_report(info, self.outcomes, catalogue(), self.deviations, strict=self.strict,
+                            redactor=redactor, scope=self._scope(session))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """A compact per-requirement summary and the report paths, at the end of the output."""
-        if self.report is None:
+        if self.report is None or not self.report_paths:
             return
         from drs_conformance.reporting import summary_lines
 
@@ -187,6 +318,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(state, "drs-conformance-session")
     if not _is_suite_run(config) or state.options is None:
         return
+    state.suite_run = True
+    _route_signals(state)
     _load_deviations(state)
     options = state.options
     report_dir = options.report_dir
@@ -202,12 +335,42 @@ def pytest_configure(config: pytest.Config) -> None:
     _RUN["seed"] = options.seed
 
 
+def _route_signals(state: DrsSession) -> None:
+    """SIGINT and SIGTERM stop the run the kit's way (xdist workers too: they put back their jobs).
+
+    `drs-conformance run` does it itself, before its preflight; `pytest suites/` does it here.
+    """
+    if state.preset is None and not state.signals_installed:
+        interruption.reset()
+        interruption.install()
+        state.signals_installed = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None and state.signals_installed:
+        interruption.uninstall()
+        state.signals_installed = False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A suite run's controller removes the previous run's conformance reports: a stopped run never leaves them."""
+    state = session.config.stash[_STATE]
+    if state.suite_run and not state.is_worker and state.options is not None:
+        from drs_conformance.reporting import REPORT_FILES
+
+        for name in REPORT_FILES.values():
+            with contextlib.suppress(OSError):
+                (state.options.report_dir / name).unlink(missing_ok=True)
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[_STATE]
     marked = [item for item in items if item.get_closest_marker("requirement")]
     if not marked:
         return
     state.active = True
+    _route_signals(state)
     if state.error is not None:
         raise pytest.UsageError(str(state.error))
     known = catalogue()
@@ -244,11 +407,19 @@ def _project_of(options: KitOptions) -> str:
     return DEFAULT_PROJECT
 
 
-def _requirements(item: pytest.Item) -> tuple[str, ...]:
-    ids: list[str] = []
-    for marker in item.iter_markers("requirement"):
-        ids.extend(marker.args)
-    return tuple(dict.fromkeys(ids))
+_requirements = requirements_of
+
+
+def _add_junit_properties(config: pytest.Config, report: dict[str, Any]) -> None:
+    """The verdict, coverage and exit code as testsuite properties of junit.xml (written after this)."""
+    from _pytest.junitxml import xml_key  # what pytest's record_testsuite_property fixture uses
+
+    from drs_conformance.reporting import junit_properties
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        for name, value in junit_properties(report):
+            xml.add_global_property(name, value)
 
 
 # -- fixtures -----------------------------------------------------------------------------------
@@ -312,16 +483,23 @@ def jobs(target: Target, api: DrsClient, _lease_dir: Path, request: pytest.Fixtu
     provider.restore()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Label suite tests with their requirement in Allure (after allure-pytest wrote its own description)."""
-    requirements = _requirements(item)
-    if requirements:
-        from drs_conformance.reporting import label_requirement
+def _label_for_allure(item: pytest.Item, outcome: TestOutcome, state: DrsSession) -> None:
+    """Label the test in Allure once, with the requirement conformance.json counts it for.
 
-        for requirement in requirements:
-            label_requirement(catalogue()[requirement])
-    return (yield)
+    A failure counts for the requirement it is attributed to (a NO-5XX raised in a BODY-SHAPE test is
+    NO-5XX's); any other result for the test's own first requirement. allure-pytest's test result is still
+    open here, and its description (set at set-up) is replaced by the requirement's sentence.
+    """
+    if item.stash.get(_LABELLED, False):
+        return
+    item.stash[_LABELLED] = True
+    from drs_conformance.reporting import label_requirement
+    from drs_conformance.reporting.verdicts import attributed_requirement
+
+    failing = outcome.outcome in ("failed", "error", "xfailed")
+    requirement = attributed_requirement(outcome) if failing else outcome.requirements[0]
+    if requirement is not None and requirement in catalogue():
+        label_requirement(requirement, link_base=state.options.report_url if state.options else None)
 
 
 def _attach_traffic(item: pytest.Item, report: pytest.TestReport, state: DrsSession) -> None:
@@ -345,13 +523,19 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
     failed_requirement: str | None = None
     also_failed: tuple[str, ...] = ()
     message = ""
-    if report.skipped:
+    unanswered: tuple[Any, ...] = ()
+    exc = call.excinfo.value if call.excinfo else None
+    if report.failed:
+        unanswered = no_answers(exc)
+    if unanswered:  # the target's availability, not a broken rule: charged to no requirement
+        outcome = "unanswered"
+        message = no_answer_message(exc, unanswered)  # type: ignore[arg-type]
+    elif report.skipped:
         outcome = "skipped"
         longrepr = report.longrepr
         message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
         message = message.removeprefix("Skipped: ")
     elif report.failed:
-        exc = call.excinfo.value if call.excinfo else None
         outcome = "failed" if report.when == "call" else "error"
         attribution = attribute(exc, requirements)
         failed_requirement = attribution.requirement or requirements[0]
@@ -360,7 +544,7 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
         outcome = "passed"
     log = item.stash.get(_LOG, None)
     exchanges = tuple(log) if log is not None and outcome in ("failed", "error", "xfailed") else ()
-    if log is not None:
+    if log is not None and outcome != "unanswered":
         # The common checks judged this test's traffic too: it counts as a test of theirs.
         requirements = requirements + tuple(sorted(log.checked - set(requirements)))
     redactor = state.target.redactor if state.target else None
@@ -377,7 +561,8 @@ def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallI
         exchanges=exchanges,
         duration_s=round(report.duration, 4),
         reproduce=reproduce_command(state.options, state.target.project_id if state.target else None, item.nodeid)
-        if outcome in ("failed", "error") and state.options is not None else None,
+        if outcome in ("failed", "error", "unanswered") and state.options is not None else None,
+        unanswered_requests=len(unanswered),
     )
 
 
@@ -401,6 +586,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.outcome = "skipped"
             report.wasxfail = f"WARN {outcome.failed_requirement} (SHOULD): {outcome.message.splitlines()[0]}"
         _add_failure_section(report, outcome, state)
+    elif outcome.outcome == "unanswered":
+        _add_failure_section(report, outcome, state)
+    _label_for_allure(item, outcome, state)
     setattr(report, _OUTCOME_ATTR, outcome.to_dict())
     if report.when == "call":
         _attach_traffic(item, report, state)
@@ -444,6 +632,9 @@ def _add_failure_section(report: pytest.TestReport, outcome: TestOutcome, state:
 
     requirement = catalogue()[outcome.failed_requirement] if outcome.failed_requirement else None
     lines = []
+    if outcome.outcome == "unanswered":
+        lines.append("unanswered: the target gave no answer; this test judges no requirement (not a failure of "
+                     f"{', '.join(outcome.requirements)})")
     if requirement is not None:
         lines.append(f"requirement: {requirement.id} ({requirement.level}) {requirement.title}")
         lines.append(f"document:    {requirement.quote}")

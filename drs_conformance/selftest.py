@@ -79,8 +79,9 @@ def _execute(row: Row, args: argparse.Namespace, base: Path) -> Row:
     """Run the suites in a child process for one row and read its conformance.json."""
     report_dir = base / row.kind / row.name.replace("=", "-")
     # Strict everywhere: the clean sandbox meets every SHOULD too, and SHOULD defects must be caught.
+    # Complete too: a clean run that left a MUST/EITHER requirement not judged exits 5, not 0.
     command = [sys.executable, "-m", "drs_conformance", "run", "--seed", str(args.seed),
-               "--report-dir", str(report_dir), "--strict-conformance"]
+               "--report-dir", str(report_dir), "--strict-conformance", "--require-complete"]
     if row.kind == "variant":
         command += ["--sandbox-variant", row.name]
     elif row.kind == "defect":

@@ -1,7 +1,8 @@
 """Reporting: verdicts, known deviations, conformance.json/.md/.html, curl lines, allure helpers, compare.
 
-The plugin calls `test_verdict` per test and, at the end of the session, `requirement_verdicts` (via
-`build_report`), `write_reports` and `summary_lines`; the CLI calls `run_compare`.
+The plugin calls `test_verdict` per test and, at the end of the session, `requirement_verdicts` and
+`overall_verdict` (via `build_report`, given the run's `RunScope`), `junit_properties`, `write_reports`,
+`write_environment` and `summary_lines`; the CLI calls `run_compare`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 from drs_conformance.reporting.allure_support import (
     DEFAULT_LINK_BASE,
     attach_exchanges,
+    environment_properties,
     label_requirement,
     requirement_link,
+    write_environment,
 )
 from drs_conformance.reporting.compare import Change, Comparison, compare_reports, load_report, run_compare
 from drs_conformance.reporting.curl import AUTH_TOKEN_VARIABLE, MAX_INLINE_BODY, curl_line
 from drs_conformance.reporting.deviations import Deviation, Deviations, load_deviations, parse_deviations
 from drs_conformance.reporting.html_page import render_html
+from drs_conformance.reporting.junit import junit_properties
 from drs_conformance.reporting.markdown import render_markdown
 from drs_conformance.reporting.run_report import (
     REPORT_FORMAT_VERSION,
@@ -30,12 +34,20 @@ from drs_conformance.reporting.run_report import (
 from drs_conformance.reporting.schema import report_errors, report_schema, validate_report
 from drs_conformance.reporting.terminal import summary_lines
 from drs_conformance.reporting.verdicts import (
+    JUDGED,
+    NOT_JUDGED,
+    RUN_VERDICTS,
     VERDICTS,
+    Coverage,
+    Gap,
     JudgedTest,
     Overall,
     RequirementVerdict,
+    RunScope,
+    RunVerdict,
     Verdict,
     attributed_requirement,
+    coverage,
     overall_verdict,
     requirement_verdicts,
     test_verdict,
@@ -46,12 +58,20 @@ __all__ = [
     # verdicts
     "Verdict",
     "VERDICTS",
+    "JUDGED",
+    "RunVerdict",
+    "RUN_VERDICTS",
+    "NOT_JUDGED",
+    "Gap",
+    "RunScope",
+    "Coverage",
     "JudgedTest",
     "RequirementVerdict",
     "Overall",
     "attributed_requirement",
     "test_verdict",
     "requirement_verdicts",
+    "coverage",
     "overall_verdict",
     # known deviations
     "Deviation",
@@ -79,11 +99,14 @@ __all__ = [
     "REPORT_FILES",
     "write_reports",
     "summary_lines",
+    "junit_properties",
     # allure
     "DEFAULT_LINK_BASE",
     "requirement_link",
     "label_requirement",
     "attach_exchanges",
+    "environment_properties",
+    "write_environment",
     # compare
     "Change",
     "Comparison",

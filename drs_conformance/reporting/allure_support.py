@@ -1,11 +1,19 @@
-"""Allure helpers the plugin calls inside a running test: requirement labels and exchange attachments.
+"""Allure helpers: requirement labels and exchange attachments inside a running test, the run's environment.
 
-Outside an allure-pytest run (no `--alluredir`) every call is a no-op, as allure's own API is.
+Outside an allure-pytest run (no `--alluredir`) the in-test calls are no-ops, as allure's own API is.
+
+Requirement links point at the requirement's row of conformance.html. `allure generate
+reports/allure-results -o reports/allure-report` puts the Allure report beside conformance.html, so the
+default link is relative to it (`../conformance.html#req-ID`); a published report directory is named with
+--report-url.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 import allure
 
@@ -16,22 +24,41 @@ from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.html_page import pretty_body
 from drs_conformance.reporting.run_report import anchor
 
-__all__ = ["DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "attach_exchanges"]
+__all__ = [
+    "DEFAULT_LINK_BASE",
+    "ENVIRONMENT_FILE",
+    "requirement_link",
+    "label_requirement",
+    "attach_exchanges",
+    "environment_properties",
+    "write_environment",
+]
 
-# Links point at the requirement's row of the HTML report; a CI can pass its published URL instead.
-DEFAULT_LINK_BASE = "conformance.html"
+# conformance.html as seen from reports/allure-report/index.html (the README's `allure generate` command).
+DEFAULT_LINK_BASE = "../conformance.html"
+ENVIRONMENT_FILE = "environment.properties"
 EPIC = "DRS batch-pause-task"
 
 
 def requirement_link(requirement_id: str, link_base: str | None = None) -> str:
-    """`conformance.html#req-BODY-SHAPE`, or the same anchor under another base URL."""
-    return f"{link_base or DEFAULT_LINK_BASE}#{anchor(requirement_id)}"
+    """`../conformance.html#req-BODY-SHAPE`, or the anchor in the page under a published base URL.
+
+    `link_base` is a page (`https://ci.example.com/7/conformance.html`) or the report directory that
+    holds it (`https://ci.example.com/7/reports/`).
+    """
+    base = link_base or DEFAULT_LINK_BASE
+    page = base if base.endswith(".html") else base.rstrip("/") + "/conformance.html"
+    return f"{page}#{anchor(requirement_id)}"
 
 
 def label_requirement(
     requirement: Requirement | str, *, link_base: str | None = None, catalogue: Catalogue | None = None
 ) -> None:
-    """Label the running test with its requirement: label, level tag, behaviour, the quote, a link."""
+    """Label the running test with the one requirement it counts for: its own, or the one its failure broke.
+
+    One of each: requirement label, level tag, epic, feature (the level), story (the requirement), the
+    quote as description, a link to the requirement's row; so Allure's behaviours agree with conformance.json.
+    """
     if isinstance(requirement, str):
         requirement = (shipped_catalogue() if catalogue is None else catalogue)[requirement]
     allure.dynamic.label("requirement", requirement.id)
@@ -75,3 +102,44 @@ def attach_exchanges(exchanges: Iterable[Exchange], redactor: Redactor | None = 
             allure.attach(
                 redactor.text(text), name=redactor.text(name), attachment_type=allure.attachment_type.TEXT
             )
+
+
+def _escaped(text: str, *, key: bool = False) -> str:
+    """A Java properties key or value (what Allure reads): backslashes, line breaks, and = : in keys escaped."""
+    text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return text.replace("=", "\\=").replace(":", "\\:") if key else text
+
+
+def environment_properties(report: Mapping[str, Any]) -> dict[str, str]:
+    """What Allure's Environment panel shows: the target, the kit, the seed, the verdict and the coverage."""
+    run, summary = report["run"], report["summary"]
+    target = run["target"]
+    return {
+        "target": target["base_url"],
+        "target.mode": target["mode"],
+        "project": target["project_id"],
+        "kit.version": run["kit_version"],
+        "spec.version": run["spec_version"],
+        "seed": str(run["seed"]),
+        "hypothesis.profile": str(run["hypothesis_profile"]),
+        "strict": "yes" if run["strict"] else "no",
+        "verdict": summary["verdict"],
+        "coverage": summary["coverage"]["text"],
+        "exit.code": str(summary["exit_code"]),
+        "tests": f"{summary['tests']['run']}"
+        + (f" of {summary['tests']['collected']}" if summary["tests"]["collected"] is not None else "")
+        + f" run, {summary['tests']['unanswered']} unanswered",
+    }
+
+
+def write_environment(results_dir: str | Path, report: Mapping[str, Any], redactor: Redactor | None = None) -> Path:
+    """Write environment.properties into allure-results (Allure shows it as the run's Environment)."""
+    redactor = redactor or Redactor()
+    path = Path(results_dir) / ENVIRONMENT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{_escaped(key, key=True)}={_escaped(redactor.text(value))}"
+             for key, value in environment_properties(report).items()]
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.replace(path)
+    return path

@@ -13,6 +13,7 @@ from drs_conformance.errors import UsageError
 from drs_conformance.reporting.markdown import one_line
 from drs_conformance.reporting.run_report import REPORT_FORMAT
 from drs_conformance.reporting.schema import report_errors
+from drs_conformance.reporting.verdicts import JUDGED
 
 __all__ = ["Change", "Comparison", "compare_reports", "load_report", "run_compare"]
 
@@ -37,7 +38,12 @@ class Change:
 
 @dataclass(frozen=True, kw_only=True)
 class Comparison:
-    """Regressions (fail or warn where there was none, or warn -> fail), fixes, other changes."""
+    """Regressions, fixes, other changes.
+
+    Regressions: fail or warn where there was none, or warn -> fail; a requirement judged in the
+    baseline (pass, fail, warn, expected-fail, fixed) and not judged now (skip, not-tested: coverage lost);
+    and the run's verdict no longer conformant (`verdict`).
+    """
 
     regressed: tuple[Change, ...] = ()
     fixed: tuple[Change, ...] = ()
@@ -46,20 +52,24 @@ class Comparison:
     removed: tuple[Change, ...] = ()
     unchanged: int = 0
     notes: tuple[str, ...] = ()
+    # "conformant -> incomplete" when the run's verdict is no longer conformant, else None.
+    verdict: str | None = None
 
     @property
     def has_regressions(self) -> bool:
-        return bool(self.regressed)
+        return bool(self.regressed) or self.verdict is not None
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.regressed else 0
+        return 1 if self.has_regressions else 0
 
     def lines(self) -> list[str]:
         """A readable summary, regressions first."""
         everything = (*self.regressed, *self.fixed, *self.changed, *self.added, *self.removed)
         width = max((len(c.id) for c in everything), default=0)
         lines = [f"note: {note}" for note in self.notes]
+        if self.verdict:
+            lines.append(f"Verdict regressed: {self.verdict}.")
         sections = (
             ("Regressed", self.regressed),
             ("Fixed", self.fixed),
@@ -72,14 +82,19 @@ class Comparison:
                 lines.append(f"{title} ({len(changes)}):")
                 lines += [change.line(width) for change in changes]
         lines.append(f"Unchanged: {self.unchanged} requirements.")
-        if self.regressed:
-            lines.append(f"Result: {len(self.regressed)} regression(s) since the baseline.")
+        if self.has_regressions:
+            count = len(self.regressed) + (1 if self.verdict else 0)
+            lines.append(f"Result: {count} regression(s) since the baseline.")
         else:
             lines.append(f"Result: no regression since the baseline ({len(self.fixed)} fixed).")
         return lines
 
 
 def _detail(requirement: Mapping[str, Any]) -> str:
+    if requirement["verdict"] not in JUDGED:
+        gaps = requirement.get("not_judged") or []  # format 1 reports have reasons only
+        why = gaps[0]["category"] + ": " if gaps else ""
+        return f"no longer judged ({why}{one_line('; '.join(requirement['reasons']), 90)})"
     if requirement["failures"]:
         failure = requirement["failures"][0]
         return f"{failure['nodeid']}: {one_line(failure['message'], 100)}"
@@ -97,7 +112,15 @@ def _notes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
     ):
         if get(old) != get(new):
             notes.append(f"{label} differs: {get(old)} (old) / {get(new)} (new)")
+    coverage = [_coverage_text(report) for report in (old, new)]
+    if coverage[0] != coverage[1]:
+        notes.append(f"coverage differs: {coverage[0]} (old) / {coverage[1]} (new)")
     return tuple(notes)
+
+
+def _coverage_text(report: Mapping[str, Any]) -> str:
+    coverage = report["summary"].get("coverage")  # format 1 reports did not record it
+    return coverage["text"] if coverage else f"not recorded (report format {report['format_version']})"
 
 
 def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> Comparison:
@@ -108,12 +131,13 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> Compariso
     unchanged = 0
     for rid, now in new_by_id.items():
         before = old_by_id.get(rid)
+        lost = before is not None and before["verdict"] in JUDGED and now["verdict"] not in JUDGED
         change = Change(
             id=rid,
             level=now["level"],
             old=before["verdict"] if before else None,
             new=now["verdict"],
-            detail=_detail(now) if now["verdict"] in _BAD else "",
+            detail=_detail(now) if now["verdict"] in _BAD or lost else "",
         )
         if before is None:
             added.append(change)
@@ -122,6 +146,8 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> Compariso
         elif now["verdict"] == before["verdict"]:
             unchanged += 1
         elif now["verdict"] in _BAD and (before["verdict"] not in _BAD or now["verdict"] == "fail"):
+            regressed.append(change)
+        elif lost:
             regressed.append(change)
         elif before["verdict"] in (_BAD | {"expected-fail"}) and now["verdict"] in _GOOD:
             fixed.append(change)
@@ -138,7 +164,14 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> Compariso
         removed=tuple(removed),
         unchanged=unchanged,
         notes=_notes(old, new),
+        verdict=_verdict_change(old, new),
     )
+
+
+def _verdict_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """'conformant -> incomplete' when the baseline was conformant and this run is not."""
+    before, now = old["summary"]["verdict"], new["summary"]["verdict"]
+    return f"{before} -> {now}" if before == "conformant" and now != "conformant" else None
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

@@ -17,7 +17,10 @@ from importlib import resources
 from typing import Any
 
 from drs_conformance.catalogue import LEVELS
-from drs_conformance.reporting.verdicts import VERDICTS
+from drs_conformance.reporting.markdown import tests_text
+from drs_conformance.reporting.run_report import anchor
+from drs_conformance.reporting.terminal import verdict_note
+from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
 
 __all__ = ["TEMPLATE_FILENAME", "pretty_body", "render_html"]
 
@@ -156,6 +159,41 @@ def _buttons(group: str, values: list[str], counts: dict[str, int]) -> str:
     return "".join(buttons)
 
 
+def _not_judged(coverage: dict[str, Any]) -> str:
+    """Requirements not judged, MUST and EITHER first: why (category) and the reasons, each linked to its row."""
+    entries = sorted(coverage["not_judged"], key=lambda e: e["level"] == "SHOULD")
+    if not entries:
+        return ""
+    rows = "".join(
+        f'<tr><td><a href="#{_e(anchor(e["id"]))}"><code>{_e(e["id"])}</code></a></td><td>{_e(e["level"])}</td>'
+        f'<td title="{_e(NOT_JUDGED.get(e["category"], ""))}">{_e(e["category"])}</td><td>{_e(e["reason"])}</td></tr>'
+        for e in entries
+    )
+    return (
+        f'<h2>Requirements not judged ({len(entries)})</h2><table id="not-judged"><thead><tr><th>Requirement</th>'
+        f"<th>Level</th><th>Why</th><th>Reason</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _unanswered(tests: list[dict[str, Any]]) -> str:
+    """Tests that ended because the target gave no answer: shown apart, charged to no requirement."""
+    if not tests:
+        return ""
+    requests = sum(test["requests"] for test in tests)
+    items = []
+    for test in tests:
+        reproduce = _pre(test["reproduce"], "reproduce") if test["reproduce"] else ""
+        items.append(f'<li>{_badge("unanswered")} <code>{_e(test["nodeid"])}</code> ({test["requests"]} requests)'
+                     f'{_pre(test["message"] or "(no message)", "message")}{reproduce}</li>')
+    return (
+        f"<h2>The target did not answer ({len(tests)} test{'s' if len(tests) != 1 else ''}, "
+        f"{requests} request{'s' if requests != 1 else ''})</h2>"
+        '<p class="muted">These tests ended without an answer (reset or refused connection, truncated body, '
+        'timeout): they judge no requirement.</p>'
+        f'<ul id="unanswered" class="tests">{"".join(items)}</ul>'
+    )
+
+
 def _deviations(section: dict[str, Any]) -> str:
     if not section["expired"] and not section["unused"]:
         return ""
@@ -177,6 +215,7 @@ def _run(run: dict[str, Any]) -> str:
         ("seed", run["seed"]),
         ("hypothesis profile", run["hypothesis_profile"]),
         ("strict", "yes" if run["strict"] else "no"),
+        ("require complete", "yes" if run.get("require_complete") else "no"),
         ("known deviations", run["deviations_file"]),
         ("started", run["started_at"]),
         ("finished", run["finished_at"]),
@@ -195,9 +234,9 @@ def render_html(report: dict[str, Any]) -> str:
     requirements = report["requirements"]
     verdict_counts = summary["counts"]["total"]
     level_counts = {level: sum(summary["counts"][level].values()) for level in LEVELS}
-    reasons = ""
+    reasons = f"<p>{_e(verdict_note(report))}</p>"
     if summary["reasons"]:
-        reasons = "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in summary["reasons"]) + "</ul>"
+        reasons += "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in summary["reasons"]) + "</ul>"
     values = {
         "csp": _e(csp),
         "kit_version": _e(run["kit_version"]),
@@ -209,10 +248,13 @@ def render_html(report: dict[str, Any]) -> str:
         ),
         "run_line": _e(
             f"kit {run['kit_version']}, spec {run['spec_version']}, seed {run['seed'] or 'none'}, "
-            f"{'strict' if run['strict'] else 'not strict'}, {summary['tests']['total']} tests in "
+            f"{'strict' if run['strict'] else 'not strict'}, {tests_text(summary['tests'])} in "
             f"{run['duration_s']:.1f} s, finished {run['finished_at']}"
         ),
+        "coverage_line": _e(f"Coverage: {summary['coverage']['text']}"),
         "reasons": reasons,
+        "not_judged": _not_judged(summary["coverage"]),
+        "unanswered": _unanswered(summary["unanswered"]),
         "counts": _counts(summary["counts"]),
         "deviations": _deviations(report["deviations"]),
         "verdict_buttons": _buttons("verdict", [v for v in VERDICTS if verdict_counts[v]], verdict_counts),

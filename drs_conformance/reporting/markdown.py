@@ -6,14 +6,17 @@ import re
 from typing import Any
 
 from drs_conformance.catalogue import LEVELS
-from drs_conformance.reporting.verdicts import VERDICTS
+from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
 
-__all__ = ["MAX_ROWS", "render_markdown", "one_line"]
+__all__ = ["MAX_ROWS", "render_markdown", "one_line", "tests_text", "not_judged_groups"]
 
 MAX_ROWS = 50  # rows of the failure table; a pull-request comment holds at most 65,536 characters
 _REASON_CHARS = 160
 _ATTENTION = ("fail", "warn", "fixed")
-_MARK = {"conformant": "✅ CONFORMANT", "non-conformant": "❌ NON-CONFORMANT"}
+_MARK = {"conformant": "✅ CONFORMANT", "non-conformant": "❌ NON-CONFORMANT", "incomplete": "⚠️ INCOMPLETE",
+         "interrupted": "⏹️ INTERRUPTED"}
+_BECAUSE = {"conformant": "Note", "non-conformant": "Non-conformant because", "incomplete": "Incomplete because",
+            "interrupted": "Interrupted"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~!])")
 
 
@@ -21,6 +24,14 @@ def one_line(text: str | None, limit: int = _REASON_CHARS) -> str:
     """The first non-empty line of a message, shortened to `limit` characters."""
     line = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def tests_text(tests: dict[str, Any]) -> str:
+    """'180 tests', or '70 of 180 tests run' when fewer ran than were selected."""
+    collected, ran = tests.get("collected"), tests.get("run", tests["total"])
+    if collected is not None and collected != ran:
+        return f"{ran} of {collected} tests run"
+    return f"{tests['total']} tests"
 
 
 def _cell(text: str) -> str:
@@ -59,8 +70,51 @@ def _counts_table(counts: dict[str, dict[str, int]]) -> list[str]:
     return lines
 
 
+def not_judged_groups(coverage: dict[str, Any]) -> list[tuple[str, str, str, list[str]]]:
+    """Requirements not judged as (levels, category, why, ids): MUST/EITHER groups first, then SHOULD.
+
+    `why` is the reason when every requirement of the group shares it, else what the category means.
+    """
+    groups: dict[tuple[bool, str], list[dict[str, Any]]] = {}
+    for entry in coverage["not_judged"]:
+        groups.setdefault((entry["level"] == "SHOULD", entry["category"]), []).append(entry)
+    result = []
+    for (should, category), entries in sorted(groups.items(), key=lambda group: group[0][0]):
+        reasons = {entry["reason"] for entry in entries}
+        why = one_line(reasons.pop(), 100) if len(reasons) == 1 else NOT_JUDGED.get(category, category)
+        result.append(("SHOULD" if should else "MUST/EITHER", category, why, [e["id"] for e in entries]))
+    return result
+
+
+def _not_judged_table(coverage: dict[str, Any]) -> list[str]:
+    """Requirements not judged, grouped by why (MUST and EITHER first)."""
+    groups = not_judged_groups(coverage)
+    if not groups:
+        return []
+    lines = ["", "### Requirements not judged", "", "| levels | why | reason | requirements |", "|---|---|---|---|"]
+    for levels, category, why, ids in groups:
+        lines.append(f"| {levels} | {_cell(category)} | {_cell(why)} | {', '.join(_code(i) for i in ids)} |")
+    return lines
+
+
+def _unanswered_table(tests: list[dict[str, Any]]) -> list[str]:
+    """Tests that ended because the target gave no answer (charged to no requirement)."""
+    if not tests:
+        return []
+    requests = sum(test["requests"] for test in tests)
+    count = f"{len(tests)} test{'s' if len(tests) != 1 else ''}, {requests} request{'s' if requests != 1 else ''}"
+    lines = ["", f"### The target did not answer ({count}; no requirement charged)",
+             "", "| test | requests | error |", "|---|---:|---|"]
+    for test in tests[:MAX_ROWS]:
+        lines.append(f"| {_code(test['nodeid'])} | {test['requests']} | {_cell(one_line(test['message']))} |")
+    if len(tests) > MAX_ROWS:
+        lines.append(f"\n… and {len(tests) - MAX_ROWS} more: see conformance.json.")
+    return lines
+
+
 def render_markdown(report: dict[str, Any]) -> str:
-    """The summary: verdict line, run line, counts by level, then the requirements needing attention."""
+    """The summary: verdict, run and coverage lines, counts by level, the requirements needing attention,
+    those not judged, and the tests the target did not answer."""
     run, summary = report["run"], report["summary"]
     target = run["target"]
     strict = "strict" if run["strict"] else "not strict"
@@ -70,7 +124,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Target {_code(target['base_url'])} ({_cell(target['mode'])}), project {_code(target['project_id'])}; "
         f"kit {_cell(run['kit_version'])}, spec {_cell(run['spec_version'])}, "
         f"seed {_code(run['seed'] or 'none')}, {strict}; {run['duration_s']:.1f} s, "
-        f"{summary['tests']['total']} tests.",
+        f"{tests_text(summary['tests'])}.",
+        "",
+        f"Coverage: {_cell(summary['coverage']['text'])}.",
         "",
         *_counts_table(summary["counts"]),
     ]
@@ -87,13 +143,16 @@ def render_markdown(report: dict[str, Any]) -> str:
             )
         if len(attention) > MAX_ROWS:
             lines.append(f"\n… and {len(attention) - MAX_ROWS} more: see conformance.html.")
+    lines += _not_judged_table(summary["coverage"])
+    lines += _unanswered_table(summary["unanswered"])
     expected = [r["id"] for r in report["requirements"] if r["verdict"] == "expected-fail"]
     if expected:
         lines += ["", "Known deviations still failing (expected-fail): " + ", ".join(_code(i) for i in expected) + "."]
     for expired in report["deviations"]["expired"]:
         lines += ["", f"⚠️ {_cell(expired['note'])}."]
     if summary["reasons"]:
-        lines += ["", "Non-conformant because: " + _cell("; ".join(summary["reasons"])) + "."]
+        lines += ["", f"{_BECAUSE[summary['verdict']]}: " + _cell("; ".join(summary["reasons"])) + "."]
+    lines += ["", f"Exit code {summary['exit_code']}."]
     lines += [
         "",
         "Details, requests, responses and curl lines: conformance.html and conformance.json in the report artifact.",

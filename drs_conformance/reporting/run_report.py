@@ -16,11 +16,15 @@ from drs_conformance.redaction import REDACTED, Redactor
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.deviations import Deviations
 from drs_conformance.reporting.verdicts import (
+    NOT_JUDGED,
     VERDICTS,
     JudgedTest,
+    Overall,
     RequirementVerdict,
+    RunScope,
     overall_verdict,
     requirement_verdicts,
+    tests_run,
 )
 from drs_conformance.spec import contract
 
@@ -37,10 +41,11 @@ __all__ = [
 ]
 
 REPORT_FORMAT = "drs-conformance-report"
-REPORT_FORMAT_VERSION = 1
+# 2: the verdicts incomplete and interrupted, coverage, unanswered tests, not-judged reasons, require_complete.
+REPORT_FORMAT_VERSION = 2
 TargetMode = Literal["embedded", "control-api", "inventory", "read-only"]
 TARGET_MODES: tuple[TargetMode, ...] = ("embedded", "control-api", "inventory", "read-only")
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "unanswered")
 # Option names whose values are credentials, whatever the values are.
 _SECRET_OPTION = re.compile(
     r"token|secret|passw|signature|authori[sz]ation|credential|cookie|access[-_.]?key|(^|[-_.])(ak|sk)($|[-_.])",
@@ -67,6 +72,8 @@ class RunInfo:
     seed: int | str | None = None
     hypothesis_profile: str | None = None
     strict: bool = False
+    # --require-complete: a run that left a MUST/EITHER requirement not judged exits 5.
+    require_complete: bool = False
     # The effective options (flags, environment, config file); pass them through redacted_options.
     options: Mapping[str, Any] = field(default_factory=dict)
     deviations_file: str | None = None
@@ -93,6 +100,7 @@ class RunInfo:
             "seed": None if self.seed is None else str(self.seed),
             "hypothesis_profile": self.hypothesis_profile,
             "strict": self.strict,
+            "require_complete": self.require_complete,
             "options": dict(self.options),
             "deviations_file": self.deviations_file,
             "started_at": self.started_at.isoformat(),
@@ -154,6 +162,16 @@ def _test_entry(judged: JudgedTest) -> dict[str, Any]:
     }
 
 
+def _unanswered_entry(outcome: TestOutcome) -> dict[str, Any]:
+    return {
+        "nodeid": outcome.nodeid,
+        "requirements": list(outcome.requirements),
+        "message": outcome.message,
+        "requests": max(1, outcome.unanswered_requests),
+        "reproduce": outcome.reproduce,
+    }
+
+
 def _failure_entry(judged: JudgedTest, redactor: Redactor) -> dict[str, Any]:
     outcome = judged.outcome
     exchanges = []
@@ -183,6 +201,7 @@ def _requirement_entry(item: RequirementVerdict, expiry_notes: list[str], redact
         "anchor": anchor(requirement.id),
         "verdict": item.verdict,
         "reasons": [*item.reasons, *expiry_notes],
+        "not_judged": [{"category": gap.category, "reason": gap.reason} for gap in item.gaps],
         "tests": [_test_entry(t) for t in item.tests],
         "failures": [_failure_entry(f, redactor) for f in item.failures],
     }
@@ -196,6 +215,32 @@ def _counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def _coverage_entry(overall: Overall) -> dict[str, Any]:
+    covered = overall.coverage
+    assert covered is not None
+    return {
+        "text": covered.text(),
+        "complete": covered.complete,
+        "levels": {level: {"judged": covered.judged[level], "total": covered.total[level]} for level in LEVELS},
+        "not_judged": [
+            {
+                "id": item.id,
+                "level": item.level,
+                "category": item.gaps[0].category if item.gaps else "skipped",
+                "reason": "; ".join(gap.reason for gap in item.gaps) or "; ".join(item.reasons),
+            }
+            for item in covered.not_judged
+        ],
+        "categories": dict(NOT_JUDGED),
+    }
+
+
+def _interruption_entry(scope: RunScope, outcomes: list[TestOutcome]) -> dict[str, Any] | None:
+    if scope.stopped_by is None:
+        return None
+    return {"signal": scope.signal_name, "tests_run": tests_run(outcomes), "tests_collected": scope.collected}
+
+
 def build_report(
     info: RunInfo,
     outcomes: Iterable[TestOutcome],
@@ -205,15 +250,22 @@ def build_report(
     strict: bool | None = None,
     today: dt.date | None = None,
     redactor: Redactor | None = None,
+    scope: RunScope | None = None,
 ) -> dict[str, Any]:
-    """The conformance.json document (see conformance.schema.json), redacted by `redactor`."""
+    """The conformance.json document (see conformance.schema.json), redacted by `redactor`.
+
+    `scope` says what the run selected and how it ended (a signal, -x, --collect-only): the reasons of
+    the requirements it did not judge, and the interrupted verdict.
+    """
     known = shipped_catalogue() if catalogue is None else catalogue
     strict = info.strict if strict is None else strict
     today = today or dt.date.today()
     redactor = redactor or Redactor()
     outcomes = list(outcomes)
-    verdicts = requirement_verdicts(outcomes, known, strict=strict)
-    overall = overall_verdict(verdicts, strict=strict)
+    scope = scope or RunScope()
+    verdicts = requirement_verdicts(outcomes, known, strict=strict, scope=scope)
+    overall = overall_verdict(verdicts, strict=strict, scope=scope, outcomes=outcomes,
+                              require_complete=info.require_complete)
 
     expired = deviations.expired(today) if deviations else ()
     active = deviations.active(today) if deviations else ()
@@ -231,8 +283,12 @@ def build_report(
             "verdict": overall.verdict,
             "exit_code": int(overall.exit_code),
             "reasons": list(overall.reasons),
+            "coverage": _coverage_entry(overall),
             "counts": _counts(entries),
-            "tests": {name: test_counts.get(name, 0) for name in OUTCOMES} | {"total": len(outcomes)},
+            "tests": {name: test_counts.get(name, 0) for name in OUTCOMES}
+            | {"total": len(outcomes), "run": tests_run(outcomes), "collected": scope.collected},
+            "unanswered": [_unanswered_entry(o) for o in outcomes if o.outcome == "unanswered"],
+            "interruption": _interruption_entry(scope, outcomes),
         },
         "requirements": entries,
         "deviations": {

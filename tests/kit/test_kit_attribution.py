@@ -5,9 +5,16 @@ from __future__ import annotations
 import shlex
 
 import pytest
+from hypothesis.errors import FlakyFailure
 
-from drs_conformance.attribution import attribute, reproduce_command
+from drs_conformance.attribution import (
+    attribute,
+    no_answer_message,
+    no_answers,
+    reproduce_command,
+)
 from drs_conformance.checks import NonConformance
+from drs_conformance.errors import NoAnswer
 from drs_conformance.options import resolve_options
 
 
@@ -48,3 +55,43 @@ def test_reproduce_command_names_the_target_and_test_but_no_secret() -> None:
     for flag, value in (("--seed", "5"), ("--base-url", "https://drs.example.com"), ("--project-id", "p1")):
         assert words[words.index(flag) + 1] == value
     assert "--control-api" in words and words[words.index("--auth-token") + 1] == "$DRS_AUTH_TOKEN"
+
+
+def _caused(outer: BaseException, inner: BaseException, *, explicit: bool) -> BaseException:
+    """`outer` raised while handling `inner` (explicit: `raise outer from inner`)."""
+    try:
+        try:
+            raise inner
+        except BaseException as exc:
+            if explicit:
+                raise outer from exc
+            raise outer
+    except BaseException as raised:  # noqa: BLE001 - the exception is the value under test
+        return raised
+
+
+@pytest.mark.parametrize(("exc", "found"), [
+    pytest.param(None, 0, id="no-failure"),
+    pytest.param(AssertionError("received 1"), 0, id="a-plain-failure"),
+    pytest.param(NonConformance("NO-5XX", "received 502"), 0, id="a-5xx-is-an-answer"),
+    pytest.param(NoAnswer("connection reset"), 1, id="no-answer"),
+    pytest.param(ExceptionGroup("two", [AssertionError("a"), NoAnswer("timeout")]), 1, id="in-a-group"),
+    pytest.param(ExceptionGroup("outer", [ExceptionGroup("inner", [NoAnswer("x"), NoAnswer("y")])]), 2, id="nested-groups"),
+    pytest.param(FlakyFailure("did not reproduce", [NoAnswer("refused")]), 1, id="hypothesis-flaky"),
+    pytest.param(_caused(AssertionError("no results"), NoAnswer("truncated"), explicit=False), 1, id="context"),
+    pytest.param(_caused(RuntimeError("wrapped"), NoAnswer("truncated"), explicit=True), 1, id="cause"),
+    pytest.param(_caused(AssertionError("x"), ValueError("unrelated"), explicit=False), 0, id="unrelated-context"),
+])
+def test_no_answers_are_found_wherever_the_failure_holds_them(exc: BaseException | None, found: int) -> None:
+    answers = no_answers(exc)
+    assert len(answers) == found, f"found {answers}, expected {found}"
+    assert all(isinstance(answer, NoAnswer) for answer in answers)
+
+
+def test_the_message_of_an_unanswered_test_keeps_what_else_it_raised() -> None:
+    group = ExceptionGroup("two", [NoAnswer("POST /x: timed out after 30 s"), NoAnswer("POST /x: reset"),
+                                   AssertionError("received 200, documented 400\nmore")])
+    assert no_answer_message(group, no_answers(group)) == (
+        "the target did not answer: POST /x: timed out after 30 s (2 requests got no answer)\n"
+        "also raised (not judged): AssertionError: received 200, documented 400"
+    )

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
 
@@ -11,6 +18,7 @@ import pytest
 
 from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import ExitCode
+from drs_conformance.options import child_run_environment
 from drs_conformance.reporting import validate_report
 
 PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
@@ -53,16 +61,68 @@ def _assert_reports_written(directory: Path) -> dict[str, Any]:
     return report
 
 
+def _junit_properties(directory: Path) -> dict[str, str]:
+    root = ET.parse(directory / "junit.xml").getroot()
+    return {p.get("name"): p.get("value") for p in root.iter("property") if not p.get("name", "").startswith("hypothesis")}  # type: ignore[misc]
+
+
+def _every_report_says(directory: Path, verdict: str, code: int) -> dict[str, Any]:
+    """conformance.json/.md/.html, JUnit and Allure's environment all carry the same verdict and coverage."""
+    report = _assert_reports_written(directory)
+    summary = report["summary"]
+    assert (summary["verdict"], summary["exit_code"]) == (verdict, code), summary["reasons"]
+    coverage = summary["coverage"]["text"]
+    assert _junit_properties(directory) | {} == {**_junit_properties(directory), "verdict": verdict,
+                                                 "coverage": coverage, "exit_code": str(code)}
+    markdown = (directory / "conformance.md").read_text(encoding="utf-8")
+    assert verdict.upper() in markdown.splitlines()[0] and f"Coverage: {coverage}." in markdown
+    html = (directory / "conformance.html").read_text(encoding="utf-8")
+    assert f'class="banner {verdict}"' in html and f"Coverage: {coverage}" in html
+    environment = (directory / "allure-results" / "environment.properties").read_text(encoding="utf-8")
+    assert f"verdict={verdict}\n" in environment and f"coverage={coverage}\n" in environment
+    if verdict != "conformant":
+        assert "CONFORMANT" not in (markdown + html).replace("NON-CONFORMANT", ""), "a partial run reads as conformant"
+    return report
+
+
 def test_embedded_run_is_conformant_and_writes_every_report(kit: Callable, tmp_path: Path) -> None:
     """The main job: suites against the embedded sandbox, every requirement tested and passing."""
-    run = kit("run", "--report-dir", "out")
+    run = kit("run", "--report-dir", "out", "--require-complete")
     assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
-    report = _assert_reports_written(tmp_path / "out")
+    report = _every_report_says(tmp_path / "out", "conformant", 0)
     verdicts = _verdicts(report)
     assert set(verdicts) == set(catalogue().ids)
     not_passing = {k: v for k, v in verdicts.items() if v != "pass"}
     assert not not_passing, f"requirements not passing on the clean sandbox: {not_passing}"
+    coverage = "28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged"
+    assert report["summary"]["coverage"]["text"] == coverage
     assert "drs-conformance" in run.stdout and "conformance.html" in run.stdout, "no summary at the end"
+    assert f"coverage: {coverage}" in run.stdout
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    pytest.param([], ExitCode.CONFORMANT, id="incomplete-exits-0"),
+    pytest.param(["--require-complete"], ExitCode.INCOMPLETE, id="require-complete-exits-5"),
+])
+def test_a_subset_run_is_incomplete_never_conformant(kit: Callable, tmp_path: Path, args: list[str],
+                                                     code: int) -> None:
+    run = kit("run", "--report-dir", "out", *args, "--", "-k", "documented_example")
+    assert run.code == code, run.output[-3000:]
+    report = _every_report_says(tmp_path / "out", "incomplete", int(code))
+    not_judged = {e["id"]: e for e in report["summary"]["coverage"]["not_judged"]}
+    assert not_judged["BODY-SHAPE"]["category"] == "not-selected"
+    assert not_judged["BODY-SHAPE"]["reason"] == "no test selected in this run: deselected by -k documented_example"
+    assert report["summary"]["coverage"]["levels"]["MUST"]["judged"] < 28
+    assert "INCOMPLETE" in run.stdout and "CONFORMANT (" not in run.stdout
+
+
+def test_a_collect_only_run_is_incomplete(kit: Callable, tmp_path: Path) -> None:
+    run = kit("run", "--report-dir", "out", "--", "--collect-only", "-q")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
+    report = _every_report_says(tmp_path / "out", "incomplete", 0)
+    assert report["summary"]["tests"]["run"] == 0
+    categories = {(e["category"], e["reason"]) for e in report["summary"]["coverage"]["not_judged"]}
+    assert categories == {("not-selected", "no test selected in this run: --collect-only ran no test")}
 
 
 def test_same_seed_gives_the_same_run(kit: Callable, tmp_path: Path) -> None:
@@ -159,14 +219,17 @@ def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(kit: Callabl
     sandbox = sandbox_process("--no-control-api")
     run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", "sandbox-token",
               "--report-dir", "out")
-    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
-    report = _report(tmp_path / "out")
+    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]  # incomplete on purpose: exit 0 without --require-complete
+    report = _every_report_says(tmp_path / "out", "incomplete", 0)
     assert report["run"]["target"]["mode"] == "read-only"
     verdicts = _verdicts(report)
     assert verdicts["JOB-ID-RULE"] == "pass" and verdicts["UNKNOWN-JOB-FAILS"] == "pass"
     assert verdicts["PAUSABLE-SUCCEEDS"] == "skip"
     reasons = " ".join(t.get("message") or "" for r in report["requirements"] for t in r["tests"])
     assert "--inventory" in reasons and "--control-api" in reasons
+    not_judged = {e["id"]: e for e in report["summary"]["coverage"]["not_judged"]}
+    assert not_judged["PAUSABLE-SUCCEEDS"]["category"] == "needs-option", not_judged["PAUSABLE-SUCCEEDS"]
+    assert {e["category"] for e in not_judged.values()} <= {"needs-option", "not-reached", "no-inventory-job"}, not_judged
 
 
 @pytest.mark.parametrize(("defect", "requirement"), [
@@ -181,6 +244,24 @@ def test_a_defect_fails_the_run_naming_its_requirement(kit: Callable, tmp_path: 
     assert requirement in run.stdout
     assert "reproduce:" in run.stdout and "curl " in run.stdout, "a failure must say how to reproduce it"
     _assert_allure_names_the_failure(tmp_path / "out" / "allure-results", requirement)
+    _assert_allure_agrees(tmp_path / "out")
+
+
+def _assert_allure_agrees(directory: Path) -> None:
+    """Every Allure result has one level label, and a failed one carries the requirement conformance.json charges."""
+    report = _report(directory)
+    charged = {f["nodeid"]: r["id"] for r in report["requirements"] for f in r["failures"] if f["outcome"] == "failed"}
+    results = [json.loads(path.read_text()) for path in (directory / "allure-results").glob("*-result.json")]
+    assert len(results) == report["summary"]["tests"]["run"]
+    red = []
+    for result in results:
+        labels = {name: [l["value"] for l in result["labels"] if l["name"] == name] for name in ("feature", "requirement")}
+        assert len(labels["feature"]) == 1 and len(labels["requirement"]) == 1, (result["name"], labels)
+        (requirement,) = labels["requirement"]
+        assert labels["feature"] == [catalogue()[requirement].level]
+        if result["status"] == "failed":
+            red.append(requirement)
+    assert sorted(red) == sorted(charged.values()), "Allure files failures under other requirements than conformance.json"
 
 
 def _assert_allure_names_the_failure(folder: Path, requirement: str) -> None:
@@ -218,9 +299,64 @@ def test_known_deviation_turns_a_failure_into_expected_and_a_fixed_one_fails_str
                           encoding="utf-8")
     broken = kit("run", "--sandbox-defect", "count-wrong", "--known-deviations", str(deviations),
                  "--report-dir", "broken", "--", "-k", "count or one_result")
-    assert broken.code == ExitCode.CONFORMANT, broken.output[-3000:]
+    assert broken.code == ExitCode.CONFORMANT, broken.output[-3000:]  # a -k subset: incomplete, exit 0
+    assert _report(tmp_path / "broken")["summary"]["verdict"] == "incomplete"
     assert _verdicts(_report(tmp_path / "broken"))["COUNT-EQUALS-RESULTS"] == "expected-fail"
     fixed = kit("run", "--strict-conformance", "--known-deviations", str(deviations), "--report-dir", "fixed",
                 "--", "-k", "count")
     assert fixed.code == ExitCode.NON_CONFORMANT, fixed.output[-3000:]
     assert _verdicts(_report(tmp_path / "fixed"))["COUNT-EQUALS-RESULTS"] == "fixed"
+
+
+def _start_run(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`drs-conformance run ARGS` as a child in its own process group (a terminal's Ctrl-C reaches the group)."""
+    env = {k: v for k, v in child_run_environment(os.environ).items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    return subprocess.Popen([sys.executable, "-m", "drs_conformance", "run", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bytes:
+    """What the child printed until `marker` appeared (or it ended, or the time ran out)."""
+    assert process.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.1)
+        if ready:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize(("signals", "code"), [
+    pytest.param((signal.SIGINT, signal.SIGINT), ExitCode.INTERRUPTED, id="double-ctrl-c"),
+    pytest.param((signal.SIGTERM,), ExitCode.TERMINATED, id="sigterm"),
+])
+def test_a_stopped_run_writes_reports_marked_interrupted(tmp_path: Path, signals: tuple[int, ...], code: int) -> None:
+    """Stopped in the middle of the suites: every report says interrupted, the exit is 130 / 143, never 4."""
+    process = _start_run(tmp_path, "--report-dir", "out")
+    try:
+        started = _read_until(process, b"test_conformance_items.py ....", timeout=120)
+        assert b"test_conformance_items.py ...." in started, started.decode(errors="replace")[-3000:]
+        for signum in signals:
+            os.killpg(process.pid, signum)
+            time.sleep(0.05)
+        output = started + _read_until(process, b"\0", timeout=120)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
+    text = output.decode(errors="replace")
+    assert process.returncode == code, text[-3000:]
+    assert "internal error" not in text and "SystemError" not in text, text[-3000:]
+    report = _every_report_says(tmp_path / "out", "interrupted", int(code))
+    stop = report["summary"]["interruption"]
+    assert stop["signal"] == signal.Signals(signals[0]).name
+    assert 0 < stop["tests_run"] < stop["tests_collected"] == 180, stop
+    assert f"INTERRUPTED: stopped by {stop['signal']} after {stop['tests_run']} of 180 tests ran" in text

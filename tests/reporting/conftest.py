@@ -156,6 +156,22 @@ def mixed_outcomes() -> list[Outcome]:
     ]
 
 
+def passing_outcomes(*failing: str) -> list[Outcome]:
+    """One passing test per requirement of the shipped catalogue (a complete run), but a failing one for `failing`."""
+    from drs_conformance.catalogue import catalogue
+
+    return [outcome(f"suites/test_all.py::test_{r.id.lower().replace('-', '_')}", r.id,
+                    "failed" if r.id in failing else "passed", message="Received: 1 / Documented: 2")
+            for r in catalogue()]
+
+
+def unanswered(nodeid: str, requirement: str, requests: int = 1) -> Outcome:
+    """A test that ended because the target gave no answer."""
+    return Outcome(nodeid=nodeid, requirements=(requirement,), outcome="unanswered", unanswered_requests=requests,
+                   message="the target did not answer: POST /v3/p/jobs/batch-pause-task: connection reset",
+                   reproduce=f"drs-conformance run -- {nodeid}")
+
+
 def mixed_deviations():
     return parse_deviations(
         [
@@ -210,6 +226,8 @@ def samples() -> SimpleNamespace:
         token_exchange=token_exchange,
         signed_exchange=signed_exchange,
         mixed_outcomes=mixed_outcomes,
+        passing_outcomes=passing_outcomes,
+        unanswered=unanswered,
         mixed_deviations=mixed_deviations,
         run_info=run_info,
     )

@@ -63,7 +63,14 @@ def test_label_requirement(recorder: _Recorder) -> None:
     assert requirement.quote in description
     (link,) = [c for kind, c in recorder.calls if kind == "link"]
     assert link == {"url": "https://ci.example.test/run/7/conformance.html#req-CONTENT-TYPE-415", "type": "link", "name": "CONTENT-TYPE-415 (SHOULD)"}
-    assert requirement_link("NO-5XX") == "conformance.html#req-NO-5XX"
+    assert requirement_link("NO-5XX") == "../conformance.html#req-NO-5XX", "beside allure-report/ by default"
+    assert requirement_link("NO-5XX", "https://ci.example.test/run/7/reports/") == (
+        "https://ci.example.test/run/7/reports/conformance.html#req-NO-5XX"), "a published report directory"
+    assert requirement_link("NO-5XX", "https://ci.example.test/run/7/reports") == (
+        "https://ci.example.test/run/7/reports/conformance.html#req-NO-5XX")
+    features = [values for kind, c in recorder.calls if kind == "label" for t, values in [(c["type"], c["values"])]
+                if t == "feature"]
+    assert features == [("SHOULD",)], f"one level label per test, received {features}"
 
 
 def test_attach_exchanges_are_redacted(recorder: _Recorder, samples: SimpleNamespace, redactor: Redactor) -> None:
@@ -117,8 +124,33 @@ def test_allure_pytest_writes_labels_links_description_and_attachments(tmp_path:
     result = json.loads(result_file.read_text())
     assert {"name": "requirement", "value": "NO-5XX"} in result["labels"]
     assert {"name": "tag", "value": "MUST"} in result["labels"]
-    assert result["links"] == [{"type": "link", "url": "conformance.html#req-NO-5XX", "name": "NO-5XX (MUST)"}]
+    assert result["links"] == [{"type": "link", "url": "../conformance.html#req-NO-5XX", "name": "NO-5XX (MUST)"}]
     assert catalogue()["NO-5XX"].quote in result["description"]
     assert [a["name"] for a in result["attachments"]] == ["request 1: POST http://127.0.0.1:1/x", "response 1", "curl 1"]
     for path in results.iterdir():
         assert "ZzPLANT99" not in path.read_text(errors="replace"), path.name
+
+
+def test_environment_properties_name_the_run_and_its_verdict(tmp_path: Path, samples: SimpleNamespace,
+                                                             redactor: Redactor) -> None:
+    from drs_conformance.reporting import build_report, write_environment
+
+    info = samples.run_info(base_url=f"http://127.0.0.1:1/{samples.SECRETS['token']}=x:y\nz")
+    report = build_report(info, samples.passing_outcomes(), today=samples.TODAY)
+    path = write_environment(tmp_path / "allure-results", report, redactor)
+    assert path == tmp_path / "allure-results" / "environment.properties"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "target=http://127.0.0.1:1/[REDACTED]=x:y\\nz",
+        "target.mode=control-api",
+        f"project={samples.PROJECT}",
+        "kit.version=0.1.0",
+        "spec.version=1.0.0",
+        "seed=1234567",
+        "hypothesis.profile=ci",
+        "strict=no",
+        "verdict=conformant",
+        "coverage=28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged",
+        "exit.code=0",
+        f"tests={len(catalogue())} run, 0 unanswered",
+    ]

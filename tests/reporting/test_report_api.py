@@ -9,14 +9,16 @@ from importlib import resources
 import drs_conformance.reporting as reporting
 
 EXPECTED = {
-    "Verdict", "VERDICTS", "JudgedTest", "RequirementVerdict", "Overall", "attributed_requirement",
-    "test_verdict", "requirement_verdicts", "overall_verdict",
+    "Verdict", "VERDICTS", "JUDGED", "RunVerdict", "RUN_VERDICTS", "NOT_JUDGED", "Gap", "RunScope", "Coverage",
+    "JudgedTest", "RequirementVerdict", "Overall", "attributed_requirement", "test_verdict", "requirement_verdicts",
+    "coverage", "overall_verdict",
     "Deviation", "Deviations", "load_deviations", "parse_deviations",
     "REPORT_FORMAT_VERSION", "TARGET_MODES", "TargetMode", "RunInfo", "anchor", "build_report", "redact_data",
     "redacted_options", "report_schema", "report_errors", "validate_report",
     "AUTH_TOKEN_VARIABLE", "MAX_INLINE_BODY", "curl_line", "render_markdown", "render_html", "REPORT_FILES",
-    "write_reports", "summary_lines",
-    "DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "attach_exchanges",
+    "write_reports", "summary_lines", "junit_properties",
+    "DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "attach_exchanges", "environment_properties",
+    "write_environment",
     "Change", "Comparison", "compare_reports", "load_report", "run_compare",
 }
 

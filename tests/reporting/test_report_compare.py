@@ -44,7 +44,13 @@ def _with(report: dict[str, Any], **verdicts: str) -> dict[str, Any]:
         pytest.param("expected-fail", "fixed", "fixed", id="expected-fail-fixed"),
         pytest.param("fail", "warn", "changed", id="fail-warn"),
         pytest.param("fail", "expected-fail", "changed", id="fail-now-a-deviation"),
-        pytest.param("pass", "skip", "changed", id="pass-skip"),
+        pytest.param("pass", "skip", "regressed", id="pass-skip-loses-coverage"),
+        pytest.param("fail", "not-tested", "regressed", id="fail-not-tested-loses-coverage"),
+        pytest.param("expected-fail", "skip", "regressed", id="expected-fail-skip-loses-coverage"),
+        pytest.param("fixed", "not-tested", "regressed", id="fixed-not-tested-loses-coverage"),
+        pytest.param("warn", "skip", "regressed", id="warn-skip-loses-coverage"),
+        pytest.param("skip", "not-tested", "changed", id="skip-not-tested"),
+        pytest.param("not-tested", "pass", "changed", id="newly-judged"),
         pytest.param("pass", "pass", None, id="unchanged"),
         pytest.param("fail", "fail", None, id="still-failing-is-no-regression"),
     ],
@@ -65,6 +71,53 @@ def test_new_and_removed_requirements(baseline: dict[str, Any]) -> None:
     assert [(c.id, c.old, c.new) for c in comparison.added] == [("DOC-EXAMPLE", None, "pass"), ("NO-5XX", None, "fail")]
     assert [c.id for c in comparison.regressed] == ["NO-5XX"]  # a failure appearing is a regression
     assert [(c.id, c.old, c.new) for c in comparison.removed] == [("HTTP-METHODS", "not-tested", None)]
+
+
+def test_a_lost_requirement_says_why_it_was_not_judged(samples: SimpleNamespace) -> None:
+    old = build_report(samples.run_info(), samples.passing_outcomes(), today=samples.TODAY)
+    outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BATCH-100"]
+    outcomes.append(samples.outcome("t::b", "BATCH-100", "skipped", message="needs jobs it may pause: give --control-api"))
+    comparison = compare_reports(old, build_report(samples.run_info(), outcomes, today=samples.TODAY))
+    (change,) = comparison.regressed
+    assert (change.id, change.old, change.new) == ("BATCH-100", "pass", "skip")
+    assert change.detail == "no longer judged (needs-option: needs jobs it may pause: give --control-api)"
+    assert comparison.verdict == "conformant -> incomplete"
+    assert comparison.exit_code == 1
+    lines = comparison.lines()
+    assert "Verdict regressed: conformant -> incomplete." in lines
+    assert "note: coverage differs: 28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged (old) / " \
+           "27 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged (new)" in lines
+    assert lines[-1] == "Result: 2 regression(s) since the baseline."
+
+
+@pytest.mark.parametrize(("old", "new", "regression"), [
+    pytest.param("conformant", "incomplete", "conformant -> incomplete", id="conformant-incomplete"),
+    pytest.param("conformant", "interrupted", "conformant -> interrupted", id="conformant-interrupted"),
+    pytest.param("conformant", "non-conformant", "conformant -> non-conformant", id="conformant-non-conformant"),
+    pytest.param("incomplete", "conformant", None, id="incomplete-conformant"),
+    pytest.param("incomplete", "interrupted", None, id="incomplete-interrupted"),
+    pytest.param("conformant", "conformant", None, id="unchanged"),
+])
+def test_the_run_verdict_changes(baseline: dict[str, Any], old: str, new: str, regression: str | None) -> None:
+    before, now = copy.deepcopy(baseline), copy.deepcopy(baseline)
+    before["summary"]["verdict"], now["summary"]["verdict"] = old, new
+    comparison = compare_reports(before, now)
+    assert comparison.verdict == regression
+    assert comparison.exit_code == (1 if regression else 0)
+
+
+def test_a_baseline_of_report_format_1_still_compares(tmp_path: Path, samples: SimpleNamespace) -> None:
+    """A conformance.json written by an older kit (format 1) is a usable baseline."""
+    old_path = Path(__file__).parent / "data" / "conformance-v1.json"
+    new = build_report(samples.run_info(), samples.passing_outcomes(), today=samples.TODAY)
+    out = io.StringIO()
+    assert run_compare(old_path, _write(tmp_path, "new.json", new), out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "Fixed (5):" in text and "  JOB-ID-RULE                MUST    fail -> pass" in text
+    assert "note: coverage differs: not recorded (report format 1) (old) / 28 of 28 MUST judged" in text
+    out = io.StringIO()
+    assert run_compare(_write(tmp_path, "old.json", new), old_path, out) == 1, "format 1 as the new report"
+    assert "Verdict regressed: conformant -> non-conformant." in out.getvalue()
 
 
 def _write(tmp_path: Path, name: str, document: Any) -> Path:

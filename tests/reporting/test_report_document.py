@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import signal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -14,6 +16,7 @@ from drs_conformance.catalogue import catalogue
 from drs_conformance.redaction import REDACTED, Redactor
 from drs_conformance.reporting import (
     RunInfo,
+    RunScope,
     build_report,
     parse_deviations,
     redacted_options,
@@ -61,7 +64,11 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
     ("mutate", "where"),
     [
         pytest.param(_delete("summary"), "(top level)", id="summary-missing"),
-        pytest.param(_set("format_version", 2), "format_version", id="future-format"),
+        pytest.param(_set("format_version", 3), "format_version", id="future-format"),
+        pytest.param(_delete("summary.coverage"), "summary", id="coverage-missing"),
+        pytest.param(_set("summary.coverage.not_judged.0.category", "lazy"), "summary.coverage.not_judged[0].category",
+                     id="bad-category"),
+        pytest.param(_set("summary.exit_code", 2), "summary.exit_code", id="bad-exit-code"),
         pytest.param(_set("extra", 1), "(top level)", id="unknown-top-level-key"),
         pytest.param(_set("summary.verdict", "ok"), "summary.verdict", id="bad-overall-verdict"),
         pytest.param(_set("requirements.0.verdict", "passed"), "requirements[0].verdict", id="bad-verdict"),
@@ -119,7 +126,18 @@ def test_verdicts_reasons_and_counts_of_the_mixed_run(mixed_report: dict[str, An
         "fail": 0, "warn": 1, "fixed": 1, "expected-fail": 1, "skip": 0, "pass": 0,
         "not-tested": sum(1 for r in catalogue() if r.level == "SHOULD") - 3,
     }
-    assert summary["tests"] == {"passed": 1, "failed": 4, "error": 0, "skipped": 1, "xfailed": 1, "xpassed": 1, "total": 8}
+    assert summary["tests"] == {"passed": 1, "failed": 4, "error": 0, "skipped": 1, "xfailed": 1, "xpassed": 1,
+                                "unanswered": 0, "total": 8, "run": 8, "collected": None}
+    assert summary["coverage"]["text"] == "4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 9 SHOULD judged"
+    assert summary["coverage"]["complete"] is False
+    not_judged = {entry["id"]: (entry["category"], entry["reason"]) for entry in summary["coverage"]["not_judged"]}
+    assert not_judged["BODY-SHAPE"] == ("not-reached", "not reached: suites/test_body.py::test_not_json[array] failed on NO-5XX")
+    assert not_judged["BATCH-100"] == ("skipped", "the inventory names 12 jobs; 100 are needed")
+    assert not_judged["HTTP-METHODS"] == ("not-selected", "no test selected in this run")
+    assert len(not_judged) == len(catalogue()) - 7
+    assert by_id["BATCH-100"]["not_judged"] == [{"category": "skipped", "reason": "the inventory names 12 jobs; 100 are needed"}]
+    assert by_id["DOC-EXAMPLE"]["not_judged"] == []
+    assert summary["unanswered"] == [] and summary["interruption"] is None
 
 
 def test_failures_carry_exchanges_and_curl_lines(mixed_report: dict[str, Any]) -> None:
@@ -151,11 +169,70 @@ def test_strict_turns_warnings_into_failures(samples: SimpleNamespace) -> None:
 
 
 def test_a_conformant_run(samples: SimpleNamespace) -> None:
-    outcomes = [samples.outcome("suites/t.py::test_a", "DOC-EXAMPLE"), samples.outcome("suites/t.py::test_b", "FAILED-STATUS-WORD", "failed")]
-    report = build_report(samples.run_info(), outcomes, today=samples.TODAY)
+    """Every requirement judged; a SHOULD warning does not stop it from being conformant."""
+    report = build_report(samples.run_info(), samples.passing_outcomes("FAILED-STATUS-WORD"), today=samples.TODAY)
     assert report["summary"]["verdict"] == "conformant" and report["summary"]["exit_code"] == 0
+    assert report["summary"]["coverage"]["text"] == "28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged"
+    assert report["summary"]["coverage"]["not_judged"] == [] and report["summary"]["reasons"] == []
     assert report["deviations"] == {"file": None, "declared": 0, "expired": [], "unused": []}
     validate_report(report)
+
+
+@pytest.mark.parametrize(("require_complete", "code"), [
+    pytest.param(False, 0, id="incomplete-exits-0"),
+    pytest.param(True, 5, id="require-complete-exits-5"),
+])
+def test_a_subset_run_is_incomplete_never_conformant(samples: SimpleNamespace, require_complete: bool, code: int) -> None:
+    outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BATCH-100"]
+    outcomes.append(samples.outcome("suites/t.py::test_batch", "BATCH-100", "skipped",
+                                    message="needs jobs it may pause: give --inventory FILE or --control-api"))
+    report = build_report(samples.run_info(require_complete=require_complete), outcomes, today=samples.TODAY)
+    summary = report["summary"]
+    assert (summary["verdict"], summary["exit_code"]) == ("incomplete", code)
+    assert summary["reasons"] == ["1 MUST/EITHER requirement not judged: BATCH-100 (needs-option)"]
+    assert summary["coverage"]["text"] == "27 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged"
+    assert report["run"]["require_complete"] is require_complete
+    validate_report(report)
+
+
+def test_an_interrupted_run(samples: SimpleNamespace) -> None:
+    report = build_report(samples.run_info(), samples.passing_outcomes(), today=samples.TODAY,
+                          scope=RunScope(stopped_by=signal.SIGTERM, collected=180))
+    summary = report["summary"]
+    assert (summary["verdict"], summary["exit_code"]) == ("interrupted", 143)
+    assert summary["interruption"] == {"signal": "SIGTERM", "tests_run": len(catalogue()), "tests_collected": 180}
+    assert summary["reasons"][0] == f"stopped by SIGTERM after {len(catalogue())} of 180 tests ran"
+    assert summary["tests"]["collected"] == 180
+    validate_report(report)
+
+
+def test_unanswered_tests_are_listed_apart_and_charged_to_no_requirement(samples: SimpleNamespace) -> None:
+    outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BODY-SHAPE"]
+    outcomes += [samples.unanswered("suites/t.py::test_body", "BODY-SHAPE", 2),
+                 samples.unanswered("suites/t.py::test_ids", "JOB-ID-RULE")]
+    report = build_report(samples.run_info(), outcomes, today=samples.TODAY)
+    summary = report["summary"]
+    assert (summary["verdict"], summary["exit_code"]) == ("incomplete", 3)
+    assert summary["tests"]["unanswered"] == 2
+    assert [(u["nodeid"], u["requests"]) for u in summary["unanswered"]] == [("suites/t.py::test_body", 2),
+                                                                           ("suites/t.py::test_ids", 1)]
+    assert summary["unanswered"][0]["message"].startswith("the target did not answer: ")
+    by_id = {r["id"]: r for r in report["requirements"]}
+    assert by_id["BODY-SHAPE"]["verdict"] == "skip" and by_id["BODY-SHAPE"]["failures"] == []
+    assert by_id["BODY-SHAPE"]["not_judged"] == [{"category": "unanswered", "reason": "the target did not answer (2 requests)"}]
+    assert by_id["JOB-ID-RULE"]["verdict"] == "pass", "judged by its other test"
+    assert [t["verdict"] for t in by_id["JOB-ID-RULE"]["tests"]] == ["pass", "unanswered"]
+    assert "the target did not answer 3 requests (2 tests ended without an answer; they judge no requirement)" in summary["reasons"]
+    validate_report(report)
+
+
+def test_a_report_of_format_1_still_validates() -> None:
+    """conformance.json of an older kit (format 1, tests/reporting/data) is still read, e.g. as a baseline."""
+    old = json.loads((Path(__file__).parent / "data" / "conformance-v1.json").read_text(encoding="utf-8"))
+    assert old["format_version"] == 1
+    validate_report(old)
+    old["summary"]["verdict"] = "incomplete"
+    assert report_errors(old) == ["summary.verdict: 'incomplete' is not one of ['conformant', 'non-conformant']"]
 
 
 def test_unused_deviations_are_listed(samples: SimpleNamespace) -> None:

@@ -117,6 +117,45 @@ def test_banner_counts_quote_request_response_curl(page: tuple[str, _Page], mixe
 
 
 def test_a_conformant_banner(samples: SimpleNamespace) -> None:
-    report = build_report(samples.run_info(), [samples.outcome("t::a", "DOC-EXAMPLE")], today=samples.TODAY)
+    report = build_report(samples.run_info(), samples.passing_outcomes(), today=samples.TODAY)
     text = render_html(report)
     assert 'class="banner conformant"' in text and ">CONFORMANT</h1>" in text
+    assert '<p id="coverage">Coverage: 28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged</p>' in text
+    assert 'id="not-judged"' not in text and 'id="unanswered"' not in text
+
+
+def _parsed(report: dict[str, Any]) -> tuple[str, _Page]:
+    text = render_html(report)
+    parser = _Page()
+    parser.feed(text)
+    parser.close()
+    assert parser.stack == [], f"unclosed: {parser.stack}"
+    return text, parser
+
+
+def test_an_incomplete_banner_lists_what_was_not_judged(samples: SimpleNamespace) -> None:
+    outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BATCH-100"]
+    outcomes.append(samples.outcome("t::b", "BATCH-100", "skipped", message="needs jobs it may pause: give --control-api"))
+    text, parser = _parsed(build_report(samples.run_info(), outcomes, today=samples.TODAY))
+    assert 'class="banner incomplete"' in text and ">INCOMPLETE</h1>" in text
+    assert "Coverage: 27 of 28 MUST judged" in text
+    body = " ".join(parser.text)
+    assert "1 MUST/EITHER requirement not judged: BATCH-100 (needs-option)" in body
+    links = [a.get("href") for tag, a in parser.elements if tag == "a"]
+    assert "#req-BATCH-100" in links, "the not-judged table links to the requirement's row"
+    assert "needs jobs it may pause: give --control-api" in body
+
+
+def test_an_interrupted_banner_and_the_unanswered_tests(samples: SimpleNamespace) -> None:
+    import signal
+
+    from drs_conformance.reporting import RunScope
+
+    outcomes = [*samples.passing_outcomes(), samples.unanswered("t::<b>x</b>", "BODY-SHAPE", 2)]
+    report = build_report(samples.run_info(), outcomes, today=samples.TODAY, scope=RunScope(stopped_by=signal.SIGTERM))
+    text, parser = _parsed(report)
+    assert 'class="banner interrupted"' in text and ">INTERRUPTED</h1>" in text
+    body = " ".join(parser.text)
+    assert "The target did not answer (1 test, 2 requests)" in body and "t::<b>x</b>" in body
+    assert "<b>x</b>" not in text, "node ids are escaped"
+    assert "stopped by SIGTERM after" in body
