@@ -563,6 +563,8 @@ class Handlers:
 
     def _success(self, echo: Any) -> dict[str, Any]:
         word = self._success_word.capitalize() if self._defect("success-word-capitalised") else self._success_word
+        if self._defect("null-optional-fields"):
+            return {"id": echo, "status": word, "error_code": None, "error_msg": None}
         return {"id": echo, "status": word}
 
     def _failure(self, echo: Any, code: str, language: str, key: str, **params: Any) -> dict[str, Any]:
