@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from drs_conformance.paths import readable_path
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
+from drs_conformance.spec import INFERRED, PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 if TYPE_CHECKING:
     from drs_conformance.client import Reply
 
 __all__ = [
+    "INFERRED_CONSTRAINTS",
     "NonConformance",
+    "check_inferred",
     "check_response",
     "checked_requirements",
     "is_json_content_type",
@@ -31,6 +33,9 @@ class NonConformance(AssertionError):
         self.requirement = requirement
         self.detail = message
 
+
+# The SHOULD requirement that judges the constraints the kit infers (x-drs-inferred in the document).
+INFERRED_CONSTRAINTS = "INFERRED-CONSTRAINTS"
 
 # The schema each documented operation's 200 body must match.
 _OK_SCHEMAS = {
@@ -60,14 +65,16 @@ def response_schema_name(operation_path: str, status: int) -> str | None:
 
 
 @functools.cache
-def _validator(schema_name: str) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator(contract().resolved_schema(schema_name))
+def _validator(schema_name: str, *, documented: bool) -> jsonschema.protocols.Validator:
+    """The schema as documented (a MUST judges that), or with the kit's inferences too (SHOULD)."""
+    return jsonschema.Draft202012Validator(contract().resolved_schema(schema_name, documented=documented))
 
 
-def _first_error(schema_name: str, body: Any) -> str | None:
-    error = jsonschema.exceptions.best_match(_validator(schema_name).iter_errors(body))
-    if error is None:
-        return None
+def _first_error(schema_name: str, body: Any, *, documented: bool = True) -> jsonschema.ValidationError | None:
+    return jsonschema.exceptions.best_match(_validator(schema_name, documented=documented).iter_errors(body))
+
+
+def _where(error: jsonschema.ValidationError) -> str:
     return f"{readable_path(error.absolute_path)}: {error.message}"
 
 
@@ -78,15 +85,9 @@ def checked_requirements(status: int) -> tuple[str, ...]:
     return ("NO-5XX", "JSON-RESPONSES", "ERROR-BODY" if status == 400 else "RESPONSE-SCHEMA")
 
 
-def check_response(reply: Reply, operation_path: str) -> None:
-    """Raise NonConformance for a 5xx, a non-JSON 200/4xx, or a body that breaks its documented schema."""
+def _json_body(reply: Reply) -> Any:
+    """The body of a 200 or 4xx, which must be JSON with a JSON content type (JSON-RESPONSES)."""
     status = reply.status
-    if status >= 500:
-        raise NonConformance(
-            "NO-5XX", f"received {status}, documented 200 or a 4xx: no request of any shape may get a 5xx"
-        )
-    if not (status == 200 or 400 <= status < 500):
-        return
     content_type = reply.headers.get("content-type")
     if not is_json_content_type(content_type):
         raise NonConformance(
@@ -94,18 +95,56 @@ def check_response(reply: Reply, operation_path: str) -> None:
             f"received {status} with Content-Type {content_type!r}, documented a JSON content type (application/json)",
         )
     try:
-        body = json.loads(reply.content)
+        return json.loads(reply.content)
     except ValueError as exc:
         raise NonConformance(
             "JSON-RESPONSES", f"received a {status} body that is not JSON ({exc}), documented a JSON body"
         ) from None
+
+
+def check_response(reply: Reply, operation_path: str) -> None:
+    """Raise NonConformance for a 5xx, a non-JSON 200/4xx, or a body that breaks its documented schema.
+
+    Only what the documents state is judged here: constraints the kit infers (`x-drs-inferred`) are
+    left to `check_inferred`, a SHOULD.
+    """
+    status = reply.status
+    if status >= 500:
+        raise NonConformance(
+            "NO-5XX", f"received {status}, documented 200 or a 4xx: no request of any shape may get a 5xx"
+        )
+    if not (status == 200 or 400 <= status < 500):
+        return
+    body = _json_body(reply)
     schema_name = response_schema_name(operation_path, status)
     if schema_name is None:
         return
-    problem = _first_error(schema_name, body)
-    if problem is None:
+    error = _first_error(schema_name, body)
+    if error is None:
         return
     requirement = "ERROR-BODY" if status == 400 else "RESPONSE-SCHEMA"
     raise NonConformance(
-        requirement, f"received a {status} body where {problem}; documented schema {schema_name}"
+        requirement, f"received a {status} body where {_where(error)}; documented schema {schema_name}"
+    )
+
+
+def check_inferred(reply: Reply, operation_path: str) -> None:
+    """Raise NonConformance (INFERRED-CONSTRAINTS, a SHOULD) for a body that breaks what the kit infers.
+
+    Call it on an answer that passed `check_response`: what is left to break is an `x-drs-inferred`
+    constraint, whose reason the message quotes, saying it is the kit's inference.
+    """
+    if not (reply.status == 200 or 400 <= reply.status < 500):
+        return
+    schema_name = response_schema_name(operation_path, reply.status)
+    if schema_name is None:
+        return
+    error = _first_error(schema_name, _json_body(reply), documented=False)
+    if error is None:
+        return
+    why = error.schema.get(INFERRED) if isinstance(error.schema, dict) else None
+    raise NonConformance(
+        INFERRED_CONSTRAINTS,
+        f"received a {reply.status} body where {_where(error)}; not stated by the documents, the kit infers "
+        f"(schema {schema_name}): {why or 'see x-drs-inferred in the contract'}",
     )

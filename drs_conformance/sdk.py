@@ -22,6 +22,9 @@ What the SDK does that matters here (huaweicloudsdkdrs/huaweicloudsdkcore 3.1.x)
   `ConnectionException`; a read timeout escapes as requests' own `ReadTimeout` (not wrapped).
 - A 200 is parsed leniently: unknown fields are dropped, a primitive is coerced (`int("1")` for count),
   a body that is not JSON gives an empty model, a value `int()` refuses raises ValueError.
+- A 429 (an API gateway's throttling) raises `ClientRequestException` too; `pause` sends the request
+  again, as the kit's own client does, through the SDK's own retry (`SyncInvoker.with_retry`), waiting
+  as Retry-After says: a throttled request never reached the service (contract notes).
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ import json
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import httpx
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.http.http_handler import HttpHandler
+from huaweicloudsdkcore.retry.backoff_strategy import BackoffStrategy
 from huaweicloudsdkdrs.v3 import BatchPauseJobReq, BatchStopJobsRequest, BatchStopJobsResponse, DrsClient, PauseInfo
 
 from drs_conformance.client import ExchangeLog, Reply
@@ -56,7 +60,10 @@ __all__ = [
 
 # What the SDK calls batch-pause-task (method of DrsClient, request and response models).
 SDK_OPERATION = "batch_stop_jobs"
-_DEPRECATION = rf"Method '{SDK_OPERATION}' of DrsClient is deprecated"
+_DEPRECATION = rf"Method '{SDK_OPERATION}(_invoker)?' of DrsClient is deprecated"
+# Throttled answers (429 with Retry-After) are sent again, as the kit's client does: this often, this long at most.
+_THROTTLED_RETRIES = 3
+_MAX_RETRY_AFTER_S = 30.0
 
 
 class SdkTraffic:
@@ -167,6 +174,32 @@ class SdkCall:
         return f"{self.reply.status} {text[:400]}{'...' if len(text) > 400 else ''}"
 
 
+class _RetryAfter(BackoffStrategy):
+    """The SDK's retry waits as the throttled answer's Retry-After says (seconds; an HTTP date: 1 s), capped."""
+
+    def __init__(self, traffic: SdkTraffic) -> None:
+        self._traffic = traffic
+
+    def calculate_retry_delay_millis(self, retries: int) -> int:
+        last = self._traffic.last
+        value = last.headers.get("retry-after") if last is not None else None
+        try:
+            seconds = float(value) if value is not None else 0.0
+        except ValueError:
+            seconds = 1.0
+        return int(min(max(seconds, 0.0), _MAX_RETRY_AFTER_S) * 1000)
+
+
+def _throttled(traffic: SdkTraffic) -> Callable[[Any, Exception | None], bool]:
+    """The SDK's retry condition: the last answer was a 429 that says when to come back."""
+
+    def condition(response: Any, error: Exception | None) -> bool:
+        last = traffic.last
+        return last is not None and last.status == 429 and "retry-after" in last.headers
+
+    return condition
+
+
 def pause(
     client: DrsClient,
     traffic: SdkTraffic,
@@ -182,7 +215,8 @@ def pause(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_DEPRECATION, category=DeprecationWarning)
         try:
-            response = client.batch_stop_jobs(request)
+            invoker = client.batch_stop_jobs_invoker(request)
+            response = invoker.with_retry(_throttled(traffic), _THROTTLED_RETRIES, _RetryAfter(traffic)).invoke()
         except ServiceResponseException as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - any other failure of the SDK is reported, not raised

@@ -21,12 +21,17 @@ __all__ = [
     "contract",
     "spec_path",
     "load_document",
+    "INFERRED",
+    "documented_view",
+    "inferred_constraints",
 ]
 
 SPEC_FILENAME = "drs-batch-pause-task.yaml"
 PAUSE_PATH = "/v3/{project_id}/jobs/batch-pause-task"
 STATUS_PATH = "/v3/{project_id}/jobs/batch-status"
 RETRY_PATH = "/v3/{project_id}/jobs/batch-retry-task"
+# Marks a subschema whose constraints are the kit's inference, not a sentence of the documents.
+INFERRED = "x-drs-inferred"
 
 
 def spec_path() -> Path:
@@ -150,17 +155,50 @@ class Contract:
     def signing(self) -> dict[str, Any]:
         return self.document["components"]["securitySchemes"]["aksk"]["x-drs-signing"]
 
-    def resolved_schema(self, name: str) -> dict[str, Any]:
-        """A component schema as a standalone JSON Schema (2020-12) with its references bundled (a fresh copy)."""
+    def resolved_schema(self, name: str, *, documented: bool = False) -> dict[str, Any]:
+        """A component schema as a standalone JSON Schema (2020-12) with its references bundled (a fresh copy).
+
+        `documented=True` leaves out what the kit infers (`documented_view`): what a MUST is judged against.
+        """
+        defs = documented_view(self._defs) if documented else copy.deepcopy(self._defs)
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$defs": copy.deepcopy(self._defs),
+            "$defs": defs,
             "$ref": f"#/$defs/{name}",
         }
 
     @functools.cached_property
     def _defs(self) -> dict[str, Any]:
         return _component_defs(self.document)
+
+
+def documented_view(node: Any) -> Any:
+    """A copy in which every subschema marked `x-drs-inferred` is the empty schema: only what the documents state."""
+    if isinstance(node, dict):
+        if INFERRED in node:
+            return {}
+        return {key: documented_view(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [documented_view(value) for value in node]
+    return node
+
+
+def inferred_constraints(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every subschema the kit infers, as (JSON pointer in the document, why), in document order."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: Any, pointer: str) -> None:
+        if isinstance(node, dict):
+            if INFERRED in node:
+                found.append((pointer, str(node[INFERRED])))
+            for key, value in node.items():
+                walk(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{pointer}/{index}")
+
+    walk(document, "#")
+    return found
 
 
 def _component_defs(document: dict[str, Any]) -> dict[str, Any]:

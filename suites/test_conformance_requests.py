@@ -85,13 +85,14 @@ def test_malformed_request_is_refused_with_400(api: DrsClient, jobs: Jobs, kind:
 @pytest.mark.requirement("ERROR-BODY")
 @pytest.mark.parametrize("language", [pytest.param(None, id="default"), pytest.param("zh-cn", id="zh-cn")])
 def test_refusal_carries_error_code_and_message(api: DrsClient, language: str | None) -> None:
-    """A 400 names what is wrong: non-empty error_code and error_msg at the top level."""
+    """A 400 names what is wrong: error_code and error_msg strings at the top level (that they are not
+    empty is the kit's inference, judged by INFERRED-CONSTRAINTS)."""
     reply = api.pause({"jobs": []}, language=language)
     expect_refused(reply, "BODY-SHAPE", "an empty jobs array")
     body = reply.json()
     for field in ("error_code", "error_msg"):
-        assert isinstance(body.get(field), str) and body[field].strip(), (
-            f"received {field}={body.get(field)!r} in a 400, documented a non-empty string at the top level"
+        assert isinstance(body.get(field), str), (
+            f"received {field}={body.get(field)!r} in a 400, documented a string at the top level"
         )
 
 
@@ -185,8 +186,12 @@ def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, job
         "documented at most one"
     )
     if seeded:
-        assert successes == 1, f"pausable job {fault.value} named twice got no success, documented one"
-        assert jobs.state(fault.value).status == PAUSING, f"job {fault.value} reported paused but is not PAUSING"
+        # "At most one" success: every occurrence may fail too (then, as any failed item, it changes nothing).
+        status = jobs.state(fault.value).status
+        expected = PAUSING if successes else SPEC.pausable_statuses[0]
+        assert status == expected, (
+            f"job {fault.value} named twice got {successes} success(es) and reads {status}, documented {expected}"
+        )
 
 
 @pytest.mark.requirement("DUPLICATE-CODE")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drs_conformance.checks import NonConformance
+from drs_conformance.checks import NonConformance, is_json_content_type
 from drs_conformance.client import Reply
 from drs_conformance.contract.operations import UNDER_TEST
 from drs_conformance.contract.requests import Sent
@@ -19,12 +19,23 @@ def _by_status(sent: Sent, reply: Reply) -> str:
     return "ERROR-BODY" if reply.status == 400 else "RESPONSE-SCHEMA"
 
 
-def _status_of_what_was_sent(sent: Sent, reply: Reply) -> str:
+def _content_type(sent: Sent, reply: Reply) -> str | None:
+    """A content type the document does not list: JSON-RESPONSES, unless it is a JSON type all the same.
+
+    The contract asks for "a JSON content type" (rule 10): `application/problem+json` is one, though the
+    document lists `application/json` only, so it breaks nothing (as `checks.is_json_content_type` reads it).
+    """
+    return None if is_json_content_type(reply.headers.get("content-type")) else "JSON-RESPONSES"
+
+
+def _status_of_what_was_sent(sent: Sent, reply: Reply) -> str | None:
     """An undocumented status: the rule of the request's peculiarity (its choice, or the rule it breaks)."""
     # The refusal rules are those of batch-pause-task: a supporting operation's undocumented answer to a
     # malformed request is just that (RESPONSE-SCHEMA), unless credentials were missing.
     if sent.either:
         return sent.choices[0][0]
+    if sent.inferred and 400 <= reply.status < 500 and not sent.broken:
+        return None  # refused for a part whose content only the kit infers (page_req): not judged
     return _invalid_request_served(sent, reply) or "RESPONSE-SCHEMA"
 
 
@@ -41,8 +52,8 @@ def _invalid_request_served(sent: Sent, reply: Reply) -> str | None:
 
 def _valid_request_refused(sent: Sent, reply: Reply) -> str | None:
     """A well-formed request was refused: the rule that says it must be served (None if it breaks one)."""
-    if sent.broken:
-        return None
+    if sent.broken or sent.inferred:
+        return None  # it breaks a rule, or it carries a part whose content only the kit infers (page_req)
     if sent.role != UNDER_TEST:
         return "SUPPORT-STATUS" if sent.operation == STATUS_PATH else "SUPPORT-RESUME"
     if reply.status == 413:  # refused as too large: a batch of up to 100 jobs MUST be served
@@ -58,14 +69,17 @@ def _valid_request_refused(sent: Sent, reply: Reply) -> str | None:
 # contract finds it valid), `_valid_request_refused` names JOB-ID-WELL-FORMED (an id with a non-hex letter)
 # or BATCH-100 (refused as too large, or hex ids only), and SUPPORT-STATUS / SUPPORT-RESUME for the
 # supporting operations, `_status_of_what_was_sent` the request's allowed choice or broken rule, else
-# RESPONSE-SCHEMA. A class missing here (a newer schemathesis) counts against RESPONSE-SCHEMA.
+# RESPONSE-SCHEMA. A request with a part only the kit infers (`Sent.inferred`: page_req) refused is no
+# failure. Response schemas are the documented ones (`generation_document` leaves out `x-drs-inferred`),
+# so a JsonSchemaError is always a documented constraint broken. A class missing here (a newer
+# schemathesis) counts against RESPONSE-SCHEMA.
 FAILURE_REQUIREMENTS: dict[str, str | Callable[[Sent, Reply], str | None]] = {
     "ServerError": "NO-5XX",  # 5xx: no request of any shape may get one
     "ContentTypeServerError": "NO-5XX",
     "MalformedJson": "JSON-RESPONSES",  # every 200 and 4xx body is JSON with a JSON content type
     "ContentDeserializationError": "JSON-RESPONSES",
     "MissingContentType": "JSON-RESPONSES",
-    "UndefinedContentType": "JSON-RESPONSES",
+    "UndefinedContentType": _content_type,  # not listed: a failure only if it is no JSON type at all
     "MalformedMediaType": "JSON-RESPONSES",
     "AcceptedNegativeData": _invalid_request_served,  # invalid data served: the rule that refuses it
     "RejectedPositiveData": _valid_request_refused,  # valid data refused: the rule that serves it

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from drs_conformance.contract.operations import BATCH_LIMIT, body_schema_name
-from drs_conformance.spec import PAUSE_PATH, STATUS_PATH
+from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, documented_view
 from drs_conformance.strategies import with_job_id_format
 
-__all__ = ["WRONG_JOB_IDS", "WRONG_JOB_IDS_DICTIONARY", "generation_document", "request_schemas"]
+__all__ = ["WRONG_JOB_IDS", "WRONG_JOB_IDS_DICTIONARY", "generation_document", "request_schemas", "response_schema_names"]
 
 # A well-formed id of no job (its last group says so), from which every wrong id below is made. Each one
 # breaks the UUID rule in one way that a known validator mistake lets through (kinds job-id/* of
@@ -55,9 +55,43 @@ def request_schemas(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield from walk(media.get("schema"))
 
 
+def response_schema_names(document: dict[str, Any]) -> set[str]:
+    """The component schemas any response of the document is made of (by reference, transitively)."""
+    schemas = document["components"]["schemas"]
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in names:
+                    names.add(name)
+                    walk(schemas[name])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document["components"].get("responses", {}))
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            walk(operation.get("responses", {}))
+    return names
+
+
 def generation_document(document: dict[str, Any], *, languages: bool) -> dict[str, Any]:
     """A copy whose valid cases stay clear of the contract's Either rules, so a choice never reads as a failure."""
     adjusted = with_job_id_format(document)  # a deep copy whose ids are DRS-shaped (format drs-job-id)
+    # 0. Responses are judged as documented: schemathesis validates every answer against the schemas of
+    #    the document it generates from, so the constraints the kit only infers (`x-drs-inferred`: null
+    #    for an optional field, a platform error's shape) leave the response schemas here. They are
+    #    judged apart, at SHOULD level (INFERRED-CONSTRAINTS). Request schemas keep them: valid cases
+    #    are drawn as the kit reads the contract, and a refusal of an inferred part is not judged.
+    schemas = adjusted["components"]["schemas"]
+    for name in response_schema_names(adjusted):
+        schemas[name] = documented_view(schemas[name])
     # 1. Request objects are closed (`additionalProperties: false`). Unknown fields may be ignored or
     #    refused (EXTRA-FIELDS); as the document stands, schemathesis puts random extra fields into most
     #    valid bodies, so a target that refuses them would refuse nearly every valid case, a false

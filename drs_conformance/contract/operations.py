@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drs_conformance.spec import contract
+from drs_conformance.spec import INFERRED, contract
 
-__all__ = ["BATCH_LIMIT", "JSON_MEDIA_TYPE", "ONE_MIB", "UNDER_TEST", "body_schema_name", "role"]
+__all__ = ["BATCH_LIMIT", "JSON_MEDIA_TYPE", "ONE_MIB", "UNDER_TEST", "body_schema_name", "inferred_fields", "role"]
 
 JSON_MEDIA_TYPE = "application/json"
 UNDER_TEST = "under-test"  # x-drs-role of the operation under test; the others are "supporting"
@@ -24,3 +24,10 @@ def body_schema_name(document: dict[str, Any], path: str) -> str:
 def role(path: str) -> str:
     """The operation's `x-drs-role`: the refusal rules bind the operation under test only."""
     return str(contract().operation(path)["x-drs-role"])
+
+
+def inferred_fields(path: str) -> frozenset[str]:
+    """Top-level body fields whose content the kit infers (`x-drs-inferred`): a refusal of them is not judged."""
+    document = contract().document
+    fields = document["components"]["schemas"][body_schema_name(document, path)]["properties"]
+    return frozenset(name for name, schema in fields.items() if INFERRED in schema)

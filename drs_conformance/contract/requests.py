@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 import jsonschema
 
-from drs_conformance.contract.operations import BATCH_LIMIT, JSON_MEDIA_TYPE, ONE_MIB, body_schema_name, role
+from drs_conformance.contract.operations import (
+    BATCH_LIMIT,
+    JSON_MEDIA_TYPE,
+    ONE_MIB,
+    body_schema_name,
+    inferred_fields,
+    role,
+)
 from drs_conformance.paths import readable_path
 from drs_conformance.spec import STATUS_PATH, contract
 
@@ -46,6 +53,8 @@ class Sent:
     job_ids: tuple[str, ...] | None = None  # the requested ids of a body that breaks no rule
     # Over 100 jobs or over 1 MiB, whatever else is wrong with it: a 413 is an allowed refusal (rule 8).
     oversized: bool = False
+    # Fields whose content the kit infers (batch-status' page_req): a refusal of the request is not judged.
+    inferred: tuple[str, ...] = ()
 
     @property
     def either(self) -> bool:
@@ -58,9 +67,10 @@ class Sent:
         return next((name for name in RULE_ORDER if name in names), names[0] if names else None)
 
     def summary(self, limit: int = 3) -> str:
-        """What the request is, in a line: the rules it breaks, then its allowed choices."""
+        """What the request is, in a line: the rules it breaks, its allowed choices, its inferred parts."""
         parts = [f"{requirement}: {why}" for requirement, why in self.broken]
         parts += [f"{requirement} (allowed choice): {what}" for requirement, what in self.choices]
+        parts += [f"{name} (its content is the kit's inference)" for name in self.inferred]
         more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
         return "; ".join(parts[:limit]) + more if parts else "a well-formed request"
 
@@ -145,6 +155,7 @@ def judge_request(operation: str, wire: Wire) -> Sent:
     document = _parse(wire.body)
     job_ids = None
     listed = document.get("jobs") if isinstance(document, dict) else None
+    inferred = tuple(sorted(inferred_fields(operation) & set(document))) if isinstance(document, dict) else ()
     oversized = size > ONE_MIB or (isinstance(listed, list) and len(listed) > BATCH_LIMIT)
     if document is _NOT_JSON:
         broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
@@ -166,4 +177,4 @@ def judge_request(operation: str, wire: Wire) -> Sent:
                 choices.append(("DUPLICATE-IDS", f"job id {repeated[0]} named {times[repeated[0]]} times"))
             if len(job_ids) > BATCH_LIMIT:
                 choices.append(("BATCH-OVER-100", f"{len(job_ids)} jobs in one batch"))
-    return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids, oversized)
+    return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids, oversized, inferred)

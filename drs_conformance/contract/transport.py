@@ -85,10 +85,21 @@ def send(api: DrsClient, target: Target, wire: Wire, label: str, *,
                     credentials=credentials, project_id=target.project_id, label=label)
 
 
+# How the body travelled (compressed, chunked, its length on the wire): `Reply.content` is already decoded,
+# so a response rebuilt from it must not say so (httpx would decode it a second time: "incorrect header check").
+_WIRE_ENCODING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 def as_httpx(target: Target, wire: Wire, reply: Reply) -> httpx.Response:
-    """The answer in the form `Case.validate_response` takes (the request as sent, minus credentials)."""
+    """The answer in the form `Case.validate_response` takes (the request as sent, minus credentials).
+
+    The body is the decoded one the kit judged; headers that describe its wire encoding are left out
+    (httpx sets Content-Length for the decoded body), every other header is kept.
+    """
     request = httpx.Request(wire.method, target.base_url + wire.path, headers=wire.headers, content=wire.body)
-    response = httpx.Response(reply.status, headers=reply.headers, content=reply.content, request=request)
+    headers = [(name, value) for name, value in reply.headers.multi_items()
+               if name.lower() not in _WIRE_ENCODING_HEADERS]
+    response = httpx.Response(reply.status, headers=headers, content=reply.content, request=request)
     elapsed = reply.exchange.response.elapsed_ms if reply.exchange.response is not None else 0.0
     response.elapsed = dt.timedelta(milliseconds=elapsed)
     return response

@@ -10,12 +10,14 @@ from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
 from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
+from drs_conformance.sandbox.gateway import Gateway
 from drs_conformance.sandbox.handlers import Handlers
 from drs_conformance.sandbox.routes import api_routes, control_routes
 from drs_conformance.sandbox.state import JobStore
@@ -88,8 +90,11 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     routes = api_routes(handlers)
     if config.control_api:
         routes += control_routes(handlers)
+    # variant gateway=apig: the service behind an API gateway (compression, throttling, closed connections)
+    gateway = [Middleware(Gateway)] if config.variants.chosen("gateway", "apig") else []
     app = Starlette(
         routes=routes,
+        middleware=gateway,
         exception_handlers={SandboxError: sandbox_error, HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )

@@ -122,7 +122,7 @@ def _print_defects(out: TextIO) -> None:
 def _print_variants(out: TextIO) -> None:
     for variant in list_variants():
         options = ", ".join(f"{o} (default)" if o == variant.default else o for o in variant.options)
-        print(f"{variant.name}={{{'|'.join(variant.options)}}}  [{variant.requirement}]  {variant.description}; options: {options}", file=out)
+        print(f"{variant.name}={{{'|'.join(variant.options)}}}  [{variant.requirement or 'undocumented'}]  {variant.description}; options: {options}", file=out)
 
 
 def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:

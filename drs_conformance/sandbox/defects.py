@@ -61,6 +61,7 @@ _GALLERY: tuple[Defect, ...] = (
     Defect("failures-without-codes", "FAILED-ERROR-DETAILS", "failed results carry neither error_code nor error_msg"),
     Defect("failed-status-word", "FAILED-STATUS-WORD", "failed results have status 'error' instead of 'failed'"),
     Defect("count-as-string", "RESPONSE-SCHEMA", "count is a string (\"1\") instead of an integer"),
+    Defect("null-optional-fields", "INFERRED-CONSTRAINTS", "successful results carry error_code and error_msg as null instead of leaving them out (the documents say only that they are optional: the kit's inference, a SHOULD)"),
     # atomicity, tenants
     Defect("refusal-not-atomic", "REFUSAL-ATOMIC", "the well-formed items before the first bad one are paused, then the request is refused with 400"),
     Defect("cross-project-pause", "FOREIGN-JOB-FAILS", "a job of another project is paused, although its item fails exactly like an unknown id"),

@@ -563,6 +563,8 @@ class Handlers:
 
     def _success(self, echo: Any) -> dict[str, Any]:
         word = self._success_word.capitalize() if self._defect("success-word-capitalised") else self._success_word
+        if self._defect("null-optional-fields"):
+            return {"id": echo, "status": word, "error_code": None, "error_msg": None}
         return {"id": echo, "status": word}
 
     def _failure(self, echo: Any, code: str, language: str, key: str, **params: Any) -> dict[str, Any]:
@@ -599,7 +601,8 @@ class Handlers:
         results: list[dict[str, Any]] = []
         for job_id, status in zip(job_ids, statuses):
             if status is None:
-                results.append({"id": job_id, "error_code": ITEM_NOT_FOUND_CODE, "error_message": message("result.not_found", language)})
+                results.append({"id": job_id, **self._lookup_status(), "error_code": ITEM_NOT_FOUND_CODE,
+                                "error_message": message("result.not_found", language)})
             else:
                 results.append({"id": job_id, "status": status})
         results = self._order(results)
@@ -607,6 +610,15 @@ class Handlers:
         if self.config.variants.chosen("status-paging", "pages"):
             results = _page(results, document.get("page_req") or {})
         return json_response(self._extras({"results": results, "count": count}))
+
+    def _lookup_status(self) -> dict[str, Any]:
+        """failed-lookup-status: what a failed look-up says of its status (left out, "" or null)."""
+        variants = self.config.variants
+        if variants.chosen("failed-lookup-status", "empty"):
+            return {"status": ""}
+        if variants.chosen("failed-lookup-status", "null"):
+            return {"status": None}
+        return {}
 
     # -- POST /v3/{project_id}/jobs/batch-retry-task ------------------------------------------------
 

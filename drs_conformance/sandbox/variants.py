@@ -1,7 +1,8 @@
 """The allowed choices ("Either" rules of the contract) the sandbox can take, in one registry.
 
-Each variant is one place where the document leaves a choice; `--variant NAME=OPTION` picks an
-option, and the suites must accept every option. The defaults are the options a plain schemathesis
+Each variant is one place where the document leaves a choice, or says nothing at all (the contract
+notes' "What the documents do not state": a gateway in front, what a failed look-up carries);
+`--variant NAME=OPTION` picks an option, and the suites must accept every option. The defaults are the options a plain schemathesis
 run accepts. (A failed item's status word has no variant: the contract says it SHOULD be `failed`.)
 """
 
@@ -22,11 +23,11 @@ BODY_LIMIT_SERVED = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Variant:
-    """One choice the document leaves open: its options (the first is the default) and the rule it is."""
+    """One choice the document leaves open: its options (the first is the default) and the rule it is, if any."""
 
     name: str
     options: tuple[str, ...]
-    requirement: str
+    requirement: str | None  # None: no rule decides it, the documents are silent (contract notes)
     description: str
 
     @property
@@ -55,6 +56,13 @@ _REGISTRY: tuple[Variant, ...] = (
             "batch-status results: all of them (page_req ignored), or one page as the platform pages: "
             "page_req.per_page results (its documented default when absent; 0 = all) of page page_req.cur_page "
             "(default 1), with count the number of ids asked"),
+    Variant("failed-lookup-status", ("absent", "empty", "null"), "SUPPORT-STATUS",
+            "a batch-status result for an unknown id or a job of another project carries error_code and "
+            "error_message, and its status is left out, \"\" or null (the documents do not say which)"),
+    Variant("gateway", ("none", "apig"), None,
+            "apig = behind an API gateway: gzip or deflate as the client accepts, every 29th API request "
+            "throttled with 429 + Retry-After: 0 (APIG.0308), every 5th connection closed (Connection: close), "
+            "X-Request-Id headers (drs_conformance/sandbox/gateway.py)"),
 )
 
 _BY_NAME: dict[str, Variant] = {variant.name: variant for variant in _REGISTRY}

@@ -31,16 +31,17 @@ SITUATIONS = {
     "oversized pause with a bad item": Sent(PAUSE_PATH, "under-test", broken=(("ITEM-SHAPE", "jobs[3]"),),
                                             oversized=True),
     "valid status": Sent(STATUS_PATH, "supporting", job_ids=(VALID_ID,)),
+    "status with paging": Sent(STATUS_PATH, "supporting", job_ids=(VALID_ID,), inferred=("page_req",)),
     "status with a bad body": Sent(STATUS_PATH, "supporting", broken=(("BODY-SHAPE", "no body"),)),
     "retry without credentials": Sent(RETRY_PATH, "supporting", broken=(("AUTH-REQUIRED", "no credentials"),)),
 }
 STATUSES = (200, 400, 401, 413, 422, 500)
 
 
-def reply(status: int, body: bytes = b"{}") -> Reply:
+def reply(status: int, body: bytes = b"{}", content_type: str = "application/json") -> Reply:
     """An answer as the kit's client returns it, without a network."""
     request = RecordedRequest("POST", "http://target.invalid/v3/p/jobs/batch-pause-task", [])
-    return Reply(status, httpx.Headers({"content-type": "application/json"}), body, Exchange(request))
+    return Reply(status, httpx.Headers({"content-type": content_type}), body, Exchange(request))
 
 
 def failure_classes() -> dict[str, type[Failure]]:
@@ -100,6 +101,9 @@ def test_every_schemathesis_failure_maps_to_a_catalogue_id(name: str) -> None:
         pytest.param("RejectedPositiveData", "valid pause", 413, "BATCH-100", id="refused-as-too-large"),
         pytest.param("RejectedPositiveData", "valid status", 400, "SUPPORT-STATUS", id="refused-status"),
         pytest.param("RejectedPositiveData", "pause with a bad id", 400, None, id="refused-invalid"),
+        pytest.param("RejectedPositiveData", "status with paging", 400, None, id="refused-inferred-paging"),
+        pytest.param("UndefinedStatusCode", "status with paging", 422, None, id="status-of-inferred-paging"),
+        pytest.param("UndefinedStatusCode", "valid status", 429, "RESPONSE-SCHEMA", id="status-of-valid-status"),
         pytest.param("UndefinedStatusCode", "pause naming a job twice", 422, "DUPLICATE-IDS", id="status-of-choice"),
         pytest.param("UndefinedStatusCode", "pause with a bad id", 422, "JOB-ID-RULE", id="status-of-bad-id"),
         pytest.param("UndefinedStatusCode", "status with a bad body", 422, "RESPONSE-SCHEMA",
@@ -113,6 +117,16 @@ def test_a_failure_is_named_by_the_rule_of_what_was_sent(name: str, situation: s
     assert requirement == expected, (
         f"{name} for a {situation} answered {status}: {requirement!r}, expected {expected!r}"
     )
+
+
+@pytest.mark.parametrize(("content_type", "expected"), [
+    pytest.param("application/problem+json", None, id="another-json-type"),
+    pytest.param("application/json; charset=utf-8", None, id="charset"),
+    pytest.param("text/plain", "JSON-RESPONSES", id="text"),
+])
+def test_an_unlisted_content_type_fails_only_when_it_is_not_json(content_type: str, expected: str | None) -> None:
+    answer = reply(401, b"{}", content_type)
+    assert requirement_of(failure("UndefinedContentType"), SITUATIONS["valid pause"], answer) == expected
 
 
 def test_a_subclass_is_named_as_its_mapped_parent() -> None:

@@ -8,8 +8,13 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from drs_conformance.contract.generation import WRONG_JOB_IDS, generation_document, request_schemas
-from drs_conformance.spec import PAUSE_PATH, contract, load_document
+from drs_conformance.contract.generation import (
+    WRONG_JOB_IDS,
+    generation_document,
+    request_schemas,
+    response_schema_names,
+)
+from drs_conformance.spec import INFERRED, PAUSE_PATH, contract, documented_view, inferred_constraints, load_document
 from drs_conformance.strategies import JOB_ID_FORMAT
 
 LANGUAGE = "#/components/parameters/XLanguage"
@@ -105,3 +110,15 @@ def test_status_pages_are_drawn_on_page_one_with_integral_sizes(adjusted: dict[s
 def test_every_wrong_id_breaks_the_job_id_rule(job_id: str) -> None:
     errors = list(Draft202012Validator(contract().resolved_schema("JobId")).iter_errors(job_id))
     assert errors, f"{job_id!r} is a well-formed id by the contract: it would be drawn as invalid yet be valid"
+
+
+def test_responses_are_validated_as_documented_requests_drawn_as_the_kit_reads_them(adjusted: dict[str, Any]) -> None:
+    """schemathesis validates answers against these schemas: no x-drs-inferred there; requests keep theirs."""
+    names = response_schema_names(adjusted)
+    assert {"BatchPauseResponse", "PauseJobResp", "QueryJobStatusResp", "ErrorResponse", "PlatformError",
+            "OptionalString"} <= names, f"response schemas found: {sorted(names)}"
+    for name in names:
+        assert not inferred_constraints(schemas(adjusted)[name]), f"{name} keeps an inferred constraint"
+        assert schemas(adjusted)[name] == documented_view(schemas(load_document())[name]), f"{name} changed"
+    page_req = schemas(adjusted)["BatchStatusRequest"]["properties"]["page_req"]
+    assert INFERRED in page_req and page_req["type"] == "object", "page_req is no longer drawn as an object"

@@ -129,3 +129,20 @@ def test_an_oversized_request_is_known_as_such_whatever_else_it_breaks(request_w
     assert sent.oversized is oversized, (
         f"oversized={sent.oversized} for {sent.summary()}; documented: over 100 jobs or 1 MiB may get 413"
     )
+
+
+@pytest.mark.parametrize(("body", "inferred"), [
+    pytest.param({"jobs": [JOB], "page_req": {"cur_page": 1, "per_page": 5}}, ("page_req",), id="with-paging"),
+    pytest.param({"jobs": [JOB], "page_req": {"cur_page": -1}}, ("page_req",), id="with-paging-the-kit-finds-wrong"),
+    pytest.param({"jobs": [JOB]}, (), id="without-paging"),
+])
+def test_batch_status_paging_is_marked_as_the_kits_inference(body: dict[str, Any], inferred: tuple[str, ...]) -> None:
+    """page_req's content is inferred (x-drs-inferred): a refusal of it is not judged, whatever the kit reads."""
+    sent = judge_request(STATUS_PATH, wire(body))
+    assert sent.inferred == inferred, f"inferred parts: {sent.inferred}"
+    if inferred:
+        assert "page_req (its content is the kit's inference)" in sent.summary(), sent.summary()
+
+
+def test_a_pause_has_no_inferred_part() -> None:
+    assert judge_request(PAUSE_PATH, wire(pause(item(), page_req={"cur_page": 1}))).inferred == ()

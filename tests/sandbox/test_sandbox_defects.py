@@ -159,6 +159,7 @@ CASES: dict[str, Case] = {
     "failures-without-codes": Case(lambda api: _failed_result_keys(api), ["error_code", "error_msg", "id", "status"], ["id", "status"]),
     "failed-status-word": Case(lambda api: _status_of_pause(api, status="CREATING"), "failed", "error"),
     "count-as-string": Case(lambda api: _count_type(api), "int", "str"),
+    "null-optional-fields": Case(lambda api: _success_keys(api), ["id", "status"], ["error_code", "error_msg", "id", "status"]),
     "refusal-not-atomic": Case(refused_then_job, (400, None), (400, "target")),
     "cross-project-pause": Case(foreign_after, ("failed", "INCRE_TRANSFER_STARTED"), ("failed", C.paused_status)),
     "existence-leak": Case(lambda api: _foreign_code(api), "DRS.M05003", "DRS.M00304"),
@@ -243,6 +244,10 @@ async def _failed_result_keys(api: Api) -> list[str]:
 
 async def _unknown_result_status(api: Api) -> str:
     return (await first_result(api, new_job_id()))["status"]
+
+
+async def _success_keys(api: Api) -> list[str]:
+    return sorted(await first_result(api, await api.put_job()))
 
 
 async def _count_type(api: Api) -> str:

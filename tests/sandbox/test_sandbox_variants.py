@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 import pytest
-from sandbox_helpers import OTHER_TOKEN, assert_language, new_job_id, open_api, two_project_config
+from sandbox_helpers import OTHER_PROJECT, OTHER_TOKEN, assert_language, new_job_id, open_api, two_project_config
 
 from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import UsageError
@@ -30,10 +30,13 @@ def test_registry_is_consistent() -> None:
     names = [v.name for v in variants]
     assert len(names) == len(set(names)), "received a variant name twice"
     for variant in variants:
-        assert variant.requirement in catalogue(), f"variant {variant.name} names unknown requirement {variant.requirement}"
+        assert variant.requirement is None or variant.requirement in catalogue(), (
+            f"variant {variant.name} names unknown requirement {variant.requirement}"
+        )
         assert len(variant.options) >= 1 and len(set(variant.options)) == len(variant.options)
         assert variant.default == variant.options[0]
-    assert {"duplicates", "extra-fields", "unknown-language", "large-batch", "large-body", "result-order", "project-mismatch-status", "response-extras"} <= set(names)
+    assert {"duplicates", "extra-fields", "unknown-language", "large-batch", "large-body", "result-order",
+            "project-mismatch-status", "response-extras", "failed-lookup-status", "gateway"} <= set(names)
 
 
 def test_defaults_fill_every_variant() -> None:
@@ -158,3 +161,21 @@ async def test_status_paging_all_ignores_page_req() -> None:
         ids = [await api.put_job() for _ in range(7)]
         answer = (await api.post(STATUS_PATH, {"jobs": ids, "page_req": {"cur_page": 1, "per_page": 2}})).json()
         assert [r["id"] for r in answer["results"]] == ids, "the default sandbox pages batch-status"
+
+
+@pytest.mark.parametrize("option", ["absent", "empty", "null"])
+async def test_failed_lookup_status(option: str) -> None:
+    """Unknown ids and other projects' jobs: error fields, and a status left out, "" or null; found jobs as before."""
+    async with open_api(with_variant("failed-lookup-status", option)) as api:
+        found = await api.put_job(status="CREATING")
+        foreign = await api.put_job(project_id=OTHER_PROJECT)
+        answer = (await api.status([found, foreign, new_job_id()])).json()
+        by_id = {result["id"]: result for result in answer["results"]}
+        assert by_id.pop(found) == {"id": found, "status": "CREATING"}, "a found job's result changed"
+        for result in by_id.values():
+            assert result["error_code"] and result["error_message"], f"a failed look-up lost its error fields: {result}"
+            if option == "absent":
+                assert "status" not in result, f"received a status in {result}"
+            else:
+                assert "status" in result and result["status"] == {"empty": "", "null": None}[option], f"{result}"
+        jsonschema.validate(answer, C.resolved_schema("BatchStatusResponse", documented=True))

@@ -73,7 +73,7 @@ def test_operations_and_roles() -> None:
     schemes = document["components"]["securitySchemes"]
     assert schemes["token"]["name"] == "X-Auth-Token" and schemes["aksk"]["name"] == "Authorization"
     pause = document["paths"][PAUSE_PATH]["post"]
-    assert set(pause["responses"]) == {"200", "400", "401", "403", "413", "415"}
+    assert set(pause["responses"]) == {"200", "400", "401", "403", "413", "415", "429"}
     assert pause["requestBody"]["required"] and "application/json" in pause["requestBody"]["content"]
 
 
