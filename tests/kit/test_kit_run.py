@@ -94,7 +94,7 @@ def test_embedded_run_is_conformant_and_writes_every_report(kit: Callable, tmp_p
     assert set(verdicts) == set(catalogue().ids)
     not_passing = {k: v for k, v in verdicts.items() if v != "pass"}
     assert not not_passing, f"requirements not passing on the clean sandbox: {not_passing}"
-    coverage = "28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged"
+    coverage = "28 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged"
     assert report["summary"]["coverage"]["text"] == coverage
     assert "drs-conformance" in run.stdout and "conformance.html" in run.stdout, "no summary at the end"
     assert f"coverage: {coverage}" in run.stdout
@@ -358,5 +358,5 @@ def test_a_stopped_run_writes_reports_marked_interrupted(tmp_path: Path, signals
     report = _every_report_says(tmp_path / "out", "interrupted", int(code))
     stop = report["summary"]["interruption"]
     assert stop["signal"] == signal.Signals(signals[0]).name
-    assert 0 < stop["tests_run"] < stop["tests_collected"] == 180, stop
-    assert f"INTERRUPTED: stopped by {stop['signal']} after {stop['tests_run']} of 180 tests ran" in text
+    assert 0 < stop["tests_run"] < stop["tests_collected"], stop
+    assert f"INTERRUPTED: stopped by {stop['signal']} after {stop['tests_run']} of {stop['tests_collected']} tests ran" in text

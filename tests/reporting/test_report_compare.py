@@ -85,8 +85,8 @@ def test_a_lost_requirement_says_why_it_was_not_judged(samples: SimpleNamespace)
     assert comparison.exit_code == 1
     lines = comparison.lines()
     assert "Verdict regressed: conformant -> incomplete." in lines
-    assert "note: coverage differs: 28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged (old) / " \
-           "27 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged (new)" in lines
+    assert "note: coverage differs: 28 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged (old) / " \
+           "27 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged (new)" in lines
     assert lines[-1] == "Result: 2 regression(s) since the baseline."
 
 

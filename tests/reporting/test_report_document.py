@@ -128,7 +128,7 @@ def test_verdicts_reasons_and_counts_of_the_mixed_run(mixed_report: dict[str, An
     }
     assert summary["tests"] == {"passed": 1, "failed": 4, "error": 0, "skipped": 1, "xfailed": 1, "xpassed": 1,
                                 "unanswered": 0, "total": 8, "run": 8, "collected": None}
-    assert summary["coverage"]["text"] == "4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 9 SHOULD judged"
+    assert summary["coverage"]["text"] == "4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 10 SHOULD judged"
     assert summary["coverage"]["complete"] is False
     not_judged = {entry["id"]: (entry["category"], entry["reason"]) for entry in summary["coverage"]["not_judged"]}
     assert not_judged["BODY-SHAPE"] == ("not-reached", "not reached: suites/test_body.py::test_not_json[array] failed on NO-5XX")
@@ -172,7 +172,7 @@ def test_a_conformant_run(samples: SimpleNamespace) -> None:
     """Every requirement judged; a SHOULD warning does not stop it from being conformant."""
     report = build_report(samples.run_info(), samples.passing_outcomes("FAILED-STATUS-WORD"), today=samples.TODAY)
     assert report["summary"]["verdict"] == "conformant" and report["summary"]["exit_code"] == 0
-    assert report["summary"]["coverage"]["text"] == "28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged"
+    assert report["summary"]["coverage"]["text"] == "28 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged"
     assert report["summary"]["coverage"]["not_judged"] == [] and report["summary"]["reasons"] == []
     assert report["deviations"] == {"file": None, "declared": 0, "expired": [], "unused": []}
     validate_report(report)
@@ -190,7 +190,7 @@ def test_a_subset_run_is_incomplete_never_conformant(samples: SimpleNamespace, r
     summary = report["summary"]
     assert (summary["verdict"], summary["exit_code"]) == ("incomplete", code)
     assert summary["reasons"] == ["1 MUST/EITHER requirement not judged: BATCH-100 (needs-option)"]
-    assert summary["coverage"]["text"] == "27 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged"
+    assert summary["coverage"]["text"] == "27 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged"
     assert report["run"]["require_complete"] is require_complete
     validate_report(report)
 

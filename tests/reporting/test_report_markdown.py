@@ -20,7 +20,7 @@ def test_summary_of_the_mixed_run(mixed_report: dict[str, Any]) -> None:
     lines = text.splitlines()
     assert lines[0] == "## DRS batch-pause-task conformance: ❌ NON-CONFORMANT"
     assert lines[2].startswith("Target `http://127.0.0.1:8765` (control-api), project `0123456789abcdef0123456789abcdef`; kit 0.1.0, spec 1.0.0, seed `1234567`, not strict; 42.5 s, 8 tests.")
-    assert lines[4] == "Coverage: 4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 9 SHOULD judged."
+    assert lines[4] == "Coverage: 4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 10 SHOULD judged."
     assert "| level | fail | warn | fixed | expected-fail | skip | not-tested | pass |" in lines
     assert "| MUST | 3 | 0 | 0 | 0 | 2 | 22 | 1 |" in lines
     attention = [line for line in lines if line.startswith("| `")]  # the attention table (not judged rows start "| MUST")
@@ -34,7 +34,7 @@ def test_summary_of_the_mixed_run(mixed_report: dict[str, Any]) -> None:
     assert "Non-conformant because: JOB-ID-RULE (MUST) failed; AUTH-REQUIRED (MUST) failed; NO-5XX (MUST) failed." in lines
     assert "| MUST/EITHER | skipped | the inventory names 12 jobs; 100 are needed | `BATCH-100` |" in lines
     assert "| SHOULD | not-selected | no test selected in this run | `DUPLICATE-CODE`, `AUTH-PROJECT-STATUS`, " \
-           "`FAILED-STATUS-WORD`, `FAILED-ERROR-DETAILS`, `LANGUAGE-MESSAGES`, `HTTP-METHODS` |" in lines
+           "`INFERRED-CONSTRAINTS`, `FAILED-STATUS-WORD`, `FAILED-ERROR-DETAILS`, `LANGUAGE-MESSAGES`, `HTTP-METHODS` |" in lines
     assert "Exit code 1." in lines
 
 
@@ -63,7 +63,7 @@ def test_a_conformant_run_has_no_attention_table(samples: SimpleNamespace) -> No
     text = render_markdown(build_report(samples.run_info(strict=True), samples.passing_outcomes(), today=samples.TODAY))
     assert text.startswith("## DRS batch-pause-task conformance: ✅ CONFORMANT\n")
     assert ", strict;" in text
-    assert "Coverage: 28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged." in text
+    assert "Coverage: 28 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged." in text
     assert "Requirements needing attention" not in text and "not judged" not in text
 
 
@@ -90,5 +90,5 @@ def test_unanswered_tests_and_an_interruption(samples: SimpleNamespace) -> None:
     assert f"{len(catalogue()) + 1} of 200 tests run." in lines[2]
     assert "### The target did not answer (1 test, 3 requests; no requirement charged)" in lines
     assert "| `suites/t.py::test_x[a\\|b]` | 3 | the target did not answer: POST /v3/p/jobs/batch-pause-task: connection reset |" in lines
-    assert any(line.startswith("Interrupted: stopped by SIGINT after 43 of 200 tests ran") for line in lines)
+    assert any(line.startswith(f"Interrupted: stopped by SIGINT after {len(catalogue()) + 1} of 200 tests ran") for line in lines)
     assert "Exit code 130." in lines

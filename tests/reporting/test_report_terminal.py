@@ -17,7 +17,7 @@ def test_summary_lines_of_the_mixed_run(mixed_report: dict[str, Any], redactor: 
     lines = summary_lines(mixed_report, PATHS, redactor=redactor)
     assert lines[0].startswith("DRS conformance: NON-CONFORMANT (MUST: 3 fail, 2 skip, ")
     assert lines[1:12] == [
-        "  coverage: 4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 9 SHOULD judged",
+        "  coverage: 4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 10 SHOULD judged",
         "  FAIL          MUST   JOB-ID-RULE                suites/test_ids.py::test_job_id_rule[upper]: Received: 200 / Documented: 400 (token [REDACTED], sk [REDACTED])",
         "  FAIL          MUST   AUTH-REQUIRED              suites/test_auth.py::test_signed_request: signature [REDACTED] was accepted for AK [REDACTED]",
         "  FAIL          MUST   NO-5XX                     suites/test_body.py::test_not_json[array]: Received: 500 / Documented: 400",
@@ -29,11 +29,12 @@ def test_summary_lines_of_the_mixed_run(mixed_report: dict[str, Any], redactor: 
         "  PASS (1): DOC-EXAMPLE",
         "  NOT JUDGED (27, not-selected: no test selected in this run): JOB-ID-WELL-FORMED, ITEM-SHAPE,",
     ]
-    assert lines[-7:] == [
+    assert lines[-8:] == [
         "  NOT JUDGED (1, not-reached: not reached: suites/test_body.py::test_not_json[array] failed on NO-5XX): BODY-SHAPE",
         "  NOT JUDGED (1, skipped: the inventory names 12 jobs; 100 are needed): BATCH-100",
-        "  NOT JUDGED, SHOULD (6, not-selected: no test selected in this run): DUPLICATE-CODE,",
-        "    AUTH-PROJECT-STATUS, FAILED-STATUS-WORD, FAILED-ERROR-DETAILS, LANGUAGE-MESSAGES, HTTP-METHODS",
+        "  NOT JUDGED, SHOULD (7, not-selected: no test selected in this run): DUPLICATE-CODE,",
+        "    AUTH-PROJECT-STATUS, INFERRED-CONSTRAINTS, FAILED-STATUS-WORD, FAILED-ERROR-DETAILS,",
+        "    LANGUAGE-MESSAGES, HTTP-METHODS",
         "  note: deviation JOB-ID-RULE expired on 2025-12-31: counted as a failure again",
         "NON-CONFORMANT: a requirement that fails the run failed (exit 1)",
         "reports: reports/conformance.json, reports/conformance.md, reports/conformance.html",

