@@ -76,6 +76,9 @@ OPTIONS: tuple[Option, ...] = (
            default=False),
     Option("--report-dir", "report_dir", "where reports are written", "DRS_REPORT_DIR", "run.report_dir",
            kind="path", default="reports", metavar="DIR"),
+    Option("--journal", "journal", "write-ahead journal of the jobs a live run may have paused and not yet put "
+           "back (default: $XDG_STATE_HOME/drs-conformance/journal.jsonl, i.e. ~/.local/state/...); "
+           "drs-conformance restore reads it", "DRS_JOURNAL", "run.journal", kind="path", metavar="FILE"),
     Option("--known-deviations", "known_deviations", "YAML file of known deviations (requirement, optional "
            "test, reason, optional expiry)", "DRS_KNOWN_DEVIATIONS", "run.known_deviations", kind="path",
            metavar="FILE"),
@@ -109,6 +112,7 @@ class KitOptions:
     inventory: Path | None = None
     strict_conformance: bool = False
     report_dir: Path = Path("reports")
+    journal: Path | None = None  # None: journal.default_journal_path()
     known_deviations: Path | None = None
     seed: int = 0
     rate_limit: float | None = None
@@ -135,6 +139,18 @@ class KitOptions:
         return "read-only"
 
     @property
+    def keeps_journal(self) -> bool:
+        """Whether the run may change jobs it does not own (inventory, an external control API), so journals them."""
+        return self.mode in ("control-api", "inventory")
+
+    @property
+    def journal_path(self) -> Path:
+        """The journal file: --journal, or the default in the user's state directory."""
+        from drs_conformance.journal import default_journal_path
+
+        return self.journal if self.journal is not None else default_journal_path()
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(v for v in (self.auth_token, self.ak, self.sk) if v)
 
@@ -154,7 +170,7 @@ class KitOptions:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
-        paths = {"inventory", "report_dir", "known_deviations", "config"}
+        paths = {"inventory", "report_dir", "journal", "known_deviations", "config"}
         values = {key: (Path(value) if key in paths and value is not None else
                         tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
         return cls(**values)
