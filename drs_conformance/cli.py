@@ -40,6 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_argparse_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
+    restore = commands.add_parser(
+        "restore",
+        help="put back every job a live run left paused (the journal's open entries for the target)",
+        description="Resume every job the journal holds open for the target (and put back control-API records "
+        "a run overwrote), waiting until each has left PAUSING; one line per job. Exit 0 when every job is back, "
+        "1 when some are not. Touches no job outside the journal.",
+    )
+    from drs_conformance import restore as restore_module
+
+    restore_module.add_arguments(restore)
+
     from drs_conformance.sandbox import cli_sandbox
 
     sandbox = commands.add_parser("sandbox", help="serve the reference sandbox on 127.0.0.1",
@@ -71,6 +82,7 @@ class _Preset:
         self.drs_preset_deviations = deviations
         self.fatal: KitError | None = None
         self.interrupted = False
+        self.left_paused: list[str] = []  # jobs not put back at the end (set by live_run.LiveRun)
 
     def pytest_keyboard_interrupt(self) -> None:
         self.interrupted = True
@@ -110,6 +122,9 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     """Preflight an external target, then run the suites in this process; return the kit's exit code."""
     import pytest
 
+    from drs_conformance.output_paths import check_outputs
+
+    check_outputs(options)  # reports and journal writable: one line, exit 2, before any request
     deviations = None
     if options.known_deviations is not None:
         from drs_conformance.reporting import load_deviations
@@ -119,6 +134,10 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
         from drs_conformance.target import open_target
 
         open_target(options).close()  # unreachable or refusing: a KitError with one line, before pytest
+    if options.keeps_journal:
+        from drs_conformance.live_run import replay_journal
+
+        replay_journal(options)  # what earlier runs left is put back first, or the run refuses (exit 2)
     args = list(pytest_args)
     if args and args[0] == "--":
         args = args[1:]
@@ -137,7 +156,10 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
         raise UsageError("no test was selected: check the -k/-m expression or test names after --")
     if code == 2 and not preset.interrupted:
         raise KitError("the suites could not be collected (see the errors above); this is a bug of the kit")
-    return _pytest_exit_to_kit(int(code))
+    kit_code = _pytest_exit_to_kit(int(code))
+    if preset.left_paused and kit_code in (ExitCode.CONFORMANT, ExitCode.NON_CONFORMANT, ExitCode.INCOMPLETE):
+        return int(ExitCode.TARGET)  # jobs left paused on the target (listed last, with the restore command)
+    return kit_code
 
 
 def _command_run(args: argparse.Namespace) -> int:
@@ -157,6 +179,12 @@ def _command_selftest(args: argparse.Namespace) -> int:
     return int(selftest.run(args))
 
 
+def _command_restore(args: argparse.Namespace) -> int:
+    from drs_conformance import restore
+
+    return int(restore.run(args))
+
+
 def _command_report(args: argparse.Namespace) -> int:
     from drs_conformance.reporting import run_compare
 
@@ -167,6 +195,7 @@ _COMMANDS: dict[str, Any] = {
     "run": _command_run,
     "sandbox": _command_sandbox,
     "selftest": _command_selftest,
+    "restore": _command_restore,
     "report": _command_report,
 }
 

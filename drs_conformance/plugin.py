@@ -16,7 +16,7 @@ from drs_conformance.attribution import attribute, reproduce_command
 from drs_conformance.catalogue import catalogue
 from drs_conformance.client import DrsClient, ExchangeLog
 from drs_conformance.errors import KitError
-from drs_conformance.jobs import Jobs, restore_session
+from drs_conformance.jobs import Jobs
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
@@ -100,6 +100,7 @@ class DrsSession:
         self.deviations: Any = getattr(self.preset, "drs_preset_deviations", None)  # read by the CLI already
         self.target: Target | None = None
         self.redactor: Any = None
+        self.live: Any = None  # a LiveRun for inventory and external control-API runs (journal, put-back)
 
     @property
     def strict(self) -> bool:
@@ -152,6 +153,7 @@ class DrsSession:
             hypothesis_profile=str(session.config.getoption("hypothesis_profile", default=None) or DEFAULT_PROFILE),
             strict=options.strict_conformance,
             options=options.public(),
+            live_jobs=self.live.report_data() if self.live is not None else None,
             started_at=self.started,
             finished_at=time.time(),
         )
@@ -184,6 +186,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(state, "drs-conformance-session")
     if not _is_suite_run(config) or state.options is None:
         return
+    if state.options.keeps_journal:
+        from drs_conformance.live_run import LiveRun
+
+        state.live = LiveRun(config, state.options, state.fatal)
+        config.pluginmanager.register(state.live, "drs-conformance-live-run")  # after the session: runs first
     _load_deviations(state)
     options = state.options
     report_dir = options.report_dir
@@ -262,18 +269,18 @@ def drs_options(pytestconfig: pytest.Config) -> KitOptions:
 
 
 @pytest.fixture(scope="session")
-def target(drs_options: KitOptions, pytestconfig: pytest.Config, _lease_dir: Path) -> Iterator[Target]:
+def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Target]:
     """The target of the run: the embedded sandbox, or the external endpoint the options name."""
+    state = pytestconfig.stash[_STATE]
     try:
         opened = open_target(drs_options)
     except KitError as exc:
-        pytestconfig.stash[_STATE].fatal(exc)
-    pytestconfig.stash[_STATE].target = opened
+        state.fatal(exc)
+    state.target = opened
+    if state.live is not None:
+        state.live.attach(opened)  # the run's journal; what is left is put back at the session's end
     yield opened
-    try:
-        restore_session(opened, opened.client, _lease_dir)
-    finally:
-        opened.close()
+    opened.close()
 
 
 @pytest.fixture
@@ -290,21 +297,11 @@ def api(target: Target, drs_log: ExchangeLog) -> DrsClient:
     return target.client_for(drs_log)
 
 
-@pytest.fixture(scope="session")
-def _lease_dir(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
-    """One directory of inventory leases shared by every xdist worker of the run."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if hasattr(pytestconfig, "workerinput") else base
-    path = shared / "drs-leases"
-    path.mkdir(exist_ok=True)
-    return path
-
-
 @pytest.fixture
-def jobs(target: Target, api: DrsClient, _lease_dir: Path, request: pytest.FixtureRequest) -> Iterator[Jobs]:
-    """Jobs this test owns: created (control API) or leased from the inventory and resumed afterwards."""
+def jobs(target: Target, api: DrsClient, request: pytest.FixtureRequest) -> Iterator[Jobs]:
+    """Jobs this test owns: created (control API) or leased from the inventory (locked, journaled) and put back."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    provider = Jobs(target, api, _lease_dir, worker)
+    provider = Jobs(target, api, worker)
     yield provider
     provider.restore()
 
