@@ -47,6 +47,8 @@ def kit(tmp_path: Path) -> Callable[..., KitRun]:
     """Run `drs-conformance ARGS` in a child process (cwd: a fresh directory), as a user would."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None) -> KitRun:
+        # A live run's journal goes under the user's state directory: here, under the test's own.
+        env = {"XDG_STATE_HOME": str(tmp_path / "state"), **(env or {})}
         done = subprocess.run(
             [sys.executable, "-m", "drs_conformance", *args],
             cwd=cwd or tmp_path,
