@@ -13,10 +13,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import httpx
 import pytest
+
+from tests.fault_proxy import FaultProxy, Rule
 
 REPO = Path(__file__).resolve().parent
 
@@ -161,3 +163,23 @@ def sandbox_process(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
+    """Start a fault-injecting loopback proxy: fault_proxy(upstream_url, [rules], seed=0) (tests/fault_proxy.py).
+
+    Every proxy started is stopped after the test, and the test fails if the proxy itself hit a bug.
+    """
+    started: list[FaultProxy] = []
+
+    def start(upstream: str, rules: Sequence[Rule] = (), *, seed: int = 0, **options: Any) -> FaultProxy:
+        proxy = FaultProxy(upstream, rules, seed=seed, **options).start()
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+    errors = [repr(error) for proxy in started for error in proxy.errors]
+    assert not errors, f"the fault proxy itself failed: {errors}"
