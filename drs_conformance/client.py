@@ -14,15 +14,19 @@ import httpx
 
 from drs_conformance.checks import check_response, checked_requirements
 from drs_conformance.credentials import Credentials
-from drs_conformance.errors import TargetUnreachable
+from drs_conformance.errors import NoAnswer
 from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
-from drs_conformance.redaction import Redactor
+from drs_conformance.redaction import Redactor, basic_credential, split_user_info
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
-__all__ = ["Reply", "ExchangeLog", "RateLimiter", "DrsClient", "TargetTimeout", "DEFAULT", "http_transport"]
+__all__ = ["Reply", "ExchangeLog", "RateLimiter", "DrsClient", "DEFAULT", "http_transport"]
 
 _MAX_RETRY_AFTER_S = 30.0
-_RETRY_STATUSES = frozenset({429, 503})
+_THROTTLE_BACKOFF_S = 0.5  # a 429 without Retry-After: 0.5 s, 1 s, 2 s
+_TRANSPORT_BACKOFF_S = 0.2  # after a transport failure: 0.2 s, 0.4 s, 0.6 s
+_READ_ONLY_SUFFIX = STATUS_PATH.rsplit("/", 1)[-1]  # batch-status
+# Raised before a byte of the request was written: safe to send again, whatever the operation.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _Default:
@@ -35,17 +39,13 @@ class _Default:
 DEFAULT: Any = _Default()
 
 
-class TargetTimeout(AssertionError):
-    """The target did not answer in time; the test fails with a message saying so."""
-
-
 @dataclass(frozen=True)
 class Reply:
     """A response as the test sees it (raw), with its redacted record for reports."""
 
     status: int
-    headers: httpx.Headers
-    content: bytes
+    headers: httpx.Headers = field(repr=False)  # raw: a target may echo credentials; the exchange is redacted
+    content: bytes = field(repr=False)
     exchange: Exchange
 
     def json(self) -> Any:
@@ -119,6 +119,62 @@ def _retry_after_seconds(headers: httpx.Headers) -> float | None:
         return 1.0  # an HTTP date: wait a little rather than parse clocks
 
 
+def _throttled_wait(response: httpx.Response, attempt: int) -> float | None:
+    """How long to wait before sending again (None: do not): 429 always, 503 only with Retry-After."""
+    wait = _retry_after_seconds(response.headers)
+    if response.status_code == 429:
+        return wait if wait is not None else _THROTTLE_BACKOFF_S * 2 ** (attempt - 1)
+    if response.status_code == 503:
+        return wait
+    return None
+
+
+def _is_read_only(method: str, path: str) -> bool:
+    """batch-status only reads (and GET/HEAD read): sending it twice changes nothing."""
+    return method in ("GET", "HEAD") or path.rstrip("/").endswith(_READ_ONLY_SUFFIX)
+
+
+class _Progress:
+    """httpcore's trace of one request: whether its headers were ever completely written."""
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.headers_written = False
+
+    def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        self.traced = True
+        if event == "http11.send_request_headers.complete":
+            self.headers_written = True
+
+    def maybe_sent(self, error: httpx.TransportError) -> bool:
+        """False only when the request surely never reached the target (no connection, or headers unwritten)."""
+        if isinstance(error, _NOT_SENT):
+            return False
+        return self.headers_written or not self.traced  # no trace (a mock transport): assume it was sent
+
+
+def _what_happened(error: httpx.TransportError, timeout: float) -> str:
+    """The transport failure in words a user reads (the option to raise for a timeout)."""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"no connection within {timeout:g} s (raise --request-timeout if the target is slow)"
+    if isinstance(error, httpx.TimeoutException):
+        return f"the target did not answer within {timeout:g} s (raise --request-timeout if it is slow)"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect ({detail})"
+    if isinstance(error, httpx.RemoteProtocolError):
+        if "without sending a response" in detail:
+            return "the target closed the connection without answering"
+        if "incomplete" in detail.lower() or "peer closed" in detail:
+            return f"the answer was cut short ({detail})"
+        return f"the answer broke HTTP/1.1 ({detail})"
+    if isinstance(error, httpx.ReadError):
+        return f"the connection was reset while waiting for the answer ({detail})"
+    if isinstance(error, httpx.WriteError):
+        return f"the connection broke while sending ({detail})"
+    return f"{type(error).__name__}: {detail}"
+
+
 @dataclass
 class DrsClient:
     """Talks to one target as one project; every call is recorded (redacted) and checked."""
@@ -135,9 +191,14 @@ class DrsClient:
     _http: httpx.Client = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.base_url = self.base_url.rstrip("/")
+        # User-info (http://user:password@host) is sent as HTTP Basic, and never shown.
+        self.base_url, user_info = split_user_info(self.base_url.rstrip("/"))
+        if user_info is not None:
+            for secret in (*user_info, basic_credential(*user_info)):
+                self.redactor.add(secret)
         self._http = httpx.Client(
             base_url=self.base_url,
+            auth=httpx.BasicAuth(*user_info) if user_info else None,
             timeout=self.timeout,
             transport=self.transport or http_transport(),
             follow_redirects=False,
@@ -227,38 +288,42 @@ class DrsClient:
         idempotent: bool = False,
         label: str = "",
     ) -> Reply:
-        """Send with throttling; honour 429/503 Retry-After; retry transport errors only if idempotent."""
+        """Send with throttling and the safe retries; raise NoAnswer when the target gives no usable answer.
+
+        Sent again: a 429 (the gateway kept it from the service), a 503 with Retry-After, any request whose
+        connection failed before it was sent, and batch-status (read-only) after any transport failure.
+        Never sent twice: a pause or a resume that may have reached the service.
+        """
         if credentials is not self.credentials:  # the client's own were registered when it was made
             for secret in credentials.secrets:
                 self.redactor.add(secret)
+        read_only = idempotent or _is_read_only(method, path)
         attempt = 0
         while True:
             attempt += 1
             request = self._http.build_request(method, path, content=content, headers=dict(headers))
             credentials.apply(request, project_id)
+            self.redactor.add_authorization(request.headers.get("authorization"))
+            progress = _Progress()
+            request.extensions["trace"] = progress
             self.rate_limiter.wait()
             started = time.perf_counter()
             try:
                 response = self._http.send(request)
-            except httpx.TimeoutException:
-                self._record(request, None, f"no answer within {self.timeout:g} s", label, started)
-                if idempotent and attempt <= self.max_retries:
-                    continue
-                raise TargetTimeout(
-                    f"{method} {self.base_url}{path}: the target did not answer within {self.timeout:g} s "
-                    "(raise --request-timeout if it is slow)"
-                ) from None
             except httpx.TransportError as exc:
-                self._record(request, None, f"{type(exc).__name__}: {exc}", label, started)
-                if idempotent and attempt <= self.max_retries:
-                    time.sleep(0.2 * attempt)
+                what = _what_happened(exc, self.timeout)
+                sent = progress.maybe_sent(exc)
+                self._record(request, None, what, label, started)
+                if attempt <= self.max_retries and (read_only or not sent):
+                    time.sleep(_TRANSPORT_BACKOFF_S * attempt)
                     continue
-                raise TargetUnreachable(
-                    f"{method} {self.base_url}{path}: {type(exc).__name__}: {self.redactor.text(str(exc))}"
-                ) from None
+                raise NoAnswer(self.redactor.text(
+                    f"{method} {path}: {what}; no answer after {attempt} attempt{'s' if attempt > 1 else ''}"
+                    + ("" if read_only or not sent else " (not sent again: it may have reached the target)")
+                )) from None
             exchange = self._record(request, response, None, label, started)
-            wait = _retry_after_seconds(response.headers)
-            if response.status_code in _RETRY_STATUSES and wait is not None and attempt <= self.max_retries:
+            wait = _throttled_wait(response, attempt)
+            if wait is not None and attempt <= self.max_retries:
                 time.sleep(wait)
                 continue
             return Reply(response.status_code, response.headers, response.content, exchange)

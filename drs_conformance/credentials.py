@@ -1,8 +1,12 @@
-"""Credentials for a target: an IAM token or an AK/SK pair, applied to outgoing requests."""
+"""Credentials for a target: an IAM token or an AK/SK pair, applied to outgoing requests.
+
+No credentials class shows its secret in its repr: pytest prints the arguments of every frame of a
+long traceback, and a repr is what it prints.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -37,7 +41,7 @@ class NoCredentials(Credentials):
 class TokenCredentials(Credentials):
     """An IAM token sent as X-Auth-Token."""
 
-    token: str
+    token: str = field(repr=False)
     kind: str = "token"
 
     @property
@@ -52,8 +56,8 @@ class TokenCredentials(Credentials):
 class AkSkCredentials(Credentials):
     """An access key and secret key, signing each request as the official SDK does."""
 
-    ak: str
-    sk: str
+    ak: str = field(repr=False)
+    sk: str = field(repr=False)
     kind: str = "aksk"
     # Sign with a clock this many seconds off (tests of the signing-date window).
     skew_seconds: float = 0.0

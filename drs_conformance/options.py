@@ -7,11 +7,12 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
 from drs_conformance.errors import ConfigError, UsageError
+from drs_conformance.redaction import basic_credential, split_user_info
 
 __all__ = [
     "Option",
@@ -105,9 +106,9 @@ class KitOptions:
 
     base_url: str | None = None
     project_id: str | None = None
-    auth_token: str | None = None
-    ak: str | None = None
-    sk: str | None = None
+    auth_token: str | None = field(default=None, repr=False)  # secrets: never in a repr (tracebacks print reprs)
+    ak: str | None = field(default=None, repr=False)
+    sk: str | None = field(default=None, repr=False)
     control_api: bool = False
     inventory: Path | None = None
     strict_conformance: bool = False
@@ -122,6 +123,8 @@ class KitOptions:
     sandbox_variants: tuple[str, ...] = ()
     config: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)  # where each value came from
+    # The user-info --base-url carried (user, password): kept out of base_url, which reports and messages show.
+    base_url_user_info: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def embedded(self) -> bool:
@@ -151,8 +154,20 @@ class KitOptions:
         return self.journal if self.journal is not None else default_journal_path()
 
     @property
+    def request_url(self) -> str | None:
+        """The base URL requests go to: base_url with the user-info it was given (sent as HTTP Basic)."""
+        if self.base_url is None or self.base_url_user_info is None:
+            return self.base_url
+        user, password = (quote(part, safe="") for part in self.base_url_user_info)
+        parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(netloc=f"{user}:{password}@{parts.netloc}"))
+
+    @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(v for v in (self.auth_token, self.ak, self.sk) if v)
+        """Every secret value of the options: credentials and the user-info of --base-url (user and password)."""
+        user_info = self.base_url_user_info
+        from_url = (*user_info, basic_credential(*user_info)) if user_info else ()
+        return tuple(v for v in (self.auth_token, self.ak, self.sk, *from_url) if v)
 
     def to_dict(self) -> dict[str, Any]:
         """Every value, secrets included, as plain data (to hand to xdist workers, never to reports)."""
@@ -277,6 +292,8 @@ def resolve_options(
         else:
             values[option.dest] = _convert(option, raw, origin)
             sources[option.dest] = origin
+    if values.get("base_url"):
+        values["base_url"], values["base_url_user_info"] = split_user_info(values["base_url"])
     if "resume_timeout" not in sources and values.get("base_url") is None:
         values["resume_timeout"] = EMBEDDED_RESUME_TIMEOUT
     options = KitOptions(**{k: v for k, v in values.items() if k in {f.name for f in fields(KitOptions)}},

@@ -84,6 +84,7 @@ class SdkTraffic:
         if isinstance(body, str):
             body = body.encode("utf-8")
         redact = self.redactor
+        redact.add_authorization(sent.headers.get("Authorization"))  # the SDK's signature: redacted by value too
         request = RecordedRequest(
             method=str(sent.method),
             url=redact.text(str(sent.url)),

@@ -10,7 +10,7 @@ import httpx
 
 from drs_conformance.client import DrsClient, ExchangeLog, RateLimiter, http_transport
 from drs_conformance.credentials import AkSkCredentials, Credentials, TokenCredentials
-from drs_conformance.errors import TargetRefused, TargetUnreachable, UsageError
+from drs_conformance.errors import NoAnswer, TargetRefused, TargetUnreachable, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
 from drs_conformance.journal import RunJournal
 from drs_conformance.options import KitOptions
@@ -205,7 +205,7 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
 
 def _external(options: KitOptions, redactor: Redactor) -> Target:
     """Aim at an external endpoint with the given credentials, control API or inventory."""
-    assert options.base_url is not None
+    assert options.base_url is not None and options.request_url is not None
     inventory = load_inventory(options.inventory) if options.inventory else None
     project_id = options.project_id or (inventory.project_id if inventory else None)
     assert project_id, "options were checked: a project id is known"
@@ -222,7 +222,7 @@ def _external(options: KitOptions, redactor: Redactor) -> Target:
         assert options.ak and options.sk
         credentials = aksk = AkSkCredentials(options.ak, options.sk)
     client = DrsClient(
-        base_url=options.base_url,
+        base_url=options.request_url,
         project_id=project_id,
         credentials=credentials,
         redactor=redactor,
@@ -231,7 +231,7 @@ def _external(options: KitOptions, redactor: Redactor) -> Target:
     )
     control = None
     if options.control_api:
-        control = ControlApi(options.base_url, options.timeout)
+        control = ControlApi(options.request_url, options.timeout)
         if not control.health():
             raise TargetRefused(
                 f"{options.base_url} does not serve the sandbox control API (GET /_sandbox/health is not 200); "
@@ -244,7 +244,7 @@ def _external(options: KitOptions, redactor: Redactor) -> Target:
     return Target(
         options=options,
         mode=options.mode,
-        base_url=options.base_url.rstrip("/"),
+        base_url=client.base_url,  # without user-info: what reports and messages show
         project_id=project_id,
         credentials=credentials,
         redactor=redactor,
@@ -260,14 +260,11 @@ def preflight(target: Target) -> None:
     """Check once that the target answers and accepts the credentials; raise a one-line KitError if not."""
     probe = new_job_id(target.run_prefix)
     try:
-        reply = target.client.pause_jobs([(probe, "target")], validate=False, label="preflight")
-    except TargetUnreachable as exc:
-        raise TargetUnreachable(
-            f"cannot reach {target.base_url}: {str(exc).split(': ', 2)[-1]}; check --base-url and that the "
-            "target is up"
-        ) from None
-    except AssertionError as exc:  # a timeout
-        raise TargetUnreachable(f"{exc}; check --base-url and --request-timeout") from None
+        # The probe job does not exist: sending it again changes nothing, so a transport failure is retried.
+        reply = target.client.pause_jobs([(probe, "target")], validate=False, idempotent=True, label="preflight")
+    except NoAnswer as exc:  # refused, reset, cut short or timed out (the message names the option to raise)
+        raise TargetUnreachable(f"cannot reach {target.base_url}: {exc}; check --base-url and that the target is up"
+                                ) from None
     if reply.status in (401, 403):
         raise TargetRefused(
             f"{target.base_url} refused the credentials for project {target.project_id} "
