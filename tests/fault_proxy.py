@@ -10,6 +10,9 @@ forwarded as it is. A rule fires on the requests its method and path regexes mat
 among those only on the `nth` ones (1-based) or with a `probability` drawn from the proxy's seeded
 random.Random, at most `limit` times. Both sides are parsed by h11; the client side keeps connections
 alive, the upstream side opens one connection per request (so a forwarded request is sent exactly once).
+
+In the kit's tests: the `fault_proxy` fixture of the root conftest. From a script under benchmarks/:
+`sys.path.insert(0, str(Path(__file__).resolve().parents[1]))`, then `from tests.fault_proxy import ...`.
 """
 
 from __future__ import annotations
