@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Self, Sequence
 from urllib.parse import urlsplit
 
 import h11
@@ -200,7 +200,7 @@ class FaultProxy:
 
     # -- life cycle ---------------------------------------------------------------------------
 
-    def start(self) -> FaultProxy:
+    def start(self) -> Self:
         listener = socket.create_server(("127.0.0.1", 0))
         listener.settimeout(0.1)  # the accept loop looks at the stop flag this often
         self._listener = listener
@@ -228,7 +228,7 @@ class FaultProxy:
         alive = [t.name for t in threads if t.is_alive()]
         assert not alive, f"fault proxy threads still running after stop(): {alive}"
 
-    def __enter__(self) -> FaultProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
