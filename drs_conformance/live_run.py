@@ -15,7 +15,6 @@ import pytest
 
 from drs_conformance import interruption
 from drs_conformance.checks import NonConformance
-from drs_conformance.client import TargetTimeout
 from drs_conformance.errors import KitError, TargetUnreachable, UsageError
 from drs_conformance.journal import REPLACED, Entry, Journal, RunJournal, new_run_id
 from drs_conformance.options import KitOptions
@@ -41,7 +40,7 @@ def control_for(target: Target, entries: list[Entry]) -> Any:
     """The control API to put back overwritten records with (an entry of that kind proves the target has one)."""
     if target.control is not None or not any(entry.kind == REPLACED for entry in entries):
         return target.control
-    return ControlApi(target.base_url, target.options.timeout)
+    return ControlApi(target.options.request_url or target.base_url, target.options.timeout)
 
 
 def replay(target: Target, ledger: RunJournal) -> list[Entry]:
@@ -80,7 +79,7 @@ def census(target: Target, ledger: RunJournal) -> frozenset[str]:
     ids = [job.id for job in target.inventory.jobs]
     try:
         statuses = observe_statuses(target.client, ids, "start: batch-status")
-    except (NonConformance, TargetUnreachable, TargetTimeout):
+    except (NonConformance, TargetUnreachable):
         return frozenset()
     others: set[str] = set()
     for job_id in (job_id for job_id, status in statuses.items() if status == paused):
@@ -92,7 +91,7 @@ def census(target: Target, ledger: RunJournal) -> frozenset[str]:
             if job_id not in journaled and observe_statuses(target.client, [job_id], "start: batch-status")[
                     job_id] == paused:
                 others.add(job_id)
-        except (NonConformance, TargetUnreachable, TargetTimeout):
+        except (NonConformance, TargetUnreachable):
             continue
         finally:
             lock.release()

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import httpx
 
 from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient, TargetTimeout
+from drs_conformance.client import DrsClient
 from drs_conformance.errors import TargetUnreachable
 from drs_conformance.interruption import shielded
 from drs_conformance.journal import PAUSED, REPLACED, Entry, JobLock, JobLocks, Journal
@@ -153,7 +153,7 @@ def _read_statuses(api: DrsClient, job_ids: list[str], label: str, result: Resum
         page = job_ids[start:start + size]
         try:
             reply = api.batch_status(page, label=f"{label}: batch-status", validate=False)
-        except (TargetUnreachable, TargetTimeout) as exc:
+        except TargetUnreachable as exc:
             _trouble(result, f"batch-status: no answer ({_first_line(exc)})", server=False)
             why.update({job_id: Left("batch-status got no answer", NO_ANSWER) for job_id in job_ids})
             return None
@@ -177,7 +177,7 @@ def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed,
                 accepted: set[str]) -> None:
     try:
         reply = api.retry(job_ids, label=f"{label}: batch-retry-task", validate=False)
-    except (TargetUnreachable, TargetTimeout) as exc:
+    except TargetUnreachable as exc:
         _trouble(result, f"batch-retry-task: no answer ({_first_line(exc)})", server=False)
         why.update({job_id: Left("batch-retry-task got no answer", NO_ANSWER) for job_id in job_ids})
         return
