@@ -18,6 +18,7 @@ from drs_conformance.errors import ExitCode
 from drs_conformance.journal import Journal, RunJournal
 from drs_conformance.reporting import validate_report
 from drs_conformance.spec import contract
+from tests.fault_proxy import respond
 
 PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
 FOREIGN = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
@@ -153,6 +154,27 @@ def test_sigterm_puts_the_jobs_back_before_the_run_exits(
     # 143 once the verdict work (interrupted runs) is merged; 130 (pytest's interrupt) before it.
     assert code in (ExitCode.TERMINATED, ExitCode.INTERRUPTED), f"exit {code}:\n{run.output[-3000:]}"
     assert "Traceback" not in run.output
+
+
+def test_a_503_burst_on_batch_retry_task_still_ends_with_every_job_back(
+        kit: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path, tmp_path: Path) -> None:
+    """The measured case: two 503s without Retry-After used to leave 2 jobs PAUSING for good.
+
+    The 503s stay a NO-5XX failure (the target answered them); the jobs are back all the same.
+    """
+    sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
+    before = _statuses(sandbox.url)
+    proxy = fault_proxy(sandbox.url, [respond(503, path="batch-retry-task", nth={1, 2})])
+
+    run = kit("run", *_target_args(proxy.url, inventory), "--report-dir", "out", "--", "-k", PAUSING_TESTS)
+
+    assert proxy.faults["respond"] == 2, f"the burst did not happen: {dict(proxy.faults)}"
+    assert _statuses(sandbox.url) == before, f"jobs left changed after the 503s:\n{run.output[-3000:]}"
+    assert _journal(tmp_path).open_entries() == []
+    report = json.loads((tmp_path / "out" / "conformance.json").read_text(encoding="utf-8"))
+    assert report["run"]["live_jobs"]["left_paused"] == []
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    assert verdicts["NO-5XX"] == "fail" and run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
 
 
 def test_a_run_refuses_to_start_while_the_journal_holds_a_job_it_cannot_put_back(
