@@ -38,8 +38,9 @@ def new_job_id(prefix: str = "") -> str:
 class ControlApi:
     """The sandbox control API of the contract notes (test hook; never on production)."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=http_transport())
+    def __init__(self, base_url: str, timeout: float, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+                                  transport=transport or http_transport())
         # DELETE /_sandbox/jobs/{id} is an optional addition of the contract notes: None = not known yet.
         self.can_delete: bool | None = None
 
