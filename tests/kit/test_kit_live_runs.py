@@ -289,3 +289,20 @@ def test_a_journal_that_cannot_be_written_is_one_line_before_the_first_request(
     assert run.code == ExitCode.USAGE, run.output[-3000:]
     [line] = run.stderr.strip().splitlines()
     assert says in line and "--journal" in line, line
+
+
+def test_the_sample_ci_workflow_puts_back_what_a_cancelled_run_left() -> None:
+    """examples/github-actions-staging.yml: restore in an always-run step, one run at a time on the inventory."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "github-actions-staging.yml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert workflow["concurrency"]["cancel-in-progress"] is False, "a cancelled run must be left to put jobs back"
+    job = workflow["jobs"]["conformance"]
+    steps = job["steps"]
+    run_index = next(i for i, step in enumerate(steps) if "drs-conformance run" in step.get("run", ""))
+    [restore] = [step for step in steps if "drs-conformance restore" in step.get("run", "")]
+    assert steps.index(restore) > run_index and restore.get("if") == "always()"
+    for option in ("--base-url", "--project-id", "--inventory"):
+        assert option in restore["run"] and option in steps[run_index]["run"], f"{option} differs"
+    assert "DRS_JOURNAL" in job["env"], "the run and the restore must read one journal"
