@@ -18,7 +18,7 @@ from drs_conformance.errors import ExitCode
 from drs_conformance.journal import Journal, RunJournal
 from drs_conformance.reporting import validate_report
 from drs_conformance.spec import contract
-from tests.fault_proxy import respond
+from tests.fault_proxy import respond, rewrite
 
 PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
 FOREIGN = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
@@ -209,6 +209,35 @@ def test_a_job_paused_by_someone_else_is_named_and_never_resumed(
     assert live["paused_by_others"] == [OPERATOR_PAUSED] and live["left_paused"] == []
     assert OPERATOR_PAUSED in (tmp_path / "out" / "conformance.md").read_text(encoding="utf-8")
     assert _statuses(sandbox.url)[OPERATOR_PAUSED] == PAUSING, "the run resumed a job someone else paused"
+
+
+def test_a_job_changed_under_the_test_by_another_hand_is_inconclusive(
+        kit: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path, tmp_path: Path) -> None:
+    """An operator (or the job itself) moves a job on while the test pauses it: named, not blamed on the target."""
+    sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
+    job = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7jb301"  # the inventory's CONFIGURATION job
+    seen = {"alone": 0}
+
+    def moved_on(headers: dict[str, str], answer: Any) -> bytes:
+        """batch-status of this job alone: read at the lease, before the pause, after it (3rd: moved on)."""
+        body = json.loads(answer.body)
+        if [result["id"] for result in body.get("results", [])] == [job]:
+            seen["alone"] += 1
+            if seen["alone"] == 3:
+                body["results"][0]["status"] = "STARTJOBING"
+        return json.dumps(body).encode()
+
+    proxy = fault_proxy(sandbox.url, [rewrite(moved_on, path="batch-status")])
+    run = kit("run", *_target_args(proxy.url, inventory), "--report-dir", "out", "--", "-k",
+              "other_state_fails_and_is_unchanged and CONFIGURATION")
+
+    report = json.loads((tmp_path / "out" / "conformance.json").read_text(encoding="utf-8"))
+    [test] = {t["nodeid"]: t for r in report["requirements"] for t in r["tests"] if "[CONFIGURATION]" in t["nodeid"]
+              }.values()  # listed under each requirement it counts for
+    assert test["outcome"] == "skipped", f"received {test['outcome']}: {test.get('message')}"
+    assert f"inconclusive: job {job} changed from CONFIGURATION to STARTJOBING" in test["message"]
+    assert run.code != ExitCode.NON_CONFORMANT, run.output[-3000:]
+    assert _statuses(sandbox.url)[job] == "CONFIGURATION"
 
 
 def _control_get(url: str, job_id: str) -> dict[str, Any] | None:
