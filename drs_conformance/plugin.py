@@ -186,6 +186,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(state, "drs-conformance-session")
     if not _is_suite_run(config) or state.options is None:
         return
+    try:
+        from drs_conformance.output_paths import check_outputs
+
+        check_outputs(state.options)  # before junit and allure open their files (not an INTERNALERROR)
+    except KitError as exc:
+        state.error = exc
+        return
     if state.options.keeps_journal:
         from drs_conformance.live_run import LiveRun
 
