@@ -82,7 +82,7 @@ class _Preset:
         self.drs_preset_deviations = deviations
         self.fatal: KitError | None = None
         self.interrupted = False
-        self.left_paused: list[str] = []  # jobs not put back at the end (set by live_run.LiveRun)
+        self.left_paused = ""  # jobs not put back at the end, and the restore command (set by live_run.LiveRun)
 
     def pytest_keyboard_interrupt(self) -> None:
         self.interrupted = True
@@ -157,8 +157,10 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     if code == 2 and not preset.interrupted:
         raise KitError("the suites could not be collected (see the errors above); this is a bug of the kit")
     kit_code = _pytest_exit_to_kit(int(code))
-    if preset.left_paused and kit_code in (ExitCode.CONFORMANT, ExitCode.NON_CONFORMANT, ExitCode.INCOMPLETE):
-        return int(ExitCode.TARGET)  # jobs left paused on the target (listed last, with the restore command)
+    if preset.left_paused:  # jobs left paused on the target: the last line says which, and how to fix it
+        print(f"{PROG}: {preset.left_paused}", file=sys.stderr, flush=True)
+        if kit_code in (ExitCode.CONFORMANT, ExitCode.NON_CONFORMANT, ExitCode.INCOMPLETE):
+            return int(ExitCode.TARGET)
     return kit_code
 
 

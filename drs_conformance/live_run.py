@@ -160,15 +160,16 @@ class LiveRun:
         """xdist controller: every worker journals under this run's id and leaves others' pauses alone."""
         node.workerinput[_HANDOFF] = {"run_id": self.run_id, "paused_by_others": sorted(self.paused_by_others)}
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """After every test's teardown (and every worker's end): put back what this run still holds open."""
+    def finish_session(self) -> None:
+        """At the session's end, after every test's teardown (and every worker's end; called by the plugin's
+        session-finish before it writes the reports): put back what this run still holds open."""
         if self.is_worker or self._target is None:
             return
         try:
             self.finish()
         finally:
             self._close()
+            self._target = None
 
     def finish(self) -> None:
         assert self._target is not None
@@ -184,7 +185,7 @@ class LiveRun:
         ledger.journal.compact()
         preset = next((p for p in self._config.pluginmanager.get_plugins() if hasattr(p, "drs_preset_options")), None)
         if preset is not None and self.left:
-            preset.left_paused = sorted(self.left)
+            preset.left_paused = f"{self._left_line()}; put them back with: {self.command}"
 
     def _close(self) -> None:
         if self._target is not None:
@@ -214,10 +215,12 @@ class LiveRun:
             lines.append(f"{undeleted} job(s) this run created are left on the target (its control API has no "
                          "DELETE /_sandbox/jobs/{id}); reset the sandbox to remove them")
         if self.left:
-            listed = ", ".join(f"{job_id} ({why})" for job_id, why in sorted(self.left.items()))
-            lines.append(f"NOT PUT BACK: {listed}")
+            lines.append(self._left_line())
             lines.append(f"put them back with: {self.command}")
         return lines
+
+    def _left_line(self) -> str:
+        return "NOT PUT BACK: " + ", ".join(f"{job_id} ({why})" for job_id, why in sorted(self.left.items()))
 
     def report_data(self) -> dict[str, Any]:
         """What the reports show about the jobs of a live run (conformance.json: run.live_jobs)."""

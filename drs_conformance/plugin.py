@@ -134,6 +134,8 @@ class DrsSession:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Judge every requirement, write the reports, and exit by conformance (not by test count)."""
+        if self.live is not None:
+            self.live.finish_session()  # after every fixture's teardown, before the reports (they list what is left)
         if not self.active or self.is_worker or self.options is None:
             return
         if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

@@ -196,6 +196,30 @@ def test_a_run_refuses_to_start_while_the_journal_holds_a_job_it_cannot_put_back
     assert [entry.job_id for entry in ledger.journal.open_entries()] == [stuck], "an entry not put back was closed"
 
 
+def test_jobs_that_cannot_be_put_back_are_listed_last_with_the_command_and_exit_3(
+        kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    """A target that accepts resumes and never does them: the run says which jobs it leaves, and how to fix it."""
+    sandbox = sandbox_process("--seed", str(inventory), "--no-control-api", "--defect", "retry-noop")
+    run = kit("run", *_target_args(sandbox.url, inventory), "--resume-timeout", "1", "--report-dir", "out",
+              "--", "-k", "pausable_job_is_paused")
+    left = {job for job, status in _statuses(sandbox.url).items() if status == PAUSING} - {OPERATOR_PAUSED}
+    assert left, "the defect should have kept a job PAUSING"
+    assert run.code == ExitCode.TARGET, f"exit {run.code}:\n{run.output[-3000:]}"
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("drs-conformance: NOT PUT BACK:") and all(job in last for job in left), last
+    assert "put them back with: drs-conformance restore --base-url" in last, last
+    assert "NOT PUT BACK" in run.stdout, "the terminal summary does not list the jobs"
+    report = json.loads((tmp_path / "out" / "conformance.json").read_text(encoding="utf-8"))
+    validate_report(report)
+    live = report["run"]["live_jobs"]
+    assert {job["job_id"] for job in live["left_paused"]} == left
+    assert live["restore_command"].startswith("drs-conformance restore --base-url")
+    for name in ("conformance.md", "conformance.html"):
+        text = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert all(job in text for job in left), f"{name} does not list the jobs left paused"
+    assert {entry.job_id for entry in _journal(tmp_path).open_entries()} == left
+
+
 def test_a_job_paused_by_someone_else_is_named_and_never_resumed(
         kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
