@@ -359,3 +359,11 @@ def test_the_sample_ci_workflow_puts_back_what_a_cancelled_run_left() -> None:
     for option in ("--base-url", "--project-id", "--inventory"):
         assert option in restore["run"] and option in steps[run_index]["run"], f"{option} differs"
     assert "DRS_JOURNAL" in job["env"], "the run and the restore must read one journal"
+
+
+def test_restore_without_a_target_is_one_usage_line_and_without_a_journal_has_nothing_to_do(
+        kit: Callable, closed_url: str) -> None:
+    run = kit("restore")
+    assert run.code == ExitCode.USAGE and run.stderr.count("\n") == 1 and "restore needs --base-url" in run.stderr
+    empty = kit("restore", "--base-url", closed_url, "--project-id", PROJECT, "--auth-token", TOKEN)
+    assert empty.code == 0 and "nothing to put back: there is no journal" in empty.stdout, empty.output
