@@ -297,6 +297,29 @@ def test_a_control_api_run_leaves_the_target_as_it_found_it(
     assert _journal(tmp_path).open_entries() == []
 
 
+def test_a_killed_control_api_run_leaves_the_example_job_to_restore(
+        kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    """The borrowed example job's record is in the journal: restore --control-api PUTs it back after SIGKILL."""
+    sandbox = sandbox_process("--seed", str(inventory))
+    before = _control_get(sandbox.url, EXAMPLE)
+    target = ["--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api"]
+    run = kit_process("run", *target, "--rate-limit", "2", "--report-dir", "out", "--", "-k", "documented_example")
+    deadline = time.monotonic() + 120
+    while _control_get(sandbox.url, EXAMPLE) == before:
+        assert run.process.poll() is None and time.monotonic() < deadline, f"never changed:\n{run.output[-3000:]}"
+        time.sleep(0.05)
+    run.process.kill()
+    run.wait(30)
+    assert _control_get(sandbox.url, EXAMPLE) != before, "the example job was back before the kill"
+    [entry] = _journal(tmp_path).open_entries()
+    assert entry.job_id == EXAMPLE and entry.record_before == before
+
+    restored = kit("restore", *target)
+
+    assert restored.code == 0 and f"{EXAMPLE}: back (record put back" in restored.stdout, restored.output
+    assert _control_get(sandbox.url, EXAMPLE) == before
+
+
 def test_two_runs_on_one_inventory_at_once_report_no_false_failure(
         kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
     """They used to lease the same jobs ("2 successes from 6 concurrent pauses"): now one waits for the other."""
