@@ -49,7 +49,7 @@ NEEDS_CONTROL = "needs the sandbox control API to {what}: give --control-api (a 
 _counter = itertools.count()
 
 
-class Interference(pytest.skip.Exception):
+class Interference(pytest.skip.Exception):  # type: ignore[name-defined,misc]  # pytest's public name of Skipped
     """A job the run shares changed under the test in a way neither the test nor the contract explains.
 
     Another run or an operator did it, or the job moved on by itself: the test is inconclusive (pytest

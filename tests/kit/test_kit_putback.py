@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -57,7 +57,7 @@ class Faulty(httpx.BaseTransport):
         self._inner = http_transport()
         self._faults = {name.replace("_", "-"): list(queue) for name, queue in faults.items()}
         self.sent: list[tuple[str, list[str]]] = []  # (operation, job ids) of every request
-        self.on_retry = lambda: None
+        self.on_retry: Callable[[], None] = lambda: None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         operation = request.url.path.rsplit("/", 1)[-1]
@@ -220,7 +220,12 @@ def test_a_second_signal_lists_the_jobs_left_and_the_command(tmp_path: Path, san
     for entry in entries:
         ledger.journal.open(entry)
     faulty = Faulty()
-    faulty.on_retry = lambda: (os.kill(os.getpid(), signal.SIGTERM), os.kill(os.getpid(), signal.SIGINT))
+
+    def twice() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # deferred: the restore goes on
+        os.kill(os.getpid(), signal.SIGINT)  # stops it
+
+    faulty.on_retry = twice
     out = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
         restore_entries(ledger.journal, entries, api=_client(sandbox, faulty), locks=ledger.locks,
