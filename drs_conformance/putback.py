@@ -113,6 +113,7 @@ def resume_jobs(api: DrsClient, job_ids: Iterable[str], *, timeout: float, label
     why: dict[str, Left] = {}
     accepted: set[str] = set()
     delay = _FIRST_DELAY_S
+    look_again_now = False  # a resume was just accepted: most targets resume at once, so read before waiting
     while pending:
         try:
             statuses = _read_statuses(api, pending, label, result, why)
@@ -125,14 +126,15 @@ def resume_jobs(api: DrsClient, job_ids: Iterable[str], *, timeout: float, label
                         result.back[job_id] = status
                 pending = [job_id for job_id in pending if job_id not in result.back]
                 still = [job_id for job_id in pending if statuses[job_id] == paused and job_id not in accepted]
-                if still:
-                    _send_retry(api, still, label, result, why, accepted)
+                # Accepted jobs are never sent again, so this cannot spin: the next round sends nothing.
+                look_again_now = bool(still) and _send_retry(api, still, label, result, why, accepted)
         except _Hopeless:
             break
         if not pending or time.monotonic() >= deadline:
             break
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, _MAX_DELAY_S)
+        if not look_again_now:
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, _MAX_DELAY_S)
     for job_id in pending:
         result.left[job_id] = why.get(job_id) or Left(f"still PAUSING after {timeout:g} s", STILL_PAUSED)
     return result
@@ -174,13 +176,14 @@ def _read_statuses(api: DrsClient, job_ids: list[str], label: str, result: Resum
 
 
 def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left],
-                accepted: set[str]) -> None:
+                accepted: set[str]) -> bool:
+    """batch-retry-task the jobs; True when the target accepted every one of them."""
     try:
         reply = api.retry(job_ids, label=f"{label}: batch-retry-task", validate=False)
     except TargetUnreachable as exc:
         _trouble(result, f"batch-retry-task: no answer ({_first_line(exc)})", server=False)
         why.update({job_id: Left("batch-retry-task got no answer", NO_ANSWER) for job_id in job_ids})
-        return
+        return False
     if reply.status != 200:
         text = f"batch-retry-task answered {reply.status}"
         _trouble(result, text, server=reply.status >= 500)
@@ -188,7 +191,7 @@ def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed,
         why.update({job_id: Left(text, cause) for job_id in job_ids})
         if cause == REFUSED:
             raise _Hopeless(text)
-        return
+        return False
     try:
         items = {job_id: item for job_id, item in _items(reply.json())}
     except ValueError:
@@ -201,6 +204,7 @@ def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed,
         else:
             code = item.get("error_code") if isinstance(item, dict) else None
             why[job_id] = Left(f"batch-retry-task failed its item ({code or 'no result for it'})", STILL_PAUSED)
+    return all(job_id in accepted for job_id in job_ids)
 
 
 def _items(document: Any) -> Iterable[tuple[str, dict[str, Any]]]:
