@@ -12,9 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import pytest
@@ -236,7 +236,7 @@ def test_a_request_head_sent_too_slowly_is_cut_off() -> None:
 
 def test_an_idle_kept_alive_connection_is_closed_and_a_busy_one_is_not() -> None:
     limits = ServerLimits(header_timeout=0.5, keep_alive_timeout=1.0)
-    request = (f"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n").encode()
+    request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
     with start_in_thread(SandboxConfig(), limits=limits) as sandbox, _connect(sandbox.url) as sock:
         for _ in range(3):  # requests closer together than either timeout keep the connection
             sock.sendall(request)
