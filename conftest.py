@@ -49,6 +49,8 @@ def kit(tmp_path: Path) -> Callable[..., KitRun]:
     """Run `drs-conformance ARGS` in a child process (cwd: a fresh directory), as a user would."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None) -> KitRun:
+        # A live run's journal goes under the user's state directory: here, under the test's own.
+        env = {"XDG_STATE_HOME": str(tmp_path / "state"), **(env or {})}
         done = subprocess.run(
             [sys.executable, "-m", "drs_conformance", *args],
             cwd=cwd or tmp_path,
@@ -60,6 +62,42 @@ def kit(tmp_path: Path) -> Callable[..., KitRun]:
         return KitRun(tuple(args), done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@dataclass
+class KitProcess:
+    """A `drs-conformance ...` child process running in the background (to be stopped by a signal)."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait(self, timeout: float = 600) -> int:
+        return self.process.wait(timeout=timeout)
+
+
+@pytest.fixture
+def kit_process(tmp_path: Path) -> Iterator[Callable[..., KitProcess]]:
+    """Start `drs-conformance ARGS` in the background, as `kit` runs it; any still running after the test is killed."""
+    started: list[KitProcess] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> KitProcess:
+        env = {"XDG_STATE_HOME": str(tmp_path / "state"), **(env or {})}
+        log = tmp_path / f"kit-{len(started)}.log"
+        with log.open("wb") as output:  # a file, not a pipe: an unread pipe blocks the run
+            process = subprocess.Popen([sys.executable, "-m", "drs_conformance", *args], cwd=tmp_path,
+                                       env=_child_env(env), stdout=output, stderr=subprocess.STDOUT)
+        started.append(KitProcess(process, log))
+        return started[-1]
+
+    yield start
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
 
 
 def free_port() -> int:

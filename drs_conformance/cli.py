@@ -43,6 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_argparse_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
+    restore = commands.add_parser(
+        "restore",
+        help="put back every job a live run left paused (the journal's open entries for the target)",
+        description="Resume every job the journal holds open for the target (and put back control-API records "
+        "a run overwrote), waiting until each has left PAUSING; one line per job. Exit 0 when every job is back, "
+        "1 when some are not. Touches no job outside the journal.",
+    )
+    from drs_conformance import restore as restore_module
+
+    restore_module.add_arguments(restore)
+
     from drs_conformance.sandbox import cli_sandbox
 
     sandbox = commands.add_parser("sandbox", help="serve the reference sandbox on 127.0.0.1",
@@ -74,6 +85,7 @@ class _Preset:
         self.drs_preset_deviations = deviations
         self.fatal: KitError | None = None
         self.exit_code: int | None = None  # set by the plugin once it judged the run and wrote the reports
+        self.left_paused = ""  # jobs not put back at the end, and the restore command (set by live_run.LiveRun)
 
 
 def _suites_dir() -> Path:
@@ -117,6 +129,9 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     """
     import pytest
 
+    from drs_conformance.output_paths import check_outputs
+
+    check_outputs(options)  # reports and journal writable: one line, exit 2, before any request
     deviations = None
     if options.known_deviations is not None:
         from drs_conformance.reporting import load_deviations
@@ -126,6 +141,10 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
         from drs_conformance.target import open_target
 
         open_target(options).close()  # unreachable or refusing: a KitError with one line, before pytest
+    if options.keeps_journal:
+        from drs_conformance.live_run import replay_journal
+
+        replay_journal(options)  # what earlier runs left is put back first, or the run refuses (exit 2)
     args = list(pytest_args)
     if args and args[0] == "--":
         args = args[1:]
@@ -138,6 +157,8 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     quiet = ["-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]
     code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *quiet, *args],
                        plugins=[preset])
+    if preset.left_paused:  # jobs left paused on the target: the last line says which, and how to fix it
+        print(f"{PROG}: {preset.left_paused}", file=sys.stderr, flush=True)
     if preset.fatal is not None:
         raise preset.fatal
     if preset.exit_code is not None:  # the plugin judged the run (the verdict decides, README "Exit codes")
@@ -178,6 +199,12 @@ def _command_selftest(args: argparse.Namespace) -> int:
     return int(selftest.run(args))
 
 
+def _command_restore(args: argparse.Namespace) -> int:
+    from drs_conformance import restore
+
+    return int(restore.run(args))
+
+
 def _command_report(args: argparse.Namespace) -> int:
     from drs_conformance.reporting import run_compare
 
@@ -188,6 +215,7 @@ _COMMANDS: dict[str, Any] = {
     "run": _command_run,
     "sandbox": _command_sandbox,
     "selftest": _command_selftest,
+    "restore": _command_restore,
     "report": _command_report,
 }
 

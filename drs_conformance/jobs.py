@@ -1,24 +1,45 @@
-"""Jobs for one test: created through the control API, or leased from the inventory and put back."""
+"""Jobs for one test: created through the control API, or leased from the inventory and put back.
+
+Every job the run does not own (an inventory job; on an external control-API target, a job it did not
+create) is locked and written to the journal before the test may pause or overwrite it, and put back at the
+test's teardown; jobs the run created on an external target are deleted there (when the target can).
+"""
 
 from __future__ import annotations
 
 import itertools
-import os
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Iterable, Mapping
 
 import pytest
 
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient
-from drs_conformance.inventory import InventoryJob
+from drs_conformance.errors import NoAnswer
+from drs_conformance.journal import REPLACED, Entry, JobLock, RunJournal
+from drs_conformance.putback import (
+    HELD,
+    NO_ANSWER,
+    UNREPORTED,
+    Restored,
+    observe_statuses,
+    restore_command,
+    restore_entries,
+)
 from drs_conformance.spec import contract
 from drs_conformance.strategies import Fault
 from drs_conformance.target import Target, new_job_id
 
-__all__ = ["JobState", "Jobs", "observe_statuses", "resume", "restore_session", "NEEDS_JOBS", "NEEDS_CONTROL"]
+__all__ = [
+    "NEEDS_CONTROL",
+    "NEEDS_JOBS",
+    "Interference",
+    "JobState",
+    "Jobs",
+    "observe_statuses",
+    "resume",
+]
 
 NEEDS_JOBS = (
     "needs jobs it may pause: give --inventory FILE (jobs provisioned for testing on live staging) "
@@ -28,26 +49,27 @@ NEEDS_CONTROL = "needs the sandbox control API to {what}: give --control-api (a 
 _counter = itertools.count()
 
 
-def observe_statuses(api: DrsClient, job_ids: Iterable[str], label: str) -> dict[str, str | None]:
-    """Each job's status through batch-status, matched by id, a page at a time (None: not reported).
+class Interference(pytest.skip.Exception):  # type: ignore[name-defined,misc]  # pytest's public name of Skipped
+    """A job the run shares changed under the test in a way neither the test nor the contract explains.
 
-    batch-status answers one page; without `page_req` the platform's page holds per_page's documented
-    default (5). The kit asks for at most that many ids at a time, whatever the target pages.
+    Another run or an operator did it, or the job moved on by itself: the test is inconclusive (pytest
+    reports it as skipped, with this reason), never a failure of the target.
     """
-    ids = list(dict.fromkeys(job_ids))
-    size = contract().status_page_size
-    found: dict[str, str | None] = {}
-    for start in range(0, len(ids), size):
-        page = ids[start:start + size]
-        reply = api.batch_status(page, label=label)
-        if reply.status != 200:
-            raise NonConformance(
-                "SUPPORT-STATUS", f"batch-status of {len(page)} job(s) answered {reply.status}, documented 200"
-            )
-        results = reply.json().get("results", [])
-        reported = {r.get("id"): r.get("status") for r in results if isinstance(r, dict)}
-        found.update({job_id: reported.get(job_id) for job_id in page})
-    return found
+
+    __module__ = "builtins"  # shown as "Interference: ..." the way pytest shows its own "Skipped: ..."
+
+    def __init__(self, job_id: str, detail: str) -> None:
+        super().__init__(f"inconclusive: job {job_id} {detail} (another run or an operator?); "
+                         "nothing was judged on it")
+        self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """A job this test holds: its lock, and its journal entry (None: the test created it, nothing to put back)."""
+
+    lock: JobLock
+    entry: Entry | None
 
 
 @dataclass(frozen=True)
@@ -59,14 +81,15 @@ class JobState:
 
 
 class Jobs:
-    """Gives one test the jobs it needs, and puts back every inventory job the test paused."""
+    """Gives one test the jobs it needs, and puts back every job it took that the run does not own."""
 
-    def __init__(self, target: Target, api: DrsClient, lease_dir: Path, worker: str) -> None:
+    def __init__(self, target: Target, api: DrsClient, worker: str) -> None:
         self.target = target
         self.api = api
-        self._lease_dir = lease_dir
         self._worker = worker
-        self._leased: list[str] = []
+        self._leased: dict[str, _Hold] = {}  # inventory jobs
+        self._borrowed: dict[str, _Hold] = {}  # control API: jobs the run did not create (entry) or claimed (none)
+        self._created: list[str] = []  # control API on an external target: removed at the teardown
 
     # -- ids ----------------------------------------------------------------------------------
 
@@ -77,8 +100,8 @@ class Jobs:
     @property
     def protected_ids(self) -> frozenset[str]:
         """Ids a generated request must not name on a live target: real jobs it was not given for that test."""
-        if self.target.control is not None:
-            return frozenset()
+        if not self.target.shares_jobs:
+            return frozenset()  # the embedded sandbox holds only what the run made
         known = {contract().example_job_id, *(contract().schema("JobId").get("examples") or ())}
         if self.target.inventory is not None:
             known.update(job.id for job in self.target.inventory.jobs)
@@ -115,14 +138,54 @@ class Jobs:
 
     def create(self, *, status: str, type: str = "sync", project_id: str | None = None,
                job_id: str | None = None) -> str:
-        """A new job in exactly this status and type (control API only)."""
+        """A new job in exactly this status and type (control API only).
+
+        On an external target, a given `job_id` may name a job that is already there (the document's
+        example): it is borrowed first, so that the teardown puts its record back.
+        """
         self._require_control(f"create a {type} job in {status}")
         assert self.target.control is not None
+        if job_id is not None:
+            self.borrow(job_id)
         job_id = job_id or self.new_id()
         self.target.control.put_job(
             job_id, project_id=project_id or self.target.project_id, status=status, type=type
         )
+        hold = self._borrowed.get(job_id)
+        if self._journals_control and (hold is None or hold.entry is None) and job_id not in self._created:
+            self._created.append(job_id)
         return job_id
+
+    @property
+    def _journals_control(self) -> bool:
+        """Control API on an external target: jobs there that the run did not create are someone else's."""
+        return self.target.control is not None and self.target.shares_jobs
+
+    def borrow(self, job_id: str) -> None:
+        """Before a test may change a job it did not create (control API): lock it and journal its record.
+
+        The teardown PUTs the record back. A job that does not exist is claimed (locked) instead: if the
+        test creates it, it is the run's own and is deleted at the teardown.
+        """
+        if (not self._journals_control or job_id in self._borrowed or job_id in self._created
+                or job_id.startswith(self.target.run_prefix)):
+            return
+        ledger = self._ledger()
+        lock = ledger.locks.acquire(job_id, ledger.holder, timeout=self.target.options.resume_timeout)
+        if lock is None:
+            pytest.skip(f"job {job_id} is held by another run ({ledger.locks.holder(job_id)}) for longer than "
+                        "--resume-timeout; runs on one target must not overlap")
+        try:
+            assert self.target.control is not None
+            record = self.target.control.get_job(job_id)
+            entry = None
+            if record is not None:
+                entry = ledger.entry(job_id, record.get("status"), kind=REPLACED, record_before=record)
+                ledger.journal.open(entry)
+        except BaseException:
+            lock.release()
+            raise
+        self._borrowed[job_id] = _Hold(lock, entry)
 
     # -- jobs in a given condition, in any mode ------------------------------------------------
 
@@ -205,62 +268,131 @@ class Jobs:
         """Statuses through the documented batch-status operation, matched by id."""
         return observe_statuses(self.api, job_ids, "observe: batch-status")
 
+    # -- interference -----------------------------------------------------------------------------
+
+    def rule_out_interference(self, job_id: str, before: JobState, after: JobState) -> None:
+        """Raise Interference if a job the run shares changed in a way no pause explains.
+
+        A pause can only make a job PAUSING; a job the run does not own (inventory, borrowed) that moved
+        to any other status did so by another hand (another run, an operator, the job itself moving on),
+        and judging the test on it would blame the target for it.
+        """
+        if after == before or (job_id not in self._leased and job_id not in self._borrowed):
+            return
+        if after.status == contract().paused_status:
+            return  # a pause explains it: the test judges whether the pause should have happened
+        raise Interference(job_id, f"changed from {before.status} to {after.status} under the test")
+
     # -- inventory leases -------------------------------------------------------------------------
 
+    def _ledger(self) -> RunJournal:
+        ledger = self.target.journal
+        assert ledger is not None, "the plugin gives every inventory and external control-API run its journal"
+        return ledger
+
     def _lease(self, wanted, description: str) -> str:  # type: ignore[no-untyped-def]
-        """Lease an inventory job that is `wanted` now (exclusive across xdist workers), or skip."""
+        """Lease an inventory job that is `wanted` now (locked against other workers and runs), or skip.
+
+        The job is written to the journal, with its status, before the test can pause it. A job in PAUSING
+        is never leased: this run did not pause it, so it is not this run's to resume.
+        """
         inventory = self.target.inventory
         if inventory is None:
             pytest.skip(NEEDS_JOBS)
+        ledger = self._ledger()
+        paused = contract().paused_status
         deadline = time.monotonic() + self.target.options.resume_timeout
         while True:
-            busy = False
+            holders: set[str] = set()
             for job in inventory.jobs:
-                if job.id in self._leased:
+                if job.id in self._leased or job.id in self.target.paused_by_others:
                     continue
-                if not self._acquire(job):
-                    busy = True  # another worker holds it: it may come free
+                lock = ledger.locks.try_acquire(job.id, ledger.holder)
+                if lock is None:
+                    holders.add(ledger.locks.holder(job.id))  # another worker or run: it may come free
                     continue
-                current = self.statuses([job.id])[job.id]
-                if wanted(job, current):
-                    self._leased.append(job.id)
-                    self.target.touched.add(job.id)
-                    return job.id
-                self._release(job.id)
-            if not busy or time.monotonic() > deadline:
+                try:
+                    current = self.statuses([job.id])[job.id]
+                    if current == paused or not wanted(job, current):
+                        lock.release()
+                        continue
+                    entry = ledger.entry(job.id, current)
+                    ledger.journal.open(entry)  # durable before the test can send a pause
+                except BaseException:
+                    lock.release()
+                    raise
+                self._leased[job.id] = _Hold(lock, entry)
+                return job.id
+            if not holders or time.monotonic() > deadline:
+                held = (f"; busy for {self.target.options.resume_timeout:g} s: {', '.join(sorted(holders))} "
+                        "(runs on one inventory must not overlap)") if holders else ""
                 pytest.skip(f"the inventory has no {description} now (statuses are read with batch-status "
-                            "before each test); provision one to run this test")
+                            f"before each test){held}; provision one to run this test")
             time.sleep(0.5)
 
-    def _lock_path(self, job_id: str) -> Path:
-        return self._lease_dir / f"{job_id}.lease"
-
-    def _acquire(self, job: InventoryJob) -> bool:
-        try:
-            fd = os.open(self._lock_path(job.id), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            return False
-        os.write(fd, self._worker.encode())
-        os.close(fd)
-        return True
-
-    def _release(self, job_id: str) -> None:
-        self._lock_path(job_id).unlink(missing_ok=True)
+    # -- teardown ---------------------------------------------------------------------------------
 
     def restore(self) -> None:
-        """Resume every leased job the test left PAUSING and check it leaves PAUSING (SUPPORT-RESUME)."""
+        """Put back what the test took: resume leased jobs, PUT borrowed records back, delete what it created.
+
+        Transient failures are retried within --resume-timeout. A job still not back stays open in the
+        journal (the end of the run tries again; `drs-conformance restore` after that) and fails the test
+        on the requirement its failure breaks.
+        """
+        holds = {**self._leased, **self._borrowed}
+        self._leased, self._borrowed = {}, {}
         try:
-            paused = [j for j, s in self.statuses(self._leased).items() if s == contract().paused_status]
-            if paused:
-                try:
-                    resume(self.api, paused, timeout=self.target.options.resume_timeout)
-                except NonConformance:
-                    self.target.unrestorable.update(paused)  # reported once; not waited for again
-                    raise
+            restored = self._put_back(holds)
+            self._delete_created()
         finally:
-            for job_id in self._leased:
-                self._release(job_id)
-            self._leased.clear()
+            for hold in holds.values():
+                hold.lock.release()
+        if restored is not None:
+            _judge_put_back(restored)
+
+    def _put_back(self, holds: dict[str, _Hold]) -> Restored | None:
+        entries = [hold.entry for hold in holds.values() if hold.entry is not None]
+        if not entries:
+            return None
+        ledger = self._ledger()
+        restored = restore_entries(
+            ledger.journal, entries, api=self.api, control=self.target.control, locks=ledger.locks,
+            holder=ledger.holder, timeout=self.target.options.resume_timeout,
+            held={job_id: hold.lock for job_id, hold in holds.items()},
+            command=restore_command(self.target.options), label="restore",
+        )
+        self.target.left_paused.update({job_id: left.reason for job_id, left in restored.left.items()})
+        return restored
+
+    def _delete_created(self) -> None:
+        """Remove the jobs the test created on an external control-API target (counted when it cannot)."""
+        created, self._created = self._created, []
+        control = self.target.control
+        for position, job_id in enumerate(created):
+            assert control is not None
+            if not control.delete_job(job_id):
+                self.target.undeleted += len(created) - position
+                return
+
+
+def _judge_put_back(restored: Restored) -> None:
+    """What the put-back says of the target: a 5xx is NO-5XX; an accepted resume that did not happen breaks
+    SUPPORT-RESUME; no answer is the target's availability (NoAnswer), not a business rule."""
+    if not restored.server_errors and not restored.left:
+        return
+    left = ", ".join(f"{job_id} ({why.reason})" for job_id, why in sorted(restored.left.items()))
+    outcome = f"left not back: {left}" if left else "every job is back after retries"
+    if restored.server_errors:
+        raise NonConformance("NO-5XX", f"received {restored.server_errors[0]} while putting jobs back "
+                             f"({len(restored.server_errors)} such answer(s); {outcome}); documented: no request "
+                             "gets a 5xx")
+    causes = {why.cause for why in restored.left.values()}
+    if causes <= {NO_ANSWER, HELD}:
+        raise NoAnswer(f"the target did not answer while putting jobs back; {outcome}")
+    if UNREPORTED in causes:
+        raise NonConformance("SUPPORT-STATUS", f"batch-status does not report a job it was asked about; {outcome}")
+    raise NonConformance("SUPPORT-RESUME", f"{outcome}; documented: batch-retry-task resumes a paused job, which "
+                         "then leaves PAUSING (raise --resume-timeout if the target is slow)")
 
 
 def resume(api: DrsClient, job_ids: list[str], *, timeout: float) -> None:
@@ -282,16 +414,3 @@ def resume(api: DrsClient, job_ids: list[str], *, timeout: float) -> None:
                 "a resumed job leaves PAUSING (raise --resume-timeout if the target is slow)",
             )
         time.sleep(min(1.0, timeout / 10))
-
-
-def restore_session(target: Target, api: DrsClient, lease_dir: Path) -> None:
-    """Safety net at the end of a session: resume any job this run leased that is still PAUSING and free."""
-    free = [job_id for job_id in sorted(target.touched - target.unrestorable)
-            if not (lease_dir / f"{job_id}.lease").exists()]
-    try:
-        statuses = observe_statuses(api, free, "end of run: batch-status")
-    except NonConformance:
-        return  # already reported by the tests that observed it
-    left = [job_id for job_id, status in statuses.items() if status == contract().paused_status]
-    if left:
-        resume(api, left, timeout=target.options.resume_timeout)

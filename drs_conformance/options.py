@@ -84,6 +84,9 @@ OPTIONS: tuple[Option, ...] = (
            "https://ci.example.com/builds/7/reports/): Allure's requirement links point at its conformance.html "
            "(default: ../conformance.html, beside allure-report/)", "DRS_REPORT_URL", "run.report_url",
            metavar="URL"),
+    Option("--journal", "journal", "write-ahead journal of the jobs a live run may have paused and not yet put "
+           "back (default: $XDG_STATE_HOME/drs-conformance/journal.jsonl, i.e. ~/.local/state/...); "
+           "drs-conformance restore reads it", "DRS_JOURNAL", "run.journal", kind="path", metavar="FILE"),
     Option("--known-deviations", "known_deviations", "YAML file of known deviations (requirement, optional "
            "test, reason, optional expiry)", "DRS_KNOWN_DEVIATIONS", "run.known_deviations", kind="path",
            metavar="FILE"),
@@ -119,6 +122,7 @@ class KitOptions:
     require_complete: bool = False
     report_dir: Path = Path("reports")
     report_url: str | None = None
+    journal: Path | None = None  # None: journal.default_journal_path()
     known_deviations: Path | None = None
     seed: int = 0
     rate_limit: float | None = None
@@ -149,6 +153,18 @@ class KitOptions:
         if self.inventory is not None:
             return "inventory"
         return "read-only"
+
+    @property
+    def keeps_journal(self) -> bool:
+        """Whether the run may change jobs it does not own (inventory, an external control API), so journals them."""
+        return self.mode in ("control-api", "inventory")
+
+    @property
+    def journal_path(self) -> Path:
+        """The journal file: --journal, or the default in the user's state directory."""
+        from drs_conformance.journal import default_journal_path
+
+        return self.journal if self.journal is not None else default_journal_path()
 
     @property
     def request_url(self) -> str | None:
@@ -182,7 +198,7 @@ class KitOptions:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
-        paths = {"inventory", "report_dir", "known_deviations", "config"}
+        paths = {"inventory", "report_dir", "journal", "known_deviations", "config"}
         values = {key: (Path(value) if key in paths and value is not None else
                         tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
         return cls(**values)

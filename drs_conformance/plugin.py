@@ -19,7 +19,7 @@ from drs_conformance.attribution import attribute, no_answer_message, no_answers
 from drs_conformance.catalogue import catalogue
 from drs_conformance.client import DrsClient, ExchangeLog
 from drs_conformance.errors import KitError
-from drs_conformance.jobs import Jobs, restore_session
+from drs_conformance.jobs import Jobs
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
@@ -121,6 +121,7 @@ class DrsSession:
         self.deviations: Any = getattr(self.preset, "drs_preset_deviations", None)  # read by the CLI already
         self.target: Target | None = None
         self.redactor: Any = None
+        self.live: Any = None  # a LiveRun for inventory and external control-API runs (journal, put-back)
 
     @property
     def strict(self) -> bool:
@@ -208,11 +209,16 @@ class DrsSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
         """Judge the run before JUnit is written (it carries the verdict); write the reports after the session's
         teardown (which puts jobs back after a stop); exit by the verdict (README, "Exit codes")."""
+        if interruption.stopped_by() is None:
+            self._put_back()  # every test's teardown is done: put back first, so the verdict knows what is left
         if not self._reports_due(exitstatus):
             try:
                 return (yield)
             finally:
-                self._end_stopping()
+                try:
+                    self._put_back()
+                finally:
+                    self._end_stopping()
         self.report = self._build(session)
         _add_junit_properties(session.config, self.report)
         try:
@@ -225,6 +231,8 @@ class DrsSession:
             return None
         finally:
             try:
+                if self._put_back():  # a stopped run tore its fixtures down just now (inside the yield)
+                    self.report = self._build(session)
                 self._write(session)
             finally:
                 self.exit_code = int(self.report["summary"]["exit_code"])
@@ -232,6 +240,13 @@ class DrsSession:
                 if self.preset is not None:
                     self.preset.exit_code = self.exit_code
                 self._end_stopping()
+
+    def _put_back(self) -> bool:
+        """Put back what a live run still holds (once, after every fixture's teardown); True if it ran now."""
+        if self.live is None or self.live.finished:
+            return False
+        self.live.finish_session()
+        return True
 
     def _scope(self, session: pytest.Session) -> Any:
         from drs_conformance.reporting import RunScope
@@ -290,6 +305,7 @@ class DrsSession:
             strict=options.strict_conformance,
             require_complete=options.require_complete,
             options=options.public(),
+            live_jobs=self.live.report_data() if self.live is not None else None,
             started_at=self.started,
             finished_at=time.time(),
         )
@@ -320,6 +336,18 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     state.suite_run = True
     _route_signals(state)
+    try:
+        from drs_conformance.output_paths import check_outputs
+
+        check_outputs(state.options)  # before junit and allure open their files (not an INTERNALERROR)
+    except KitError as exc:
+        state.error = exc
+        return
+    if state.options.keeps_journal:
+        from drs_conformance.live_run import LiveRun
+
+        state.live = LiveRun(config, state.options, state.fatal)
+        config.pluginmanager.register(state.live, "drs-conformance-live-run")  # after the session: runs first
     _load_deviations(state)
     options = state.options
     report_dir = options.report_dir
@@ -436,18 +464,18 @@ def drs_options(pytestconfig: pytest.Config) -> KitOptions:
 
 
 @pytest.fixture(scope="session")
-def target(drs_options: KitOptions, pytestconfig: pytest.Config, _lease_dir: Path) -> Iterator[Target]:
+def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Target]:
     """The target of the run: the embedded sandbox, or the external endpoint the options name."""
+    state = pytestconfig.stash[_STATE]
     try:
         opened = open_target(drs_options)
     except KitError as exc:
-        pytestconfig.stash[_STATE].fatal(exc)
-    pytestconfig.stash[_STATE].target = opened
+        state.fatal(exc)
+    state.target = opened
+    if state.live is not None:
+        state.live.attach(opened)  # the run's journal; what is left is put back at the session's end
     yield opened
-    try:
-        restore_session(opened, opened.client, _lease_dir)
-    finally:
-        opened.close()
+    opened.close()
 
 
 @pytest.fixture
@@ -464,21 +492,11 @@ def api(target: Target, drs_log: ExchangeLog) -> DrsClient:
     return target.client_for(drs_log)
 
 
-@pytest.fixture(scope="session")
-def _lease_dir(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
-    """One directory of inventory leases shared by every xdist worker of the run."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if hasattr(pytestconfig, "workerinput") else base
-    path = shared / "drs-leases"
-    path.mkdir(exist_ok=True)
-    return path
-
-
 @pytest.fixture
-def jobs(target: Target, api: DrsClient, _lease_dir: Path, request: pytest.FixtureRequest) -> Iterator[Jobs]:
-    """Jobs this test owns: created (control API) or leased from the inventory and resumed afterwards."""
+def jobs(target: Target, api: DrsClient, request: pytest.FixtureRequest) -> Iterator[Jobs]:
+    """Jobs this test owns: created (control API) or leased from the inventory (locked, journaled) and put back."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    provider = Jobs(target, api, _lease_dir, worker)
+    provider = Jobs(target, api, worker)
     yield provider
     provider.restore()
 

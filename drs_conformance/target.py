@@ -12,10 +12,11 @@ from drs_conformance.client import DrsClient, ExchangeLog, RateLimiter, http_tra
 from drs_conformance.credentials import AkSkCredentials, Credentials, TokenCredentials
 from drs_conformance.errors import NoAnswer, TargetRefused, TargetUnreachable, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
+from drs_conformance.journal import RunJournal
 from drs_conformance.options import KitOptions
 from drs_conformance.redaction import Redactor
 
-__all__ = ["ControlApi", "Target", "open_target", "new_job_id", "MODES"]
+__all__ = ["MODES", "ControlApi", "Target", "new_job_id", "open_target"]
 
 MODES = ("embedded", "control-api", "inventory", "read-only")
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -37,14 +38,29 @@ def new_job_id(prefix: str = "") -> str:
 class ControlApi:
     """The sandbox control API of the contract notes (test hook; never on production)."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=http_transport())
+    def __init__(self, base_url: str, timeout: float, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+                                  transport=transport or http_transport())
+        # DELETE /_sandbox/jobs/{id} is an optional addition of the contract notes: None = not known yet.
+        self.can_delete: bool | None = None
 
     def health(self) -> bool:
+        """Whether the control API answers; learns from the answer whether it declares DELETE."""
         try:
-            return self._http.get("/_sandbox/health").status_code == 200
+            response = self._http.get("/_sandbox/health")
         except httpx.HTTPError:
             return False
+        if response.status_code != 200:
+            return False
+        try:
+            declared = response.json().get("extensions")
+        except (ValueError, AttributeError):
+            declared = None
+        from drs_conformance.sandbox.routes import DELETE_JOB_EXTENSION
+
+        if isinstance(declared, list) and DELETE_JOB_EXTENSION in declared:
+            self.can_delete = True
+        return True
 
     def reset(self) -> None:
         response = self._http.post("/_sandbox/reset")
@@ -68,6 +84,25 @@ class ControlApi:
         )
         return response.json()
 
+    def delete_job(self, job_id: str) -> bool:
+        """Remove a job the run created (True: gone); False when the target has no DELETE (then never asked again).
+
+        Without a declaration in /_sandbox/health, the first DELETE probes: 2xx means it is served; 404, 405 or
+        501 for a job the run has just made means the route is not there (a vendor sandbox with the basic four).
+        """
+        if self.can_delete is False:
+            return False
+        response = self._http.delete(f"/_sandbox/jobs/{job_id}")
+        if response.status_code in (200, 204) or (response.status_code == 404 and self.can_delete):
+            self.can_delete = True
+            return True
+        if response.status_code in (404, 405, 501):
+            self.can_delete = False
+            return False
+        raise AssertionError(
+            f"control API DELETE /_sandbox/jobs/{job_id} answered {response.status_code}: {response.text[:200]}"
+        )
+
     def close(self) -> None:
         self._http.close()
 
@@ -90,14 +125,23 @@ class Target:
     foreign_project_id: str = FOREIGN_PROJECT_DEFAULT
     run_prefix: str = field(default_factory=lambda: "k" + _random_chars(3))
     sandbox: Any = None  # the embedded sandbox (RunningSandbox), if any
-    # Inventory jobs this process leased at some point (restored at the end if left PAUSING).
-    touched: set[str] = field(default_factory=set)
-    # Jobs a resume could not bring out of PAUSING (already reported as SUPPORT-RESUME failures).
-    unrestorable: set[str] = field(default_factory=set)
+    # The journal and job locks of this run (inventory and external control-API runs), set by the plugin.
+    journal: RunJournal | None = None
+    # Inventory jobs found PAUSING at the start and not in the journal: someone else's; never leased or resumed.
+    paused_by_others: frozenset[str] = frozenset()
+    # Jobs this process could not put back (id -> why); they stay open in the journal.
+    left_paused: dict[str, str] = field(default_factory=dict)
+    # Jobs the run created through a control API without DELETE (left on the target, run-prefixed).
+    undeleted: int = 0
 
     @property
     def can_create_jobs(self) -> bool:
         return self.control is not None
+
+    @property
+    def shares_jobs(self) -> bool:
+        """Whether the target has jobs the run did not make (any external target; the embedded one is the run's own)."""
+        return self.sandbox is None
 
     def client_for(self, log: ExchangeLog) -> DrsClient:
         """A client recording into one test's log (connections shared)."""
@@ -125,8 +169,14 @@ def _variant_choices(variants: tuple[str, ...]) -> dict[str, str]:
 
 def _embedded(options: KitOptions, redactor: Redactor) -> Target:
     """Start the embedded sandbox (with the defect or variants asked for) and aim at it."""
-    from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_SK, DEFAULT_TOKEN, SandboxConfig
-    from drs_conformance.sandbox import start_in_thread
+    from drs_conformance.sandbox import (
+        DEFAULT_AK,
+        DEFAULT_PROJECT,
+        DEFAULT_SK,
+        DEFAULT_TOKEN,
+        SandboxConfig,
+        start_in_thread,
+    )
 
     config = SandboxConfig(defect=options.sandbox_defect, variants=_variant_choices(options.sandbox_variants))
     sandbox = start_in_thread(config)
@@ -228,10 +278,15 @@ def preflight(target: Target) -> None:
         )
 
 
-def open_target(options: KitOptions) -> Target:
-    """Build the target of a run from its options (starting the embedded sandbox if no URL is given)."""
+def open_target(options: KitOptions, *, check: bool = True) -> Target:
+    """Build the target of a run from its options (starting the embedded sandbox if no URL is given).
+
+    `check=False` skips the preflight (which sends one pause of an unknown id): `restore` sends no pause.
+    """
     redactor = Redactor(options.secrets)
     target = _embedded(options, redactor) if options.embedded else _external(options, redactor)
+    if not check:
+        return target
     try:
         preflight(target)
     except BaseException:

@@ -78,6 +78,7 @@ def _expect_failed_and_unchanged(api: DrsClient, jobs: Jobs, job_id: str, why: s
     result = single_result(reply, job_id)
     assert not is_success(result), f"received 'success' for {why}, documented a failed item"
     after = jobs.state(job_id)
+    jobs.rule_out_interference(job_id, before, after)
     assert after == before, f"{why}: job changed from {before} to {after}, documented unchanged"
 
 

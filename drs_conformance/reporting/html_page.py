@@ -204,6 +204,19 @@ def _deviations(section: dict[str, Any]) -> str:
     return f'<h2>Known deviations</h2><ul id="deviations">{"".join(items)}</ul>'
 
 
+def _live_jobs(live: dict[str, Any] | None) -> str:
+    """Jobs of a live target the reader must know about: not put back (with the command), paused by others."""
+    if not live or not (live["left_paused"] or live["paused_by_others"]):
+        return ""
+    items = [f"<li><strong>not put back</strong>: <code>{_e(job['job_id'])}</code> ({_e(job['why'])})</li>"
+             for job in live["left_paused"]]
+    if live["left_paused"]:
+        items.append(f"<li>put them back with: <code>{_e(live['restore_command'])}</code></li>")
+    items += [f"<li>paused by someone else (PAUSING before the run, not in its journal; left alone): "
+              f"<code>{_e(job_id)}</code></li>" for job_id in live["paused_by_others"]]
+    return f'<h2>Jobs of the target</h2><ul id="live-jobs">{"".join(items)}</ul>'
+
+
 def _run(run: dict[str, Any]) -> str:
     target = run["target"]
     facts = [
@@ -217,6 +230,7 @@ def _run(run: dict[str, Any]) -> str:
         ("strict", "yes" if run["strict"] else "no"),
         ("require complete", "yes" if run.get("require_complete") else "no"),
         ("known deviations", run["deviations_file"]),
+        ("journal", (run.get("live_jobs") or {}).get("journal")),
         ("started", run["started_at"]),
         ("finished", run["finished_at"]),
         ("duration", f"{run['duration_s']:.1f} s"),
@@ -257,6 +271,7 @@ def render_html(report: dict[str, Any]) -> str:
         "unanswered": _unanswered(summary["unanswered"]),
         "counts": _counts(summary["counts"]),
         "deviations": _deviations(report["deviations"]),
+        "live_jobs": _live_jobs(run.get("live_jobs")),
         "verdict_buttons": _buttons("verdict", [v for v in VERDICTS if verdict_counts[v]], verdict_counts),
         "level_buttons": _buttons("level", list(LEVELS), level_counts),
         "rows": "\n".join(_row(r) for r in requirements),

@@ -112,6 +112,20 @@ def _unanswered_table(tests: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _live_jobs(live: dict[str, Any] | None) -> list[str]:
+    """Jobs of a live target the reader must know about: not put back (with the command), paused by others."""
+    if not live:
+        return []
+    lines = []
+    if live["left_paused"]:
+        listed = "; ".join(f"{_code(job['job_id'])} ({_cell(job['why'])})" for job in live["left_paused"])
+        lines += ["", f"⚠️ **Jobs not put back**: {listed}. Put them back with {_code(live['restore_command'])}."]
+    if live["paused_by_others"]:
+        listed = ", ".join(_code(job_id) for job_id in live["paused_by_others"])
+        lines += ["", f"Paused by someone else (PAUSING before the run, not in its journal; left alone): {listed}."]
+    return lines
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The summary: verdict, run and coverage lines, counts by level, the requirements needing attention,
     those not judged, and the tests the target did not answer."""
@@ -130,6 +144,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         *_counts_table(summary["counts"]),
     ]
+    lines += _live_jobs(run.get("live_jobs"))
     attention = [r for r in report["requirements"] if r["verdict"] in _ATTENTION]
     attention.sort(key=lambda r: _ATTENTION.index(r["verdict"]))
     if attention:

@@ -77,6 +77,8 @@ class RunInfo:
     # The effective options (flags, environment, config file); pass them through redacted_options.
     options: Mapping[str, Any] = field(default_factory=dict)
     deviations_file: str | None = None
+    # Live runs: the journal, jobs put back first, paused by others, not put back (live_run.LiveRun.report_data).
+    live_jobs: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in TARGET_MODES:
@@ -106,6 +108,7 @@ class RunInfo:
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
             "duration_s": round(self.duration_s, 3),
+            **({"live_jobs": dict(self.live_jobs)} if self.live_jobs is not None else {}),
         }
 
 
@@ -264,8 +267,9 @@ def build_report(
     outcomes = list(outcomes)
     scope = scope or RunScope()
     verdicts = requirement_verdicts(outcomes, known, strict=strict, scope=scope)
+    left_paused = [job["job_id"] for job in (info.live_jobs or {}).get("left_paused", ())]
     overall = overall_verdict(verdicts, strict=strict, scope=scope, outcomes=outcomes,
-                              require_complete=info.require_complete)
+                              require_complete=info.require_complete, left_paused=left_paused)
 
     expired = deviations.expired(today) if deviations else ()
     active = deviations.active(today) if deviations else ()

@@ -355,14 +355,34 @@ def overall_verdict(
     scope: RunScope | None = None,
     outcomes: Iterable[TestOutcome] = (),
     require_complete: bool = False,
+    left_paused: Iterable[str] = (),
 ) -> Overall:
     """The run's verdict and exit code (README, "Exit codes"), first rule that applies:
 
-    stopped by a signal: interrupted, 130 / 143; a MUST/EITHER failure (strict: a SHOULD warning or
-    a fixed deviation too): non-conformant, 1; any test the target did not answer: 3 (the verdict
-    stays conformant or incomplete); a MUST/EITHER requirement not judged: incomplete, 0 (5 with
-    `require_complete`); otherwise conformant, 0.
+    stopped by a signal: interrupted, 130 / 143; jobs of a live target left paused (`left_paused`): 3,
+    whatever the verdict (putting them back comes first); a MUST/EITHER failure (strict: a SHOULD
+    warning or a fixed deviation too): non-conformant, 1; any test the target did not answer: 3 (the
+    verdict stays conformant or incomplete); a MUST/EITHER requirement not judged: incomplete, 0 (5
+    with `require_complete`); otherwise conformant, 0.
     """
+    overall = _overall(verdicts, strict=strict, scope=scope, outcomes=outcomes, require_complete=require_complete)
+    left = list(left_paused)
+    if not left or overall.verdict == "interrupted":
+        return overall
+    note = f"{_plural(len(left), 'job')} of the target not put back: {', '.join(left)}"
+    return Overall(verdict=overall.verdict, exit_code=ExitCode.TARGET, reasons=_distinct([note, *overall.reasons]),
+                   coverage=overall.coverage)
+
+
+def _overall(
+    verdicts: Iterable[RequirementVerdict],
+    *,
+    strict: bool,
+    scope: RunScope | None,
+    outcomes: Iterable[TestOutcome],
+    require_complete: bool,
+) -> Overall:
+    """overall_verdict before the jobs left paused are counted."""
     verdicts = list(verdicts)
     scope = scope or RunScope()
     outcomes = list(outcomes)

@@ -19,9 +19,10 @@ from drs_conformance.sandbox.config import (
     SandboxConfig,
 )
 from drs_conformance.sandbox.defects import get_defect, list_defects
+from drs_conformance.sandbox.server import ServerLimits
 from drs_conformance.sandbox.variants import get_variant, list_variants
 
-__all__ = ["add_arguments", "run", "config_from_args", "check_host"]
+__all__ = ["add_arguments", "check_host", "config_from_args", "limits_from_args", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     state.add_argument("--defect", metavar="NAME", help="run with one deliberate defect (see --list-defects)")
     state.add_argument("--variant", action="append", default=[], metavar="NAME=OPTION", help="take an allowed option of the contract (repeatable; see --list-variants)")
     state.add_argument("--no-control-api", action="store_true", help="do not serve the /_sandbox control API")
+    limits = parser.add_argument_group("limits (what one client may hold of the server)")
+    limits.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="S",
+                        help="close a connection whose request head is not complete within S seconds "
+                        f"(a new connection's first one included; default {ServerLimits.header_timeout:g})")
+    limits.add_argument("--keep-alive-timeout", type=float, default=ServerLimits.keep_alive_timeout, metavar="S",
+                        help="close a kept-alive connection idle for S seconds between requests "
+                        f"(default {ServerLimits.keep_alive_timeout:g})")
+    limits.add_argument("--limit-concurrency", type=int, default=ServerLimits.limit_concurrency, metavar="N",
+                        help="at most N open connections: more are closed at once, and requests at the limit get "
+                        f"uvicorn's 503 (default {ServerLimits.limit_concurrency})")
+    limits.add_argument("--max-header-bytes", type=int, default=ServerLimits.max_header_bytes, metavar="N",
+                        help="a request head over N bytes gets 400 (default 1 MiB: larger heads reach the API, "
+                        "which answers JSON)")
     lists = parser.add_argument_group("information")
     lists.add_argument("--list-defects", action="store_true", help="print the defect gallery and exit")
     lists.add_argument("--list-variants", action="store_true", help="print the variants and their options and exit")
@@ -111,6 +125,12 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     )
 
 
+def limits_from_args(args: argparse.Namespace) -> ServerLimits:
+    """The server limits the options describe (a non-positive value is a one-line UsageError)."""
+    return ServerLimits(header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
+                        limit_concurrency=args.limit_concurrency, max_header_bytes=args.max_header_bytes)
+
+
 def _print_defects(out: TextIO) -> None:
     defects = list_defects()
     width = max(len(d.name) for d in defects)
@@ -134,9 +154,9 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     if args.list_variants:
         _print_variants(out)
         return 0
-    from drs_conformance.sandbox.server import serve  # uvicorn only when serving
+    from drs_conformance.sandbox.server import serve
 
-    return serve(config_from_args(args), host=args.host, port=args.port, out=out)
+    return serve(config_from_args(args), host=args.host, port=args.port, out=out, limits=limits_from_args(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,6 +49,7 @@ from drs_conformance.sandbox.errors import (
     Unprocessable,
 )
 from drs_conformance.sandbox.messages import message
+from drs_conformance.sandbox.routes import CONTROL_EXTENSIONS
 from drs_conformance.sandbox.state import JobStore, Outcome, PausePolicy, Result, ResumePolicy
 from drs_conformance.sandbox.variants import BATCH_SERVED
 from drs_conformance.paths import readable_path
@@ -647,24 +648,38 @@ class Handlers:
     # -- control API ---------------------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
-        return json_response({"status": "ok", "jobs": len(self.store)})
+        return json_response({"status": "ok", "jobs": len(self.store), "extensions": list(CONTROL_EXTENSIONS)})
 
     async def reset(self, request: Request) -> Response:
         self.store.reset()
         return Response(status_code=204)
 
-    async def get_job(self, request: Request) -> Response:
+    @staticmethod
+    def _control_job_id(request: Request) -> str:
+        """The path's job id, held to the contract's rule as the API holds it: the whole id, and its length."""
         job_id = request.path_params["job_id"]
+        schema = contract().schema("JobId")
+        fits = schema.get("minLength", 0) <= len(job_id) <= schema.get("maxLength", len(job_id))
+        if not (fits and contract().job_id_regex.fullmatch(job_id)):
+            raise ControlBadRequest("control.job_id", job_id=job_id)
+        return job_id
+
+    async def get_job(self, request: Request) -> Response:
+        job_id = self._control_job_id(request)
         job = self.store.get(job_id)
         if job is None:
             raise ControlNotFound(job_id=job_id)
         return json_response(job.as_dict())
 
+    async def delete_job(self, request: Request) -> Response:
+        job_id = self._control_job_id(request)
+        if not self.store.delete(job_id):
+            raise ControlNotFound(job_id=job_id)
+        return Response(status_code=204)
+
     async def put_job(self, request: Request) -> Response:
         c = contract()
-        job_id = request.path_params["job_id"]
-        if not c.job_id_regex.match(job_id):
-            raise ControlBadRequest("control.job_id", job_id=job_id)
+        job_id = self._control_job_id(request)
         try:
             document = self._parse_json(await self._read_body(request))
         except BadRequest:

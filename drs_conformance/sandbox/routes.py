@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.routing import Route
 
-from drs_conformance.sandbox.handlers import Handlers
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
-__all__ = ["api_routes", "control_routes", "CONTROL_PREFIX", "OPENAPI_PATH"]
+if TYPE_CHECKING:  # the handlers read CONTROL_EXTENSIONS from here
+    from drs_conformance.sandbox.handlers import Handlers
+
+__all__ = ["CONTROL_EXTENSIONS", "CONTROL_PREFIX", "DELETE_JOB_EXTENSION", "OPENAPI_PATH", "api_routes", "control_routes"]
 
 CONTROL_PREFIX = "/_sandbox"
 OPENAPI_PATH = "/openapi.json"
+# The contract notes' optional additions this control API serves, as GET /_sandbox/health lists them.
+DELETE_JOB_EXTENSION = "delete-job"  # DELETE /_sandbox/jobs/{job_id} -> 204, or 404 for no such job
+CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION,)
 
 
 def api_routes(handlers: Handlers) -> list[Route]:
@@ -24,10 +31,11 @@ def api_routes(handlers: Handlers) -> list[Route]:
 
 
 def control_routes(handlers: Handlers) -> list[Route]:
-    """The test hook of the contract notes: health, reset, put and get one job."""
+    """The test hook of the contract notes: health, reset, put, get and delete one job."""
     return [
         Route(f"{CONTROL_PREFIX}/health", handlers.health, methods=["GET"], name="sandbox-health"),
         Route(f"{CONTROL_PREFIX}/reset", handlers.reset, methods=["POST"], name="sandbox-reset"),
         Route(f"{CONTROL_PREFIX}/jobs/{{job_id}}", handlers.get_job, methods=["GET"], name="sandbox-get-job"),
         Route(f"{CONTROL_PREFIX}/jobs/{{job_id}}", handlers.put_job, methods=["PUT"], name="sandbox-put-job"),
+        Route(f"{CONTROL_PREFIX}/jobs/{{job_id}}", handlers.delete_job, methods=["DELETE"], name="sandbox-delete-job"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import gc
 import json
@@ -13,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import h11
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox.app import create_app
@@ -23,10 +26,81 @@ from drs_conformance.sandbox.config import DEFAULT_TOKEN, SandboxConfig
 from drs_conformance.sandbox.routes import CONTROL_PREFIX, OPENAPI_PATH
 from drs_conformance.spec import PAUSE_PATH, contract
 
-__all__ = ["serve", "start_in_thread", "RunningSandbox", "example_curl", "bind_socket", "uvicorn_config"]
+__all__ = ["RunningSandbox", "ServerLimits", "bind_socket", "example_curl", "serve", "start_in_thread", "uvicorn_config"]
 
 # Headers up to this size reach the application (which answers JSON) instead of uvicorn's text 400.
 MAX_HEADER_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerLimits:
+    """What one client may hold of the sandbox: time to send a request head, idle time, connections, head size.
+
+    Bounded together, a flood of slow or idle connections costs at most `limit_concurrency` x
+    `max_header_bytes` of memory, for at most `header_timeout` seconds each.
+    """
+
+    header_timeout: float = 10.0  # from a connection's first byte (or its opening) to a complete request head
+    keep_alive_timeout: float = 5.0  # idle time between requests on a kept-alive connection (uvicorn's)
+    limit_concurrency: int = 128  # open connections; beyond, closed at once (and uvicorn answers 503 at the limit)
+    max_header_bytes: int = MAX_HEADER_BYTES  # a request head larger than this gets uvicorn's 400 (h11's limit)
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout", "keep_alive_timeout", "limit_concurrency", "max_header_bytes"):
+            if getattr(self, name) <= 0:
+                raise UsageError(f"--{name.replace('_', '-')} must be positive, not {getattr(self, name)!r}")
+
+
+class _GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request head and a cap on open connections.
+
+    uvicorn times out idle kept-alive connections only after a response: a connection that never completes
+    a request head (or never sends a byte) would stay open, holding up to max_header_bytes, for ever.
+    """
+
+    header_timeout: float = ServerLimits.header_timeout
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_deadline: asyncio.TimerHandle | None = None
+        if self.limit_concurrency is not None and len(self.connections) > self.limit_concurrency:
+            transport.abort()  # over the cap: not one byte of it is read or kept
+            return
+        self._arm_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE:
+            if self._head_deadline is None:
+                self._arm_head_deadline()  # a new head begins: it must be complete in time
+        else:
+            self._disarm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # arms uvicorn's keep-alive timeout for the idle time that follows
+        self._disarm_head_deadline()
+
+    def _arm_head_deadline(self) -> None:
+        if not self.transport.is_closing():
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _disarm_head_deadline(self) -> None:
+        if getattr(self, "_head_deadline", None) is not None:
+            self._head_deadline.cancel()  # type: ignore[union-attr]
+            self._head_deadline = None
+
+    def _head_timed_out(self) -> None:
+        self._head_deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _protocol(limits: ServerLimits) -> type[H11Protocol]:
+    return type("SandboxH11Protocol", (_GuardedH11Protocol,), {"header_timeout": limits.header_timeout})
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -46,15 +120,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Starlette, *, quiet: bool) -> uvicorn.Config:
+def uvicorn_config(app: Starlette, *, quiet: bool, limits: ServerLimits | None = None) -> uvicorn.Config:
     """The uvicorn settings every sandbox (and the benchmark's hello-world) runs with."""
+    limits = limits or ServerLimits()
     return uvicorn.Config(
         app,
+        http=_protocol(limits),
         lifespan="on",
         log_level="warning" if quiet else "info",
         access_log=not quiet,
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        h11_max_incomplete_event_size=limits.max_header_bytes,
+        timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]  # a float works (call_later)
+        limit_concurrency=limits.limit_concurrency,
         timeout_graceful_shutdown=5,
     )
 
@@ -81,7 +159,8 @@ def example_curl(url: str, config: SandboxConfig, *, project_id: str | None = No
     )
 
 
-def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8080, *, out: TextIO | None = None) -> int:
+def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8080, *, out: TextIO | None = None,
+          limits: ServerLimits | None = None) -> int:
     """Serve in the foreground until Ctrl-C; print the URL and a curl example first. Returns 0."""
     out = out or sys.stdout
     app = create_app(config)
@@ -99,7 +178,7 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8080, *, o
     print("Try the documented request:", file=out)
     print(example_curl(url, config, project_id=seeded.project_id, job_id=seeded.example_job_id), file=out)
     print("Press Ctrl-C to stop.", file=out, flush=True)
-    server = uvicorn.Server(uvicorn_config(app, quiet=False))
+    server = uvicorn.Server(uvicorn_config(app, quiet=False, limits=limits))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled once it has shut down
@@ -139,13 +218,14 @@ class RunningSandbox:
 
 
 def start_in_thread(
-    config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0, *, ready_timeout: float = 15.0
+    config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0, *, ready_timeout: float = 15.0,
+    limits: ServerLimits | None = None,
 ) -> RunningSandbox:
     """Start a sandbox under uvicorn in a daemon thread and return once it answers HTTP; logs nothing to stdout."""
     app = create_app(config or SandboxConfig())
     config = app.state.config
     sock = bind_socket(host, port)
-    server = uvicorn.Server(uvicorn_config(app, quiet=True))
+    server = uvicorn.Server(uvicorn_config(app, quiet=True, limits=limits))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="drs-sandbox", daemon=True)
     thread.start()
     running = RunningSandbox(url=_url(sock), config=config, app=app, _server=server, _thread=thread, _socket=sock)

@@ -122,6 +122,11 @@ class JobStore:
                 count += 1
         return count
 
+    def delete(self, job_id: str) -> bool:
+        """Remove one job, whatever its project; False if there was none."""
+        with self._lock:
+            return self._jobs.pop(job_id, None) is not None
+
     def get(self, job_id: str) -> Job | None:
         """A copy of the job, whatever its project, or None."""
         with self._lock:

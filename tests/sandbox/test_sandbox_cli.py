@@ -13,7 +13,8 @@ import pytest
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_TOKEN, create_app, list_defects, list_variants
-from drs_conformance.sandbox.cli_sandbox import add_arguments, config_from_args, run
+from drs_conformance.sandbox.cli_sandbox import add_arguments, config_from_args, limits_from_args, run
+from drs_conformance.sandbox.server import ServerLimits
 
 JOB = "8d0e8e36-a618-490d-8a46-8c61ac9jb511"
 FOREIGN = "8d0e8e36-a618-490d-8a46-8c61ac9jb512"
@@ -51,6 +52,8 @@ def usage_error(*argv: str) -> str:
         pytest.param(["--host", "0.0.0.0"], "not a loopback address", id="remote-host"),
         pytest.param(["--host", "example.com"], "is not an IP address", id="host-name"),
         pytest.param(["--port", "70000"], "out of range", id="port-range"),
+        pytest.param(["--header-timeout", "0"], "--header-timeout must be positive", id="header-timeout-zero"),
+        pytest.param(["--limit-concurrency", "-1"], "--limit-concurrency must be positive", id="limit-negative"),
     ],
 )
 def test_bad_input_is_one_usage_error_line(argv: list[str], says: str) -> None:
@@ -119,3 +122,11 @@ def test_seed_file_places_jobs_in_their_projects(tmp_path: Path, suffix: str) ->
     job, foreign = store.get(JOB), store.get(FOREIGN)
     assert (job.project_id, job.status, job.type) == (data["project_id"], "INCRE_TRANSFER_STARTED", "migration")
     assert (foreign.project_id, foreign.status, foreign.type) == (FOREIGN_PROJECT_DEFAULT, "CREATING", "sync")
+
+
+def test_limit_options_become_the_server_limits() -> None:
+    limits = limits_from_args(parse("--header-timeout", "2.5", "--keep-alive-timeout", "1", "--limit-concurrency", "8",
+                                    "--max-header-bytes", "65536"))
+    assert limits == ServerLimits(header_timeout=2.5, keep_alive_timeout=1.0, limit_concurrency=8,
+                                  max_header_bytes=65536)
+    assert limits_from_args(parse()) == ServerLimits(), "the defaults of the options are not ServerLimits' own"

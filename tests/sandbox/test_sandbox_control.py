@@ -1,4 +1,4 @@
-"""The control API (test hook of the contract notes): health, reset, put and get a job, input validation."""
+"""The control API (test hook of the contract notes): health, reset, put, get and delete a job, input validation."""
 
 from __future__ import annotations
 
@@ -15,6 +15,38 @@ C = contract()
 async def test_health(api: Api) -> None:
     response = await api.client.get("/_sandbox/health")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+async def test_health_declares_the_optional_delete(api: Api) -> None:
+    """The contract notes' optional DELETE is found through health (a vendor's sandbox may lack it)."""
+    assert "delete-job" in (await api.client.get("/_sandbox/health")).json()["extensions"]
+
+
+async def test_delete_removes_one_job_and_then_answers_404(api: Api) -> None:
+    job_id, kept = await api.put_job(), await api.put_job()
+    response = await api.client.delete(f"/_sandbox/jobs/{job_id}")
+    assert response.status_code == 204 and response.content == b"", f"received {response.status_code} {response.text}"
+    assert (await api.client.get(f"/_sandbox/jobs/{job_id}")).status_code == 404
+    assert (await api.client.get(f"/_sandbox/jobs/{kept}")).status_code == 200, "DELETE removed another job too"
+    again = await api.client.delete(f"/_sandbox/jobs/{job_id}")
+    assert again.status_code == 404 and again.json()["error_code"], f"received {again.status_code} {again.text}"
+
+
+@pytest.mark.parametrize("method", ["PUT", "GET", "DELETE"])
+@pytest.mark.parametrize("job_id", [
+    pytest.param(C.example_job_id + "%0A", id="trailing-newline"),
+    pytest.param(C.example_job_id + "0", id="37-chars"),
+    pytest.param(C.example_job_id[:-1], id="35-chars"),
+    pytest.param(C.example_job_id.upper(), id="upper-case"),
+    pytest.param("%0A" + C.example_job_id, id="leading-newline"),
+])
+async def test_ids_follow_the_contract_rule_as_the_api_does(api: Api, method: str, job_id: str) -> None:
+    """The whole id must match the rule (fullmatch, 36 characters): nothing stored under a near-miss id."""
+    body = {"project_id": api.project_id, "status": "CREATING", "type": "sync"}
+    response = await api.client.request(method, f"/_sandbox/jobs/{job_id}", json=body if method == "PUT" else None)
+    assert response.status_code == 400, f"{method} of id {job_id!r}: received {response.status_code}, expected 400"
+    assert response.json()["error_code"]
+    assert (await api.client.get("/_sandbox/health")).json()["jobs"] == 1, "a job was stored under a malformed id"
 
 
 async def test_reset_removes_every_job(api: Api) -> None:

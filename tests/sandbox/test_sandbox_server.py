@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from sandbox_helpers import new_job_id
 
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, RunningSandbox, SandboxConfig, example_curl, start_in_thread
-from drs_conformance.sandbox.server import bind_socket
+from drs_conformance.sandbox.server import ServerLimits, bind_socket
 from drs_conformance.spec import PAUSE_PATH, contract
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}
@@ -112,25 +113,30 @@ def test_race_defect_gives_more_than_one_success() -> None:
 # -- hostile connections: a clear 4xx, never a hang ---------------------------------------------------
 
 
+def raw_response(sock: socket.socket) -> bytes:
+    """One whole response read from the socket (its head, and as much body as Content-Length says)."""
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if b"\r\n\r\n" in b"".join(chunks):
+            head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), None)
+            if length is not None and len(rest) >= length:
+                break
+    return b"".join(chunks)
+
+
 def raw_exchange(url: str, data: bytes, timeout: float = 10.0) -> bytes:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
         sock.sendall(data)
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if b"\r\n\r\n" in b"".join(chunks):
-                head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), None)
-                if length is not None and len(rest) >= length:
-                    break
-        return b"".join(chunks)
+        return raw_response(sock)
 
 
 def test_body_shorter_than_declared_is_refused_not_hung() -> None:
@@ -179,6 +185,117 @@ def test_huge_header_gets_a_json_answer(live_sandbox: RunningSandbox) -> None:
         trust_env=False,
     )
     assert response.status_code == 401 and response.headers["content-type"].startswith("application/json"), f"received {response.status_code}"
+
+
+# -- limits: slow, idle and too many connections -------------------------------------------------------
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float | None:
+    """Seconds until the server closed the connection (EOF or reset), or None if it was still open after `seconds`."""
+    started = time.monotonic()
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=5)
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout() -> None:
+    with start_in_thread(SandboxConfig(), limits=ServerLimits(header_timeout=0.5)) as sandbox, \
+            _connect(sandbox.url) as sock:
+        waited = _closed_within(sock, 5)
+    assert waited is not None, "an idle new connection was still open after 5 s (header timeout 0.5 s)"
+
+
+def test_a_request_head_sent_too_slowly_is_cut_off() -> None:
+    with start_in_thread(SandboxConfig(), limits=ServerLimits(header_timeout=0.5)) as sandbox, \
+            _connect(sandbox.url) as sock:
+        sock.sendall(f"POST {PAUSE_PATH.format(project_id=DEFAULT_PROJECT)} HTTP/1.1\r\nHost: x\r\n".encode())
+        for _ in range(3):  # a byte now and then: each one used to restart nothing, now the head has a deadline
+            time.sleep(0.3)
+            try:
+                sock.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                break
+        waited = _closed_within(sock, 5)
+    assert waited is not None, "a request head trickled over 1 s was still accepted after 5 s (header timeout 0.5 s)"
+
+
+def test_an_idle_kept_alive_connection_is_closed_and_a_busy_one_is_not() -> None:
+    limits = ServerLimits(header_timeout=0.5, keep_alive_timeout=1.0)
+    request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+    with start_in_thread(SandboxConfig(), limits=limits) as sandbox, _connect(sandbox.url) as sock:
+        for _ in range(3):  # requests closer together than either timeout keep the connection
+            sock.sendall(request)
+            assert raw_response(sock).startswith(b"HTTP/1.1 200"), "a kept-alive request was not answered"
+            time.sleep(0.3)
+        waited = _closed_within(sock, 5)
+    assert waited is not None and waited < 3, f"an idle kept-alive connection was closed after {waited} s, limit 1 s"
+
+
+def test_connections_over_the_limit_are_closed_and_those_under_it_served() -> None:
+    with start_in_thread(SandboxConfig(), limits=ServerLimits(limit_concurrency=4, header_timeout=5)) as sandbox:
+        held = [_connect(sandbox.url) for _ in range(4)]
+        try:
+            extra = _connect(sandbox.url)
+            with extra:
+                assert _closed_within(extra, 3) is not None, "a connection over --limit-concurrency stayed open"
+            for sock in held:
+                sock.close()
+            time.sleep(0.2)
+            response = httpx.get(sandbox.url + "/openapi.json", timeout=5, trust_env=False)
+            assert response.status_code == 200, f"received {response.status_code} once the connections were gone"
+        finally:
+            for sock in held:
+                sock.close()
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads a process's RSS from /proc")
+def test_many_slow_header_connections_do_not_grow_memory_without_bound(sandbox_process: Callable) -> None:
+    """150 connections each holding ~1 MiB of unfinished head (the measured attack): capped by count and time."""
+    sandbox = sandbox_process("--limit-concurrency", "16", "--header-timeout", "3")
+    pid = sandbox.process.pid
+    before = _rss_mib(pid)
+    head = (f"POST {PAUSE_PATH.format(project_id=DEFAULT_PROJECT)} HTTP/1.1\r\nHost: x\r\nX-Pad: ").encode()
+    padding = b"p" * (1024 * 1024 - 4096)
+    sockets: list[socket.socket] = []
+    peak = before
+    try:
+        for _ in range(150):
+            sock = _connect(sandbox.url)
+            sockets.append(sock)
+            try:
+                sock.sendall(head + padding)
+            except OSError:
+                pass  # closed at once: over the limit
+            peak = max(peak, _rss_mib(pid))
+        time.sleep(0.5)
+        peak = max(peak, _rss_mib(pid))
+        closed = [_closed_within(sock, 6) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert all(waited is not None for waited in closed), (
+        f"{sum(w is None for w in closed)} slow-header connections still open 6 s after a 3 s header timeout")
+    # Unbounded, 150 such connections took the sandbox from 68 to 234 MiB; capped at 16, about 16 MiB of heads.
+    assert peak - before < 60, f"RSS grew from {before:.0f} to {peak:.0f} MiB for 150 slow-header connections"
+    assert httpx.get(sandbox.url + "/openapi.json", timeout=5, trust_env=False).status_code == 200
 
 
 @pytest.mark.parametrize("method", ["PROPFIND", "QUERY", "HEAD", "OPTIONS"])
