@@ -115,7 +115,10 @@ class _Running:
 def _finish(running: _Running) -> RowResult:
     running.process.join()
     seconds = round(time.monotonic() - running.started, 1)
-    sent = running.channel.recv() if running.channel.poll() else {}
+    try:
+        sent = running.channel.recv() if running.channel.poll() else {}
+    except EOFError:  # the child ended without a word (it died before the kit's main returned)
+        sent = {}
     running.channel.close()
     exitcode = running.process.exitcode or 0
     if "exit_code" in sent:
