@@ -2,9 +2,10 @@
 
 Every row runs in a child forked from multiprocessing's fork server, which imports the kit and its
 libraries once (`PRELOAD`); no row pays those imports again. The server only imports: it never runs
-a test, opens a sandbox or starts a thread (checked in each child), so every child starts as a fresh
-process would, with its own sandbox, hypothesis state and module globals. Where the platform has no
-fork server, rows are spawned: the same results, without the warm start.
+a test, opens a sandbox or starts a thread (each child checks its parent's threads where /proc tells),
+so every child starts as a fresh process would, with its own sandbox, hypothesis state and module
+globals. Where the platform has no fork server, rows are spawned: the same results, without the warm
+start.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from drs_conformance.errors import ExitCode
 
-__all__ = ["PRELOAD", "RowCommand", "RowResult", "run_commands", "threads_in_server"]
+__all__ = ["PRELOAD", "RowCommand", "RowResult", "run_commands", "threads_of"]
 
 # What every run imports (the libraries through the kit's modules that use them), imported once by the
 # fork server. Never the suites: they read the run's options (seed, hypothesis profile) when imported.
@@ -40,14 +40,16 @@ PRELOAD = (
     "schemathesis.pytest.plugin",
     "xdist.plugin",
     "xdist.looponfail",
-    __name__,  # last: its import records how many threads the server runs after the others
+    __name__,  # the children's own code
 )
-_THREADS_AT_IMPORT = threading.active_count()
 
 
-def threads_in_server() -> int:
-    """Threads the fork server ran when it had imported everything (1: forking it is safe)."""
-    return _THREADS_AT_IMPORT
+def threads_of(pid: int) -> int | None:
+    """How many threads process `pid` runs now (None where /proc does not say)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _context() -> ForkServerContext | SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
-def _child(command: RowCommand, channel: Connection) -> None:
+def _child(command: RowCommand, channel: Connection, forked: bool) -> None:
     """In the child: the command's output into its file, its own environment, then the kit's main."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -89,9 +91,10 @@ def _child(command: RowCommand, channel: Connection) -> None:
     os.close(descriptor)
     os.environ.clear()
     os.environ.update(command.environ)
-    if threads_in_server() != 1:
-        print(f"drs-conformance: internal error: the selftest fork server ran {threads_in_server()} threads; "
-              "forking it is unsafe (a preloaded module started a thread)", file=sys.stderr)
+    threads = threads_of(os.getppid()) if forked else None
+    if threads not in (None, 1):  # a thread's locks would be copied mid-use into the child
+        print(f"drs-conformance: internal error: the selftest fork server runs {threads} threads; "
+              "forking it is unsafe (a module in PRELOAD started a thread)", file=sys.stderr)
         channel.send({"exit_code": int(ExitCode.INTERNAL)})
         return
     from drs_conformance import cli, selftest_stop
@@ -135,6 +138,7 @@ def _finish(running: _Running) -> RowResult:
 def run_commands(commands: Sequence[RowCommand], jobs: int) -> Iterator[tuple[int, RowResult]]:
     """Run the commands in the order given, `jobs` at a time; yield (index, result) as each one ends."""
     context = _context()
+    forked = isinstance(context, ForkServerContext)
     pending = list(enumerate(commands))
     running: dict[int, _Running] = {}
     try:
@@ -142,7 +146,7 @@ def run_commands(commands: Sequence[RowCommand], jobs: int) -> Iterator[tuple[in
             while pending and len(running) < jobs:
                 index, command = pending.pop(0)
                 reader, writer = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(command, writer), name=f"selftest-row-{index}")
+                process = context.Process(target=_child, args=(command, writer, forked), name=f"selftest-row-{index}")
                 process.start()
                 writer.close()
                 running[process.sentinel] = _Running(index, process, reader, time.monotonic())

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drs_conformance import selftest_runner
 from drs_conformance.errors import ExitCode
 from drs_conformance.options import child_run_environment
 from drs_conformance.sandbox import list_defects, list_variants
 from drs_conformance.selftest import Row, matrix_markdown
-from drs_conformance.selftest_runner import PRELOAD, RowCommand, run_commands
+from drs_conformance.selftest_runner import (
+    PRELOAD,
+    RowCommand,
+    run_commands,
+    threads_of,
+)
 
 
 @pytest.mark.parametrize(("row", "ok"), [
@@ -93,6 +101,29 @@ def test_the_fork_server_imports_no_suite_and_starts_no_thread() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout)
     assert found == {"threads": 1, "suites": []}, f"received {found} after importing {PRELOAD}"
+
+
+@pytest.mark.skipif(threads_of(os.getpid()) is None, reason="no /proc to count a process's threads")
+def test_a_row_refuses_to_run_in_a_child_of_a_process_with_threads(tmp_path: Path) -> None:
+    """Forked from a parent that runs a thread, a row stops at once with exit 4 and says why."""
+    stop = threading.Event()
+    waiting = threading.Thread(target=stop.wait, daemon=True)
+    waiting.start()  # the parent (this test) now runs at least two threads
+    try:
+        context = multiprocessing.get_context("spawn")
+        reader, writer = context.Pipe(duplex=False)
+        output = tmp_path / "output.txt"
+        child = context.Process(target=selftest_runner._child,
+                                args=(RowCommand(("run",), output, {}), writer, True))
+        child.start()
+        writer.close()
+        child.join(timeout=120)
+        sent = reader.recv()
+        reader.close()
+    finally:
+        stop.set()
+    assert sent == {"exit_code": ExitCode.INTERNAL}, f"received {sent}, documented exit 4 before any run"
+    assert "forking it is unsafe" in output.read_text(encoding="utf-8"), output.read_text(encoding="utf-8")
 
 
 def test_a_run_that_dies_before_the_kit_answers_is_an_internal_error(tmp_path: Path) -> None:
