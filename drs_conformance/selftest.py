@@ -9,11 +9,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.options import child_run_environment
-from drs_conformance.selftest_runner import RowCommand, RowResult, run_commands
+
+if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command builds this parser
+    from drs_conformance.selftest_runner import RowCommand, RowResult
 
 __all__ = ["Row", "add_arguments", "matrix_markdown", "run"]
 
@@ -120,6 +122,8 @@ def _command(row: Row, args: argparse.Namespace, base: Path) -> RowCommand:
         assert row.requirement is not None, f"defect {row.name} names no requirement"
         extra += ["--selftest-catch", row.requirement]
     argv += ["--", "-q", *extra]
+    from drs_conformance.selftest_runner import RowCommand
+
     output = _report_dir(row, base) / "output.txt"
     return RowCommand(argv=tuple(argv), output=output, environ=child_run_environment(os.environ))
 
@@ -185,6 +189,8 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run every row (in parallel), print the matrix, write kill-matrix.md/.json; exit 0 only if all are ok."""
+    from drs_conformance.selftest_runner import run_commands
+
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     done = _plan(args)
