@@ -47,6 +47,7 @@ def test_a_row_is_ok_only_for_the_right_reason(row: Row, ok: bool) -> None:
 ])
 def test_a_defect_run_that_stopped_early_says_its_collateral_is_partial(ran: int, collected: int,
                                                                        partial: bool) -> None:
+    """Only a run that stopped before its last test is marked: its collateral lists what failed until then."""
     row = Row("defect", "d", "NO-5XX", "fail", exit_code=1, failed=["NO-5XX"], tests_run=ran,
               tests_collected=collected, caught_by="test_x.py::test_y")
     text = matrix_markdown([row], 1.0)
