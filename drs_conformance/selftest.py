@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.options import child_run_environment
 
-__all__ = ["Row", "add_arguments", "run", "matrix_markdown"]
+if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command builds this parser
+    from drs_conformance.selftest_runner import RowCommand, RowResult
+
+__all__ = ["Row", "add_arguments", "matrix_markdown", "run"]
 
 
 @dataclass
@@ -30,7 +31,11 @@ class Row:
     exit_code: int = -1
     failed: list[str] = field(default_factory=list)  # requirements with verdict fail
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the run's own process (0 where it was not measured)
     error: str = ""
+    tests_run: int = 0
+    tests_collected: int = 0
+    caught_by: str | None = None  # a defect run stopped after this test, which failed its requirement
 
     @property
     def ok(self) -> bool:
@@ -43,6 +48,11 @@ class Row:
     def collateral(self) -> list[str]:
         return [r for r in self.failed if r != self.requirement]
 
+    @property
+    def stopped_early(self) -> bool:
+        """A defect run that stopped at its catch before the last test: its collateral is partial."""
+        return self.caught_by is not None and self.tests_run < self.tests_collected
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
@@ -50,10 +60,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--defect", action="append", default=None, metavar="NAME",
                         help="only these defects (repeatable; default: the whole gallery)")
     parser.add_argument("--no-variants", action="store_true", help="skip the runs of the allowed choices")
-    parser.add_argument("--jobs", type=int, default=max(os.cpu_count() or 1, 1), metavar="N",
-                        help="runs at the same time (default: number of CPUs)")
+    parser.add_argument("--jobs", type=int, default=_usable_cpus(), metavar="N",
+                        help="runs at the same time (default: the number of CPUs this process may use)")
+    parser.add_argument("--full-collateral", action="store_true",
+                        help="defect runs run every test too, to list every requirement a defect breaks "
+                        "(default: a defect run stops once its own requirement fails)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every run (default 0)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _usable_cpus() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # no sched_getaffinity on this platform
+        return max(os.cpu_count() or 1, 1)
 
 
 def _plan(args: argparse.Namespace) -> list[Row]:
@@ -75,34 +95,65 @@ def _plan(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def _execute(row: Row, args: argparse.Namespace, base: Path) -> Row:
-    """Run the suites in a child process for one row and read its conformance.json."""
-    report_dir = base / row.kind / row.name.replace("=", "-")
+def _report_dir(row: Row, base: Path) -> Path:
+    return base / row.kind / row.name.replace("=", "-")
+
+
+def _command(row: Row, args: argparse.Namespace, base: Path) -> RowCommand:
+    """The `drs-conformance run` of one row: strict, with the kill profile, writing what the matrix reads."""
     # Strict everywhere: the clean sandbox meets every SHOULD too, and SHOULD defects must be caught.
     # Complete too: a clean run that left a MUST/EITHER requirement not judged exits 5, not 0.
-    command = [sys.executable, "-m", "drs_conformance", "run", "--seed", str(args.seed),
-               "--report-dir", str(report_dir), "--strict-conformance", "--require-complete"]
+    argv = ["run", "--seed", str(args.seed), "--report-dir", str(_report_dir(row, base)), "--strict-conformance",
+            "--require-complete"]
     if row.kind == "variant":
-        command += ["--sandbox-variant", row.name]
+        argv += ["--sandbox-variant", row.name]
     elif row.kind == "defect":
-        command += ["--sandbox-defect", row.name]
+        argv += ["--sandbox-defect", row.name]
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
     if not any(arg.startswith("--hypothesis-profile") for arg in extra):
         extra = ["--hypothesis-profile", "kill", *extra]  # detection only: the quick profile, no shrinking
-    command += ["--", "-q", *extra]
-    started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, env=child_run_environment(os.environ))
-    row.seconds = round(time.monotonic() - started, 1)
-    row.exit_code = done.returncode
+    # The matrix reads conformance.json only: no Allure results or JUnit file, unless asked for.
+    if not any(arg.startswith("--alluredir") for arg in extra):
+        extra = ["-p", "no:allure_pytest", *extra]
+    if not any(arg.startswith("--junitxml") for arg in extra):
+        extra = ["-p", "no:junitxml", *extra]
+    extra = ["-p", "drs_conformance.selftest_stop", *extra]
+    if row.kind == "defect" and not args.full_collateral:
+        assert row.requirement is not None, f"defect {row.name} names no requirement"
+        extra += ["--selftest-catch", row.requirement]
+    argv += ["--", "-q", *extra]
+    from drs_conformance.selftest_runner import RowCommand
+
+    output = _report_dir(row, base) / "output.txt"
+    return RowCommand(argv=tuple(argv), output=output, environ=child_run_environment(os.environ))
+
+
+def _record(row: Row, result: RowResult, base: Path) -> None:
+    """Fill the row from the run's exit code and its conformance.json."""
+    row.exit_code, row.seconds, row.cpu_seconds = result.exit_code, result.seconds, result.cpu_seconds
+    row.tests_run, row.tests_collected, row.caught_by = result.ran, result.collected, result.caught_by
+    report_dir = _report_dir(row, base)
     try:
         report = json.loads((report_dir / "conformance.json").read_text(encoding="utf-8"))
         row.failed = [r["id"] for r in report["requirements"] if r["verdict"] == "fail"]
     except (OSError, ValueError, KeyError) as exc:
-        lines = (done.stderr or done.stdout).strip().splitlines()
+        try:
+            lines = (report_dir / "output.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
         row.error = f"no report ({type(exc).__name__}); last output: {lines[-1] if lines else '(none)'}"
-    return row
+
+
+def _schedule(rows: Sequence[Row]) -> list[int]:
+    """Longest first: the rows that run every test, then the defect runs (which stop at their catch)."""
+    return sorted(range(len(rows)), key=lambda index: rows[index].kind == "defect")
+
+
+def _cpu_note(rows: Sequence[Row]) -> str:
+    cpu = sum(row.cpu_seconds for row in rows)
+    return f" (CPU time of the runs {cpu:.0f} s)" if cpu else ""
 
 
 def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
@@ -113,36 +164,55 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
     lines = [
         "# Kill matrix",
         "",
-        f"Clean sandbox and allowed choices passing: {len(passing)}/{len(others)}. "
-        f"Defects caught by their own requirement: {len(killed)}/{len(defects)}. "
-        f"Wall time {total_seconds:.0f} s.",
+        (f"Clean sandbox and allowed choices passing: {len(passing)}/{len(others)}. "
+         f"Defects caught by their own requirement: {len(killed)}/{len(defects)}. "
+         f"Wall time {total_seconds:.0f} s{_cpu_note(rows)}."),
         "",
-        "| run | kind | expected | result | failed requirements | time |",
-        "|---|---|---|---|---|---|",
+    ]
+    stopped = [r for r in rows if r.stopped_early]
+    if stopped:
+        runs = "1 defect run" if len(stopped) == 1 else f"{len(stopped)} defect runs"
+        lines += [(f"{runs} stopped at the catch (the first test that failed the defect's requirement): "
+                   "their failed requirements list only what failed until then (`--full-collateral` runs "
+                   "every test)."), ""]
+    lines += [
+        "| run | kind | expected | result | failed requirements | tests | time |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         result = "ok" if row.ok else "**MISSED**" if row.kind == "defect" else "**FAILED**"
         failed = ", ".join(row.failed) or row.error or "-"
-        lines.append(f"| `{row.name}` | {row.kind} | {row.expected} | {result} | {failed} | {row.seconds:.1f} s |")
+        tests = f"{row.tests_run} of {row.tests_collected}, stopped at the catch" if row.stopped_early \
+            else str(row.tests_run)
+        lines.append(f"| `{row.name}` | {row.kind} | {row.expected} | {result} | {failed} | {tests} "
+                     f"| {row.seconds:.1f} s |")
     return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     """Run every row (in parallel), print the matrix, write kill-matrix.md/.json; exit 0 only if all are ok."""
+    from drs_conformance.selftest_runner import run_commands
+
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    rows = _plan(args)
-    base = args.report_dir / "selftest"
+    done = _plan(args)
+    base = (args.report_dir / "selftest").resolve()
+    order = _schedule(done)
+    commands = [_command(done[index], args, base) for index in order]
+    for command in commands:  # no stale report can pass for a run that wrote none
+        command.output.parent.mkdir(parents=True, exist_ok=True)
+        (command.output.parent / "conformance.json").unlink(missing_ok=True)
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        done = list(pool.map(lambda row: _execute(row, args, base), rows))
+    for position, result in run_commands(commands, args.jobs):
+        _record(done[order[position]], result, base)
     total = time.monotonic() - started
     text = matrix_markdown(done, total)
     args.report_dir.mkdir(parents=True, exist_ok=True)
     (args.report_dir / "kill-matrix.md").write_text(text, encoding="utf-8")
     data: dict[str, Any] = {
         "seconds": round(total, 1),
-        "rows": [{**asdict(row), "ok": row.ok, "collateral": row.collateral} for row in done],
+        "rows": [{**asdict(row), "ok": row.ok, "collateral": row.collateral,
+                  "collateral_complete": not row.stopped_early} for row in done],
     }
     (args.report_dir / "kill-matrix.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
     print(text)
