@@ -196,7 +196,7 @@ def _command_sandbox(args: argparse.Namespace) -> int:
 def _command_selftest(args: argparse.Namespace) -> int:
     from drs_conformance import selftest
 
-    return int(selftest.run(args))
+    return int(selftest.run(args, entry=main))
 
 
 def _command_restore(args: argparse.Namespace) -> int:

@@ -353,7 +353,8 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = options.report_dir
     if getattr(config.option, "xmlpath", None) is None and not state.is_worker:
         config.option.xmlpath = str(report_dir / "junit.xml")
-    if getattr(config.option, "allure_report_dir", None) is None:
+    allure_on = config.pluginmanager.has_plugin("allure_pytest")  # off with -p no:allure_pytest (the kill matrix)
+    if allure_on and getattr(config.option, "allure_report_dir", None) is None:
         config.option.allure_report_dir = str(report_dir / "allure-results")
         config.option.clean_alluredir = True
     if getattr(config.option, "hypothesis_profile", None) is None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,12 +99,10 @@ def _report_dir(row: Row, base: Path) -> Path:
     return base / row.kind / row.name.replace("=", "-")
 
 
-def _command(row: Row, args: argparse.Namespace, base: Path) -> RowCommand:
+def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[list[str]], int]) -> RowCommand:
     """The `drs-conformance run` of one row: strict, with the kill profile, writing what the matrix reads."""
     # Strict everywhere: the clean sandbox meets every SHOULD too, and SHOULD defects must be caught.
-    # Complete too: a clean run that left a MUST/EITHER requirement not judged exits 5, not 0.
-    argv = ["run", "--seed", str(args.seed), "--report-dir", str(_report_dir(row, base)), "--strict-conformance",
-            "--require-complete"]
+    argv = ["run", "--seed", str(args.seed), "--report-dir", str(_report_dir(row, base)), "--strict-conformance"]
     if row.kind == "variant":
         argv += ["--sandbox-variant", row.name]
     elif row.kind == "defect":
@@ -112,6 +110,8 @@ def _command(row: Row, args: argparse.Namespace, base: Path) -> RowCommand:
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
+    if not extra:  # the whole suites: a clean run that left a MUST/EITHER requirement not judged exits 5, not 0
+        argv.append("--require-complete")
     if not any(arg.startswith("--hypothesis-profile") for arg in extra):
         extra = ["--hypothesis-profile", "kill", *extra]  # detection only: the quick profile, no shrinking
     # The matrix reads conformance.json only: no Allure results or JUnit file, unless asked for.
@@ -127,7 +127,7 @@ def _command(row: Row, args: argparse.Namespace, base: Path) -> RowCommand:
     from drs_conformance.selftest_runner import RowCommand
 
     output = _report_dir(row, base) / "output.txt"
-    return RowCommand(argv=tuple(argv), output=output, environ=child_run_environment(os.environ))
+    return RowCommand(argv=tuple(argv), output=output, environ=child_run_environment(os.environ), entry=entry)
 
 
 def _record(row: Row, result: RowResult, base: Path) -> None:
@@ -189,8 +189,11 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run every row (in parallel), print the matrix, write kill-matrix.md/.json; exit 0 only if all are ok."""
+def run(args: argparse.Namespace, entry: Callable[[list[str]], int]) -> int:
+    """Run every row (in parallel), print the matrix, write kill-matrix.md/.json; exit 0 only if all are ok.
+
+    `entry` runs one row's command line (`drs_conformance.cli.main`, handed in by the CLI).
+    """
     from drs_conformance.selftest_runner import run_commands
 
     if args.jobs < 1:
@@ -198,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     done = _plan(args)
     base = (args.report_dir / "selftest").resolve()
     order = _schedule(done)
-    commands = [_command(done[index], args, base) for index in order]
+    commands = [_command(done[index], args, base, entry) for index in order]
     for command in commands:  # no stale report can pass for a run that wrote none
         command.output.parent.mkdir(parents=True, exist_ok=True)
         (command.output.parent / "conformance.json").unlink(missing_ok=True)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -54,11 +54,13 @@ def threads_of(pid: int) -> int | None:
 
 @dataclass(frozen=True)
 class RowCommand:
-    """One `drs-conformance` command line, where its terminal output goes, and its environment."""
+    """One `drs-conformance` command line, where its terminal output goes, its environment, and the entry
+    point that runs it (`drs_conformance.cli.main`, handed in: this module never imports the CLI that imports it)."""
 
     argv: tuple[str, ...]
     output: Path
     environ: Mapping[str, str]
+    entry: Callable[[list[str]], int]
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,9 @@ def _child(command: RowCommand, channel: Connection, forked: bool) -> None:
               "forking it is unsafe (a module in PRELOAD started a thread)", file=sys.stderr)
         channel.send({"exit_code": int(ExitCode.INTERNAL)})
         return
-    from drs_conformance import cli, selftest_stop
+    from drs_conformance import selftest_stop
 
-    code = cli.main(list(command.argv))
+    code = command.entry(list(command.argv))
     sys.stdout.flush()
     sys.stderr.flush()
     progress = selftest_stop.PROGRESS

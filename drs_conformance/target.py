@@ -56,7 +56,7 @@ class ControlApi:
             declared = response.json().get("extensions")
         except (ValueError, AttributeError):
             declared = None
-        from drs_conformance.sandbox.routes import DELETE_JOB_EXTENSION
+        from drs_conformance.sandbox.config import DELETE_JOB_EXTENSION
 
         if isinstance(declared, list) and DELETE_JOB_EXTENSION in declared:
             self.can_delete = True

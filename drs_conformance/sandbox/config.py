@@ -21,6 +21,8 @@ __all__ = [
     "DEFAULT_SK",
     "DEFAULT_SEED_STATUS",
     "DEFAULT_SEED_TYPE",
+    "CONTROL_EXTENSIONS",
+    "DELETE_JOB_EXTENSION",
 ]
 
 DEFAULT_TOKEN = "sandbox-token"
@@ -30,6 +32,9 @@ DEFAULT_SK = "sandbox-secret-key-0001"
 # A seeded job without status/type, and the document's example job, are a running sync job.
 DEFAULT_SEED_STATUS = "INCRE_TRANSFER_STARTED"
 DEFAULT_SEED_TYPE = "sync"
+# The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them.
+DELETE_JOB_EXTENSION = "delete-job"  # DELETE /_sandbox/jobs/{job_id} -> 204, or 404 for no such job
+CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION,)
 
 
 @dataclass(frozen=True)

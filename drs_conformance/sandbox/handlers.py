@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from drs_conformance.sandbox.auth import Authenticator, Principal, raw_path_of
-from drs_conformance.sandbox.config import DEFAULT_SEED_STATUS, SandboxConfig
+from drs_conformance.sandbox.config import CONTROL_EXTENSIONS, DEFAULT_SEED_STATUS, SandboxConfig
 from drs_conformance.sandbox.defects import ActiveDefect
 from drs_conformance.sandbox.errors import (
     ITEM_INVALID_CODE,
@@ -49,7 +49,6 @@ from drs_conformance.sandbox.errors import (
     Unprocessable,
 )
 from drs_conformance.sandbox.messages import message
-from drs_conformance.sandbox.routes import CONTROL_EXTENSIONS
 from drs_conformance.sandbox.state import JobStore, Outcome, PausePolicy, Result, ResumePolicy
 from drs_conformance.sandbox.variants import BATCH_SERVED
 from drs_conformance.paths import readable_path

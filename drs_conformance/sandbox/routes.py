@@ -8,16 +8,13 @@ from starlette.routing import Route
 
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
-if TYPE_CHECKING:  # the handlers read CONTROL_EXTENSIONS from here
+if TYPE_CHECKING:
     from drs_conformance.sandbox.handlers import Handlers
 
-__all__ = ["CONTROL_EXTENSIONS", "CONTROL_PREFIX", "DELETE_JOB_EXTENSION", "OPENAPI_PATH", "api_routes", "control_routes"]
+__all__ = ["CONTROL_PREFIX", "OPENAPI_PATH", "api_routes", "control_routes"]
 
 CONTROL_PREFIX = "/_sandbox"
 OPENAPI_PATH = "/openapi.json"
-# The contract notes' optional additions this control API serves, as GET /_sandbox/health lists them.
-DELETE_JOB_EXTENSION = "delete-job"  # DELETE /_sandbox/jobs/{job_id} -> 204, or 404 for no such job
-CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION,)
 
 
 def api_routes(handlers: Handlers) -> list[Route]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from drs_conformance import selftest_runner
+from drs_conformance import cli, selftest_runner
 from drs_conformance.errors import ExitCode
 from drs_conformance.options import child_run_environment
 from drs_conformance.sandbox import list_defects, list_variants
@@ -115,7 +115,7 @@ def test_a_row_refuses_to_run_in_a_child_of_a_process_with_threads(tmp_path: Pat
         reader, writer = context.Pipe(duplex=False)
         output = tmp_path / "output.txt"
         child = context.Process(target=selftest_runner._child,
-                                args=(RowCommand(("run",), output, {}), writer, True))
+                                args=(RowCommand(("run",), output, {}, cli.main), writer, True))
         child.start()
         writer.close()
         child.join(timeout=120)
@@ -129,7 +129,7 @@ def test_a_row_refuses_to_run_in_a_child_of_a_process_with_threads(tmp_path: Pat
 
 def test_a_run_that_dies_before_the_kit_answers_is_an_internal_error(tmp_path: Path) -> None:
     """A child that cannot even open its output file ends the row with exit 4, not with a verdict's code."""
-    command = RowCommand(argv=("run",), output=tmp_path / "missing" / "output.txt", environ={})
+    command = RowCommand(argv=("run",), output=tmp_path / "missing" / "output.txt", environ={}, entry=cli.main)
     results = list(run_commands([command], jobs=1))
     assert [(index, result.exit_code) for index, result in results] == [(0, ExitCode.INTERNAL)], results
 
