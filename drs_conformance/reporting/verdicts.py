@@ -64,6 +64,7 @@ NOT_JUDGED: dict[str, str] = {
     "not-reached": "blocked by another failure",
     "interrupted": "the run was stopped before its tests ran",
     "unanswered": "the target did not answer",
+    "inconclusive": "a job changed under the test (another run or an operator?)",
     "no-test": "the kit has no test for it",
     "skipped": "skipped for another reason",
 }
@@ -71,6 +72,7 @@ NOT_JUDGED: dict[str, str] = {
 _NOT_TESTED_IN_RUN = "no test selected in this run"
 # Skip messages, read for their category (the suites' skips say what to provide): first match wins.
 _SKIP_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("inconclusive", re.compile(r"^(Interference: )?inconclusive: ")),  # drs_conformance.jobs.Interference
     ("no-inventory-job",
      re.compile(r"the inventory has no|inventory job .* did not reach|provision one", re.IGNORECASE)),
     ("needs-option",

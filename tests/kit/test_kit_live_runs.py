@@ -261,6 +261,8 @@ def test_a_job_changed_under_the_test_by_another_hand_is_inconclusive(
     assert test["outcome"] == "skipped", f"received {test['outcome']}: {test.get('message')}"
     assert f"inconclusive: job {job} changed from CONFIGURATION to STARTJOBING" in test["message"]
     assert run.code != ExitCode.NON_CONFORMANT, run.output[-3000:]
+    gaps = {gap["id"]: gap for gap in report["summary"]["coverage"]["not_judged"]}
+    assert gaps["NON-PAUSABLE-STATE-FAILS"]["category"] == "inconclusive", gaps.get("NON-PAUSABLE-STATE-FAILS")
     assert _statuses(sandbox.url)[job] == "CONFIGURATION"
 
 

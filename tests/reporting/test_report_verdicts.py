@@ -243,6 +243,8 @@ def test_coverage_counts_judged_requirements_by_level() -> None:
 NEEDS = ("needs jobs it may pause: give --inventory FILE (jobs provisioned for testing on live staging) "
          "or --control-api (a sandbox that serves the control API)")
 AKSK = "needs --ak/--sk: the official SDK signs with AK/SK, and this run has a token only"
+INTERFERED = ("inconclusive: job k1-0000 changed from INCRE_TRANSFER_STARTED to CONFIGURATION under the test "
+              "(another run or an operator?); nothing was judged on it")
 NO_JOB = ("the inventory has no cloudDataGuard job in CREATING now (statuses are read with batch-status "
           "before each test); provision one to run this test")
 
@@ -270,6 +272,8 @@ NO_JOB = ("the inventory has no cloudDataGuard job in CREATING now (statuses are
         pytest.param([_o("a", "M2", "skipped", message=NEEDS)], None, "M2", "needs-option", NEEDS, id="needs-control-api"),
         pytest.param([_o("a", "M2", "skipped", message=AKSK)], None, "M2", "needs-option", AKSK, id="needs-ak-sk"),
         pytest.param([_o("a", "M2", "skipped", message=NO_JOB)], None, "M2", "no-inventory-job", NO_JOB, id="no-inventory-job"),
+        pytest.param([_o("a", "M2", "skipped", message=INTERFERED)], None, "M2", "inconclusive", INTERFERED,
+                     id="interference"),
         pytest.param([_o("a", "M2", "skipped", message="hypothesis found nothing to do")], None, "M2", "skipped",
                      "hypothesis found nothing to do", id="other-skip"),
         pytest.param([_o("a", "M2", "failed", failed_requirement="M1")], None, "M2", "not-reached",
