@@ -154,9 +154,11 @@ class Console:
         """The live line: percentage, tests done, failures so far, the requirement and test running now."""
         width = shutil.get_terminal_size().columns - 1
         requirements = self.requirements.get(self.current) or self.last_requirements
-        what = f"{requirements[0]} · " if requirements else ""
+        what = f" · {requirements[0]} · {self.current}" if requirements else f" · {self.current}"
         failed = f" · {self.failures} failed" if self.failures else ""
-        line = f"{self._percent()} {len(self.done)}/{self.total} tests{failed} · {what}{self.current}"
+        if self.total and len(self.done) >= self.total:
+            what = " done"  # the last line left on the screen
+        line = f"{self._percent()} {len(self.done)}/{self.total} tests{failed}{what}"
         if len(line) > width:
             line = line[: width - 1] + "…"
         self.terminal.rewrite(line, erase=True, bold=True, red=bool(self.failures))
