@@ -548,9 +548,10 @@ def _label_for_allure(item: pytest.Item, outcome: TestOutcome, state: DrsSession
     if item.stash.get(_LABELLED, False):
         return
     item.stash[_LABELLED] = True
-    from drs_conformance.reporting import label_requirement
+    from drs_conformance.reporting import label_requirement, title_test
     from drs_conformance.reporting.verdicts import attributed_requirement
 
+    title_test(item)  # the docstring's first line, as the HTML report reads
     failing = outcome.outcome in ("failed", "error", "xfailed")
     requirement = attributed_requirement(outcome) if failing else outcome.requirements[0]
     if requirement is not None and requirement in catalogue():

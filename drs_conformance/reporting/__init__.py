@@ -13,7 +13,9 @@ from drs_conformance.reporting.allure_support import (
     attach_exchanges,
     environment_properties,
     label_requirement,
+    operation_name,
     requirement_link,
+    title_test,
     write_environment,
 )
 from drs_conformance.reporting.compare import Change, Comparison, compare_reports, load_report, run_compare
@@ -112,6 +114,8 @@ __all__ = [
     "DEFAULT_LINK_BASE",
     "requirement_link",
     "label_requirement",
+    "title_test",
+    "operation_name",
     "attach_exchanges",
     "environment_properties",
     "write_environment",

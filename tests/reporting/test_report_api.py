@@ -18,7 +18,8 @@ EXPECTED = {
     "AUTH_TOKEN_VARIABLE", "MAX_INLINE_BODY", "curl_line", "render_markdown", "render_html", "REPORT_FILES",
     "write_reports", "summary_lines", "styled_summary_lines", "junit_properties",
     "FailureGroup", "groups_of", "message_shape", "tests_line",
-    "DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "attach_exchanges", "environment_properties",
+    "DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "title_test", "operation_name", "attach_exchanges",
+    "environment_properties",
     "write_environment",
     "Change", "Comparison", "compare_reports", "load_report", "run_compare",
 }
