@@ -194,3 +194,8 @@ def test_the_selftest_estimate_of_what_is_left() -> None:
         "[14/14] MISSED defect  count-wrong: expected to fail on COUNT-EQUALS-RESULTS; failed: nothing (2.0 s); all done")
     assert progress_line(_row("clean", "clean", 9.0, ok=False), 1, 3, None).endswith(
         "FAILED clean   clean: exit 4; failed: - (9.0 s); time left: known once a run of every test has ended")
+
+
+def test_the_sandbox_counts_its_jobs_in_words(sandbox_process: Callable) -> None:
+    printed = sandbox_process().stop()
+    assert "(1 job)" in printed and "(1 jobs)" not in printed, printed

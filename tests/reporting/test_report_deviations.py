@@ -180,3 +180,16 @@ def test_the_example_file_loads() -> None:
     assert [d.requirement for d in deviations] == ["CONTENT-TYPE-415", "ERROR-CODE-DOCUMENTED"]
     nodeid = "test_conformance_requests.py::test_refusal_code_is_documented"  # the suite test of that requirement
     assert deviations.match(nodeid, ["ERROR-CODE-DOCUMENTED"], TODAY), "the example's test names no suite test"
+
+
+def test_the_example_file_is_not_about_to_expire() -> None:
+    """A sample that has expired teaches the wrong thing (its deviation counts as a failure again): move its date
+    forward in examples/known-deviations.yaml before it comes within 90 days."""
+    import datetime as dt
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "known-deviations.yaml"
+    soon = dt.date.today() + dt.timedelta(days=90)
+    dated = [d for d in load_deviations(path) if d.expires is not None]
+    assert dated, "the sample shows no expires date"
+    late = [f"{d.describe()} expires {d.expires}" for d in dated if d.expires <= soon]
+    assert not late, f"{path}: {', '.join(late)}, within 90 days of today: move the date forward"
