@@ -323,10 +323,13 @@ class DrsSession:
         from drs_conformance.reporting import styled_summary_lines
 
         terminalreporter.section("drs-conformance")
+        from _pytest.junitxml import xml_key  # what pytest's junitxml plugin writes through (absent: -p no:junitxml)
+
         paths: dict[str, Any] = {}
-        if getattr(self.config.option, "xmlpath", None):
+        if self.config.stash.get(xml_key, None) is not None:
             paths["junit"] = Path(self.config.option.xmlpath)
-        if getattr(self.config.option, "allure_report_dir", None):
+        if self.config.pluginmanager.has_plugin("allure_pytest") and getattr(self.config.option, "allure_report_dir",
+                                                                             None):
             paths["allure"] = Path(self.config.option.allure_report_dir)
         paths.update(self.report_paths)
         for line, markup in styled_summary_lines(self.report, paths, redactor=self.redactor):
