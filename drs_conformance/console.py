@@ -162,6 +162,7 @@ class Console:
         if len(line) > width:
             line = line[: width - 1] + "…"
         self.terminal.rewrite(line, erase=True, bold=True, red=bool(self.failures))
+        self.terminal.currentfspath = -2  # pytest's mark of an open line: its next write_line starts a new one
 
     # -- at the end ----------------------------------------------------------------------------
 
