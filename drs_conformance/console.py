@@ -73,7 +73,7 @@ class Console:
         self.failures = 0
         self.current = ""
         self.last_requirements: list[str] = []  # of the last test that ended (xdist: the controller collects none)
-        if self.compact:
+        if self.compact and self.terminal is not None:
             self.terminal.showfspath = False  # the file names come with the progress lines
 
     # -- what will run -------------------------------------------------------------------------

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from drs_conformance.errors import ExitCode
 from drs_conformance.options import child_run_environment
 from drs_conformance.reporting import validate_report
@@ -96,8 +94,8 @@ def test_one_requirement_runs_only_its_tests_and_the_verdict_covers_it_only(kit:
     assert summary["verdict"] == "conformant"
     assert summary["coverage"]["scope"] == {"requirements": ["COUNT-EQUALS-RESULTS"], "out_of_scope": 42}
     assert summary["coverage"]["levels"]["MUST"] == {"judged": 1, "total": 1}
-    assert summary["reasons"] == ["the verdict covers only the 1 requirement chosen with --requirement "
-                                  "(COUNT-EQUALS-RESULTS), not the other 42"]
+    assert summary["reasons"] == [("the verdict covers only the 1 requirement chosen with --requirement "
+                                   "(COUNT-EQUALS-RESULTS), not the other 42")]
     assert "CONFORMANT for the 1 requirement chosen with --requirement (COUNT-EQUALS-RESULTS)" in run.stdout
     not_judged = {e["id"] for e in summary["coverage"]["not_judged"]}
     assert not_judged == set(), "the scope's requirement was judged; the others are out of scope, not missing"
