@@ -197,3 +197,18 @@ def test_the_selftest_estimate_of_what_is_left() -> None:
 def test_the_sandbox_counts_its_jobs_in_words(sandbox_process: Callable) -> None:
     printed = sandbox_process().stop()
     assert "(1 job)" in printed and "(1 jobs)" not in printed, printed
+
+
+def test_requirements_lists_the_whole_catalogue(kit: Callable) -> None:
+    from drs_conformance.catalogue import catalogue
+
+    text = kit("requirements")
+    assert text.code == 0, text.output
+    headers = [line.split("  ")[0] for line in text.stdout.splitlines() if line and not line.startswith(" ")]
+    assert headers[:-1] == list(catalogue().ids)
+    assert headers[-1].startswith(f"{len(catalogue())} requirements: 28 MUST, 5 EITHER, 10 SHOULD.")
+    assert "COUNT-EQUALS-RESULTS  MUST  count equals the number of results" in text.stdout
+    as_json = kit("requirements", "--json", "--level", "EITHER")
+    listed = json.loads(as_json.stdout)
+    assert [r["id"] for r in listed] == [r.id for r in catalogue() if r.level == "EITHER"]
+    assert all(r["quote"] == catalogue()[r["id"]].quote and r["options"] for r in listed)
