@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Sequence
 
 from drs_conformance import __version__, interruption
 from drs_conformance.errors import ExitCode, KitError, UsageError
+from drs_conformance.hints import did_you_mean
 from drs_conformance.options import KitOptions, add_argparse_options, argparse_to_given, resolve_options
 from drs_conformance.redaction import redact_known
 
@@ -28,20 +29,54 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
+def _examples(*lines: str) -> str:
+    """An argparse epilog: 'examples:' and one command a line (kept as written by RawDescriptionHelpFormatter)."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+_HELP = argparse.RawDescriptionHelpFormatter
+
+RUN_EXAMPLES = _examples(
+    "drs-conformance run                                      # the embedded sandbox; reports in reports/",
+    "drs-conformance run --requirement COUNT-EQUALS-RESULTS   # one requirement's tests; the verdict covers it only",
+    "drs-conformance run --sandbox-defect count-wrong         # see a failure report (sandbox --list-defects)",
+    "drs-conformance run --base-url https://drs.example.com --project-id P --control-api   # token in DRS_AUTH_TOKEN",
+    "drs-conformance run --config ci.yaml --require-complete -- -n 2 --tb=long   # after --: pytest's own options",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Contract and conformance test kit for DRS batch-pause-task.")
+    parser = _Parser(prog=PROG, description="Contract and conformance test kit for DRS batch-pause-task.",
+                     formatter_class=_HELP, epilog=_examples(
+                         "drs-conformance run                 # the suites against the embedded sandbox",
+                         "drs-conformance requirements        # what is checked: id, level, the document's sentence",
+                         "drs-conformance run --help          # every option of a run",
+                     ) + "\n\nexit codes: 0 conformant, 1 non-conformant, 2 usage, 3 target, 4 kit bug, 5 incomplete "
+                     "(--require-complete), 130/143 interrupted (README: Exit codes)")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
 
     run = commands.add_parser(
         "run",
         help="run the conformance suites against a target (default: the embedded sandbox) and write reports",
-        description="Run the conformance suites and write reports. Arguments after `--` go to pytest "
-        "(e.g. -- -k concurrent -n auto --hypothesis-profile thorough).",
+        description="Run the conformance suites and write reports (junit.xml, allure-results/, conformance.json/"
+        ".md/.html). Arguments after `--` go to pytest (e.g. -- -k concurrent -n auto --hypothesis-profile "
+        "thorough; --tb=long or -v for pytest's own tracebacks and lines).",
+        formatter_class=_HELP, epilog=RUN_EXAMPLES,
     )
     add_argparse_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    requirements = commands.add_parser(
+        "requirements", help="list the requirement catalogue: id, level and the document's sentence",
+        description="List the requirements the suites judge, in catalogue order: id, level (MUST, SHOULD, EITHER), "
+        "what is required and the document's sentence.",
+        formatter_class=_HELP, epilog=_examples(
+            "drs-conformance requirements",
+            "drs-conformance requirements --level MUST",
+            "drs-conformance requirements --json --tests > requirements.json",
+        ))
+    _add_requirements_arguments(requirements)
 
     restore = commands.add_parser(
         "restore",
@@ -49,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Resume every job the journal holds open for the target (and put back control-API records "
         "a run overwrote), waiting until each has left PAUSING; one line per job. Exit 0 when every job is back, "
         "1 when some are not. Touches no job outside the journal.",
+        formatter_class=_HELP, epilog=_examples(
+            "drs-conformance restore --base-url https://staging.example.com --inventory inventory.yaml",
+            "drs-conformance restore --config ci.yaml      # the same options as the run it follows",
+        ),
     )
     from drs_conformance import restore as restore_module
 
@@ -57,24 +96,49 @@ def build_parser() -> argparse.ArgumentParser:
     from drs_conformance.sandbox import cli_sandbox
 
     sandbox = commands.add_parser("sandbox", help="serve the reference sandbox on 127.0.0.1",
-                                  description="Serve the kit's reference endpoint (the sandbox) under uvicorn.")
+                                  description="Serve the kit's reference endpoint (the sandbox) under uvicorn.",
+                                  formatter_class=_HELP, epilog=_examples(
+                                      "drs-conformance sandbox --port 8080",
+                                      "drs-conformance sandbox --defect count-wrong --variant duplicates=refuse",
+                                      "drs-conformance sandbox --list-defects",
+                                  ))
     cli_sandbox.add_arguments(sandbox)
 
     selftest = commands.add_parser("selftest", help="prove the suites: clean sandbox passes, every defect is caught",
                                    description="Run the suites against the clean sandbox and against every "
-                                   "defect of the gallery; print and write the kill matrix.")
+                                   "defect of the gallery; print each row as it ends, then the kill matrix.",
+                                   formatter_class=_HELP, epilog=_examples(
+                                       "drs-conformance selftest --defect count-wrong --no-variants   # one row",
+                                       "drs-conformance selftest --jobs 2 --report-dir /tmp/matrix",
+                                   ))
     from drs_conformance import selftest as selftest_module
 
     selftest_module.add_arguments(selftest)
 
-    report = commands.add_parser("report", help="work with conformance.json reports")
+    report = commands.add_parser("report", help="work with conformance.json reports",
+                                 description="Work with conformance.json reports.", formatter_class=_HELP,
+                                 epilog=_examples("drs-conformance report compare baseline/conformance.json "
+                                                  "reports/conformance.json"))
     report_commands = report.add_subparsers(dest="report_command", metavar="ACTION", parser_class=_Parser)
-    report_commands.required = True
     compare = report_commands.add_parser("compare", help="what regressed and what was fixed since a baseline "
-                                         "(exit 1 on any regression)")
+                                         "(exit 1 on any regression)",
+                                         description="Print what regressed and what was fixed since a baseline; "
+                                         "exit 1 on any regression.", formatter_class=_HELP,
+                                         epilog=_examples("drs-conformance report compare old/conformance.json "
+                                                          "new/conformance.json"))
     compare.add_argument("old", type=Path, metavar="OLD.json")
     compare.add_argument("new", type=Path, metavar="NEW.json")
+    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare):
+        sub.set_defaults(help_parser=sub)  # the innermost command's parser: its help, its flags for hints
     return parser
+
+
+def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    parser.add_argument("--level", choices=("MUST", "SHOULD", "EITHER"), action="append",
+                        help="only requirements of this level (repeatable)")
+    parser.add_argument("--tests", action="store_true",
+                        help="with each requirement the suite tests that carry it (collects the suites: a few seconds)")
 
 
 class _Preset:
@@ -211,13 +275,34 @@ def _command_report(args: argparse.Namespace) -> int:
     return int(run_compare(args.old, args.new, sys.stdout))
 
 
+def _command_requirements(args: argparse.Namespace) -> int:
+    from drs_conformance.catalogue_listing import print_catalogue
+
+    return print_catalogue(sys.stdout, as_json=args.json, levels=args.level, with_tests=args.tests)
+
+
 _COMMANDS: dict[str, Any] = {
     "run": _command_run,
+    "requirements": _command_requirements,
     "sandbox": _command_sandbox,
     "selftest": _command_selftest,
     "restore": _command_restore,
     "report": _command_report,
 }
+
+
+def _flags(parser: argparse.ArgumentParser) -> list[str]:
+    return [flag for action in parser._actions for flag in action.option_strings]  # argparse has no public list
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse, naming the subcommand's help (and the flag meant) when an argument is not known."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command: argparse.ArgumentParser = args.help_parser
+        hint = did_you_mean(unknown[0], _flags(command)) if unknown[0].startswith("-") else ""
+        raise UsageError(f"unrecognized arguments: {' '.join(unknown)}{hint} (see: {command.prog} --help)")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,7 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                           os.path.join(tempfile.gettempdir(), "drs-conformance-hypothesis"))
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(build_parser(), argv)
+        if args.command is None or (args.command == "report" and args.report_command is None):
+            args.help_parser.print_help()  # a bare command shows what it can do
+            return int(ExitCode.CONFORMANT)
         return _COMMANDS[args.command](args)
     except KitError as exc:
         print(f"{PROG}: error: {redact_known(str(exc))}", file=sys.stderr)

@@ -13,6 +13,7 @@ import jsonschema_rs
 import yaml
 
 from drs_conformance.errors import InventoryError
+from drs_conformance.hints import yaml_problem
 from drs_conformance.paths import readable_path
 from drs_conformance.spec import contract
 
@@ -108,7 +109,8 @@ def load_inventory(path: str | Path) -> Inventory:
         raise InventoryError(f"cannot read inventory {path}: {exc.strerror or exc}; check --inventory") from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InventoryError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {first_line}") from None
+    except json.JSONDecodeError as exc:
+        raise InventoryError(f"{path}: not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        raise InventoryError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return parse_inventory(data, source=str(path))

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import yaml
 
 from drs_conformance.errors import ConfigError, UsageError
+from drs_conformance.hints import did_you_mean, yaml_problem
 from drs_conformance.redaction import basic_credential, split_user_info
 
 __all__ = [
@@ -90,6 +91,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("--known-deviations", "known_deviations", "YAML file of known deviations (requirement, optional "
            "test, reason, optional expiry)", "DRS_KNOWN_DEVIATIONS", "run.known_deviations", kind="path",
            metavar="FILE"),
+    Option("--requirement", "requirements", "run only the tests of this requirement (repeatable; the ids: "
+           "drs-conformance requirements); the verdict then covers the chosen requirements only",
+           "DRS_REQUIREMENTS", "run.requirements", kind="list", default=(), metavar="ID"),
     Option("--seed", "seed", "seed of every generated case (hypothesis and schemathesis)", "DRS_SEED",
            "run.seed", kind="int", default=0, metavar="N"),
     Option("--rate-limit", "rate_limit", "at most this many requests per second to the target",
@@ -124,6 +128,7 @@ class KitOptions:
     report_url: str | None = None
     journal: Path | None = None  # None: journal.default_journal_path()
     known_deviations: Path | None = None
+    requirements: tuple[str, ...] = ()  # --requirement: only their tests run, and the verdict covers only them
     seed: int = 0
     rate_limit: float | None = None
     timeout: float = 30.0
@@ -235,33 +240,37 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
                 return True
             if text in {"0", "false", "no", "off", ""}:
                 return False
-            raise ValueError(f"{value!r} is not a yes/no value")
+            raise ValueError(f"{value!r} is not a yes/no value (give yes or no, true or false, 1 or 0)")
         if option.kind == "int":
-            if isinstance(value, bool):
-                raise ValueError(f"{value!r} is not an integer")
+            if isinstance(value, bool) or not str(value).strip().lstrip("+-").isdigit():
+                raise ValueError(f"{value!r} is not a whole number; give e.g. {option.flag} {option.default or 0}")
             return int(value)
         if option.kind == "float":
-            number = float(value)
-            if number <= 0:
-                raise ValueError(f"{value!r} is not a positive number")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{value!r} is not a number; give e.g. {option.flag} 10") from None
+            if not number > 0 or number == float("inf"):
+                raise ValueError(f"{value!r} is not a positive number; give e.g. {option.flag} 10")
             return number
         if option.kind == "path":
             return Path(str(value)).expanduser()
         if option.kind == "list":
-            return tuple(value) if isinstance(value, (list, tuple)) else (str(value),)
+            return tuple(str(item) for item in value) if isinstance(value, (list, tuple)) else (str(value),)
         return str(value)
     except ValueError as exc:
-        raise UsageError(f"{option.flag} (from {origin}): {exc}") from None
+        where = "" if origin == option.flag else f" (from {origin})"
+        raise UsageError(f"{option.flag}{where}: {exc}") from None
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    """The config file as flat {"section.key": value}, or a one-line ConfigError."""
+def _read_config(path: Path, origin: str = "--config") -> dict[str, Any]:
+    """The config file as flat {"section.key": value}, or a one-line ConfigError (`origin` names where it was given)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}; check --config") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}; check {origin}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -276,9 +285,8 @@ def _read_config(path: Path) -> dict[str, Any]:
             flat[str(key)] = value
     unknown = sorted(set(flat) - known)
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
-        )
+        hint = did_you_mean(unknown[0], known) or f"; known settings: {', '.join(sorted(known))}"
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}{hint}")
     return flat
 
 
@@ -288,9 +296,10 @@ def resolve_options(
     """Merge flag values (`given`, by dest; None = not given) over environment over config file, then check."""
     environ = os.environ if environ is None else environ
     config_option = OPTIONS[0]
+    config_origin = "--config" if given.get("config") else f"the environment variable {CONFIG_ENV}"
     config_path = given.get("config") or (environ.get(CONFIG_ENV) or None)
-    config_path = _convert(config_option, config_path, "--config") if config_path else None
-    from_file = _read_config(config_path) if config_path else {}
+    config_path = _convert(config_option, config_path, config_origin) if config_path else None
+    from_file = _read_config(config_path, config_origin) if config_path else {}
 
     values: dict[str, Any] = {"config": config_path}
     sources: dict[str, str] = {}
@@ -298,6 +307,8 @@ def resolve_options(
         raw, origin = given.get(option.dest), option.flag
         if _missing(raw) and option.env and environ.get(option.env):
             raw, origin = environ[option.env], f"environment variable {option.env}"
+            if option.kind == "list":  # DRS_REQUIREMENTS="A B" or "A,B"
+                raw = raw.replace(",", " ").split()
         if _missing(raw) and option.config_key in from_file:
             raw, origin = from_file[option.config_key], f"{config_path} ({option.config_key})"
         if _missing(raw):
@@ -315,9 +326,51 @@ def resolve_options(
     return options
 
 
+def _check_requirements(requirements: Sequence[str]) -> None:
+    """Every --requirement id is in the catalogue (a near miss is named)."""
+    from drs_conformance.catalogue import catalogue
+
+    known = catalogue().ids
+    for requirement in requirements:
+        if requirement not in known:
+            raise UsageError(f"--requirement {requirement!r} is not a requirement id{did_you_mean(requirement, known)} "
+                             "(see: drs-conformance requirements)")
+
+
+def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
+    """--sandbox-defect and --sandbox-variant name a defect, variants and options the sandbox has."""
+    from drs_conformance.sandbox.defects import list_defects
+    from drs_conformance.sandbox.variants import list_variants
+
+    if defect is not None:
+        names = [d.name for d in list_defects()]
+        if defect not in names:
+            raise UsageError(f"--sandbox-defect: unknown defect {defect!r}{did_you_mean(defect, names)} "
+                             "(see: drs-conformance sandbox --list-defects)")
+    by_name = {variant.name: variant for variant in list_variants()}
+    seen: set[str] = set()
+    for text in variants:
+        name, sep, option = (part.strip() for part in text.partition("="))
+        if not sep or not name or not option:
+            raise UsageError(f"--sandbox-variant {text!r}: write NAME=OPTION, e.g. duplicates=refuse "
+                             "(see: drs-conformance sandbox --list-variants)")
+        if name not in by_name:
+            raise UsageError(f"--sandbox-variant: unknown variant {name!r}{did_you_mean(name, by_name)} "
+                             "(see: drs-conformance sandbox --list-variants)")
+        if name in seen:
+            raise UsageError(f"--sandbox-variant {name} is given twice; give each variant once")
+        seen.add(name)
+        choices = by_name[name].options
+        if option not in choices:
+            raise UsageError(f"--sandbox-variant: variant {name} has no option {option!r}"
+                             f"{did_you_mean(option, choices)} (choose one of {', '.join(choices)})")
+
+
 def _check(options: KitOptions) -> None:
     """Raise a one-line UsageError for a combination that cannot work, saying how to fix it."""
+    _check_requirements(options.requirements)
     if options.base_url is None:
+        _check_sandbox(options.sandbox_defect, options.sandbox_variants)
         for dest, flag in (("project_id", "--project-id"), ("auth_token", "--auth-token"), ("ak", "--ak"),
                            ("sk", "--sk"), ("inventory", "--inventory")):
             if getattr(options, dest):

@@ -18,6 +18,7 @@ from drs_conformance import __version__, interruption
 from drs_conformance.attribution import attribute, no_answer_message, no_answers, reproduce_command
 from drs_conformance.catalogue import catalogue
 from drs_conformance.client import DrsClient, ExchangeLog
+from drs_conformance.console import GROUPED_ATTR, is_judged_failure
 from drs_conformance.errors import KitError
 from drs_conformance.jobs import Jobs
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
@@ -47,6 +48,7 @@ _WORKER_OPTIONS = "drs_conformance_options"
 _WORKER_PLAN = "drs_conformance_plan"
 _LABELLED = pytest.StashKey[bool]()
 _OUTCOME_ATTR = "drs_outcome"
+_CONSOLE = "drs-conformance-console"
 _MAX_MESSAGE = 2000
 
 
@@ -158,7 +160,8 @@ class DrsSession:
         self.deselected.extend(items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.plan = Plan.of(session.items, self.deselected, selection_text(session.config, _suite_roots()))
+        selection = selection_text(session.config, _suite_roots(), self.options.requirements if self.options else ())
+        self.plan = Plan.of(session.items, self.deselected, selection)
         if self.is_worker:
             session.config.workeroutput[_WORKER_PLAN] = self.plan.to_dict()  # type: ignore[attr-defined]
 
@@ -261,6 +264,7 @@ class DrsSession:
             collect_only=bool(session.config.option.collectonly),
             stopped_by=interruption.stopped_by(),
             stopped_early=str(session.shouldfail) if session.shouldfail else self.stopped_early,
+            chosen=frozenset(self.options.requirements) if self.options else frozenset(),
         )
 
     def _write(self, session: pytest.Session) -> None:
@@ -313,14 +317,27 @@ class DrsSession:
                             redactor=redactor, scope=self._scope(session))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """A compact per-requirement summary and the report paths, at the end of the output."""
+        """The verdict, each kind of failure once, what was not judged, and the report files, at the end."""
         if self.report is None or not self.report_paths:
             return
-        from drs_conformance.reporting import summary_lines
+        from drs_conformance.reporting import styled_summary_lines
 
         terminalreporter.section("drs-conformance")
-        for line in summary_lines(self.report, self.report_paths, redactor=self.redactor):
-            terminalreporter.write_line(line)
+        from _pytest.junitxml import xml_key  # what pytest's junitxml plugin writes through (absent: -p no:junitxml)
+
+        paths: dict[str, Any] = {}
+        if self.config.stash.get(xml_key, None) is not None:
+            paths["junit"] = Path(self.config.option.xmlpath)
+        if self.config.pluginmanager.has_plugin("allure_pytest") and getattr(self.config.option, "allure_report_dir",
+                                                                             None):
+            paths["allure"] = Path(self.config.option.allure_report_dir)
+        paths.update(self.report_paths)
+        for line, markup in styled_summary_lines(self.report, paths, redactor=self.redactor):
+            terminalreporter.write_line(line, **markup)
+        console = self.config.pluginmanager.get_plugin(_CONSOLE)
+        if console is not None and console.hidden:
+            terminalreporter.write_line(f"({console.hidden} failures are shown above by kind, each test in "
+                                        "conformance.html; pytest's own tracebacks: add -- --tb=long, or -v)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -383,8 +400,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """A suite run's controller removes the previous run's conformance reports: a stopped run never leaves them."""
+    """A suite run's controller removes the previous run's conformance reports: a stopped run never leaves them.
+
+    It also takes over the progress output (the terminal reporter exists from here on).
+    """
     state = session.config.stash[_STATE]
+    if state.suite_run and not state.is_worker and not session.config.pluginmanager.has_plugin(_CONSOLE):
+        from drs_conformance.console import Console
+
+        session.config.pluginmanager.register(Console(session.config), _CONSOLE)
     if state.suite_run and not state.is_worker and state.options is not None:
         from drs_conformance.reporting import REPORT_FILES
 
@@ -408,6 +432,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             for requirement in marker.args:
                 if requirement not in known:
                     raise pytest.UsageError(f"{item.nodeid}: unknown requirement id {requirement!r}")
+    if state.options is not None and state.options.requirements:
+        _keep_chosen(config, items, set(state.options.requirements))
+
+
+def _keep_chosen(config: pytest.Config, items: list[pytest.Item], chosen: set[str]) -> None:
+    """--requirement: keep the tests whose requirement markers name a chosen requirement, deselect the rest.
+
+    A test of a common check's requirement (NO-5XX, RESPONSE-SCHEMA, ...) is one that names it; every other
+    selected test judges those checks on its answers too.
+    """
+    kept = [item for item in items if chosen & set(requirements_of(item))]
+    dropped = [item for item in items if not chosen & set(requirements_of(item))]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _load_deviations(state: DrsSession) -> None:
@@ -512,9 +551,10 @@ def _label_for_allure(item: pytest.Item, outcome: TestOutcome, state: DrsSession
     if item.stash.get(_LABELLED, False):
         return
     item.stash[_LABELLED] = True
-    from drs_conformance.reporting import label_requirement
+    from drs_conformance.reporting import label_requirement, title_test
     from drs_conformance.reporting.verdicts import attributed_requirement
 
+    title_test(item)  # the docstring's first line, as the HTML report reads
     failing = outcome.outcome in ("failed", "error", "xfailed")
     requirement = attributed_requirement(outcome) if failing else outcome.requirements[0]
     if requirement is not None and requirement in catalogue():
@@ -598,6 +638,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     state = item.config.stash[_STATE]
     outcome = _with_deviation(_outcome_of(item, report, call), report, state, requirements)
+    if outcome.outcome in ("failed", "error", "unanswered") and is_judged_failure(call.excinfo.value if call.excinfo
+                                                                                   else None):
+        setattr(report, GROUPED_ATTR, True)  # the summary shows it grouped; pytest's traceback is left out
     if outcome.outcome in ("failed", "error"):
         from drs_conformance.reporting import test_verdict
 

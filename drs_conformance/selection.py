@@ -41,9 +41,9 @@ def _count(items: Iterable[pytest.Item]) -> dict[str, int]:
     return dict(counts)
 
 
-def selection_text(config: pytest.Config, suite_roots: Iterable[Path] = ()) -> str:
+def selection_text(config: pytest.Config, suite_roots: Iterable[Path] = (), requirements: Iterable[str] = ()) -> str:
     """How this run chose its tests, for reasons: "-k documented_example", "the named test paths" or ""."""
-    parts = []
+    parts = [f"--requirement {requirement}" for requirement in requirements]
     if config.option.keyword:
         parts.append(f"-k {shlex.quote(config.option.keyword)}")
     if config.option.markexpr:

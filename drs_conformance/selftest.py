@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from drs_conformance.options import child_run_environment
 if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command builds this parser
     from drs_conformance.selftest_runner import RowCommand, RowResult
 
-__all__ = ["Row", "add_arguments", "matrix_markdown", "run"]
+__all__ = ["Row", "add_arguments", "estimate_left", "matrix_markdown", "progress_line", "run"]
 
 
 @dataclass
@@ -156,6 +157,50 @@ def _cpu_note(rows: Sequence[Row]) -> str:
     return f" (CPU time of the runs {cpu:.0f} s)" if cpu else ""
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def estimate_left(done: Sequence[Row], left: Sequence[Row], jobs: int) -> tuple[float, str] | None:
+    """How long the rows not finished may still take, `jobs` at a time: (seconds, "about" or "at most"), or None.
+
+    A row counts the mean time of the finished rows of its kind: rows of every test, or defect rows (which stop
+    at their catch, so never run longer than a row of every test: while none has ended, a defect row counts a
+    row of every test, and the figure is an upper bound). Rows of every test none of which has ended: None.
+    """
+    full = [r.seconds for r in done if r.kind != "defect"]
+    defect = [r.seconds for r in done if r.kind == "defect"]
+    if any(r.kind != "defect" for r in left) and not full:
+        return None
+    total, bound = 0.0, False
+    for row in left:
+        if row.kind != "defect":
+            total += sum(full) / len(full)
+        elif defect:
+            total += sum(defect) / len(defect)
+        else:
+            total, bound = total + sum(full) / len(full), True
+    return total / max(1, jobs), "at most" if bound else "about"
+
+
+def progress_line(row: Row, finished: int, count: int, left: tuple[float, str] | None) -> str:
+    """'[ 3/14] ok     defect  count-wrong: caught by COUNT-EQUALS-RESULTS (4.1 s); about 2 min left'."""
+    result = "ok" if row.ok else "MISSED" if row.kind == "defect" else "FAILED"
+    if row.kind == "defect":
+        what = (f"caught by {row.requirement}" if row.ok else
+                f"expected to fail on {row.requirement}; failed: {', '.join(row.failed) or 'nothing'}")
+    else:
+        what = "passed" if row.ok else f"exit {row.exit_code}; failed: {', '.join(row.failed) or row.error or '-'}"
+    width = len(str(count))
+    if finished >= count:
+        rest = "all done"
+    elif left is None:
+        rest = "time left: known once a run of every test has ended"
+    else:
+        rest = f"{left[1]} {_duration(left[0])} left"
+    return f"[{finished:>{width}}/{count}] {result:<6} {row.kind:<7} {row.name}: {what} ({row.seconds:.1f} s); {rest}"
+
+
 def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
     killed = [r for r in rows if r.kind == "defect" and r.ok]
     defects = [r for r in rows if r.kind == "defect"]
@@ -206,8 +251,21 @@ def run(args: argparse.Namespace, entry: Callable[[list[str]], int]) -> int:
         command.output.parent.mkdir(parents=True, exist_ok=True)
         (command.output.parent / "conformance.json").unlink(missing_ok=True)
     started = time.monotonic()
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    kinds = {kind: sum(1 for row in done if row.kind == kind) for kind in ("clean", "variant", "defect")}
+    defects = f"{kinds['defect']} defect{'s' if kinds['defect'] != 1 else ''}"
+    print(f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {defects}), "
+          f"{args.jobs} at a time; each run's output: {base}/KIND/NAME/output.txt", flush=True)
+    finished: list[Row] = []
     for position, result in run_commands(commands, args.jobs):
-        _record(done[order[position]], result, base)
+        row = done[order[position]]
+        _record(row, result, base)
+        finished.append(row)
+        left = [r for r in done if r not in finished]
+        line = progress_line(row, len(finished), len(done), estimate_left(finished, left, args.jobs))
+        if colour:
+            line = f"\x1b[{'32' if row.ok else '31;1'}m{line}\x1b[0m"
+        print(line, flush=True)
     total = time.monotonic() - started
     text = matrix_markdown(done, total)
     args.report_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 
 The plugin calls `test_verdict` per test and, at the end of the session, `requirement_verdicts` and
 `overall_verdict` (via `build_report`, given the run's `RunScope`), `junit_properties`, `write_reports`,
-`write_environment` and `summary_lines`; the CLI calls `run_compare`.
+`write_environment` and `styled_summary_lines`; the CLI calls `run_compare`. Failures are grouped by
+requirement and message shape (`failure_groups`) in every rendering.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from drs_conformance.reporting.allure_support import (
     attach_exchanges,
     environment_properties,
     label_requirement,
+    operation_name,
     requirement_link,
+    title_test,
     write_environment,
 )
 from drs_conformance.reporting.compare import Change, Comparison, compare_reports, load_report, run_compare
 from drs_conformance.reporting.curl import AUTH_TOKEN_VARIABLE, MAX_INLINE_BODY, curl_line
 from drs_conformance.reporting.deviations import Deviation, Deviations, load_deviations, parse_deviations
+from drs_conformance.reporting.groups import FailureGroup, groups_of, message_shape, tests_line
 from drs_conformance.reporting.html_page import render_html
 from drs_conformance.reporting.junit import junit_properties
 from drs_conformance.reporting.markdown import render_markdown
@@ -32,7 +36,7 @@ from drs_conformance.reporting.run_report import (
     redacted_options,
 )
 from drs_conformance.reporting.schema import report_errors, report_schema, validate_report
-from drs_conformance.reporting.terminal import summary_lines
+from drs_conformance.reporting.terminal import styled_summary_lines, summary_lines
 from drs_conformance.reporting.verdicts import (
     JUDGED,
     NOT_JUDGED,
@@ -78,6 +82,11 @@ __all__ = [
     "Deviations",
     "load_deviations",
     "parse_deviations",
+    # failures of one shape, and what a requirement's tests did
+    "FailureGroup",
+    "groups_of",
+    "message_shape",
+    "tests_line",
     # the report document
     "REPORT_FORMAT_VERSION",
     "TARGET_MODES",
@@ -99,11 +108,14 @@ __all__ = [
     "REPORT_FILES",
     "write_reports",
     "summary_lines",
+    "styled_summary_lines",
     "junit_properties",
     # allure
     "DEFAULT_LINK_BASE",
     "requirement_link",
     "label_requirement",
+    "title_test",
+    "operation_name",
     "attach_exchanges",
     "environment_properties",
     "write_environment",

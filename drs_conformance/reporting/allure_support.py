@@ -10,10 +10,13 @@ default link is relative to it (`../conformance.html#req-ID`); a published repor
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import allure
 
@@ -29,6 +32,8 @@ __all__ = [
     "ENVIRONMENT_FILE",
     "requirement_link",
     "label_requirement",
+    "title_test",
+    "operation_name",
     "attach_exchanges",
     "environment_properties",
     "write_environment",
@@ -72,6 +77,35 @@ def label_requirement(
     )
 
 
+def title_test(item: Any) -> None:
+    """Name the running test in Allure as a person reads it: its docstring's first line (the function name
+    when it has none); a parameter case that allure-pytest does not record (schemathesis') becomes a parameter."""
+    function = getattr(item, "function", None)
+    doc = inspect.getdoc(function) if function is not None else None
+    first = next((line.strip() for line in (doc or "").splitlines() if line.strip()), "")
+    if first:
+        allure.dynamic.title(first)
+    name = getattr(item, "name", "")
+    if "[" in name and getattr(item, "callspec", None) is None:
+        allure.dynamic.parameter("case", name[name.index("[") + 1:].removesuffix("]"))
+
+
+_JOB_ID = re.compile(r"/[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}(?=/|$)", re.IGNORECASE)
+
+
+def operation_name(exchange: Exchange) -> str:
+    """What a request was for: 'batch-pause-task' (POST), 'GET batch-pause-task', 'control API PUT /_sandbox/jobs/{id}'."""
+    request = exchange.request
+    path = urlsplit(request.url).path.rstrip("/")
+    method = request.method.upper()
+    if "/_sandbox" in path:
+        return f"control API {method} {_JOB_ID.sub('/{id}', path[path.index('/_sandbox'):])}"
+    last = path.rsplit("/", 1)[-1]
+    if last.startswith("batch-"):
+        return last if method == "POST" else f"{method} {last}"
+    return f"{method} {path or '/'}"
+
+
 def _request_text(exchange: Exchange, redactor: Redactor) -> str:
     request = exchange.request
     headers = "\n".join(f"{name}: {value}" for name, value in redactor.headers(request.headers))
@@ -88,15 +122,19 @@ def _response_text(exchange: Exchange, redactor: Redactor) -> str:
 
 
 def attach_exchanges(exchanges: Iterable[Exchange], redactor: Redactor | None = None) -> None:
-    """Attach each exchange's request, response and curl line to the running test, redacted."""
+    """Attach each exchange's request, response and curl line to the running test, redacted, named by operation:
+    'batch-pause-task request', 'batch-pause-task response (400)', 'batch-pause-task curl' (numbered when several)."""
     redactor = redactor or Redactor()
+    exchanges = list(exchanges)
     for index, exchange in enumerate(exchanges, 1):
-        label = f" ({exchange.label})" if exchange.label else ""
-        request = exchange.request
+        number = f"{index}. " if len(exchanges) > 1 else ""
+        label = f" [{exchange.label}]" if exchange.label else ""
+        operation = operation_name(exchange)
+        status = f"({exchange.response.status})" if exchange.response is not None else "(no answer)"
         attachments = (
-            (f"request {index}{label}: {request.method} {request.url}", _request_text(exchange, redactor)),
-            (f"response {index}{label}", _response_text(exchange, redactor)),
-            (f"curl {index}{label}", curl_line(exchange, redactor)),
+            (f"{number}{operation} request{label}", _request_text(exchange, redactor)),
+            (f"{number}{operation} response {status}{label}", _response_text(exchange, redactor)),
+            (f"{number}{operation} curl{label}", curl_line(exchange, redactor)),
         )
         for name, text in attachments:
             allure.attach(

@@ -33,6 +33,7 @@ import yaml
 
 from drs_conformance.catalogue import Catalogue, catalogue as shipped_catalogue
 from drs_conformance.errors import ConfigError
+from drs_conformance.hints import did_you_mean, yaml_problem
 
 __all__ = ["DEVIATIONS_SCHEMA", "Deviation", "Deviations", "load_deviations", "parse_deviations"]
 
@@ -205,8 +206,8 @@ def parse_deviations(
         name = _entry_name(source, index, entry)
         if entry["requirement"] not in known:
             raise ConfigError(
-                f"{name}: unknown requirement id {entry['requirement']!r} "
-                "(the ids are listed in drs_conformance/requirements.yaml)"
+                f"{name}: unknown requirement id {entry['requirement']!r}{did_you_mean(entry['requirement'], known.ids)} "
+                "(the ids: drs-conformance requirements)"
             )
         expires = None
         if "expires" in entry:
@@ -237,8 +238,5 @@ def load_deviations(path: str | Path, *, catalogue: Catalogue | None = None) -> 
     try:
         data = yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{at}: {first_line}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return parse_deviations(data, source=str(path), catalogue=catalogue)

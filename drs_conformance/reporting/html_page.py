@@ -17,7 +17,8 @@ from importlib import resources
 from typing import Any
 
 from drs_conformance.catalogue import LEVELS
-from drs_conformance.reporting.markdown import tests_text
+from drs_conformance.reporting.groups import FailureGroup, groups_of, tests_line
+from drs_conformance.reporting.markdown import display_time, injected_text, one_line, scope_text, tests_text
 from drs_conformance.reporting.run_report import anchor
 from drs_conformance.reporting.terminal import verdict_note
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
@@ -89,6 +90,7 @@ def _exchange(index: int, exchange: dict[str, Any]) -> str:
 
 
 def _failure(failure: dict[str, Any]) -> str:
+    """One failure in full: message, deviation, rerun command, the failing exchange (earlier ones folded)."""
     parts = [
         '<div class="failure">',
         f'<h4>{_badge(failure["verdict"])} <code>{_e(failure["nodeid"])}</code></h4>',
@@ -98,22 +100,58 @@ def _failure(failure: dict[str, Any]) -> str:
         parts.append(f'<p class="muted">Known deviation: {_e(failure["deviation"])}</p>')
     if failure["reproduce"]:
         parts += ['<p class="muted">Run it again:</p>', _pre(failure["reproduce"], "reproduce")]
-    parts += [_exchange(i, exchange) for i, exchange in enumerate(failure["exchanges"], 1)]
+    exchanges = failure["exchanges"]
+    if len(exchanges) > 1:
+        earlier = "".join(_exchange(i, exchange) for i, exchange in enumerate(exchanges[:-1], 1))
+        parts.append(f'<details class="earlier"><summary>{len(exchanges) - 1} earlier request'
+                     f'{"s" if len(exchanges) > 2 else ""} of this test</summary>{earlier}</details>')
+    if exchanges:
+        parts.append(_exchange(len(exchanges), exchanges[-1]))
     parts.append("</div>")
     return "\n".join(parts)
 
 
-def _test_item(test: dict[str, Any]) -> str:
-    message = (test["message"] or "").strip().splitlines()
-    note = f' <span class="muted">{_e(message[0][:300])}</span>' if message else ""
-    return f"<li>{_badge(test['verdict'])} <code>{_e(test['nodeid'])}</code>{note}</li>"
+def _group(group: FailureGroup, failures: list[dict[str, Any]]) -> str:
+    """A group of failures: the example in full, the other tests like it behind their count."""
+    example = failures[group.example]
+    tests = f"{group.count} test{'s' if group.count != 1 else ''}"
+    parts = [f'<div class="failure-group" id="{_e(anchor(group.id))}">',
+             f'<h4 class="group-title">{_e(tests)}: <span class="shape">{_e(group.shape or "(no message)")}</span></h4>',
+             _failure(example)]
+    others = [failures[i] for i in group.members if i != group.example]
+    if others:
+        items = "".join(
+            f'<li><code>{_e(f["nodeid"])}</code>'
+            + (f' <span class="muted">{_e(one_line(f["message"], 300))}</span>'
+               if one_line(f["message"], 300) != one_line(example["message"], 300) else "")
+            + "</li>" for f in others)
+        parts.append(f'<details class="more"><summary>and {len(others)} more test{"s" if len(others) != 1 else ""} '
+                     f'like it</summary><ul class="tests">{items}</ul></details>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _test_items(tests: list[dict[str, Any]]) -> str:
+    """The tests of a requirement, one item per test function and verdict: its parameter cases listed inline."""
+    items: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for test in tests:
+        function = test["nodeid"].split("[", 1)[0]
+        items.setdefault((function, test["verdict"]), []).append(test)
+    html = []
+    for (function, verdict), cases in items.items():
+        params = [case["nodeid"][len(function):] for case in cases if case["nodeid"] != function]
+        listed = f' <span class="muted">{_e(" ".join(params))}</span>' if params else ""
+        message = (cases[0]["message"] or "").strip().splitlines() if len(cases) == 1 else []
+        note = f' <span class="muted">{_e(message[0][:300])}</span>' if message else ""
+        count = f" ({len(cases)})" if len(cases) > 1 else ""
+        html.append(f"<li>{_badge(verdict)} <code>{_e(function)}</code>{count}{listed}{note}</li>")
+    return "".join(html)
 
 
 def _row(requirement: dict[str, Any]) -> str:
     tests = requirement["tests"]
-    passed = sum(1 for t in tests if t["verdict"] == "pass")
     details = [
-        f"<details><summary>{_e(requirement['title'])}</summary>",
+        f"<details{' open' if requirement['verdict'] == 'fail' else ''}><summary>{_e(requirement['title'])}</summary>",
         f"<blockquote>{_e(requirement['quote'])}</blockquote>",
         f'<p class="muted">Source: {_e(requirement["source"])}</p>',
     ]
@@ -122,17 +160,30 @@ def _row(requirement: dict[str, Any]) -> str:
         details.append(f"<p>Accepted options:</p><ul>{options}</ul>")
     if requirement["reasons"]:
         details.append("<ul>" + "".join(f"<li>{_e(r)}</li>" for r in requirement["reasons"]) + "</ul>")
+    groups = groups_of(requirement)
+    if groups:
+        kinds = f" in {len(groups)} kinds" if len(groups) > 1 else ""
+        count = len(requirement["failures"])
+        details.append(f'<p class="groups-note">{count} failure{"s" if count != 1 else ""}{kinds}; one example '
+                       "of each:</p>")
+        details += [_group(group, requirement["failures"]) for group in groups]
     if tests:
-        details.append('<ul class="tests">' + "".join(_test_item(t) for t in tests) + "</ul>")
-    details += [_failure(f) for f in requirement["failures"]]
+        details.append(f'<details class="all-tests"><summary>All {len(tests)} test{"s" if len(tests) != 1 else ""}'
+                       f'</summary><ul class="tests">{_test_items(tests)}</ul></details>')
     details.append("</details>")
     return (
         f'<tr class="req" id="{_e(requirement["anchor"])}" data-verdict="{_e(requirement["verdict"])}" '
         f'data-level="{_e(requirement["level"])}">'
         f'<td><a href="#{_e(requirement["anchor"])}"><code>{_e(requirement["id"])}</code></a></td>'
         f"<td>{_e(requirement['level'])}</td><td>{_badge(requirement['verdict'])}</td>"
-        f"<td>{''.join(details)}</td><td class='tests'>{passed} / {len(tests)} passed</td></tr>"
+        f"<td>{''.join(details)}</td><td class='tests'>{_e(tests_line(requirement))}</td></tr>"
     )
+
+
+def _sorted_rows(requirements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows that need attention first (fail, warn, fixed, expected-fail, not judged), then passes; catalogue order
+    within a verdict."""
+    return sorted(requirements, key=lambda r: VERDICTS.index(r["verdict"]) if r["verdict"] in VERDICTS else 0)
 
 
 def _counts(counts: dict[str, dict[str, int]]) -> str:
@@ -231,8 +282,8 @@ def _run(run: dict[str, Any]) -> str:
         ("require complete", "yes" if run.get("require_complete") else "no"),
         ("known deviations", run["deviations_file"]),
         ("journal", (run.get("live_jobs") or {}).get("journal")),
-        ("started", run["started_at"]),
-        ("finished", run["finished_at"]),
+        ("started", display_time(run["started_at"])),
+        ("finished", display_time(run["finished_at"])),
         ("duration", f"{run['duration_s']:.1f} s"),
     ]
     items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v is not None else '-')}</dd>" for k, v in facts)
@@ -249,6 +300,12 @@ def render_html(report: dict[str, Any]) -> str:
     verdict_counts = summary["counts"]["total"]
     level_counts = {level: sum(summary["counts"][level].values()) for level in LEVELS}
     reasons = f"<p>{_e(verdict_note(report))}</p>"
+    injected = injected_text(run)
+    if injected:
+        reasons = f'<p id="injected"><strong>Sandbox changed on purpose: {_e(injected)}</strong></p>' + reasons
+    scope = scope_text(summary)
+    if scope:
+        reasons += f'<p id="scope">Scope: {_e(scope)}</p>'
     if summary["reasons"]:
         reasons += "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in summary["reasons"]) + "</ul>"
     values = {
@@ -263,7 +320,7 @@ def render_html(report: dict[str, Any]) -> str:
         "run_line": _e(
             f"kit {run['kit_version']}, spec {run['spec_version']}, seed {run['seed'] or 'none'}, "
             f"{'strict' if run['strict'] else 'not strict'}, {tests_text(summary['tests'])} in "
-            f"{run['duration_s']:.1f} s, finished {run['finished_at']}"
+            f"{run['duration_s']:.1f} s, finished {display_time(run['finished_at'])}"
         ),
         "coverage_line": _e(f"Coverage: {summary['coverage']['text']}"),
         "reasons": reasons,
@@ -274,7 +331,7 @@ def render_html(report: dict[str, Any]) -> str:
         "live_jobs": _live_jobs(run.get("live_jobs")),
         "verdict_buttons": _buttons("verdict", [v for v in VERDICTS if verdict_counts[v]], verdict_counts),
         "level_buttons": _buttons("level", list(LEVELS), level_counts),
-        "rows": "\n".join(_row(r) for r in requirements),
+        "rows": "\n".join(_row(r) for r in _sorted_rows(requirements)),
         "run": _run(run),
     }
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from drs_conformance.catalogue import LEVELS
+from drs_conformance.reporting.groups import groups_of
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
 
-__all__ = ["MAX_ROWS", "render_markdown", "one_line", "tests_text", "not_judged_groups"]
+__all__ = ["MAX_ROWS", "display_time", "injected_text", "not_judged_groups", "one_line", "render_markdown", "scope_text",
+           "tests_text"]
 
 MAX_ROWS = 50  # rows of the failure table; a pull-request comment holds at most 65,536 characters
+MAX_EXAMPLES = 5  # failure groups shown with an example (the first one open)
+_EXAMPLE_BODY = 1500
 _REASON_CHARS = 160
 _ATTENTION = ("fail", "warn", "fixed")
 _MARK = {"conformant": "✅ CONFORMANT", "non-conformant": "❌ NON-CONFORMANT", "incomplete": "⚠️ INCOMPLETE",
@@ -34,6 +39,44 @@ def tests_text(tests: dict[str, Any]) -> str:
     return f"{tests['total']} tests"
 
 
+def display_time(timestamp: str | None) -> str:
+    """'2026-11-30 10:21:56 UTC' from an ISO timestamp (conformance.json keeps the full precision)."""
+    if not timestamp:
+        return "-"
+    try:
+        moment = dt.datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo is not None else "")
+
+
+def injected_text(run: dict[str, Any]) -> str:
+    """'injected defect count-wrong; variant duplicates=refuse' when the embedded sandbox was changed on purpose."""
+    options = run.get("options") or {}
+    parts = []
+    if options.get("sandbox_defect"):
+        parts.append(f"injected defect {options['sandbox_defect']}")
+    variants = list(options.get("sandbox_variants") or ())
+    if variants:
+        parts.append(f"variant{'s' if len(variants) > 1 else ''} {', '.join(variants)}")
+    return "; ".join(parts)
+
+
+def scope_text(summary: dict[str, Any]) -> str:
+    """'1 requirement chosen with --requirement (COUNT-EQUALS-RESULTS); 42 others not covered', or ''."""
+    scope = summary.get("coverage", {}).get("scope")
+    if not scope:
+        return ""
+    chosen = scope["requirements"]
+    return (f"{len(chosen)} requirement{'s' if len(chosen) != 1 else ''} chosen with --requirement "
+            f"({', '.join(chosen)}); {scope['out_of_scope']} others not covered by this verdict")
+
+
+_FAILED_ON = re.compile(r"failed on ([A-Z0-9][A-Z0-9-]*)")
+
+
 def _cell(text: str) -> str:
     """Text that renders literally in a table cell: no markup, no HTML, no line break."""
     text = " ".join(text.split())
@@ -48,16 +91,75 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}" if "`" in text else f"{fence}{text}{fence}"
 
 
-def _first_failure(requirement: dict[str, Any]) -> tuple[str, str]:
-    """The failing (or fixed) test and a one-line reason."""
+def _attention_rows(requirement: dict[str, Any]) -> list[tuple[str, str]]:
+    """(test cell, reason) per group of failures (`nodeid` and N more like it), or the fixed test, or the reasons."""
     if requirement["failures"]:
-        failure = requirement["failures"][0]
-        extra = f" (+{len(requirement['failures']) - 1} more)" if len(requirement["failures"]) > 1 else ""
-        return failure["nodeid"], one_line(failure["message"]) + extra
+        failures = requirement["failures"]
+        rows = []
+        for group in groups_of(requirement):
+            example = failures[group.example]
+            more = f" and {group.count - 1} more like it" if group.count > 1 else ""
+            rows.append((_code(example["nodeid"]) + more, one_line(example["message"])))
+        return rows
     fixed = next((t for t in requirement["tests"] if t["verdict"] == "fixed"), None)
     if fixed is not None:
-        return fixed["nodeid"], "known deviation passed: remove it from the deviations file"
-    return "", one_line("; ".join(requirement["reasons"]))
+        return [(_code(fixed["nodeid"]), "known deviation passed: remove it from the deviations file")]
+    return [("", one_line("; ".join(requirement["reasons"])))]
+
+
+def _escaped(text: str) -> str:
+    """Text as HTML character data: no tag, no entity, no Markdown link can come from it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("[", "&#91;").replace("]", "&#93;").replace("`", "&#96;")
+
+
+def _pre(text: str) -> list[str]:
+    """A <pre> block (an HTML block to Markdown: nothing inside is read as Markdown), its text escaped."""
+    return [f"<pre>{_escaped(text)}</pre>"]
+
+
+def _html_text(text: str) -> str:
+    return _escaped(" ".join(text.split()))
+
+
+def _examples(requirements: list[dict[str, Any]]) -> list[str]:
+    """One example of each kind of failure (fail, warn): the first open, the others folded; the rest counted."""
+    lines: list[str] = []
+    groups = [(r, g) for r in requirements if r["verdict"] in ("fail", "warn") for g in groups_of(r)]
+    for shown, (requirement, group) in enumerate(groups[:MAX_EXAMPLES]):
+        failure = requirement["failures"][group.example]
+        more = f" and {group.count - 1} more like it" if group.count > 1 else ""
+        summary = f"{requirement['id']} ({requirement['level']}): {failure['nodeid']}{more}"
+        lines += ["", f"<details{' open' if shown == 0 else ''}><summary>{_html_text(summary)}</summary>", ""]
+        lines += _pre(failure["message"] or "(no message)")
+        if failure.get("reproduce"):
+            lines += ["", "Run it again:", "", *_pre(failure["reproduce"])]
+        exchange = (failure.get("exchanges") or [None])[-1]
+        if exchange is not None:
+            lines += ["", "The request:", "", *_pre(exchange["curl"] or "")]
+            response = exchange.get("response")
+            if response is not None:
+                body = response["body"] or ""
+                clipped = body if len(body) <= _EXAMPLE_BODY else body[:_EXAMPLE_BODY] + " …"
+                lines += ["", f"The response ({response['status']}):", "", *_pre(clipped)]
+        lines += ["", "</details>"]
+    if len(groups) > MAX_EXAMPLES:
+        lines += ["", f"… and {len(groups) - MAX_EXAMPLES} more kinds of failure: see conformance.html."]
+    return (["", "### One example of each kind of failure"] + lines) if lines else []
+
+
+def _partly_passed(requirements: list[dict[str, Any]]) -> list[str]:
+    """Passed requirements some of whose tests failed on another requirement first (the pass rests on the rest)."""
+    entries = []
+    for requirement in (r for r in requirements if r["verdict"] == "pass"):
+        tests = requirement["tests"]
+        good = sum(1 for t in tests if t["verdict"] in ("pass", "fixed"))
+        if good < len(tests):
+            entries.append(f"{_code(requirement['id'])} ({good} of {len(tests)} tests)")
+    if not entries:
+        return []
+    return ["", ("Passed on the tests that reached them (their other tests failed on another requirement first, or "
+                 "were skipped): " + ", ".join(entries) + ".")]
 
 
 def _counts_table(counts: dict[str, dict[str, int]]) -> list[str]:
@@ -81,7 +183,13 @@ def not_judged_groups(coverage: dict[str, Any]) -> list[tuple[str, str, str, lis
     result = []
     for (should, category), entries in sorted(groups.items(), key=lambda group: group[0][0]):
         reasons = {entry["reason"] for entry in entries}
-        why = one_line(reasons.pop(), 100) if len(reasons) == 1 else NOT_JUDGED.get(category, category)
+        blockers = {found for reason in reasons for found in _FAILED_ON.findall(reason)}
+        if len(reasons) == 1:
+            why = one_line(reasons.pop(), 100)
+        elif category == "not-reached" and blockers:
+            why = f"their tests failed on {', '.join(sorted(blockers))} first"
+        else:
+            why = NOT_JUDGED.get(category, category)
         result.append(("SHOULD" if should else "MUST/EITHER", category, why, [e["id"] for e in entries]))
     return result
 
@@ -144,20 +252,25 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         *_counts_table(summary["counts"]),
     ]
+    injected = injected_text(run)
+    if injected:
+        lines[1:1] = ["", f"**Sandbox changed on purpose: {_cell(injected)}.**"]
     lines += _live_jobs(run.get("live_jobs"))
     attention = [r for r in report["requirements"] if r["verdict"] in _ATTENTION]
     attention.sort(key=lambda r: _ATTENTION.index(r["verdict"]))
     if attention:
         lines += ["", "### Requirements needing attention", ""]
         lines += ["| requirement | level | verdict | test | reason |", "|---|---|---|---|---|"]
-        for requirement in attention[:MAX_ROWS]:
-            nodeid, reason = _first_failure(requirement)
+        rows = [(requirement, *row) for requirement in attention for row in _attention_rows(requirement)]
+        for requirement, tests, reason in rows[:MAX_ROWS]:
             lines.append(
                 f"| {_code(requirement['id'])} | {requirement['level']} | **{requirement['verdict']}** | "
-                f"{_code(nodeid) if nodeid else ''} | {_cell(reason)} |"
+                f"{tests} | {_cell(reason)} |"
             )
-        if len(attention) > MAX_ROWS:
-            lines.append(f"\n… and {len(attention) - MAX_ROWS} more: see conformance.html.")
+        if len(rows) > MAX_ROWS:
+            lines.append(f"\n… and {len(rows) - MAX_ROWS} more: see conformance.html.")
+        lines += _examples(attention)
+    lines += _partly_passed(report["requirements"])
     lines += _not_judged_table(summary["coverage"])
     lines += _unanswered_table(summary["unanswered"])
     expected = [r["id"] for r in report["requirements"] if r["verdict"] == "expected-fail"]

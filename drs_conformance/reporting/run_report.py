@@ -15,6 +15,7 @@ from drs_conformance.outcomes import TestOutcome
 from drs_conformance.redaction import REDACTED, Redactor
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.deviations import Deviations
+from drs_conformance.reporting.groups import group_entries
 from drs_conformance.reporting.verdicts import (
     NOT_JUDGED,
     VERDICTS,
@@ -194,6 +195,8 @@ def _failure_entry(judged: JudgedTest, redactor: Redactor) -> dict[str, Any]:
 
 def _requirement_entry(item: RequirementVerdict, expiry_notes: list[str], redactor: Redactor) -> dict[str, Any]:
     requirement = item.requirement
+    failures = [_failure_entry(f, redactor) for f in item.failures]
+    groups = group_entries(requirement.id, failures)
     return {
         "id": requirement.id,
         "level": requirement.level,
@@ -206,7 +209,8 @@ def _requirement_entry(item: RequirementVerdict, expiry_notes: list[str], redact
         "reasons": [*item.reasons, *expiry_notes],
         "not_judged": [{"category": gap.category, "reason": gap.reason} for gap in item.gaps],
         "tests": [_test_entry(t) for t in item.tests],
-        "failures": [_failure_entry(f, redactor) for f in item.failures],
+        "failures": failures,
+        "groups": groups,
     }
 
 
@@ -235,6 +239,8 @@ def _coverage_entry(overall: Overall) -> dict[str, Any]:
             for item in covered.not_judged
         ],
         "categories": dict(NOT_JUDGED),
+        "scope": {"requirements": list(covered.chosen), "out_of_scope": covered.out_of_scope}
+        if covered.chosen else None,
     }
 
 

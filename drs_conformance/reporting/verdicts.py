@@ -108,10 +108,21 @@ class RunScope:
     stopped_by: int | None = None
     # Why the run stopped early without a signal (-x / --maxfail), or None.
     stopped_early: str | None = None
+    # --requirement: the requirements this run's verdict covers (empty: the whole catalogue).
+    chosen: frozenset[str] = frozenset()
 
     @property
     def signal_name(self) -> str | None:
         return None if self.stopped_by is None else signal.Signals(self.stopped_by).name
+
+    def in_scope(self, requirement_id: str) -> bool:
+        """Whether the verdict covers this requirement (every one, unless --requirement chose some)."""
+        return not self.chosen or requirement_id in self.chosen
+
+    @property
+    def chosen_text(self) -> str:
+        """'--requirement A --requirement B' (or '')."""
+        return " ".join(f"--requirement {rid}" for rid in sorted(self.chosen))
 
 
 def attributed_requirement(outcome: TestOutcome, known: Catalogue | None = None) -> str | None:
@@ -192,21 +203,30 @@ class RequirementVerdict:
 
 @dataclass(frozen=True, kw_only=True)
 class Coverage:
-    """How many requirements of each level this run judged, and which it did not."""
+    """How many requirements of each level this run judged, and which it did not (of those in its scope)."""
 
     judged: Mapping[str, int]
     total: Mapping[str, int]
     not_judged: tuple[RequirementVerdict, ...] = ()
+    # --requirement: the requirements the verdict covers (empty: the whole catalogue); others are out of scope.
+    chosen: tuple[str, ...] = ()
+    out_of_scope: int = 0
 
     @property
     def complete(self) -> bool:
-        """Every MUST and EITHER requirement judged (SHOULD does not count)."""
+        """Every MUST and EITHER requirement (in scope) judged; SHOULD does not count."""
         return all(self.judged[level] == self.total[level] for level in LEVELS if level != "SHOULD")
 
     def text(self) -> str:
-        """'28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged'."""
+        """'28 of 28 MUST judged, 5 of 5 EITHER judged, 9 of 9 SHOULD judged'; a --requirement run says its scope:
+        '1 of 1 MUST judged (scope: 1 requirement chosen with --requirement; 42 others not covered)'."""
         order = ("MUST", "EITHER", "SHOULD")
-        return ", ".join(f"{self.judged[level]} of {self.total[level]} {level} judged" for level in order)
+        if not self.chosen:
+            return ", ".join(f"{self.judged[level]} of {self.total[level]} {level} judged" for level in order)
+        figures = ", ".join(f"{self.judged[level]} of {self.total[level]} {level} judged"
+                            for level in order if self.total[level])
+        return (f"{figures} (scope: {_plural(len(self.chosen), 'requirement')} chosen with --requirement; "
+                f"{self.out_of_scope} others not covered by this verdict)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,11 +253,21 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _blocked_gap(failed_on: str, nodeids: list[str]) -> Gap:
+    """Tests of a requirement that failed on another one first: one gap per requirement they failed on."""
+    if len(nodeids) == 1:
+        return Gap("not-reached", f"not reached: {nodeids[0]} failed on {failed_on}")
+    return Gap("not-reached", f"not reached: {len(nodeids)} tests failed on {failed_on} first "
+               f"({nodeids[0]} and {len(nodeids) - 1} more)")
+
+
 def _unrun_gap(requirement: Requirement, scope: RunScope) -> Gap:
     """Why a requirement no test of this run judged or even tried had no test."""
     rid = requirement.id
     if requirement.not_tested:
         return Gap("no-test", requirement.not_tested)
+    if not scope.in_scope(rid):
+        return Gap("not-selected", f"{_NOT_TESTED_IN_RUN}: not chosen (the run was limited to {scope.chosen_text})")
     selected = None if scope.selected is None else scope.selected.get(rid, 0)
     if scope.collect_only:
         return Gap("not-selected", f"{_NOT_TESTED_IN_RUN}: --collect-only ran no test")
@@ -264,7 +294,8 @@ def _judge_one(
     failures: list[JudgedTest] = []
     covered: list[JudgedTest] = []
     fixed = passed = False
-    gaps: list[Gap] = []
+    pending: list[Gap | str] = []  # a str holds the place of the not-reached gap of the requirement it names
+    blocked: dict[str, list[str]] = {}  # requirement failed first -> this requirement's tests it stopped
     unanswered = 0
     for outcome in outcomes:
         attributed = attributed_requirement(outcome, known)
@@ -280,7 +311,9 @@ def _judge_one(
             expected = outcome.outcome == "xfailed" or rid in outcome.also_covered
             (covered if expected else failures).append(entry)
         elif failing:
-            gaps.append(Gap("not-reached", f"not reached: {outcome.nodeid} failed on {attributed}"))
+            if str(attributed) not in blocked:
+                pending.append(str(attributed))
+            blocked.setdefault(str(attributed), []).append(outcome.nodeid)
         elif outcome.outcome == "unanswered":
             unanswered += max(1, outcome.unanswered_requests)
         elif outcome.outcome == "xpassed" and attributed == rid:
@@ -288,9 +321,10 @@ def _judge_one(
         elif outcome.outcome in ("xpassed", "passed"):
             passed = True
         else:  # skipped
-            gaps.append(_skip_gap(outcome.message))
+            pending.append(_skip_gap(outcome.message))
     if unanswered:
-        gaps.append(Gap("unanswered", f"the target did not answer ({_plural(unanswered, 'request')})"))
+        pending.append(Gap("unanswered", f"the target did not answer ({_plural(unanswered, 'request')})"))
+    gaps = [gap if isinstance(gap, Gap) else _blocked_gap(gap, blocked[gap]) for gap in pending]
 
     def make(verdict: Verdict, reasons: Iterable[str] = (), gaps: Iterable[Gap] = ()) -> RequirementVerdict:
         return RequirementVerdict(
@@ -337,12 +371,16 @@ def requirement_verdicts(
     return [_judge_one(requirement, outcomes, known, strict, scope) for requirement in known]
 
 
-def coverage(verdicts: Iterable[RequirementVerdict]) -> Coverage:
-    """Requirements judged per level, and the ones not judged (in catalogue order)."""
-    verdicts = list(verdicts)
+def coverage(verdicts: Iterable[RequirementVerdict], scope: RunScope | None = None) -> Coverage:
+    """Requirements judged per level, and the ones not judged (in catalogue order), of those the scope covers."""
+    everything = list(verdicts)
+    scope = scope or RunScope()
+    verdicts = [v for v in everything if scope.in_scope(v.id)]
     total = {level: sum(1 for v in verdicts if v.level == level) for level in LEVELS}
     judged = {level: sum(1 for v in verdicts if v.level == level and v.judged) for level in LEVELS}
-    return Coverage(judged=judged, total=total, not_judged=tuple(v for v in verdicts if not v.judged))
+    return Coverage(judged=judged, total=total, not_judged=tuple(v for v in verdicts if not v.judged),
+                    chosen=tuple(v.id for v in verdicts) if scope.chosen else (),
+                    out_of_scope=len(everything) - len(verdicts))
 
 
 def tests_run(outcomes: Iterable[TestOutcome]) -> int:
@@ -396,7 +434,7 @@ def _overall(
             failed.append(f"{item.id} ({item.level}) failed (strict: SHOULD counts)")
         elif strict and item.verdict == "fixed":
             failed.append(f"{item.id}: a known deviation passed; remove it from the deviations file (strict)")
-    covered = coverage(verdicts)
+    covered = coverage(verdicts, scope)
     missing = [v for v in covered.not_judged if v.level != "SHOULD"]
     unanswered = [o for o in outcomes if o.outcome == "unanswered"]
     requests = sum(max(1, o.unanswered_requests) for o in unanswered)
@@ -423,4 +461,7 @@ def _overall(
         return Overall(verdict="incomplete", exit_code=code, reasons=_distinct([incomplete, no_answer]),
                        coverage=covered)
     code = ExitCode.TARGET if unanswered else ExitCode.CONFORMANT
-    return Overall(verdict="conformant", exit_code=code, reasons=_distinct([no_answer]), coverage=covered)
+    limited = (f"the verdict covers only the {_plural(len(covered.chosen), 'requirement')} chosen with "
+               f"--requirement ({', '.join(covered.chosen)}), not the other {covered.out_of_scope}"
+               if covered.chosen else "")
+    return Overall(verdict="conformant", exit_code=code, reasons=_distinct([limited, no_answer]), coverage=covered)

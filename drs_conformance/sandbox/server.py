@@ -172,7 +172,8 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8080, *, o
     defect = f", defect {config.defect.name}" if config.defect else ""
     variants = "".join(f", {k}={v}" for k, v in config.variants.non_default.items())
     seeded = app.state.seeded
-    print(f"DRS sandbox on {url} ({seeded.count} jobs{defect}{variants})", file=out)
+    jobs = f"{seeded.count} job{'' if seeded.count == 1 else 's'}"
+    print(f"DRS sandbox on {url} ({jobs}{defect}{variants})", file=out)
     if config.control_api:
         print(f"control API: {url}{CONTROL_PREFIX}/health, OpenAPI: {url}{OPENAPI_PATH}", file=out)
     print("Try the documented request:", file=out)

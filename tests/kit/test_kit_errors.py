@@ -28,9 +28,16 @@ def _write(path: Path, text: str) -> Path:
 
 
 USAGE_CASES = [
-    pytest.param(["run", "--bogus"], "unrecognized arguments", id="unknown-flag"),
+    pytest.param(["run", "--bogus"], "unrecognized arguments: --bogus (see: drs-conformance run --help)",
+                 id="unknown-flag"),
+    pytest.param(["run", "--sandbox-defects", "count-wrong"], "did you mean '--sandbox-defect'?",
+                 id="unknown-flag-near-miss"),
+    pytest.param(["sandbox", "--prot", "1"], "(see: drs-conformance sandbox --help)", id="unknown-sandbox-flag"),
     pytest.param(["frobnicate"], "invalid choice", id="unknown-command"),
-    pytest.param(["run", "--seed", "abc"], "--seed", id="seed-not-a-number"),
+    pytest.param(["run", "--seed", "abc"], "--seed: 'abc' is not a whole number; give e.g. --seed 0",
+                 id="seed-not-a-number"),
+    pytest.param(["run", "--request-timeout", "soon"], "--request-timeout: 'soon' is not a number",
+                 id="timeout-not-a-number"),
     pytest.param(["run", "--rate-limit", "-3", "--base-url", "http://127.0.0.1:9", "--auth-token", SECRET,
                   "--project-id", PROJECT], "--rate-limit", id="negative-rate"),
     pytest.param(["run", "--base-url", "ftp://example.com", "--auth-token", SECRET, "--project-id", PROJECT],
@@ -43,9 +50,20 @@ USAGE_CASES = [
     pytest.param(["run", "--base-url", "http://127.0.0.1:9", "--auth-token", SECRET, "--project-id", PROJECT,
                   "--control-api", "--inventory", "x.yaml"], "choose one", id="control-and-inventory"),
     pytest.param(["run", "--sandbox-defect", "no-such-defect"], "unknown defect", id="unknown-defect"),
+    pytest.param(["run", "--sandbox-defect", "count-wrnog"], "unknown defect 'count-wrnog'; did you mean "
+                 "'count-wrong'?", id="defect-near-miss"),
     pytest.param(["run", "--sandbox-variant", "no-such=thing"], "unknown variant", id="unknown-variant"),
+    pytest.param(["run", "--sandbox-variant", "duplicate=refuse"], "did you mean 'duplicates'?",
+                 id="variant-near-miss"),
+    pytest.param(["run", "--sandbox-variant", "duplicates=maybe"], "variant duplicates has no option 'maybe' "
+                 "(choose one of per-item, refuse)", id="variant-option"),
+    pytest.param(["run", "--sandbox-variant", "duplicates=refuse", "--sandbox-variant", "duplicates=per-item"],
+                 "given twice", id="variant-twice"),
     pytest.param(["run", "--sandbox-variant", "duplicates"], "NAME=OPTION", id="variant-without-option"),
-    pytest.param(["run", "--config", "missing.yaml"], "cannot read config file", id="missing-config"),
+    pytest.param(["run", "--requirement", "COUNT-EQUAL-RESULTS"], "did you mean 'COUNT-EQUALS-RESULTS'?",
+                 id="requirement-near-miss"),
+    pytest.param(["run", "--config", "missing.yaml"], "cannot read config file missing.yaml: No such file or "
+                 "directory; check --config", id="missing-config"),
     pytest.param(["run", "--known-deviations", "missing.yaml"], "missing.yaml", id="missing-deviations"),
     pytest.param(["run", "--", "-k", "no_test_has_this_name"], "no test was selected", id="nothing-selected"),
     pytest.param(["report", "compare", "old.json", "new.json"], "old.json", id="compare-missing-files"),
@@ -71,8 +89,38 @@ def test_bad_config_file_names_the_setting(kit: Callable, tmp_path: Path) -> Non
     assert "target.colour" in _one_line(run)
 
 
+def test_config_yaml_error_says_line_and_column(kit: Callable, tmp_path: Path) -> None:
+    config = _write(tmp_path / "conf.yaml", "target:\n  base_url: http://127.0.0.1:9\n run:\n  seed: 1\n")
+    run = kit("run", "--config", str(config))
+    assert run.code == ExitCode.USAGE
+    assert f"{config}: not valid YAML: line 3, column 2: " in _one_line(run)
+
+
+def test_missing_config_from_the_environment_names_the_variable(kit: Callable) -> None:
+    run = kit("run", env={"DRS_CONFORMANCE_CONFIG": "nowhere.yaml"})
+    assert run.code == ExitCode.USAGE
+    line = _one_line(run)
+    assert "check the environment variable DRS_CONFORMANCE_CONFIG" in line and "--config" not in line
+
+
+def test_bare_command_prints_help_and_exits_0(kit: Callable) -> None:
+    run = kit()
+    assert run.code == 0, run.output
+    assert run.stdout.startswith("usage: drs-conformance") and "requirements" in run.stdout and not run.stderr
+    assert "examples:" in run.stdout
+
+
+@pytest.mark.parametrize("command", [["run"], ["requirements"], ["restore"], ["sandbox"], ["selftest"], ["report"],
+                                     ["report", "compare"]])
+def test_every_command_help_has_an_example(kit: Callable, command: list[str]) -> None:
+    run = kit(*command, "--help")
+    assert run.code == 0, run.output
+    examples = run.stdout.split("examples:\n", 1)
+    assert len(examples) == 2, f"no examples in {' '.join(command)} --help"
+    assert examples[1].lstrip().startswith(f"drs-conformance {command[0]}")
+
 INVENTORIES = [
-    pytest.param("project_id: p\njobs: [\n", "not valid YAML", id="yaml-syntax"),
+    pytest.param("project_id: p\njobs: [\n", "not valid YAML: line 3, column 1: ", id="yaml-syntax"),
     pytest.param("project_id: p\njobs:\n  - id: 8d0e8e36-a618-490d-8a46-8c61ac9jb502\n    type: batch\n",
                  "jobs[0].type", id="unknown-type"),
     pytest.param("project_id: p\njobs:\n  - id: NOT-AN-ID\n    type: sync\n", "jobs[0].id", id="bad-id"),
@@ -121,3 +169,36 @@ def test_port_in_use_is_one_line(kit: Callable, sandbox_process: Callable) -> No
     run = kit("sandbox", "--port", port)
     assert run.code == ExitCode.USAGE, run.output
     assert "already in use" in _one_line(run)
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
+            if path.is_file()}
+
+
+REFUSED_BEFORE_PYTEST = [
+    pytest.param(["--sandbox-defect", "no-such-defect"], id="unknown-defect"),
+    pytest.param(["--sandbox-variant", "duplicates=maybe"], id="unknown-variant-option"),
+    pytest.param(["--requirement", "NO-SUCH-REQUIREMENT"], id="unknown-requirement"),
+    pytest.param(["--seed", "abc"], id="seed"),
+    pytest.param(["--known-deviations", "deviations.yaml"], id="deviations-file"),
+    pytest.param(["--config", "config.yaml"], id="config-file"),
+]
+
+
+@pytest.mark.parametrize("bad", REFUSED_BEFORE_PYTEST)
+def test_a_refused_run_leaves_the_previous_reports_untouched(kit: Callable, tmp_path: Path, bad: list[str]) -> None:
+    """Checked before pytest starts: no junit.xml rewritten, no allure-results emptied, no conformance.* removed."""
+    _write(tmp_path / "deviations.yaml", "deviations:\n  - requirement: NO-5XX\n   reason: x\n")
+    _write(tmp_path / "config.yaml", "run:\n  seed: [\n")
+    first = kit("run", "--report-dir", "out", "--", "-k", "documented_example")
+    assert first.code == 0, first.output[-2000:]
+    before = _snapshot(tmp_path / "out")
+    assert {"junit.xml", "conformance.json", "conformance.md", "conformance.html"} <= set(before)
+    assert any(name.startswith("allure-results/") for name in before)
+
+    run = kit("run", "--report-dir", "out", *bad)
+    assert run.code == ExitCode.USAGE, run.output
+    _one_line(run)
+    assert "test session starts" not in run.output, "pytest started before the input was checked"
+    assert _snapshot(tmp_path / "out") == before, "a refused run changed the previous reports"

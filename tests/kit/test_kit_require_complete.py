@@ -29,7 +29,8 @@ def test_require_complete_resolves_like_every_option(tmp_path: Path, given: dict
 def test_a_bad_value_is_one_line_naming_the_source() -> None:
     with pytest.raises(UsageError) as raised:
         resolve_options({}, {"DRS_REQUIRE_COMPLETE": "perhaps"})
-    assert str(raised.value) == "--require-complete (from environment variable DRS_REQUIRE_COMPLETE): 'perhaps' is not a yes/no value"
+    assert str(raised.value) == ("--require-complete (from environment variable DRS_REQUIRE_COMPLETE): 'perhaps' is not a yes/no value "
+                                 "(give yes or no, true or false, 1 or 0)")
 
 
 def test_report_url_resolves_from_the_environment() -> None:

@@ -242,7 +242,7 @@ def test_a_defect_fails_the_run_naming_its_requirement(kit: Callable, tmp_path: 
     assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
     assert _verdicts(_report(tmp_path / "out"))[requirement] == "fail"
     assert requirement in run.stdout
-    assert "reproduce:" in run.stdout and "curl " in run.stdout, "a failure must say how to reproduce it"
+    assert "rerun:    drs-conformance run" in run.stdout and "curl " in run.stdout, "a failure must say how to reproduce it"
     _assert_allure_names_the_failure(tmp_path / "out" / "allure-results", requirement)
     _assert_allure_agrees(tmp_path / "out")
 
@@ -339,8 +339,8 @@ def test_a_stopped_run_writes_reports_marked_interrupted(tmp_path: Path, signals
     """Stopped in the middle of the suites: every report says interrupted, the exit is 130 / 143, never 4."""
     process = _start_run(tmp_path, "--report-dir", "out")
     try:
-        started = _read_until(process, b"test_conformance_items.py ....", timeout=120)
-        assert b"test_conformance_items.py ...." in started, started.decode(errors="replace")[-3000:]
+        started = _read_until(process, b"] test_conformance_items.py: ", timeout=120)  # its progress line
+        assert b"] test_conformance_items.py: " in started, started.decode(errors="replace")[-3000:]
         for signum in signals:
             os.killpg(process.pid, signum)
             time.sleep(0.05)

@@ -76,8 +76,10 @@ def test_label_requirement(recorder: _Recorder) -> None:
 def test_attach_exchanges_are_redacted(recorder: _Recorder, samples: SimpleNamespace, redactor: Redactor) -> None:
     attach_exchanges([samples.token_exchange(status=500, response_body=samples.HOSTILE), samples.signed_exchange()], redactor)
     attachments = [c for kind, c in recorder.calls if kind == "attach"]
-    assert [a["name"].split(":")[0] for a in attachments] == [
-        "request 1 (pause)", "response 1 (pause)", "curl 1 (pause)", "request 2", "response 2", "curl 2",
+    assert [a["name"] for a in attachments] == [
+        "1. batch-pause-task request [pause]", "1. batch-pause-task response (500) [pause]",
+        "1. batch-pause-task curl [pause]",
+        "2. batch-pause-task request", "2. batch-pause-task response (200)", "2. batch-pause-task curl",
     ]
     text = json.dumps(attachments, ensure_ascii=False)
     assert not any(core in text for core in samples.SECRET_CORES)
@@ -99,12 +101,21 @@ def test_allure_pytest_writes_labels_links_description_and_attachments(tmp_path:
             """
             from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
             from drs_conformance.redaction import Redactor
-            from drs_conformance.reporting import attach_exchanges, label_requirement
+            import pytest
 
-            def test_sample():
+            from drs_conformance.reporting import attach_exchanges, label_requirement, title_test
+
+            @pytest.mark.parametrize("mode", [pytest.param("all", id="all")])
+            def test_sample(request, mode):
+                '''A 500 is never the answer.
+
+                More words that are not the title.
+                '''
+                title_test(request.node)
                 label_requirement("NO-5XX")
                 exchange = Exchange(
-                    request=RecordedRequest("POST", "http://127.0.0.1:1/x", [("X-Auth-Token", "tokZzPLANT99")], "{}", 2),
+                    request=RecordedRequest("POST", "http://127.0.0.1:1/v3/p/jobs/batch-pause-task",
+                                            [("X-Auth-Token", "tokZzPLANT99")], "{}", 2),
                     response=RecordedResponse(500, [], "echo tokZzPLANT99"),
                 )
                 attach_exchanges([exchange], Redactor(["tokZzPLANT99"]))
@@ -126,7 +137,10 @@ def test_allure_pytest_writes_labels_links_description_and_attachments(tmp_path:
     assert {"name": "tag", "value": "MUST"} in result["labels"]
     assert result["links"] == [{"type": "link", "url": "../conformance.html#req-NO-5XX", "name": "NO-5XX (MUST)"}]
     assert catalogue()["NO-5XX"].quote in result["description"]
-    assert [a["name"] for a in result["attachments"]] == ["request 1: POST http://127.0.0.1:1/x", "response 1", "curl 1"]
+    assert result["name"] == "A 500 is never the answer."
+    assert result["parameters"] == [{"name": "mode", "value": "'all'"}]
+    assert [a["name"] for a in result["attachments"]] == [
+        "batch-pause-task request", "batch-pause-task response (500)", "batch-pause-task curl"]
     for path in results.iterdir():
         assert "ZzPLANT99" not in path.read_text(errors="replace"), path.name
 
@@ -154,3 +168,18 @@ def test_environment_properties_name_the_run_and_its_verdict(tmp_path: Path, sam
         "exit.code=0",
         f"tests={len(catalogue())} run, 0 unanswered",
     ]
+
+
+@pytest.mark.parametrize(("method", "url", "name"), [
+    pytest.param("POST", "http://h/v3/p/jobs/batch-pause-task", "batch-pause-task", id="pause"),
+    pytest.param("POST", "http://h/base/v3/p/jobs/batch-status?x=1", "batch-status", id="status-under-a-prefix"),
+    pytest.param("GET", "http://h/v3/p/jobs/batch-pause-task", "GET batch-pause-task", id="method-probe"),
+    pytest.param("PUT", "http://h/_sandbox/jobs/8d0e8e36-a618-490d-8a46-8c61ac9jb502",
+                 "control API PUT /_sandbox/jobs/{id}", id="control-api"),
+    pytest.param("GET", "http://h/openapi.json", "GET /openapi.json", id="other"),
+])
+def test_attachments_are_named_by_operation(method: str, url: str, name: str) -> None:
+    from drs_conformance.exchange import Exchange, RecordedRequest
+    from drs_conformance.reporting import operation_name
+
+    assert operation_name(Exchange(request=RecordedRequest(method, url, []))) == name

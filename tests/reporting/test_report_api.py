@@ -16,8 +16,10 @@ EXPECTED = {
     "REPORT_FORMAT_VERSION", "TARGET_MODES", "TargetMode", "RunInfo", "anchor", "build_report", "redact_data",
     "redacted_options", "report_schema", "report_errors", "validate_report",
     "AUTH_TOKEN_VARIABLE", "MAX_INLINE_BODY", "curl_line", "render_markdown", "render_html", "REPORT_FILES",
-    "write_reports", "summary_lines", "junit_properties",
-    "DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "attach_exchanges", "environment_properties",
+    "write_reports", "summary_lines", "styled_summary_lines", "junit_properties",
+    "FailureGroup", "groups_of", "message_shape", "tests_line",
+    "DEFAULT_LINK_BASE", "requirement_link", "label_requirement", "title_test", "operation_name", "attach_exchanges",
+    "environment_properties",
     "write_environment",
     "Change", "Comparison", "compare_reports", "load_report", "run_compare",
 }

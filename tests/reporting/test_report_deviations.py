@@ -111,8 +111,14 @@ def test_match_prefers_the_deviation_naming_the_test_and_ignores_expired_ones(tm
         pytest.param(
             "- {requirement: NOT-A-REQ, reason: x}\n",
             "{path}: entry 1 (requirement NOT-A-REQ): unknown requirement id 'NOT-A-REQ' "
-            "(the ids are listed in drs_conformance/requirements.yaml)",
+            "(the ids: drs-conformance requirements)",
             id="unknown-requirement",
+        ),
+        pytest.param(
+            "- {requirement: CONTENT-TYPE-451, reason: x}\n",
+            "{path}: entry 1 (requirement CONTENT-TYPE-451): unknown requirement id 'CONTENT-TYPE-451'; "
+            "did you mean 'CONTENT-TYPE-415'? (the ids: drs-conformance requirements)",
+            id="near-miss-requirement",
         ),
         pytest.param(
             "- {requirement: NO-5XX, reason: x}\n- {requirement: NO-5XX}\n",
@@ -148,7 +154,10 @@ def test_match_prefers_the_deviation_naming_the_test_and_ignores_expired_ones(tm
             "(each {{requirement, test?, reason, expires?}})",
             id="wrong-top-level-key",
         ),
-        pytest.param("- [unclosed\n", "{path}: not valid YAML (line 2): while parsing a flow sequence", id="not-yaml"),
+        pytest.param("- [unclosed\n", "{path}: not valid YAML: line 2, column 1: expected ',' or ']', but got "
+                     "'<stream end>'", id="not-yaml"),
+        pytest.param("deviations:\n  - requirement: NO-5XX\n   reason: x\n", "{path}: not valid YAML: line 3, "
+                     "column 4: expected <block end>, but found '<block mapping start>'", id="yaml-indentation"),
     ],
 )
 def test_bad_files_give_one_line_naming_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
@@ -171,3 +180,16 @@ def test_the_example_file_loads() -> None:
     assert [d.requirement for d in deviations] == ["CONTENT-TYPE-415", "ERROR-CODE-DOCUMENTED"]
     nodeid = "test_conformance_requests.py::test_refusal_code_is_documented"  # the suite test of that requirement
     assert deviations.match(nodeid, ["ERROR-CODE-DOCUMENTED"], TODAY), "the example's test names no suite test"
+
+
+def test_the_example_file_is_not_about_to_expire() -> None:
+    """A sample that has expired teaches the wrong thing (its deviation counts as a failure again): move its date
+    forward in examples/known-deviations.yaml before it comes within 90 days."""
+    import datetime as dt
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "known-deviations.yaml"
+    soon = dt.date.today() + dt.timedelta(days=90)
+    dated = [d for d in load_deviations(path) if d.expires is not None]
+    assert dated, "the sample shows no expires date"
+    late = [f"{d.describe()} expires {d.expires}" for d in dated if d.expires <= soon]
+    assert not late, f"{path}: {', '.join(late)}, within 90 days of today: move the date forward"

@@ -89,10 +89,16 @@ def test_hostile_bodies_and_messages_are_text(page: tuple[str, _Page], samples: 
 def test_one_row_per_requirement_with_filter_data(page: tuple[str, _Page], mixed_report: dict[str, Any]) -> None:
     _, parser = page
     rows = [a for t, a in parser.elements if t == "tr" and a.get("class") == "req"]
-    assert [r["id"] for r in rows] == [f"req-{rid}" for rid in catalogue().ids]
+    order = ("fail", "warn", "fixed", "expected-fail", "skip", "not-tested", "pass")  # what needs attention first
+    by_verdict = sorted(mixed_report["requirements"], key=lambda r: order.index(r["verdict"]))  # stable: catalogue
+    assert [r["id"] for r in rows] == [f"req-{r['id']}" for r in by_verdict]
+    assert [r["data-verdict"] for r in rows][:4] == ["fail", "fail", "fail", "warn"]
     expected = {r["id"]: (r["verdict"], r["level"]) for r in mixed_report["requirements"]}
     assert {r["id"][4:]: (r["data-verdict"], r["data-level"]) for r in rows} == expected
-    assert [t for t, _ in parser.elements].count("details") == len(catalogue())
+    requirement_details = [a for t, a in parser.elements if t == "details" and not a.get("class")]
+    assert len(requirement_details) == len(catalogue())
+    opened = [a for a in requirement_details if "open" in a]
+    assert len(opened) == 3, "the failed rows are open: their first example shows without a click"
 
 
 def test_filter_buttons_for_present_verdicts_and_every_level(page: tuple[str, _Page]) -> None:
@@ -114,6 +120,56 @@ def test_banner_counts_quote_request_response_curl(page: tuple[str, _Page], mixe
     assert "Request 1 (pause)" in body and "Response 1" in body and "curl 1" in body
     assert '-H "X-Auth-Token: $DRS_AUTH_TOKEN"' in body
     assert "deviation JOB-ID-RULE expired on 2025-12-31: counted as a failure again" in body
+
+
+def _failing(samples: SimpleNamespace, count: int) -> list[Any]:
+    same = [samples.outcome(f"suites/t.py::test_x[{i}]", "COUNT-EQUALS-RESULTS", "failed",
+                            message=f"[COUNT-EQUALS-RESULTS] received count {i} with {i + 1} results",
+                            exchanges=(samples.token_exchange(),), reproduce=f"drs-conformance run -- t{i}")
+            for i in range(count)]
+    partly = [samples.outcome("suites/t.py::test_one", "ONE-RESULT-PER-ITEM"),
+              samples.outcome("suites/t.py::test_two", "ONE-RESULT-PER-ITEM", "failed",
+                              failed_requirement="COUNT-EQUALS-RESULTS", message="received count 9 with 1 results",
+                              exchanges=(samples.token_exchange(),))]
+    return [*same, *partly]
+
+
+def test_failures_of_one_shape_show_one_example_and_a_count(samples: SimpleNamespace) -> None:
+    text = render_html(build_report(samples.run_info(), _failing(samples, 60), today=samples.TODAY))
+    parser = _Page()
+    parser.feed(text)
+    groups = [a["id"] for t, a in parser.elements if t == "div" and a.get("class") == "failure-group"]
+    assert groups == ["req-COUNT-EQUALS-RESULTS-1", "req-COUNT-EQUALS-RESULTS-2"]
+    assert text.count('<div class="failure">') == 2, "one example per group, not one per failure"
+    assert text.count('<pre class="request">') == 2
+    body = "".join(parser.text)
+    assert "60 tests: [COUNT-EQUALS-RESULTS] received count N with N results" in body
+    assert "and 59 more tests like it" in body
+    assert "suites/t.py::test_x[59]" in body  # every test is still named, behind the count
+    assert "61 failures in 2 kinds; one example of each:" in body
+
+
+def test_a_pass_says_its_other_tests_failed_elsewhere(samples: SimpleNamespace) -> None:
+    report = build_report(samples.run_info(), _failing(samples, 2), today=samples.TODAY)
+    parser = _Page()
+    parser.feed(render_html(report))
+    cells = [data for data in parser.text if "tests passed" in data or "test passed" in data]
+    assert "1 of 2 tests passed; 1 failed on COUNT-EQUALS-RESULTS" in cells
+    assert "0 of 3 tests passed; 3 failed" in cells
+
+
+def test_the_banner_names_an_injected_defect_and_a_scope(samples: SimpleNamespace) -> None:
+    from drs_conformance.reporting import RunScope
+
+    info = samples.run_info(options={"sandbox_defect": "count-wrong"})
+    report = build_report(info, [samples.outcome("t::a", "DOC-EXAMPLE")], today=samples.TODAY,
+                          scope=RunScope(chosen=frozenset({"DOC-EXAMPLE"})))
+    text = render_html(report)
+    assert '<p id="injected"><strong>Sandbox changed on purpose: injected defect count-wrong</strong></p>' in text
+    assert ('<p id="scope">Scope: 1 requirement chosen with --requirement (DOC-EXAMPLE); 42 others not covered by '
+            "this verdict</p>") in text
+    assert "CONFORMANT for the 1 requirement chosen with --requirement (DOC-EXAMPLE)" in text
+    assert "finished 2026-01-15 10:00:42 UTC" in text and ".500000" not in text  # no microseconds shown
 
 
 def test_a_conformant_banner(samples: SimpleNamespace) -> None:

@@ -280,6 +280,13 @@ NO_JOB = ("the inventory has no cloudDataGuard job in CREATING now (statuses are
                      "not reached: a failed on M1", id="not-reached"),
         pytest.param([_o("a", "M2", "unanswered", unanswered_requests=4)], None, "M2", "unanswered",
                      "the target did not answer (4 requests)", id="unanswered"),
+        pytest.param([_o("a", "M2", "failed", failed_requirement="M1"), _o("b", "M2", "failed", failed_requirement="M1"),
+                      _o("c", "M2", "failed", failed_requirement="M1")], None, "M2", "not-reached",
+                     "not reached: 3 tests failed on M1 first (a and 2 more)", id="not-reached-many"),
+        pytest.param([], verdicts.RunScope(chosen=frozenset({"M1"}), deselected={"M2": 1},
+                                           selection="--requirement M1"), "M2", "not-selected",
+                     "no test selected in this run: not chosen (the run was limited to --requirement M1)",
+                     id="not-chosen"),
     ],
 )
 def test_why_a_requirement_was_not_judged(outcomes: list[Outcome], scope: verdicts.RunScope | None, rid: str,
@@ -296,3 +303,34 @@ def test_a_deviation_still_failing_in_one_test_is_not_fixed_by_another() -> None
     assert items[0].verdict == "expected-fail", items[0]
     assert verdicts.overall_verdict(items, strict=True).verdict == "conformant"
     assert verdicts.overall_verdict(items, strict=False).verdict == "conformant"
+
+
+SCOPE = verdicts.RunScope(chosen=frozenset({"M1"}), selection="--requirement M1", deselected={"M2": 1, "E1": 1})
+
+
+def test_a_requirement_run_is_judged_on_the_chosen_requirements() -> None:
+    """--requirement M1: M1 judged and held is conformant for M1, and says so; the others are out of its scope."""
+    items = verdicts.requirement_verdicts([_o("a", "M1")], CATALOGUE, strict=False, scope=SCOPE)
+    covered = verdicts.coverage(items, SCOPE)
+    assert covered.complete and covered.chosen == ("M1",) and covered.out_of_scope == 4
+    assert covered.text() == ("1 of 1 MUST judged (scope: 1 requirement chosen with --requirement; 4 others not "
+                              "covered by this verdict)")
+    overall = verdicts.overall_verdict(items, strict=False, scope=SCOPE, require_complete=True)
+    assert (overall.verdict, overall.exit_code) == ("conformant", ExitCode.CONFORMANT)
+    assert overall.reasons == ("the verdict covers only the 1 requirement chosen with --requirement (M1), not the "
+                               "other 4",)
+
+
+def test_a_requirement_run_without_a_result_for_it_is_incomplete() -> None:
+    items = verdicts.requirement_verdicts([_o("a", "M1", "skipped", message=NEEDS)], CATALOGUE, strict=False,
+                                          scope=SCOPE)
+    overall = verdicts.overall_verdict(items, strict=False, scope=SCOPE, require_complete=True)
+    assert (overall.verdict, overall.exit_code) == ("incomplete", ExitCode.INCOMPLETE)
+
+
+def test_a_failure_outside_the_chosen_requirements_still_fails_the_run() -> None:
+    """A run never hides a failure it saw: a test of M1 that broke M2 makes the run non-conformant."""
+    outcomes = [_o("a", "M1"), _o("b", "M1", "failed", failed_requirement="M2")]
+    items = verdicts.requirement_verdicts(outcomes, CATALOGUE, strict=False, scope=SCOPE)
+    overall = verdicts.overall_verdict(items, strict=False, scope=SCOPE)
+    assert overall.verdict == "non-conformant" and "M2 (MUST) failed" in overall.reasons
