@@ -18,7 +18,7 @@ from drs_conformance.errors import ExitCode
 from drs_conformance.journal import Journal, RunJournal
 from drs_conformance.reporting import validate_report
 from drs_conformance.spec import contract
-from tests.fault_proxy import respond, rewrite
+from tests.fault_proxy import respond, rewrite, stall
 
 PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
 FOREIGN = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
@@ -300,15 +300,18 @@ def test_a_control_api_run_leaves_the_target_as_it_found_it(
 
 
 def test_a_killed_control_api_run_leaves_the_example_job_to_restore(
-        kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+        kit: Callable, kit_process: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path,
+        tmp_path: Path) -> None:
     """The borrowed example job's record is in the journal: restore --control-api PUTs it back after SIGKILL."""
     sandbox = sandbox_process("--seed", str(inventory))
     before = _control_get(sandbox.url, EXAMPLE)
-    target = ["--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api"]
-    run = kit_process("run", *target, "--rate-limit", "2", "--report-dir", "out", "--", "-k", "documented_example")
+    # The put-back (a PUT of the example's record) is held: the run is caught with the job changed, every time.
+    proxy = fault_proxy(sandbox.url, [stall(120, method="PUT", path=f"^/_sandbox/jobs/{EXAMPLE}$", limit=1)])
+    run = kit_process("run", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN,
+                      "--control-api", "--report-dir", "out", "--", "-k", "documented_example")
     deadline = time.monotonic() + 120
-    while _control_get(sandbox.url, EXAMPLE) == before:
-        assert run.process.poll() is None and time.monotonic() < deadline, f"never changed:\n{run.output[-3000:]}"
+    while not any(event.action == "stall" for event in proxy.events):
+        assert run.process.poll() is None and time.monotonic() < deadline, f"no put-back:\n{run.output[-3000:]}"
         time.sleep(0.05)
     run.process.kill()
     run.wait(30)
@@ -316,7 +319,8 @@ def test_a_killed_control_api_run_leaves_the_example_job_to_restore(
     [entry] = _journal(tmp_path).open_entries()
     assert entry.job_id == EXAMPLE and entry.record_before == before
 
-    restored = kit("restore", *target)
+    restored = kit("restore", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN,
+                   "--control-api")  # the same target as the run's (the held PUT was the only one held)
 
     assert restored.code == 0 and f"{EXAMPLE}: back (record put back" in restored.stdout, restored.output
     assert _control_get(sandbox.url, EXAMPLE) == before
