@@ -21,6 +21,10 @@ __all__ = [
     "DEFAULT_SK",
     "DEFAULT_SEED_STATUS",
     "DEFAULT_SEED_TYPE",
+    "BULK_DELETE_EXTENSION",
+    "BULK_PUT_EXTENSION",
+    "BULK_QUERY_EXTENSION",
+    "CONTROL_BULK_LIMIT",
     "CONTROL_EXTENSIONS",
     "DELETE_JOB_EXTENSION",
 ]
@@ -34,7 +38,12 @@ DEFAULT_SEED_STATUS = "INCRE_TRANSFER_STARTED"
 DEFAULT_SEED_TYPE = "sync"
 # The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them.
 DELETE_JOB_EXTENSION = "delete-job"  # DELETE /_sandbox/jobs/{job_id} -> 204, or 404 for no such job
-CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION,)
+# Bulk forms, to cut round trips on a remote sandbox (each takes up to CONTROL_BULK_LIMIT jobs):
+BULK_PUT_EXTENSION = "bulk-put"  # PUT /_sandbox/jobs {"jobs": [{id, project_id, status, type}]} -> 200 {"jobs": [...]}
+BULK_QUERY_EXTENSION = "bulk-query"  # POST /_sandbox/jobs/query {"ids": [...]} -> 200 {"jobs": [...]} (found ones)
+BULK_DELETE_EXTENSION = "bulk-delete"  # POST /_sandbox/jobs/delete {"ids": [...]} -> 200 {"deleted", "not_found"}
+CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION, BULK_PUT_EXTENSION, BULK_QUERY_EXTENSION, BULK_DELETE_EXTENSION)
+CONTROL_BULK_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ class SandboxConfig:
     - `defect`: at most one defect name (see `list_defects()`); `variants`: name -> option.
     - `max_body_bytes`: overrides the body limit the `large-body` variant implies.
     - `body_timeout`: seconds to wait for a declared body before refusing it.
+    - `control_extensions`: the optional control-API additions served (and listed by /_sandbox/health);
+      `()` serves the four basic endpoints only, as a vendor's sandbox may.
     """
 
     tokens: Mapping[str, str] = field(default_factory=_default_tokens)
@@ -76,6 +87,7 @@ class SandboxConfig:
     defect: ActiveDefect = field(default_factory=ActiveDefect)
     variants: VariantChoices = field(default_factory=VariantChoices)
     control_api: bool = True
+    control_extensions: tuple[str, ...] = CONTROL_EXTENSIONS
     max_body_bytes: int | None = None
     body_timeout: float = 30.0
 
@@ -96,6 +108,10 @@ class SandboxConfig:
             if key.ak in seen:
                 raise UsageError(f"access key {key.ak} is given twice; give each AK once")
             seen.add(key.ak)
+        object.__setattr__(self, "control_extensions", tuple(self.control_extensions))
+        unknown = sorted(set(self.control_extensions) - set(CONTROL_EXTENSIONS))
+        if unknown:
+            raise UsageError(f"unknown control-API extension {unknown[0]!r}; known: {', '.join(CONTROL_EXTENSIONS)}")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise UsageError(f"max_body_bytes must be positive, got {self.max_body_bytes}")
 
