@@ -134,6 +134,8 @@ class KitOptions:
     sources: Mapping[str, str] = field(default_factory=dict)  # where each value came from
     # The user-info --base-url carried (user, password): kept out of base_url, which reports and messages show.
     base_url_user_info: tuple[str, str] | None = field(default=None, repr=False)
+    # Where the processes of one run (xdist workers) share --rate-limit's next free slot (set by the plugin).
+    rate_limit_file: Path | None = None
 
     @property
     def embedded(self) -> bool:
@@ -198,7 +200,7 @@ class KitOptions:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
-        paths = {"inventory", "report_dir", "journal", "known_deviations", "config"}
+        paths = {"inventory", "report_dir", "journal", "known_deviations", "config", "rate_limit_file"}
         values = {key: (Path(value) if key in paths and value is not None else
                         tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
         return cls(**values)
