@@ -41,13 +41,11 @@ def test_every_item_of_any_batch_follows_the_rules(jobs: Jobs, data: st.DataObje
     foreign = data.draw(FOREIGN_JOBS, label="jobs of another project")
     unknown = data.draw(st.integers(0, MAX_UNKNOWN), label="unknown ids")
     model = Model(jobs.target.project_id)
-    for spec in own:
-        job_id = jobs.create(status=spec.status, type=spec.type)
-        model.add(job_id, status=spec.status, type=spec.type)
-    for spec in foreign:
-        project = jobs.target.foreign_project_id
-        job_id = jobs.create(status=spec.status, type=spec.type, project_id=project)
-        model.add(job_id, status=spec.status, type=spec.type, project_id=project)
+    project = jobs.target.foreign_project_id
+    made = [(spec, None) for spec in own] + [(spec, project) for spec in foreign]
+    created = jobs.create_many(dict(status=spec.status, type=spec.type, project_id=where) for spec, where in made)
+    for job_id, (spec, where) in zip(created, made):
+        model.add(job_id, status=spec.status, type=spec.type, project_id=where)
     ids = [*model.jobs, *(jobs.new_id() for _ in range(unknown))]
     order = data.draw(st.permutations(ids), label="order")
     modes = data.draw(st.lists(pause_modes(), min_size=len(ids), max_size=len(ids)), label="modes")
@@ -98,8 +96,7 @@ def test_one_fault_batch_is_refused_and_changes_no_job(
     fault = jobs.fresh(fault)
     body, ids = fault.body or b"", list(dict.fromkeys(fault.job_ids))
     specs = data.draw(st.lists(pausable_job_specs(), min_size=len(ids), max_size=len(ids)), label="jobs")
-    for job_id, spec in zip(ids, specs):
-        jobs.create(job_id=job_id, status=spec.status, type=spec.type)
+    jobs.create_many(dict(job_id=job_id, status=spec.status, type=spec.type) for job_id, spec in zip(ids, specs))
     note(f"sent with fresh ids: {body[:400]!r}")
     _refused_and_unchanged(api, jobs, fault, body, ids)
 
