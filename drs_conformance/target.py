@@ -10,20 +10,20 @@ from typing import Any
 import httpx
 
 from drs_conformance.client import REQUESTS, DrsClient, ExchangeLog, RateLimiter, http_transport, operation_of
+from drs_conformance.control_extensions import (
+    BULK_DELETE_EXTENSION,
+    BULK_PUT_EXTENSION,
+    BULK_QUERY_EXTENSION,
+    DELETE_JOB_EXTENSION,
+)
 from drs_conformance.credentials import AkSkCredentials, Credentials, TokenCredentials
 from drs_conformance.errors import NoAnswer, TargetRefused, TargetUnreachable, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
 from drs_conformance.journal import RunJournal
 from drs_conformance.options import KitOptions
 from drs_conformance.redaction import Redactor
-from drs_conformance.sandbox.config import (
-    BULK_DELETE_EXTENSION,
-    BULK_PUT_EXTENSION,
-    BULK_QUERY_EXTENSION,
-    DELETE_JOB_EXTENSION,
-)
 
-__all__ = ["MODES", "ControlApi", "Target", "new_job_id", "open_target"]
+__all__ = ["MODES", "ControlApi", "Target", "new_job_id", "open_target", "round_trip_time"]
 
 MODES = ("embedded", "control-api", "inventory", "read-only")
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -42,7 +42,7 @@ def new_job_id(prefix: str = "") -> str:
     return f"{head}-{_random_chars(4)}-{_random_chars(4)}-{_random_chars(4)}-{_random_chars(12)}"
 
 
-_BULK_CHUNK = 100  # jobs per bulk control-API request (the kit's sandbox takes up to 1000)
+_BULK_CHUNK = 100  # jobs per bulk control-API request (the kit's sandbox takes up to CONTROL_BULK_LIMIT)
 _NOT_SERVED = (404, 405, 501)  # a route a sandbox does not serve
 
 
@@ -390,6 +390,23 @@ def preflight(target: Target) -> None:
             f"{target.base_url} has no batch-pause-task operation (HTTP 404 on "
             f"/v3/{target.project_id}/jobs/batch-pause-task); check --base-url (it must not include /v3)"
         )
+
+
+def round_trip_time(target: Target, samples: int = 3) -> float:
+    """How long the target takes to answer, seen from here: the fastest of a few batch-status requests of an id no
+    job has (they only read; the connection is open by then, so no handshake is counted)."""
+    probe = new_job_id(target.run_prefix)
+    fastest = float("inf")
+    for _ in range(samples):
+        try:
+            reply = target.client.batch_status([probe], validate=False, label="preflight: round trip")
+        except NoAnswer as exc:
+            raise TargetUnreachable(f"cannot reach {target.base_url}: {exc}; check --base-url and that the target "
+                                    "is up") from None
+        assert reply.exchange.response is not None
+        fastest = min(fastest, reply.exchange.response.elapsed_ms / 1000)
+    target.client.log.clear()
+    return fastest
 
 
 def open_target(options: KitOptions, *, check: bool = True) -> Target:

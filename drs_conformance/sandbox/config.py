@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from drs_conformance.control_extensions import (
+    BULK_DELETE_EXTENSION,
+    BULK_PUT_EXTENSION,
+    BULK_QUERY_EXTENSION,
+    CONTROL_BULK_LIMIT,
+    CONTROL_EXTENSIONS,
+    DELETE_JOB_EXTENSION,
+)
 from drs_conformance.errors import UsageError
 from drs_conformance.inventory import Inventory
 from drs_conformance.sandbox.defects import ActiveDefect
@@ -36,14 +44,8 @@ DEFAULT_SK = "sandbox-secret-key-0001"
 # A seeded job without status/type, and the document's example job, are a running sync job.
 DEFAULT_SEED_STATUS = "INCRE_TRANSFER_STARTED"
 DEFAULT_SEED_TYPE = "sync"
-# The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them.
-DELETE_JOB_EXTENSION = "delete-job"  # DELETE /_sandbox/jobs/{job_id} -> 204, or 404 for no such job
-# Bulk forms, to cut round trips on a remote sandbox (each takes up to CONTROL_BULK_LIMIT jobs):
-BULK_PUT_EXTENSION = "bulk-put"  # PUT /_sandbox/jobs {"jobs": [{id, project_id, status, type}]} -> 200 {"jobs": [...]}
-BULK_QUERY_EXTENSION = "bulk-query"  # POST /_sandbox/jobs/query {"ids": [...]} -> 200 {"jobs": [...]} (found ones)
-BULK_DELETE_EXTENSION = "bulk-delete"  # POST /_sandbox/jobs/delete {"ids": [...]} -> 200 {"deleted", "not_found"}
-CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION, BULK_PUT_EXTENSION, BULK_QUERY_EXTENSION, BULK_DELETE_EXTENSION)
-CONTROL_BULK_LIMIT = 1000
+# The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them, are
+# named in drs_conformance/control_extensions.py (for the kit's client too) and exported from here.
 
 
 @dataclass(frozen=True)
