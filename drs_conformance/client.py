@@ -22,8 +22,8 @@ from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.redaction import Redactor, basic_credential, split_user_info
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
-__all__ = ["Reply", "ExchangeLog", "RateLimiter", "RequestCounter", "REQUESTS", "DrsClient", "DEFAULT", "http_transport",
-           "operation_of"]
+__all__ = ["Reply", "ExchangeLog", "RateLimiter", "RequestCounter", "REQUESTS", "OTHER_METHODS", "DrsClient", "DEFAULT",
+           "http_transport", "operation_of"]
 
 _MAX_RETRY_AFTER_S = 30.0
 _THROTTLE_BACKOFF_S = 0.5  # a 429 without Retry-After: 0.5 s, 1 s, 2 s
@@ -135,19 +135,21 @@ class RateLimiter:
         return slot
 
 
+OTHER_METHODS = "other methods"  # the API's paths asked with a method other than POST (the 405 probes)
+
+
 def operation_of(method: str, path: str) -> str:
-    """What a request is, for the run's count of requests: the API operation (batch-status, ...; a method other
-    than POST is named with it), or the control API's route with ids as `{id}` ("control PUT /_sandbox/jobs/{id}")."""
+    """What a request is, for the run's count of requests: the API operation (batch-status, ...; any method other
+    than POST counts as OTHER_METHODS), or the control API's route with ids as `{id}` ("control PUT
+    /_sandbox/jobs/{id}")."""
     path = path.split("?", 1)[0].rstrip("/")
     control = path.find("/_sandbox/")
     if control >= 0:  # under the target's base URL, which may have a path of its own
-        path = path[control:]
-        parts = path.split("/")
+        parts = path[control:].split("/")
         if len(parts) == 4 and parts[2] == "jobs" and parts[3] not in ("query", "delete"):
             parts[3] = "{id}"
         return f"control {method} {'/'.join(parts)}"
-    name = path.rsplit("/", 1)[-1] or "/"
-    return name if method == "POST" else f"{method} {name}"
+    return path.rsplit("/", 1)[-1] if method == "POST" else OTHER_METHODS
 
 
 class RequestCounter:
@@ -157,18 +159,19 @@ class RequestCounter:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._api = 0  # requests to the API (not the control API) since the process started; never reset
+        self._changing = 0  # API requests that may change a job, since the process started; never reset
 
     def add(self, operation: str, count: int = 1) -> None:
         with self._lock:
             self._counts[operation] += count
-            if not operation.startswith("control "):
-                self._api += count
+            if not operation.startswith("control ") and operation != _READ_ONLY_SUFFIX:
+                self._changing += count
 
     @property
-    def api_requests(self) -> int:
-        """How many API requests this process has sent so far: a job's state read before the next one may be used."""
-        return self._api
+    def changing_requests(self) -> int:
+        """How many API requests that may change a job (all but batch-status) this process has sent so far: a job's
+        state read before the next one is still its state."""
+        return self._changing
 
     def merge(self, counts: Mapping[str, int]) -> None:
         with self._lock:

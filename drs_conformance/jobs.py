@@ -90,9 +90,9 @@ class Jobs:
         self._leased: dict[str, _Hold] = {}  # inventory jobs
         self._borrowed: dict[str, _Hold] = {}  # control API: jobs the run did not create (entry) or claimed (none)
         self._created: list[str] = []  # control API on an external target: removed at the teardown
-        # What the control API stored for each job this test made, and when (in API requests of this process): until
-        # the next API request it is what a read would say (control-API jobs change only through the API).
-        self._made: dict[str, tuple[JobState, int]] = {}
+        # What the control API last stored or read for each job, and when (in REQUESTS.changing_requests): until the
+        # next API request that may change a job, it is what a read would say (control-API jobs change only so).
+        self._seen: dict[str, tuple[JobState, int]] = {}
 
     # -- ids ----------------------------------------------------------------------------------
 
@@ -165,11 +165,11 @@ class Jobs:
             return []
         assert self.target.control is not None
         stored = self.target.control.put_jobs(wanted)
-        now = REQUESTS.api_requests
+        now = REQUESTS.changing_requests
         for job in wanted:
             job_id = job["id"]
             record = stored[job_id]
-            self._made[job_id] = (JobState(record.get("status"), record.get("pause_mode")), now)
+            self._seen[job_id] = (JobState(record.get("status"), record.get("pause_mode")), now)
             hold = self._borrowed.get(job_id)
             if self._journals_control and (hold is None or hold.entry is None) and job_id not in self._created:
                 self._created.append(job_id)
@@ -274,19 +274,27 @@ class Jobs:
         """The job's state as the target reports it (control API when present, else batch-status)."""
         return self.states([job_id])[job_id]
 
-    def states(self, job_ids: Iterable[str]) -> dict[str, JobState]:
-        """Each job's state (control API when present: one request for all where the target serves the bulk
-        query, and none when every job was just made and no API request was sent since; else batch-status)."""
+    def states(self, job_ids: Iterable[str], *, fresh: bool = False) -> dict[str, JobState]:
+        """Each job's state: with the control API, read in one request where the target serves the bulk query;
+        else through batch-status.
+
+        A control-API job changes only through the API: a job made or read since the last API request of this
+        process that may change a job (any but batch-status) is not read again (unless `fresh`: a loop that waits
+        for a job to change asks again).
+        """
         ids = list(dict.fromkeys(job_ids))
         if self.target.control is None:
             return {job_id: JobState(status) for job_id, status in self.statuses(ids).items()}
-        now = REQUESTS.api_requests
-        known = {job_id: made[0] for job_id in ids if (made := self._made.get(job_id)) is not None and made[1] == now}
+        now = REQUESTS.changing_requests
+        known = {} if fresh else {job_id: seen[0] for job_id in ids
+                                  if (seen := self._seen.get(job_id)) is not None and seen[1] == now}
         unknown = [job_id for job_id in ids if job_id not in known]
         records = self.target.control.get_jobs(unknown) if unknown else {}
-        read = {job_id: JobState(None) if (job := records[job_id]) is None else
-                JobState(job.get("status"), job.get("pause_mode")) for job_id in unknown}
-        return {job_id: known[job_id] if job_id in known else read[job_id] for job_id in ids}
+        for job_id in unknown:
+            job = records[job_id]
+            known[job_id] = JobState(None) if job is None else JobState(job.get("status"), job.get("pause_mode"))
+            self._seen[job_id] = (known[job_id], now)
+        return {job_id: known[job_id] for job_id in ids}
 
     def statuses(self, job_ids: Iterable[str]) -> dict[str, str | None]:
         """Statuses through the documented batch-status operation, matched by id."""
@@ -391,7 +399,7 @@ class Jobs:
     def _delete_created(self) -> None:
         """The jobs the test created on an external control-API target are removed (with the run's next chunk)."""
         created, self._created = self._created, []
-        self._made.clear()
+        self._seen.clear()
         self.target.discard(created)
 
 

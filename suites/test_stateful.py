@@ -134,10 +134,15 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
                 raise NonConformance(SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
 
         def _wait_until_left(self, job_ids: list[str]) -> list[str]:
-            """Resuming may take a while on a real target: wait (up to --resume-timeout); the ids still PAUSING."""
+            """Resuming may take a while on a real target: wait (up to --resume-timeout); the ids still PAUSING.
+
+            Every job of the model is read (fresh) on the way, so the invariant after the step reads nothing again.
+            """
             deadline = time.monotonic() + (0 if waited_out["resume"] else timeout)
+            every = list(dict.fromkeys([*job_ids, *self.model.jobs]))
             while True:
-                still = [job_id for job_id, state in jobs.states(job_ids).items() if state.status == PAUSING]
+                states = jobs.states(every, fresh=True)
+                still = [job_id for job_id in job_ids if states[job_id].status == PAUSING]
                 if not still:
                     return []
                 if time.monotonic() >= deadline:
@@ -179,6 +184,7 @@ def _lease(jobs: Jobs) -> list[str]:
     return [jobs.pausable()]
 
 
+@pytest.mark.long_running(requests=360)
 @pytest.mark.requirement(
     "PAUSABLE-SUCCEEDS", "NON-PAUSABLE-STATE-FAILS", "DR-JOB-FAILS", "UNKNOWN-JOB-FAILS", "FOREIGN-JOB-FAILS",
     "ITEMS-INDEPENDENT", "PAUSE-MODE-RECORDED", "SUPPORT-STATUS", "SUPPORT-RESUME", "ONE-RESULT-PER-ITEM",
