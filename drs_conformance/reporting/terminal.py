@@ -71,6 +71,18 @@ def _unanswered_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _requests_lines(requests: Mapping[str, Any] | None, width: int) -> list[str]:
+    """The run's load on the target: requests sent by operation (the API's first, then the control API's)."""
+    if not requests:
+        return []
+    counts = requests["by_operation"]
+    api = [f"{name} {n:,}" for name, n in counts.items() if not name.startswith("control ")]
+    control = [f"{name.removeprefix('control ')} {n:,}" for name, n in counts.items() if name.startswith("control ")]
+    text = ", ".join(api) + (f"; control API: {', '.join(control)}" if control else "")
+    return textwrap.wrap(f"requests sent: {requests['total']:,} ({text})", width=width, initial_indent="  ",
+                         subsequent_indent="    ", break_on_hyphens=False, break_long_words=False)
+
+
 def verdict_note(report: Mapping[str, Any]) -> str:
     """What the verdict means for this run and its exit code, in one line."""
     summary = report["summary"]
@@ -114,6 +126,7 @@ def summary_lines(
         lines += _id_list(f"PASS ({len(passed)})", passed, width)
     lines += _not_judged_lines(report, width)
     lines += _unanswered_lines(summary)
+    lines += _requests_lines(report["run"].get("requests"), width)
     for expired in report["deviations"]["expired"]:
         lines.append(f"  note: {expired['note']}")
     lines.append(verdict_note(report))
