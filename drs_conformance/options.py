@@ -38,7 +38,7 @@ class Option:
     help: str
     env: str | None = None
     config_key: str | None = None  # "section.key" in the YAML config file
-    kind: str = "str"  # str | path | bool | int | float | list
+    kind: str = "str"  # str | path | bool | int | count (an int >= 1) | float | list
     default: Any = None
     metavar: str | None = None
     secret: bool = False
@@ -92,8 +92,12 @@ OPTIONS: tuple[Option, ...] = (
            metavar="FILE"),
     Option("--seed", "seed", "seed of every generated case (hypothesis and schemathesis)", "DRS_SEED",
            "run.seed", kind="int", default=0, metavar="N"),
-    Option("--rate-limit", "rate_limit", "at most this many requests per second to the target",
-           "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
+    Option("--rate-limit", "rate_limit", "at most this many requests per second to the target (the whole run: "
+           "every worker together)", "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
+    Option("--max-workers", "max_workers", "drs-conformance run against an external target runs the tests in "
+           "parallel pytest-xdist workers, as many as the round-trip time it measures pays for: at most this many "
+           "(1: one process; `-- -n N` sets the number outright)", "DRS_MAX_WORKERS", "run.max_workers",
+           kind="count", metavar="N"),
     Option("--request-timeout", "timeout", "seconds to wait for one answer of the target", "DRS_TIMEOUT",
            "run.timeout", kind="float", default=30.0, metavar="S"),
     Option("--resume-timeout", "resume_timeout", "seconds to wait for a resumed job to leave PAUSING "
@@ -126,6 +130,7 @@ class KitOptions:
     known_deviations: Path | None = None
     seed: int = 0
     rate_limit: float | None = None
+    max_workers: int | None = None
     timeout: float = 30.0
     resume_timeout: float = 60.0
     sandbox_defect: str | None = None
@@ -242,6 +247,11 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
             if isinstance(value, bool):
                 raise ValueError(f"{value!r} is not an integer")
             return int(value)
+        if option.kind == "count":
+            text = str(value).strip()
+            if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+                raise ValueError(f"{value!r} is not a whole number of at least 1")
+            return int(text)
         if option.kind == "float":
             number = float(value)
             if number <= 0:

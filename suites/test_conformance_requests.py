@@ -173,6 +173,7 @@ def _served_or_refused(
     return results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]]), seeded
 
 
+@pytest.mark.long_running(requests=60)
 @pytest.mark.requirement("DUPLICATE-IDS")
 @given(fault=duplicate_id_batches(max_size=8))
 def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
@@ -209,6 +210,7 @@ def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
     assert code == "DRS.M00301", f"received error_code {code!r} for a duplicated id, documented DRS.M00301"
 
 
+@pytest.mark.long_running(requests=40)
 @pytest.mark.requirement("EXTRA-FIELDS")
 @given(fault=extra_fields())
 def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:

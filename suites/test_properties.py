@@ -27,6 +27,7 @@ FOREIGN_JOBS = st.lists(st.one_of(pausable_job_specs(), boundary_job_specs()), m
 # -- any valid batch ----------------------------------------------------------------------------
 
 
+@pytest.mark.long_running(requests=95)
 @pytest.mark.requirement(
     "PAUSABLE-SUCCEEDS", "NON-PAUSABLE-STATE-FAILS", "DR-JOB-FAILS", "UNKNOWN-JOB-FAILS", "FOREIGN-JOB-FAILS",
     "ITEMS-INDEPENDENT", "PAUSE-MODE-RECORDED", "SUPPORT-STATUS", "ONE-RESULT-PER-ITEM", "COUNT-EQUALS-RESULTS",
@@ -87,6 +88,7 @@ def _refused_and_unchanged(api: DrsClient, jobs: Jobs, fault: Fault, body: bytes
 REFUSAL = ("REFUSAL-ATOMIC", "JOB-ID-RULE", "ITEM-SHAPE", "PAUSE-MODE-VALUES")
 
 
+@pytest.mark.long_running(requests=75)
 @pytest.mark.requirement(*REFUSAL)
 @given(fault=one_fault_batches(max_size=MAX_FAULT_BATCH), data=st.data())
 def test_one_fault_batch_is_refused_and_changes_no_job(
@@ -111,6 +113,7 @@ def pausable_job(jobs: Jobs) -> str:
 PLACEHOLDER = "zzzzzzzz-zzzz-zzzz-zzzz-placeholder0"
 
 
+@pytest.mark.long_running(requests=80)
 @pytest.mark.requirement(*REFUSAL)
 @given(fault=one_fault_batches(max_size=1, job_ids=st.just(PLACEHOLDER)))
 def test_one_fault_batch_naming_a_pausable_job_changes_it_not(
