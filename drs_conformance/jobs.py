@@ -334,19 +334,26 @@ class Jobs:
         ledger = self._ledger()
         paused = contract().paused_status
         deadline = time.monotonic() + self.target.options.resume_timeout
+        unwanted: set[str] = set()  # read while no one held them, and not as wanted: they stay so (no one pauses them)
         while True:
             holders: set[str] = set()
+            coming_back: dict[str, str | None] | None = None  # held jobs: the status their holder puts them back to
             for job in inventory.jobs:
-                if job.id in self._leased or job.id in self.target.paused_by_others:
+                if job.id in self._leased or job.id in self.target.paused_by_others or job.id in unwanted:
                     continue
                 lock = ledger.locks.try_acquire(job.id, ledger.holder)
-                if lock is None:
-                    holders.add(ledger.locks.holder(job.id))  # another worker or run: it may come free
+                if lock is None:  # another worker or run holds it: wait for it if it comes back as wanted
+                    if coming_back is None:
+                        coming_back = {entry.job_id: entry.status_before for entry in ledger.open_entries()}
+                    if job.id not in coming_back or wanted(job, coming_back[job.id]):  # not journaled yet: may be
+                        holders.add(ledger.locks.holder(job.id))
                     continue
                 try:
                     current = self.statuses([job.id])[job.id]
                     if current == paused or not wanted(job, current):
                         lock.release()
+                        if current != paused:
+                            unwanted.add(job.id)
                         continue
                     entry = ledger.entry(job.id, current)
                     ledger.journal.open(entry)  # durable before the test can send a pause
