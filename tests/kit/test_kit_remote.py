@@ -18,7 +18,12 @@ import pytest
 
 from drs_conformance import client as client_module
 from drs_conformance.client import REQUESTS, RateLimiter, operation_of
-from drs_conformance.concurrency import DEFAULT_MAX_WORKERS, choose_workers, user_chose_workers, worker_args
+from drs_conformance.concurrency import (
+    DEFAULT_MAX_WORKERS,
+    choose_workers,
+    user_chose_workers,
+    worker_args,
+)
 from drs_conformance.errors import ExitCode
 from drs_conformance.jobs import Jobs
 from drs_conformance.options import KitOptions, resolve_options
