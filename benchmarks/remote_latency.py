@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -39,6 +40,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from drs_conformance.client import operation_of
 from drs_conformance.options import child_run_environment
 from drs_conformance.spec import contract
 from tests.fault_proxy import FaultProxy, delay
@@ -82,6 +84,7 @@ class Measured:
     proxy_requests: Counter[str] = field(default_factory=Counter)
     reported_requests: dict[str, int] | None = None
     workers: int = 1
+    cpu_seconds: float = 0.0  # user + system time of the run's processes (workers included), not the sandbox's
 
     @property
     def counts(self) -> str:
@@ -93,17 +96,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _operation(method_path: str) -> str:
-    """`POST /v3/P/jobs/batch-status` -> batch-status; `GET /_sandbox/jobs/ID` -> GET /_sandbox/jobs/{id}."""
-    method, _, path = method_path.partition(" ")
-    if path.startswith("/v3/"):
-        return path.rsplit("/", 1)[-1]
-    parts = path.split("/")
-    if len(parts) == 4 and parts[2] == "jobs" and len(parts[3]) == 36:
-        parts[3] = "{id}"
-    return f"{method} {'/'.join(parts)}"
 
 
 class _Sandbox:
@@ -158,11 +150,14 @@ def measure(mode: str, rtt_ms: float, folder: Path, extra: list[str], *, proxy_a
     run_args[1] = proxy.url if proxy is not None else sandbox.url
     report_dir = folder / "reports"
     try:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "drs_conformance", "run", *run_args, "--report-dir",
                                str(report_dir), *(["--", *extra] if extra else [])],
                               capture_output=True, text=True, env=env, cwd=folder, check=False)
         seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     finally:
         requests = Counter(proxy.stats()["requests"]) if proxy is not None else Counter()
         if proxy is not None:
@@ -174,13 +169,14 @@ def measure(mode: str, rtt_ms: float, folder: Path, extra: list[str], *, proxy_a
     except OSError:
         raise SystemExit(f"no report (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}") from None
     by_operation: Counter[str] = Counter()
-    for method_path, n in requests.items():
-        by_operation[_operation(method_path)] += n
+    for method_path, n in requests.items():  # named as the run names them, to compare
+        method, _, path = method_path.partition(" ")
+        by_operation[operation_of(method, path)] += n
     chosen = re.search(r"(\d+) workers in parallel", done.stderr)
     given = re.search(r"(?:^| )-n ?(\d+)", " ".join(extra))
     workers = int(chosen.group(1)) if chosen else int(given.group(1)) if given else 1
     return Measured(mode, rtt_ms, seconds, done.returncode, report["summary"]["verdict"], _outcomes(report),
-                    by_operation, report["run"].get("requests", {}).get("by_operation"), workers)
+                    by_operation, report["run"].get("requests", {}).get("by_operation"), workers, cpu)
 
 
 def _requests_line(measured: Measured) -> str:
@@ -201,8 +197,9 @@ def main() -> int:
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="remote-latency-"))
     print(f"load average before: {_load()}; {os.cpu_count()} CPUs; folders in {root}")
-    print("| mode | RTT | workers | wall time | verdict | tests | same outcomes as at 0 ms | requests (by operation) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| mode | RTT | workers | wall time | CPU time | verdict | tests | same outcomes as at 0 ms | requests (by "
+          "operation) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     runs: list[Measured] = []
     for mode in args.mode:
         reference: dict[str, str] | None = None
@@ -216,22 +213,24 @@ def main() -> int:
                 same = "-" if reference is None else ("yes" if measured.outcomes == reference else "NO: " + ", ".join(
                     f"{k} {reference.get(k)}->{v}" for k, v in sorted(measured.outcomes.items())
                     if reference.get(k) != v)[:300])
-                print(f"| {mode} | {rtt:g} ms | {measured.workers} | {measured.seconds:.1f} s | {measured.verdict} (exit "
+                print(f"| {mode} | {rtt:g} ms | {measured.workers} | {measured.seconds:.1f} s | "
+                      f"{measured.cpu_seconds:.1f} s | {measured.verdict} (exit "
                       f"{measured.exit_code}) | {measured.counts} | {same} | {_requests_line(measured)} |", flush=True)
                 if measured.reported_requests is not None and measured.proxy_requests and \
                         dict(measured.proxy_requests) != measured.reported_requests:
-                    print(f"|   | | | | | | | proxy counted {dict(measured.proxy_requests)} |", flush=True)
+                    print(f"|   | | | | | | | | the proxy counted {dict(measured.proxy_requests)} |", flush=True)
     if args.repeat > 1:
-        print("\n| mode | RTT | workers | wall time: median (min-max) | requests |")
-        print("|---|---|---|---|---|")
+        print("\n| mode | RTT | workers | wall time: median (min-max) | CPU time (median) | requests |")
+        print("|---|---|---|---|---|---|")
         for mode in args.mode:
             for rtt in args.rtt_ms:
                 same = [m for m in runs if m.mode == mode and m.rtt_ms == rtt]
                 seconds = sorted(m.seconds for m in same)
                 totals = sorted(sum((m.reported_requests or m.proxy_requests).values()) for m in same)
                 workers = sorted({m.workers for m in same})
+                cpu = statistics.median(m.cpu_seconds for m in same)
                 print(f"| {mode} | {rtt:g} ms | {'/'.join(map(str, workers))} | {statistics.median(seconds):.1f} s "
-                      f"({seconds[0]:.1f}-{seconds[-1]:.1f}) | {statistics.median(totals):,.0f} |")
+                      f"({seconds[0]:.1f}-{seconds[-1]:.1f}) | {cpu:.1f} s | {statistics.median(totals):,.0f} |")
     print(f"load average after: {_load()}")
     return 0
 

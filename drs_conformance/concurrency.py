@@ -2,9 +2,10 @@
 round-trip time pays for.
 
 A run against a remote target spends its time waiting for answers, not computing, so workers beyond the
-machine's cores still pay off; each costs a process start (about 1.5 s of CPU on a small machine) and the
-longest test (a state machine of some hundred requests in sequence) is a floor no worker count lowers. Measured
-with `benchmarks/remote_latency.py`; a loopback target is fastest in one process.
+machine's cores still pay off. Each costs a process start (about 2.5 s of CPU: imports, and schemathesis building
+its coverage cases at collection), and the longest test (the state machine: some 360 requests in sequence) is a
+floor no worker count lowers: from 20 ms of round trip on, six workers end the other tests by the time it ends.
+Measured with `benchmarks/remote_latency.py` (README, "Performance"); a loopback target is fastest in one process.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ __all__ = ["DEFAULT_MAX_WORKERS", "LOOPBACK_RTT_S", "WORKER_PER_RTT_S", "choose_
            "worker_args"]
 
 LOOPBACK_RTT_S = 0.004  # below this a request costs the kit more CPU than waiting for it: one process
-WORKER_PER_RTT_S = 0.007  # one worker per this much round-trip time (20 ms: 3, 50 ms: 8)
-DEFAULT_MAX_WORKERS = 8  # beyond this, starting workers costs more than the waits it overlaps (2 cores, 50-100 ms)
+WORKER_PER_RTT_S = 0.003  # one worker per this much round-trip time (5 ms: 2, 10 ms: 4, from 18 ms: the most)
+DEFAULT_MAX_WORKERS = 6  # measured at 20, 50 and 100 ms on 2 cores: 8 workers start slower and end no sooner
 # pytest arguments by which the user decides about workers (`-n 4`, `-n4`, `--numprocesses=auto`, `-p no:xdist`).
 _WORKER_FLAGS = ("-n", "--numprocesses", "--dist", "-d", "--tx", "no:xdist", "--pdb", "--trace")
 

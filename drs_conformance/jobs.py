@@ -146,7 +146,7 @@ class Jobs:
         On an external target, a given `job_id` may name a job that is already there (the document's
         example): it is borrowed first, so that the teardown puts its record back.
         """
-        return self.create_many([dict(status=status, type=type, project_id=project_id, job_id=job_id)])[0]
+        return self.create_many([{"status": status, "type": type, "project_id": project_id, "job_id": job_id}])[0]
 
     def create_many(self, specs: Iterable[Mapping[str, str | None]]) -> list[str]:
         """New jobs, one per spec (`status`, and optionally `type`, `project_id`, `job_id`, as `create` takes them),

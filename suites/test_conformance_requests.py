@@ -45,7 +45,7 @@ def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
     """With the control API, make every id of a drawn body a pausable job (to see what a request changes)."""
     if jobs.target.control is None:
         return False
-    jobs.create_many(dict(job_id=job_id, status=SPEC.pausable_statuses[0], type="sync")
+    jobs.create_many({"job_id": job_id, "status": SPEC.pausable_statuses[0], "type": "sync"}
                      for job_id in dict.fromkeys(job_ids_))
     return True
 
@@ -232,7 +232,7 @@ def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fa
 def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
     """A batch of 100 jobs is served, with 100 results."""
     if jobs.target.control is not None:
-        ids = jobs.create_many(dict(status=SPEC.pausable_statuses[i % 5], type="migration") for i in range(100))
+        ids = jobs.create_many({"status": SPEC.pausable_statuses[i % 5], "type": "migration"} for i in range(100))
     else:
         ids = [jobs.new_id() for _ in range(100)]
     reply = api.pause_jobs([(job_id, "all") for job_id in ids])

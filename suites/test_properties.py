@@ -44,7 +44,7 @@ def test_every_item_of_any_batch_follows_the_rules(jobs: Jobs, data: st.DataObje
     model = Model(jobs.target.project_id)
     project = jobs.target.foreign_project_id
     made = [(spec, None) for spec in own] + [(spec, project) for spec in foreign]
-    created = jobs.create_many(dict(status=spec.status, type=spec.type, project_id=where) for spec, where in made)
+    created = jobs.create_many({"status": spec.status, "type": spec.type, "project_id": where} for spec, where in made)
     for job_id, (spec, where) in zip(created, made):
         model.add(job_id, status=spec.status, type=spec.type, project_id=where)
     ids = [*model.jobs, *(jobs.new_id() for _ in range(unknown))]
@@ -98,7 +98,7 @@ def test_one_fault_batch_is_refused_and_changes_no_job(
     fault = jobs.fresh(fault)
     body, ids = fault.body or b"", list(dict.fromkeys(fault.job_ids))
     specs = data.draw(st.lists(pausable_job_specs(), min_size=len(ids), max_size=len(ids)), label="jobs")
-    jobs.create_many(dict(job_id=job_id, status=spec.status, type=spec.type) for job_id, spec in zip(ids, specs))
+    jobs.create_many({"job_id": job_id, "status": spec.status, "type": spec.type} for job_id, spec in zip(ids, specs))
     note(f"sent with fresh ids: {body[:400]!r}")
     _refused_and_unchanged(api, jobs, fault, body, ids)
 

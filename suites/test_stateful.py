@@ -68,7 +68,8 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
 
         def _create(self, specs: list[JobSpec], project_id: str | None = None) -> list[str]:
             """The jobs, made in one control-API request where the target serves the bulk form."""
-            made = jobs.create_many(dict(status=spec.status, type=spec.type, project_id=project_id) for spec in specs)
+            made = jobs.create_many({"status": spec.status, "type": spec.type, "project_id": project_id}
+                                    for spec in specs)
             for job_id, spec in zip(made, specs):
                 self.model.add(job_id, status=spec.status, type=spec.type, project_id=project_id)
             return made

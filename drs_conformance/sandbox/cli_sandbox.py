@@ -11,11 +11,11 @@ from typing import Sequence, TextIO
 from drs_conformance.errors import UsageError
 from drs_conformance.inventory import load_inventory
 from drs_conformance.sandbox.config import (
+    CONTROL_EXTENSIONS,
     DEFAULT_AK,
     DEFAULT_PROJECT,
     DEFAULT_SK,
     DEFAULT_TOKEN,
-    CONTROL_EXTENSIONS,
     AccessKey,
     SandboxConfig,
 )

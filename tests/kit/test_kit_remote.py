@@ -43,12 +43,13 @@ PAUSING = contract().paused_status
 @pytest.mark.parametrize(("rtt_ms", "options", "workers"), [
     pytest.param(None, {}, 1, id="not-measured-embedded"),
     pytest.param(0.5, {}, 1, id="loopback"),
-    pytest.param(20, {}, 3, id="20-ms"),
-    pytest.param(50, {}, 8, id="50-ms"),
+    pytest.param(5, {}, 2, id="5-ms"),
+    pytest.param(10, {}, 4, id="10-ms"),
+    pytest.param(50, {}, 6, id="50-ms"),
     pytest.param(1000, {}, DEFAULT_MAX_WORKERS, id="far-away-at-most-the-default"),
     pytest.param(50, {"cap": 3}, 3, id="capped"),
     pytest.param(50, {"cap": 1}, 1, id="capped-to-one-process"),
-    pytest.param(20, {"cap": 12}, 3, id="a-cap-is-no-demand"),
+    pytest.param(10, {"cap": 12}, 4, id="a-cap-is-no-demand"),
     pytest.param(50, {"rate_limit": 10}, 2, id="no-more-than-the-rate-keeps-busy"),
 ])
 def test_workers_follow_the_round_trip_time(rtt_ms: float | None, options: dict[str, Any], workers: int) -> None:
