@@ -73,7 +73,7 @@ def _unanswered_lines(summary: Mapping[str, Any]) -> list[str]:
 
 def _requests_lines(requests: Mapping[str, Any] | None, width: int) -> list[str]:
     """The run's load on the target: requests sent by operation (the API's first, then the control API's)."""
-    if not requests:
+    if not requests or not requests["total"]:
         return []
     counts = requests["by_operation"]
     api = [f"{name} {n:,}" for name, n in counts.items() if not name.startswith("control ")]

@@ -289,3 +289,21 @@ def test_bulk_routes_a_gateway_does_not_pass_are_asked_once(kit: Callable, sandb
     for bulk in ("PUT /_sandbox/jobs", "POST /_sandbox/jobs/query", "POST /_sandbox/jobs/delete"):
         assert seen.get(bulk) == 1, f"{bulk} asked {seen.get(bulk)} times (once, then one job per request): {seen}"
     assert sum(n for key, n in seen.items() if key.startswith("PUT /_sandbox/jobs/")) > 1, seen
+
+
+def test_the_official_client_keeps_its_connections_from_test_to_test(
+        kit: Callable, sandbox_process: Callable, fault_proxy: Callable, tmp_path: Path) -> None:
+    """The interop suite's tests share one SDK client: a handful of connections, not one (or more) per test."""
+    sandbox = sandbox_process()
+    proxy = fault_proxy(sandbox.url)
+    run = kit("run", "--base-url", proxy.url, "--project-id", PROJECT, "--ak", "SANDBOXACCESSKEY0001", "--sk",
+              "sandbox-secret-key-0001", "--control-api", "--max-workers", "1", "--report-dir", "out",
+              "--", "-k", "interop")
+    assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
+    report = _report(tmp_path / "out")
+    sdk_tests = {t["nodeid"] for r in report["requirements"] for t in r["tests"] if t["outcome"] == "passed"}
+    assert len(sdk_tests) >= 15 and not _failed(report), (len(sdk_tests), _failed(report))
+    # Two for each time the kit opens the target (API and control API: the preflight, the journal's replay, the
+    # run's start, the tests), one for the SDK's client, one for the test that signs with a wrong secret key.
+    assert proxy.connections < len(sdk_tests), (
+        f"{proxy.connections} connections for {len(sdk_tests)} SDK tests: the clients do not keep them")
