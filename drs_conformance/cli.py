@@ -185,6 +185,18 @@ def _pytest_exit_to_kit(code: int) -> int:
     return int(mapping.get(code, ExitCode.INTERNAL))
 
 
+def _with_workers(options: KitOptions, rtt: float) -> list[str]:
+    """pytest-xdist arguments for as many workers as the round-trip time pays for (none for one); says so."""
+    from drs_conformance.concurrency import choose_workers, worker_args
+
+    workers = choose_workers(rtt, cap=options.max_workers, rate_limit=options.rate_limit)
+    chosen = worker_args(workers)
+    if chosen:
+        print(f"{PROG}: round trip {rtt * 1000:.0f} ms: {workers} workers in parallel (--max-workers caps them, "
+              "-- -n N sets them)", file=sys.stderr, flush=True)
+    return chosen
+
+
 def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     """Preflight an external target, then run the suites in this process; return the kit's exit code.
 
@@ -201,21 +213,33 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
         from drs_conformance.reporting import load_deviations
 
         deviations = load_deviations(options.known_deviations)  # a bad file: one line, exit 2, before anything runs
-    if not options.embedded:
-        from drs_conformance.target import open_target
+    from drs_conformance.client import REQUESTS
+    from drs_conformance.concurrency import user_chose_workers
 
-        open_target(options).close()  # unreachable or refusing: a KitError with one line, before pytest
+    REQUESTS.reset()  # the run's load on the target, from its preflight on
+    args = list(pytest_args)
+    if args and args[0] == "--":
+        args = args[1:]
+    rtt: float | None = None
+    if not options.embedded:
+        from drs_conformance.target import open_target, round_trip_time
+
+        target = open_target(options)  # unreachable or refusing: a KitError with one line, before pytest
+        try:
+            if not user_chose_workers(args) and options.max_workers != 1:
+                rtt = round_trip_time(target)
+        finally:
+            target.close()
     if options.keeps_journal:
         from drs_conformance.live_run import replay_journal
 
         replay_journal(options)  # what earlier runs left is put back first, or the run refuses (exit 2)
-    args = list(pytest_args)
-    if args and args[0] == "--":
-        args = args[1:]
     suites = _suites_dir()
     args = [_locate(arg, suites) for arg in args]
     if not any(_is_test_path(arg, suites) for arg in args):
         args.append(str(suites))
+    if rtt is not None:
+        args = _with_workers(options, rtt) + args
     preset = _Preset(options, deviations)
     # The CLI imported starlette (and so anyio, a pytest plugin) before pytest starts: not a problem.
     quiet = ["-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import socket
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 import httpx
@@ -19,7 +22,8 @@ from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.redaction import Redactor, basic_credential, split_user_info
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
-__all__ = ["Reply", "ExchangeLog", "RateLimiter", "DrsClient", "DEFAULT", "http_transport"]
+__all__ = ["Reply", "ExchangeLog", "RateLimiter", "RequestCounter", "REQUESTS", "OTHER_METHODS", "DrsClient", "DEFAULT",
+           "http_transport", "operation_of"]
 
 _MAX_RETRY_AFTER_S = 30.0
 _THROTTLE_BACKOFF_S = 0.5  # a 429 without Retry-After: 0.5 s, 1 s, 2 s
@@ -86,22 +90,103 @@ class ExchangeLog:
 
 
 class RateLimiter:
-    """At most `rate` requests per second from this process (None: unlimited)."""
+    """At most `rate` requests per second (None: unlimited) from this process, or, given `shared`, from every
+    process that names the same file (the xdist workers of one run): the next free slot is kept in it, under `flock`.
 
-    def __init__(self, rate: float | None) -> None:
+    time.monotonic() is CLOCK_MONOTONIC, one clock for every process of the machine, so the slots compare.
+    """
+
+    def __init__(self, rate: float | None, shared: Path | None = None) -> None:
         self._interval = 1.0 / rate if rate else 0.0
+        self._shared = shared
         self._next = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> Path | None:
+        return self._shared
 
     def wait(self) -> None:
         if not self._interval:
             return
         with self._lock:
             now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self._interval
+            if self._shared is not None:
+                slot = self._take_shared_slot(now)
+            else:
+                slot, self._next = self._next, max(now, self._next) + self._interval
+        delay = slot - now
         if delay > 0:
             time.sleep(delay)
+
+    def _take_shared_slot(self, now: float) -> float:
+        """The slot this request gets (the file's next free one), and the one after it written back."""
+        assert self._shared is not None
+        fd = os.open(self._shared, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                slot = float(os.pread(fd, 64, 0).strip() or 0.0)
+            except ValueError:
+                slot = 0.0
+            os.pwrite(fd, f"{max(now, slot) + self._interval:.6f}".ljust(32).encode(), 0)
+        finally:
+            os.close(fd)  # releases the flock
+        return slot
+
+
+OTHER_METHODS = "other methods"  # the API's paths asked with a method other than POST (the 405 probes)
+
+
+def operation_of(method: str, path: str) -> str:
+    """What a request is, for the run's count of requests: the API operation (batch-status, ...; any method other
+    than POST counts as OTHER_METHODS), or the control API's route with ids as `{id}` ("control PUT
+    /_sandbox/jobs/{id}")."""
+    path = path.split("?", 1)[0].rstrip("/")
+    control = path.find("/_sandbox/")
+    if control >= 0:  # under the target's base URL, which may have a path of its own
+        parts = path[control:].split("/")
+        if len(parts) == 4 and parts[2] == "jobs" and parts[3] not in ("query", "delete"):
+            parts[3] = "{id}"
+        return f"control {method} {'/'.join(parts)}"
+    return path.rsplit("/", 1)[-1] if method == "POST" else OTHER_METHODS
+
+
+class RequestCounter:
+    """Requests this process sent to the target, by operation (`operation_of`), every attempt counted: the run's
+    load on the target. xdist workers hand theirs to the controller, which adds them up."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._changing = 0  # API requests that may change a job, since the process started; never reset
+
+    def add(self, operation: str, count: int = 1) -> None:
+        with self._lock:
+            self._counts[operation] += count
+            if not operation.startswith("control ") and operation != _READ_ONLY_SUFFIX:
+                self._changing += count
+
+    @property
+    def changing_requests(self) -> int:
+        """How many API requests that may change a job (all but batch-status) this process has sent so far: a job's
+        state read before the next one is still its state."""
+        return self._changing
+
+    def merge(self, counts: Mapping[str, int]) -> None:
+        with self._lock:
+            self._counts.update(counts)
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+REQUESTS = RequestCounter()  # this process's count (a run resets it when it starts)
 
 
 def http_transport() -> httpx.HTTPTransport:
@@ -307,6 +392,7 @@ class DrsClient:
             progress = _Progress()
             request.extensions["trace"] = progress
             self.rate_limiter.wait()
+            REQUESTS.add(operation_of(method, request.url.path))
             started = time.perf_counter()
             try:
                 response = self._http.send(request)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient
+from drs_conformance.client import REQUESTS, DrsClient
 from drs_conformance.errors import NoAnswer
 from drs_conformance.journal import REPLACED, Entry, JobLock, RunJournal
 from drs_conformance.putback import (
@@ -90,6 +90,9 @@ class Jobs:
         self._leased: dict[str, _Hold] = {}  # inventory jobs
         self._borrowed: dict[str, _Hold] = {}  # control API: jobs the run did not create (entry) or claimed (none)
         self._created: list[str] = []  # control API on an external target: removed at the teardown
+        # What the control API last stored or read for each job, and when (in REQUESTS.changing_requests): until the
+        # next API request that may change a job, it is what a read would say (control-API jobs change only so).
+        self._seen: dict[str, tuple[JobState, int]] = {}
 
     # -- ids ----------------------------------------------------------------------------------
 
@@ -143,18 +146,34 @@ class Jobs:
         On an external target, a given `job_id` may name a job that is already there (the document's
         example): it is borrowed first, so that the teardown puts its record back.
         """
-        self._require_control(f"create a {type} job in {status}")
+        return self.create_many([{"status": status, "type": type, "project_id": project_id, "job_id": job_id}])[0]
+
+    def create_many(self, specs: Iterable[Mapping[str, str | None]]) -> list[str]:
+        """New jobs, one per spec (`status`, and optionally `type`, `project_id`, `job_id`, as `create` takes them),
+        made in one control-API request where the target serves the bulk form; their ids, in order."""
+        wanted: list[dict[str, str]] = []
+        for spec in specs:
+            status, type_ = spec["status"], spec.get("type") or "sync"
+            assert status is not None
+            self._require_control(f"create a {type_} job in {status}")
+            job_id = spec.get("job_id")
+            if job_id is not None:
+                self.borrow(job_id)
+            wanted.append({"id": job_id or self.new_id(), "project_id": spec.get("project_id") or self.target.project_id,
+                           "status": status, "type": type_})
+        if not wanted:
+            return []
         assert self.target.control is not None
-        if job_id is not None:
-            self.borrow(job_id)
-        job_id = job_id or self.new_id()
-        self.target.control.put_job(
-            job_id, project_id=project_id or self.target.project_id, status=status, type=type
-        )
-        hold = self._borrowed.get(job_id)
-        if self._journals_control and (hold is None or hold.entry is None) and job_id not in self._created:
-            self._created.append(job_id)
-        return job_id
+        stored = self.target.control.put_jobs(wanted)
+        now = REQUESTS.changing_requests
+        for job in wanted:
+            job_id = job["id"]
+            record = stored[job_id]
+            self._seen[job_id] = (JobState(record.get("status"), record.get("pause_mode")), now)
+            hold = self._borrowed.get(job_id)
+            if self._journals_control and (hold is None or hold.entry is None) and job_id not in self._created:
+                self._created.append(job_id)
+        return [job["id"] for job in wanted]
 
     @property
     def _journals_control(self) -> bool:
@@ -253,16 +272,29 @@ class Jobs:
 
     def state(self, job_id: str) -> JobState:
         """The job's state as the target reports it (control API when present, else batch-status)."""
-        if self.target.control is not None:
-            job = self.target.control.get_job(job_id)
-            return JobState(None) if job is None else JobState(job.get("status"), job.get("pause_mode"))
-        return JobState(self.statuses([job_id]).get(job_id))
+        return self.states([job_id])[job_id]
 
-    def states(self, job_ids: Iterable[str]) -> dict[str, JobState]:
-        ids = list(job_ids)
-        if self.target.control is not None:
-            return {job_id: self.state(job_id) for job_id in ids}
-        return {job_id: JobState(status) for job_id, status in self.statuses(ids).items()}
+    def states(self, job_ids: Iterable[str], *, fresh: bool = False) -> dict[str, JobState]:
+        """Each job's state: with the control API, read in one request where the target serves the bulk query;
+        else through batch-status.
+
+        A control-API job changes only through the API: a job made or read since the last API request of this
+        process that may change a job (any but batch-status) is not read again (unless `fresh`: a loop that waits
+        for a job to change asks again).
+        """
+        ids = list(dict.fromkeys(job_ids))
+        if self.target.control is None:
+            return {job_id: JobState(status) for job_id, status in self.statuses(ids).items()}
+        now = REQUESTS.changing_requests
+        known = {} if fresh else {job_id: seen[0] for job_id in ids
+                                  if (seen := self._seen.get(job_id)) is not None and seen[1] == now}
+        unknown = [job_id for job_id in ids if job_id not in known]
+        records = self.target.control.get_jobs(unknown) if unknown else {}
+        for job_id in unknown:
+            job = records[job_id]
+            known[job_id] = JobState(None) if job is None else JobState(job.get("status"), job.get("pause_mode"))
+            self._seen[job_id] = (known[job_id], now)
+        return {job_id: known[job_id] for job_id in ids}
 
     def statuses(self, job_ids: Iterable[str]) -> dict[str, str | None]:
         """Statuses through the documented batch-status operation, matched by id."""
@@ -302,19 +334,26 @@ class Jobs:
         ledger = self._ledger()
         paused = contract().paused_status
         deadline = time.monotonic() + self.target.options.resume_timeout
+        unwanted: set[str] = set()  # read while no one held them, and not as wanted: they stay so (no one pauses them)
         while True:
             holders: set[str] = set()
+            coming_back: dict[str, str | None] | None = None  # held jobs: the status their holder puts them back to
             for job in inventory.jobs:
-                if job.id in self._leased or job.id in self.target.paused_by_others:
+                if job.id in self._leased or job.id in self.target.paused_by_others or job.id in unwanted:
                     continue
                 lock = ledger.locks.try_acquire(job.id, ledger.holder)
-                if lock is None:
-                    holders.add(ledger.locks.holder(job.id))  # another worker or run: it may come free
+                if lock is None:  # another worker or run holds it: wait for it if it comes back as wanted
+                    if coming_back is None:
+                        coming_back = {entry.job_id: entry.status_before for entry in ledger.open_entries()}
+                    if job.id not in coming_back or wanted(job, coming_back[job.id]):  # not journaled yet: may be
+                        holders.add(ledger.locks.holder(job.id))
                     continue
                 try:
                     current = self.statuses([job.id])[job.id]
                     if current == paused or not wanted(job, current):
                         lock.release()
+                        if current != paused:
+                            unwanted.add(job.id)
                         continue
                     entry = ledger.entry(job.id, current)
                     ledger.journal.open(entry)  # durable before the test can send a pause
@@ -365,14 +404,10 @@ class Jobs:
         return restored
 
     def _delete_created(self) -> None:
-        """Remove the jobs the test created on an external control-API target (counted when it cannot)."""
+        """The jobs the test created on an external control-API target are removed (with the run's next chunk)."""
         created, self._created = self._created, []
-        control = self.target.control
-        for position, job_id in enumerate(created):
-            assert control is not None
-            if not control.delete_job(job_id):
-                self.target.undeleted += len(created) - position
-                return
+        self._seen.clear()
+        self.target.discard(created)
 
 
 def _judge_put_back(restored: Restored) -> None:

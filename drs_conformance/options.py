@@ -39,7 +39,7 @@ class Option:
     help: str
     env: str | None = None
     config_key: str | None = None  # "section.key" in the YAML config file
-    kind: str = "str"  # str | path | bool | int | float | list
+    kind: str = "str"  # str | path | bool | int | count (an int >= 1) | float | list
     default: Any = None
     metavar: str | None = None
     secret: bool = False
@@ -96,8 +96,12 @@ OPTIONS: tuple[Option, ...] = (
            "DRS_REQUIREMENTS", "run.requirements", kind="list", default=(), metavar="ID"),
     Option("--seed", "seed", "seed of every generated case (hypothesis and schemathesis)", "DRS_SEED",
            "run.seed", kind="int", default=0, metavar="N"),
-    Option("--rate-limit", "rate_limit", "at most this many requests per second to the target",
-           "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
+    Option("--rate-limit", "rate_limit", "at most this many requests per second to the target (the whole run: "
+           "every worker together)", "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
+    Option("--max-workers", "max_workers", "drs-conformance run against an external target runs the tests in "
+           "parallel pytest-xdist workers, as many as the round-trip time it measures pays for: at most this many "
+           "(1: one process; `-- -n N` sets the number outright)", "DRS_MAX_WORKERS", "run.max_workers",
+           kind="count", metavar="N"),
     Option("--request-timeout", "timeout", "seconds to wait for one answer of the target", "DRS_TIMEOUT",
            "run.timeout", kind="float", default=30.0, metavar="S"),
     Option("--resume-timeout", "resume_timeout", "seconds to wait for a resumed job to leave PAUSING "
@@ -131,6 +135,7 @@ class KitOptions:
     requirements: tuple[str, ...] = ()  # --requirement: only their tests run, and the verdict covers only them
     seed: int = 0
     rate_limit: float | None = None
+    max_workers: int | None = None
     timeout: float = 30.0
     resume_timeout: float = 60.0
     sandbox_defect: str | None = None
@@ -139,6 +144,8 @@ class KitOptions:
     sources: Mapping[str, str] = field(default_factory=dict)  # where each value came from
     # The user-info --base-url carried (user, password): kept out of base_url, which reports and messages show.
     base_url_user_info: tuple[str, str] | None = field(default=None, repr=False)
+    # Where the processes of one run (xdist workers) share --rate-limit's next free slot (set by the plugin).
+    rate_limit_file: Path | None = None
 
     @property
     def embedded(self) -> bool:
@@ -203,7 +210,7 @@ class KitOptions:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
-        paths = {"inventory", "report_dir", "journal", "known_deviations", "config"}
+        paths = {"inventory", "report_dir", "journal", "known_deviations", "config", "rate_limit_file"}
         values = {key: (Path(value) if key in paths and value is not None else
                         tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
         return cls(**values)
@@ -245,6 +252,11 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
             if isinstance(value, bool) or not str(value).strip().lstrip("+-").isdigit():
                 raise ValueError(f"{value!r} is not a whole number; give e.g. {option.flag} {option.default or 0}")
             return int(value)
+        if option.kind == "count":
+            text = str(value).strip()
+            if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+                raise ValueError(f"{value!r} is not a whole number of at least 1")
+            return int(text)
         if option.kind == "float":
             try:
                 number = float(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import signal
 import sys
 import time
@@ -17,7 +18,7 @@ import pytest
 from drs_conformance import __version__, interruption
 from drs_conformance.attribution import attribute, no_answer_message, no_answers, reproduce_command
 from drs_conformance.catalogue import catalogue
-from drs_conformance.client import DrsClient, ExchangeLog
+from drs_conformance.client import REQUESTS, DrsClient, ExchangeLog
 from drs_conformance.console import GROUPED_ATTR, is_judged_failure
 from drs_conformance.errors import KitError
 from drs_conformance.jobs import Jobs
@@ -46,6 +47,8 @@ _STATE = pytest.StashKey["DrsSession"]()
 _LOG = pytest.StashKey[ExchangeLog]()
 _WORKER_OPTIONS = "drs_conformance_options"
 _WORKER_PLAN = "drs_conformance_plan"
+_WORKER_REQUESTS = "drs_conformance_requests"
+LONG_RUNNING = "long_running"
 _LABELLED = pytest.StashKey[bool]()
 _OUTCOME_ATTR = "drs_outcome"
 _CONSOLE = "drs-conformance-console"
@@ -175,6 +178,7 @@ class DrsSession:
         output = getattr(node, "workeroutput", None) or {}
         if self.plan is None and _WORKER_PLAN in output:
             self.plan = Plan.from_dict(output[_WORKER_PLAN])
+        REQUESTS.merge(output.get(_WORKER_REQUESTS) or {})  # the run's load is the sum of its processes'
 
     # Stopping: a signal is remembered, and the reports are written, marked interrupted.
 
@@ -310,6 +314,7 @@ class DrsSession:
             require_complete=options.require_complete,
             options=options.public(),
             live_jobs=self.live.report_data() if self.live is not None else None,
+            requests=REQUESTS.snapshot(),
             started_at=self.started,
             finished_at=time.time(),
         )
@@ -346,12 +351,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "requirement(id): the catalogue requirement this test checks (drs_conformance/requirements.yaml)",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{LONG_RUNNING}(requests=N): the test sends about N requests one after another (a state machine, a "
+        "schemathesis operation, at the quick profile); under pytest-xdist such tests are handed out first, most first",
+    )
     state = DrsSession(config)
     config.stash[_STATE] = state
     config.pluginmanager.register(state, "drs-conformance-session")
     if not _is_suite_run(config) or state.options is None:
         return
     state.suite_run = True
+    if not state.is_worker:
+        _share_rate_limit(state, config)
+        if state.preset is None:
+            REQUESTS.reset()  # `drs-conformance run` resets it itself, before its preflight
     _route_signals(state)
     try:
         from drs_conformance.output_paths import check_outputs
@@ -381,6 +395,18 @@ def pytest_configure(config: pytest.Config) -> None:
     _RUN["seed"] = options.seed
 
 
+def _share_rate_limit(state: DrsSession, config: pytest.Config) -> None:
+    """--rate-limit holds for the whole run: every process of it (xdist workers) takes its slots from one file."""
+    options = state.options
+    if options is None or not options.rate_limit or options.rate_limit_file is not None:
+        return
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="drs-conformance-rate-"))
+    state.options = replace(options, rate_limit_file=folder / "next-slot")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
 def _route_signals(state: DrsSession) -> None:
     """SIGINT and SIGTERM stop the run the kit's way (xdist workers too: they put back their jobs).
 
@@ -397,6 +423,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None and state.signals_installed:
         interruption.uninstall()
         state.signals_installed = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """xdist worker, after the session's teardown (its last deletions): hand the controller its request count."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_WORKER_REQUESTS] = REQUESTS.snapshot()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -422,6 +456,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     marked = [item for item in items if item.get_closest_marker("requirement")]
     if not marked:
         return
+    if state.is_worker:  # every worker collects in this order, and xdist hands tests out in it
+        items[:] = _long_ones_apart(items)
     state.active = True
     _route_signals(state)
     if state.error is not None:
@@ -447,6 +483,21 @@ def _keep_chosen(config: pytest.Config, items: list[pytest.Item], chosen: set[st
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def _long_ones_apart(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The tests marked long_running first (most requests first), each followed by one other test: xdist's load
+    scheduling (with --maxschedchunk 1, as `drs-conformance run` starts it) hands every worker two tests at first,
+    so each long test starts at once, on a worker of its own, and the others fill the workers around them."""
+
+    def requests(item: pytest.Item) -> int:
+        marker = item.get_closest_marker(LONG_RUNNING)
+        return -1 if marker is None else int(marker.kwargs.get("requests", 0))
+
+    long = sorted((item for item in items if requests(item) >= 0), key=requests, reverse=True)
+    short = [item for item in items if requests(item) < 0]
+    paired = [item for pair in zip(long, short) for item in pair]
+    return paired + long[len(short):] + short[len(long):]
 
 
 def _load_deviations(state: DrsSession) -> None:

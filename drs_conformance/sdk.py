@@ -34,6 +34,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
 
 import httpx
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -43,7 +44,7 @@ from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkcore.retry.backoff_strategy import BackoffStrategy
 from huaweicloudsdkdrs.v3 import BatchPauseJobReq, BatchStopJobsRequest, BatchStopJobsResponse, DrsClient, PauseInfo
 
-from drs_conformance.client import ExchangeLog, Reply
+from drs_conformance.client import REQUESTS, ExchangeLog, Reply, operation_of
 from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.redaction import Redactor
 
@@ -83,6 +84,9 @@ class SdkTraffic:
     def _on_request(self, **kwargs: Any) -> None:
         self.last = None
         self._started = time.perf_counter()
+        request = kwargs.get("request")  # the SDK's HttpRequest, about to be sent: counted with the kit's own
+        REQUESTS.add(operation_of(str(getattr(request, "method", "POST")),
+                                  urlsplit(str(getattr(request, "url", "") or "")).path or "sdk"))
 
     def _on_response(self, **kwargs: Any) -> None:
         response = kwargs["response"]  # a requests.Response; its .request is what went on the wire

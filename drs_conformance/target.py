@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from drs_conformance.client import DrsClient, ExchangeLog, RateLimiter, http_transport
+from drs_conformance.client import REQUESTS, DrsClient, ExchangeLog, RateLimiter, http_transport, operation_of
+from drs_conformance.control_extensions import (
+    BULK_DELETE_EXTENSION,
+    BULK_PUT_EXTENSION,
+    BULK_QUERY_EXTENSION,
+    DELETE_JOB_EXTENSION,
+)
 from drs_conformance.credentials import AkSkCredentials, Credentials, TokenCredentials
 from drs_conformance.errors import NoAnswer, TargetRefused, TargetUnreachable, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
@@ -16,7 +23,7 @@ from drs_conformance.journal import RunJournal
 from drs_conformance.options import KitOptions
 from drs_conformance.redaction import Redactor
 
-__all__ = ["MODES", "ControlApi", "Target", "new_job_id", "open_target"]
+__all__ = ["MODES", "ControlApi", "Target", "new_job_id", "open_target", "round_trip_time"]
 
 MODES = ("embedded", "control-api", "inventory", "read-only")
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -35,19 +42,43 @@ def new_job_id(prefix: str = "") -> str:
     return f"{head}-{_random_chars(4)}-{_random_chars(4)}-{_random_chars(4)}-{_random_chars(12)}"
 
 
-class ControlApi:
-    """The sandbox control API of the contract notes (test hook; never on production)."""
+_BULK_CHUNK = 100  # jobs per bulk control-API request (the kit's sandbox takes up to CONTROL_BULK_LIMIT)
+_NOT_SERVED = (404, 405, 501)  # a route a sandbox does not serve
 
-    def __init__(self, base_url: str, timeout: float, transport: httpx.BaseTransport | None = None) -> None:
+
+def _chunks(items: Sequence[Any], size: int = _BULK_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class ControlApi:
+    """The sandbox control API of the contract notes (test hook; never on production).
+
+    The optional additions a sandbox declares under `extensions` in GET /_sandbox/health are used when present
+    (DELETE of one job; bulk PUT, query and delete of many jobs in one request); without them, or when a declared
+    one answers 404, 405 or 501, the kit works with the four basic endpoints, one job per request.
+    """
+
+    def __init__(self, base_url: str, timeout: float, transport: httpx.BaseTransport | None = None,
+                 rate_limiter: RateLimiter | None = None) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
                                   transport=transport or http_transport())
+        self._limiter = rate_limiter or RateLimiter(None)
         # DELETE /_sandbox/jobs/{id} is an optional addition of the contract notes: None = not known yet.
         self.can_delete: bool | None = None
+        self.extensions: frozenset[str] = frozenset()  # as /_sandbox/health declares them
+        self._not_served: set[str] = set()  # declared, but answered as a route that is not there
+
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request: throttled with the run's other requests (--rate-limit), counted by route."""
+        self._limiter.wait()
+        REQUESTS.add(operation_of(method, path))
+        return self._http.request(method, path, **options)
 
     def health(self) -> bool:
-        """Whether the control API answers; learns from the answer whether it declares DELETE."""
+        """Whether the control API answers; learns from the answer which optional additions it declares."""
         try:
-            response = self._http.get("/_sandbox/health")
+            response = self._send("GET", "/_sandbox/health")
         except httpx.HTTPError:
             return False
         if response.status_code != 200:
@@ -56,19 +87,21 @@ class ControlApi:
             declared = response.json().get("extensions")
         except (ValueError, AttributeError):
             declared = None
-        from drs_conformance.sandbox.config import DELETE_JOB_EXTENSION
-
-        if isinstance(declared, list) and DELETE_JOB_EXTENSION in declared:
+        if isinstance(declared, list):
+            self.extensions = frozenset(name for name in declared if isinstance(name, str))
+        if DELETE_JOB_EXTENSION in self.extensions:
             self.can_delete = True
         return True
 
     def reset(self) -> None:
-        response = self._http.post("/_sandbox/reset")
+        response = self._send("POST", "/_sandbox/reset")
         assert response.status_code in (200, 204), f"control API reset answered {response.status_code}"
 
+    # -- one job ------------------------------------------------------------------------------------------
+
     def put_job(self, job_id: str, *, project_id: str, status: str, type: str) -> dict[str, Any]:
-        response = self._http.put(
-            f"/_sandbox/jobs/{job_id}", json={"project_id": project_id, "status": status, "type": type}
+        response = self._send(
+            "PUT", f"/_sandbox/jobs/{job_id}", json={"project_id": project_id, "status": status, "type": type}
         )
         assert response.status_code == 200, (
             f"control API PUT /_sandbox/jobs/{job_id} answered {response.status_code}: {response.text[:200]}"
@@ -76,7 +109,7 @@ class ControlApi:
         return response.json()
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
-        response = self._http.get(f"/_sandbox/jobs/{job_id}")
+        response = self._send("GET", f"/_sandbox/jobs/{job_id}")
         if response.status_code == 404:
             return None
         assert response.status_code == 200, (
@@ -92,16 +125,73 @@ class ControlApi:
         """
         if self.can_delete is False:
             return False
-        response = self._http.delete(f"/_sandbox/jobs/{job_id}")
+        response = self._send("DELETE", f"/_sandbox/jobs/{job_id}")
         if response.status_code in (200, 204) or (response.status_code == 404 and self.can_delete):
             self.can_delete = True
             return True
-        if response.status_code in (404, 405, 501):
+        if response.status_code in _NOT_SERVED:
             self.can_delete = False
             return False
         raise AssertionError(
             f"control API DELETE /_sandbox/jobs/{job_id} answered {response.status_code}: {response.text[:200]}"
         )
+
+    # -- many jobs: one request per chunk where the bulk forms are served, else one per job ----------------------
+
+    def _bulk(self, extension: str, method: str, path: str, body: Mapping[str, Any]) -> Any | None:
+        """The JSON answer of a bulk request, or None when the sandbox does not serve that bulk form (asked once)."""
+        if extension not in self.extensions or extension in self._not_served:
+            return None
+        response = self._send(method, path, json=body)
+        if response.status_code in _NOT_SERVED:
+            self._not_served.add(extension)  # declared, yet not there (a gateway in front?): one by one from now
+            return None
+        assert response.status_code == 200, (
+            f"control API {method} {path} answered {response.status_code}: {response.text[:200]}"
+        )
+        return response.json()
+
+    def put_jobs(self, jobs: Sequence[Mapping[str, str]]) -> dict[str, dict[str, Any]]:
+        """Create or replace jobs ({"id", "project_id", "status", "type"} each); their records as stored, by id."""
+        stored: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(jobs)):
+            answer = self._bulk(BULK_PUT_EXTENSION, "PUT", "/_sandbox/jobs", {"jobs": list(chunk)})
+            if answer is None:
+                for job in chunk:
+                    stored[job["id"]] = self.put_job(job["id"], project_id=job["project_id"], status=job["status"],
+                                                     type=job["type"])
+                continue
+            records = {record.get("id"): record for record in answer.get("jobs", []) if isinstance(record, dict)}
+            missing = [job["id"] for job in chunk if job["id"] not in records]
+            assert not missing, f"control API PUT /_sandbox/jobs did not return the record of {missing[0]}"
+            stored.update({job["id"]: records[job["id"]] for job in chunk})
+        return stored
+
+    def get_jobs(self, job_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+        """Each job's record (None: no such job), by id."""
+        found: dict[str, dict[str, Any] | None] = {}
+        for chunk in _chunks(list(dict.fromkeys(job_ids))):
+            answer = self._bulk(BULK_QUERY_EXTENSION, "POST", "/_sandbox/jobs/query", {"ids": list(chunk)})
+            if answer is None:
+                found.update({job_id: self.get_job(job_id) for job_id in chunk})
+                continue
+            records = {record.get("id"): record for record in answer.get("jobs", []) if isinstance(record, dict)}
+            found.update({job_id: records.get(job_id) for job_id in chunk})
+        return found
+
+    def delete_jobs(self, job_ids: Iterable[str]) -> int:
+        """Remove jobs the run created; how many of them are gone (all of them unless the target has no DELETE)."""
+        ids = list(dict.fromkeys(job_ids))
+        gone = 0
+        for chunk in _chunks(ids):
+            if self._bulk(BULK_DELETE_EXTENSION, "POST", "/_sandbox/jobs/delete", {"ids": list(chunk)}) is not None:
+                gone += len(chunk)  # deleted now, or not there (deleted already)
+                continue
+            for job_id in chunk:
+                if not self.delete_job(job_id):
+                    return gone
+                gone += 1
+        return gone
 
     def close(self) -> None:
         self._http.close()
@@ -133,6 +223,8 @@ class Target:
     left_paused: dict[str, str] = field(default_factory=dict)
     # Jobs the run created through a control API without DELETE (left on the target, run-prefixed).
     undeleted: int = 0
+    # Jobs the run created and its tests are done with: deleted a chunk at a time (and at close), not one by one.
+    _discarded: list[str] = field(default_factory=list, repr=False)
 
     @property
     def can_create_jobs(self) -> bool:
@@ -147,12 +239,32 @@ class Target:
         """A client recording into one test's log (connections shared)."""
         return self.client.with_log(log)
 
+    def discard(self, job_ids: Iterable[str]) -> None:
+        """Jobs the run created (external control API) that its tests are done with: removed with the next chunk."""
+        self._discarded.extend(job_ids)
+        if len(self._discarded) >= _BULK_CHUNK:
+            self.delete_discarded()
+
+    def delete_discarded(self) -> None:
+        """Remove the discarded jobs now; what cannot be removed is counted (run-prefixed, it harms no one)."""
+        ids, self._discarded = self._discarded, []
+        if not ids or self.control is None:
+            return
+        try:
+            gone = self.control.delete_jobs(ids)
+        except (httpx.HTTPError, AssertionError):  # the control API is the kit's tool, not under test
+            gone = 0
+        self.undeleted += len(ids) - gone
+
     def close(self) -> None:
-        self.client.close()
-        if self.control is not None:
-            self.control.close()
-        if self.sandbox is not None:
-            self.sandbox.stop()
+        try:
+            self.delete_discarded()
+        finally:
+            self.client.close()
+            if self.control is not None:
+                self.control.close()
+            if self.sandbox is not None:
+                self.sandbox.stop()
 
 
 def _variant_choices(variants: tuple[str, ...]) -> dict[str, str]:
@@ -189,6 +301,7 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
         timeout=options.timeout,
     )
     control = ControlApi(sandbox.url, options.timeout)
+    control.health()  # its optional additions (the bulk forms)
     control.reset()
     return Target(
         options=options,
@@ -222,17 +335,18 @@ def _external(options: KitOptions, redactor: Redactor) -> Target:
     else:
         assert options.ak and options.sk
         credentials = aksk = AkSkCredentials(options.ak, options.sk)
+    limiter = RateLimiter(options.rate_limit, options.rate_limit_file)  # shared with the run's other processes
     client = DrsClient(
         base_url=options.request_url,
         project_id=project_id,
         credentials=credentials,
         redactor=redactor,
         timeout=options.timeout,
-        rate_limiter=RateLimiter(options.rate_limit),
+        rate_limiter=limiter,
     )
     control = None
     if options.control_api:
-        control = ControlApi(options.request_url, options.timeout)
+        control = ControlApi(options.request_url, options.timeout, rate_limiter=limiter)
         if not control.health():
             raise TargetRefused(
                 f"{options.base_url} does not serve the sandbox control API (GET /_sandbox/health is not 200); "
@@ -276,6 +390,23 @@ def preflight(target: Target) -> None:
             f"{target.base_url} has no batch-pause-task operation (HTTP 404 on "
             f"/v3/{target.project_id}/jobs/batch-pause-task); check --base-url (it must not include /v3)"
         )
+
+
+def round_trip_time(target: Target, samples: int = 3) -> float:
+    """How long the target takes to answer, seen from here: the fastest of a few batch-status requests of an id no
+    job has (they only read; the connection is open by then, so no handshake is counted)."""
+    probe = new_job_id(target.run_prefix)
+    fastest = float("inf")
+    for _ in range(samples):
+        try:
+            reply = target.client.batch_status([probe], validate=False, label="preflight: round trip")
+        except NoAnswer as exc:
+            raise TargetUnreachable(f"cannot reach {target.base_url}: {exc}; check --base-url and that the target "
+                                    "is up") from None
+        assert reply.exchange.response is not None
+        fastest = min(fastest, reply.exchange.response.elapsed_ms / 1000)
+    target.client.log.clear()
+    return fastest
 
 
 def open_target(options: KitOptions, *, check: bool = True) -> Target:

@@ -120,8 +120,8 @@ def _failed_results(api: DrsClient, jobs: Jobs, language: str | None = None) -> 
     """Failed items of the kinds every mode can produce, plus state failures where jobs can be made."""
     ids = [jobs.new_id()]
     if jobs.target.control is not None:
-        ids.append(jobs.create(status="CREATING", type="sync"))
-        ids.append(jobs.create(status=SPEC.pausable_statuses[0], type="cloudDataGuard"))
+        ids += jobs.create_many([{"status": "CREATING", "type": "sync"},
+                                 {"status": SPEC.pausable_statuses[0], "type": "cloudDataGuard"}])
     reply = api.pause_jobs([(job_id, "target") for job_id in ids], language=language)
     expect_ok(reply, "ONE-RESULT-PER-ITEM", "a well-formed batch is served with one result per item")
     grouped = results_by_id(reply, ids)
@@ -221,8 +221,8 @@ def test_failing_item_does_not_change_the_others(api: DrsClient, jobs: Jobs, pos
 def test_batch_status_reports_each_job(api: DrsClient, jobs: Jobs) -> None:
     """batch-status reports each requested job's status, matched by id."""
     if jobs.target.control is not None:
-        made = {jobs.create(status=status, type="sync"): status for status in ("CREATING", PAUSING,
-                                                                               SPEC.pausable_statuses[0])}
+        statuses = ("CREATING", PAUSING, SPEC.pausable_statuses[0])
+        made = dict(zip(jobs.create_many({"status": status, "type": "sync"} for status in statuses), statuses))
     else:
         job_id = jobs.pausable()
         made = {job_id: None}

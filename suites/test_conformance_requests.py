@@ -45,8 +45,8 @@ def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
     """With the control API, make every id of a drawn body a pausable job (to see what a request changes)."""
     if jobs.target.control is None:
         return False
-    for job_id in dict.fromkeys(job_ids_):
-        jobs.create(job_id=job_id, status=SPEC.pausable_statuses[0], type="sync")
+    jobs.create_many({"job_id": job_id, "status": SPEC.pausable_statuses[0], "type": "sync"}
+                     for job_id in dict.fromkeys(job_ids_))
     return True
 
 
@@ -173,6 +173,7 @@ def _served_or_refused(
     return results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]]), seeded
 
 
+@pytest.mark.long_running(requests=60)
 @pytest.mark.requirement("DUPLICATE-IDS")
 @given(fault=duplicate_id_batches(max_size=8))
 def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
@@ -209,6 +210,7 @@ def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
     assert code == "DRS.M00301", f"received error_code {code!r} for a duplicated id, documented DRS.M00301"
 
 
+@pytest.mark.long_running(requests=40)
 @pytest.mark.requirement("EXTRA-FIELDS")
 @given(fault=extra_fields())
 def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
@@ -230,7 +232,7 @@ def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fa
 def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
     """A batch of 100 jobs is served, with 100 results."""
     if jobs.target.control is not None:
-        ids = [jobs.create(status=SPEC.pausable_statuses[i % 5], type="migration") for i in range(100)]
+        ids = jobs.create_many({"status": SPEC.pausable_statuses[i % 5], "type": "migration"} for i in range(100))
     else:
         ids = [jobs.new_id() for _ in range(100)]
     reply = api.pause_jobs([(job_id, "all") for job_id in ids])

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -220,9 +221,14 @@ def _probe_credentials(api: DrsClient, target: Target, sent: Sent, wire: Wire) -
         f"an invalid {SIGNATURE_HEADER}": {SIGNATURE_HEADER: f"SDK-HMAC-SHA256 Access={INVALID_CREDENTIAL}, "
                                                              "SignedHeaders=host, Signature=00"},
     }
-    for what, headers in probes.items():
-        reply = send(api, target, wire, f"contract: probe with {what}", credentials=NoCredentials(),
-                     headers=headers)
+
+    def probe(what: str) -> Reply:
+        return send(api, target, wire, f"contract: probe with {what}", credentials=NoCredentials(),
+                    headers=probes[what])
+
+    with ThreadPoolExecutor(max_workers=len(probes)) as pool:  # independent requests: one round trip for all
+        replies = dict(zip(probes, pool.map(probe, probes)))
+    for what, reply in replies.items():  # judged in a fixed order, whatever order the answers came in
         if not 400 <= reply.status < 500:
             raise NonConformance("AUTH-REQUIRED", f"received {describe(reply)} for a request with {what} (the same "
                                  "request with the kit's credentials was served), documented a 4xx")
@@ -276,6 +282,7 @@ def _is_method_probe(case: schemathesis.Case) -> bool:
     return _scenario(case) == CoverageScenario.UNSPECIFIED_HTTP_METHOD
 
 
+@pytest.mark.long_running(requests=60)
 @pytest.mark.requirement("RESPONSE-SCHEMA", "NO-5XX", "JSON-RESPONSES", "JOB-ID-WELL-FORMED", "AUTH-REQUIRED",
                          "ONE-RESULT-PER-ITEM", "COUNT-EQUALS-RESULTS")
 @_load(PAUSE_PATH, modes=("positive",), phases=_ALL_PHASES).parametrize()
@@ -286,6 +293,7 @@ def test_valid_pause_requests_are_served_as_documented(
     _exchange(case, target, api, stand_in)
 
 
+@pytest.mark.long_running(requests=80)
 @pytest.mark.requirement("RESPONSE-SCHEMA", "NO-5XX", "JSON-RESPONSES", "ERROR-BODY", "BODY-SHAPE", "ITEM-SHAPE",
                          "JOB-ID-RULE", "PAUSE-MODE-VALUES", "CONTENT-TYPE-REFUSED", "EXTRA-FIELDS", "DUPLICATE-IDS")
 @_load(PAUSE_PATH, modes=("negative",), phases=("coverage", "fuzzing")).parametrize()
@@ -297,9 +305,10 @@ def test_invalid_pause_requests_are_refused_as_documented(
         _exchange(case, target, api, stand_in)
 
 
-def _supporting_test(path: str) -> Callable[..., None]:
+def _supporting_test(path: str, *, requests: int) -> Callable[..., None]:
     """Valid and invalid requests to a supporting operation: answered as documented, never a 5xx."""
 
+    @pytest.mark.long_running(requests=requests)
     @pytest.mark.requirement("RESPONSE-SCHEMA", "NO-5XX", "JSON-RESPONSES", "ERROR-BODY", "AUTH-REQUIRED")
     @_load(path, modes=("positive", "negative"), phases=_ALL_PHASES).parametrize()
     def test(case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None) -> None:
@@ -310,8 +319,8 @@ def _supporting_test(path: str) -> Callable[..., None]:
     return test
 
 
-test_batch_status_answers_as_documented = _supporting_test(STATUS_PATH)
-test_batch_retry_task_answers_as_documented = _supporting_test(RETRY_PATH)
+test_batch_status_answers_as_documented = _supporting_test(STATUS_PATH, requests=320)
+test_batch_retry_task_answers_as_documented = _supporting_test(RETRY_PATH, requests=100)
 
 
 def _methods_test(path: str) -> Callable[..., None]:

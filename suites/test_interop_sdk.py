@@ -62,18 +62,32 @@ class Sdk:
     def pause(self, items: list[Item], *, language: str | None = None) -> SdkCall:
         return pause(self.client, self.traffic, items, language=language)
 
+    def recording_into(self, log: ExchangeLog) -> Sdk:
+        """The same client (its connections kept) recording into another test's log."""
+        self.log = self.traffic.log = log
+        return self
+
     def close(self) -> None:
         close_client(self.client)
 
 
-@pytest.fixture
-def sdk(target: Target, drs_log: ExchangeLog) -> Iterator[Sdk]:
-    """A DrsClient signing with the run's AK/SK (skips when the kit has none)."""
+@pytest.fixture(scope="module")
+def _sdk_client(target: Target) -> Iterator[Sdk | None]:
+    """One official client for the module's tests, so that they share its connections (None without AK/SK)."""
     if target.aksk is None:
-        pytest.skip(NEEDS_AKSK)
-    client = Sdk(target, drs_log)
+        yield None
+        return
+    client = Sdk(target, ExchangeLog())
     yield client
     client.close()
+
+
+@pytest.fixture
+def sdk(_sdk_client: Sdk | None, drs_log: ExchangeLog) -> Sdk:
+    """A DrsClient signing with the run's AK/SK, recording into this test's log (skips when the kit has none)."""
+    if _sdk_client is None:
+        pytest.skip(NEEDS_AKSK)
+    return _sdk_client.recording_into(drs_log)
 
 
 # -- reading what the SDK gave ------------------------------------------------------------------

@@ -27,6 +27,7 @@ FOREIGN_JOBS = st.lists(st.one_of(pausable_job_specs(), boundary_job_specs()), m
 # -- any valid batch ----------------------------------------------------------------------------
 
 
+@pytest.mark.long_running(requests=95)
 @pytest.mark.requirement(
     "PAUSABLE-SUCCEEDS", "NON-PAUSABLE-STATE-FAILS", "DR-JOB-FAILS", "UNKNOWN-JOB-FAILS", "FOREIGN-JOB-FAILS",
     "ITEMS-INDEPENDENT", "PAUSE-MODE-RECORDED", "SUPPORT-STATUS", "ONE-RESULT-PER-ITEM", "COUNT-EQUALS-RESULTS",
@@ -41,13 +42,11 @@ def test_every_item_of_any_batch_follows_the_rules(jobs: Jobs, data: st.DataObje
     foreign = data.draw(FOREIGN_JOBS, label="jobs of another project")
     unknown = data.draw(st.integers(0, MAX_UNKNOWN), label="unknown ids")
     model = Model(jobs.target.project_id)
-    for spec in own:
-        job_id = jobs.create(status=spec.status, type=spec.type)
-        model.add(job_id, status=spec.status, type=spec.type)
-    for spec in foreign:
-        project = jobs.target.foreign_project_id
-        job_id = jobs.create(status=spec.status, type=spec.type, project_id=project)
-        model.add(job_id, status=spec.status, type=spec.type, project_id=project)
+    project = jobs.target.foreign_project_id
+    made = [(spec, None) for spec in own] + [(spec, project) for spec in foreign]
+    created = jobs.create_many({"status": spec.status, "type": spec.type, "project_id": where} for spec, where in made)
+    for job_id, (spec, where) in zip(created, made):
+        model.add(job_id, status=spec.status, type=spec.type, project_id=where)
     ids = [*model.jobs, *(jobs.new_id() for _ in range(unknown))]
     order = data.draw(st.permutations(ids), label="order")
     modes = data.draw(st.lists(pause_modes(), min_size=len(ids), max_size=len(ids)), label="modes")
@@ -89,6 +88,7 @@ def _refused_and_unchanged(api: DrsClient, jobs: Jobs, fault: Fault, body: bytes
 REFUSAL = ("REFUSAL-ATOMIC", "JOB-ID-RULE", "ITEM-SHAPE", "PAUSE-MODE-VALUES")
 
 
+@pytest.mark.long_running(requests=75)
 @pytest.mark.requirement(*REFUSAL)
 @given(fault=one_fault_batches(max_size=MAX_FAULT_BATCH), data=st.data())
 def test_one_fault_batch_is_refused_and_changes_no_job(
@@ -98,8 +98,7 @@ def test_one_fault_batch_is_refused_and_changes_no_job(
     fault = jobs.fresh(fault)
     body, ids = fault.body or b"", list(dict.fromkeys(fault.job_ids))
     specs = data.draw(st.lists(pausable_job_specs(), min_size=len(ids), max_size=len(ids)), label="jobs")
-    for job_id, spec in zip(ids, specs):
-        jobs.create(job_id=job_id, status=spec.status, type=spec.type)
+    jobs.create_many({"job_id": job_id, "status": spec.status, "type": spec.type} for job_id, spec in zip(ids, specs))
     note(f"sent with fresh ids: {body[:400]!r}")
     _refused_and_unchanged(api, jobs, fault, body, ids)
 
@@ -114,6 +113,7 @@ def pausable_job(jobs: Jobs) -> str:
 PLACEHOLDER = "zzzzzzzz-zzzz-zzzz-zzzz-placeholder0"
 
 
+@pytest.mark.long_running(requests=80)
 @pytest.mark.requirement(*REFUSAL)
 @given(fault=one_fault_batches(max_size=1, job_ids=st.just(PLACEHOLDER)))
 def test_one_fault_batch_naming_a_pausable_job_changes_it_not(

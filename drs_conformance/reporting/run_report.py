@@ -80,6 +80,8 @@ class RunInfo:
     deviations_file: str | None = None
     # Live runs: the journal, jobs put back first, paused by others, not put back (live_run.LiveRun.report_data).
     live_jobs: Mapping[str, Any] | None = None
+    # Requests the run sent to the target, by operation (client.operation_of), summed over its processes.
+    requests: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in TARGET_MODES:
@@ -110,6 +112,8 @@ class RunInfo:
             "finished_at": self.finished_at.isoformat(),
             "duration_s": round(self.duration_s, 3),
             **({"live_jobs": dict(self.live_jobs)} if self.live_jobs is not None else {}),
+            **({"requests": {"total": sum(self.requests.values()), "by_operation": dict(sorted(
+                self.requests.items(), key=lambda item: (-item[1], item[0])))}} if self.requests is not None else {}),
         }
 
 

@@ -82,6 +82,18 @@ def _unanswered_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _requests_lines(requests: Mapping[str, Any] | None, width: int) -> list[str]:
+    """The run's load on the target: requests sent by operation (the API's first, then the control API's)."""
+    if not requests or not requests["total"]:
+        return []
+    counts = requests["by_operation"]
+    api = [f"{name} {n:,}" for name, n in counts.items() if not name.startswith("control ")]
+    control = [f"{name.removeprefix('control ')} {n:,}" for name, n in counts.items() if name.startswith("control ")]
+    text = ", ".join(api) + (f"; control API: {', '.join(control)}" if control else "")
+    return textwrap.wrap(f"requests sent: {requests['total']:,} ({text})", width=width, initial_indent="  ",
+                         subsequent_indent="    ", break_on_hyphens=False, break_long_words=False)
+
+
 def verdict_note(report: Mapping[str, Any]) -> str:
     """What the verdict means for this run and its exit code, in one line."""
     summary = report["summary"]
@@ -244,6 +256,7 @@ def styled_summary_lines(
     lines += [(line, {"green": True}) for line in _pass_lines(requirements, width)]
     lines += [(line, {}) for line in _not_judged_lines(report, width)]
     lines += [(line, {}) for line in _unanswered_lines(summary)]
+    lines += [(line, {}) for line in _requests_lines(report["run"].get("requests"), width)]
     lines += [(f"  note: {expired['note']}", {"yellow": True}) for expired in report["deviations"]["expired"]]
     lines.append((verdict_note(report), colour))
     if paths:
@@ -262,5 +275,5 @@ def summary_lines(
     with its sentence and each group of its failures once (an example's request, response, curl line and
     rerun command; how many more); fixed and expected failures in a line each; passed ids in brief (apart:
     those with tests that failed on another requirement); the requirements not judged by category; the
-    tests the target did not answer; what the verdict means; the report files."""
+    tests the target did not answer; the requests sent by operation; what the verdict means; the report files."""
     return [line for line, _ in styled_summary_lines(report, paths, redactor=redactor, width=width)]

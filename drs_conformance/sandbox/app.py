@@ -89,7 +89,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     routes = api_routes(handlers)
     if config.control_api:
-        routes += control_routes(handlers)
+        routes += control_routes(handlers, config.control_extensions)
     # variant gateway=apig: the service behind an API gateway (compression, throttling, closed connections)
     gateway = [Middleware(Gateway)] if config.variants.chosen("gateway", "apig") else []
     app = Starlette(

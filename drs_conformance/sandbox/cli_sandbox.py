@@ -11,6 +11,7 @@ from typing import Sequence, TextIO
 from drs_conformance.errors import UsageError
 from drs_conformance.inventory import load_inventory
 from drs_conformance.sandbox.config import (
+    CONTROL_EXTENSIONS,
     DEFAULT_AK,
     DEFAULT_PROJECT,
     DEFAULT_SK,
@@ -41,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     state.add_argument("--defect", metavar="NAME", help="run with one deliberate defect (see --list-defects)")
     state.add_argument("--variant", action="append", default=[], metavar="NAME=OPTION", help="take an allowed option of the contract (repeatable; see --list-variants)")
     state.add_argument("--no-control-api", action="store_true", help="do not serve the /_sandbox control API")
+    state.add_argument("--basic-control-api", action="store_true", help="serve only the four basic control-API "
+                       "endpoints (health, reset, PUT and GET one job), as a vendor's sandbox may: no DELETE, no bulk forms")
     limits = parser.add_argument_group("limits (what one client may hold of the server)")
     limits.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="S",
                         help="close a connection whose request head is not complete within S seconds "
@@ -122,6 +125,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         defect=args.defect,
         variants=variants,
         control_api=not args.no_control_api,
+        control_extensions=() if args.basic_control_api else CONTROL_EXTENSIONS,
     )
 
 

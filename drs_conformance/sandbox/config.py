@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from drs_conformance.control_extensions import (
+    BULK_DELETE_EXTENSION,
+    BULK_PUT_EXTENSION,
+    BULK_QUERY_EXTENSION,
+    CONTROL_BULK_LIMIT,
+    CONTROL_EXTENSIONS,
+    DELETE_JOB_EXTENSION,
+)
 from drs_conformance.errors import UsageError
 from drs_conformance.inventory import Inventory
 from drs_conformance.sandbox.defects import ActiveDefect
@@ -21,6 +29,10 @@ __all__ = [
     "DEFAULT_SK",
     "DEFAULT_SEED_STATUS",
     "DEFAULT_SEED_TYPE",
+    "BULK_DELETE_EXTENSION",
+    "BULK_PUT_EXTENSION",
+    "BULK_QUERY_EXTENSION",
+    "CONTROL_BULK_LIMIT",
     "CONTROL_EXTENSIONS",
     "DELETE_JOB_EXTENSION",
 ]
@@ -32,9 +44,8 @@ DEFAULT_SK = "sandbox-secret-key-0001"
 # A seeded job without status/type, and the document's example job, are a running sync job.
 DEFAULT_SEED_STATUS = "INCRE_TRANSFER_STARTED"
 DEFAULT_SEED_TYPE = "sync"
-# The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them.
-DELETE_JOB_EXTENSION = "delete-job"  # DELETE /_sandbox/jobs/{job_id} -> 204, or 404 for no such job
-CONTROL_EXTENSIONS = (DELETE_JOB_EXTENSION,)
+# The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them, are
+# named in drs_conformance/control_extensions.py (for the kit's client too) and exported from here.
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class SandboxConfig:
     - `defect`: at most one defect name (see `list_defects()`); `variants`: name -> option.
     - `max_body_bytes`: overrides the body limit the `large-body` variant implies.
     - `body_timeout`: seconds to wait for a declared body before refusing it.
+    - `control_extensions`: the optional control-API additions served (and listed by /_sandbox/health);
+      `()` serves the four basic endpoints only, as a vendor's sandbox may.
     """
 
     tokens: Mapping[str, str] = field(default_factory=_default_tokens)
@@ -76,6 +89,7 @@ class SandboxConfig:
     defect: ActiveDefect = field(default_factory=ActiveDefect)
     variants: VariantChoices = field(default_factory=VariantChoices)
     control_api: bool = True
+    control_extensions: tuple[str, ...] = CONTROL_EXTENSIONS
     max_body_bytes: int | None = None
     body_timeout: float = 30.0
 
@@ -96,6 +110,10 @@ class SandboxConfig:
             if key.ak in seen:
                 raise UsageError(f"access key {key.ak} is given twice; give each AK once")
             seen.add(key.ak)
+        object.__setattr__(self, "control_extensions", tuple(self.control_extensions))
+        unknown = sorted(set(self.control_extensions) - set(CONTROL_EXTENSIONS))
+        if unknown:
+            raise UsageError(f"unknown control-API extension {unknown[0]!r}; known: {', '.join(CONTROL_EXTENSIONS)}")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise UsageError(f"max_body_bytes must be positive, got {self.max_body_bytes}")
 

@@ -122,6 +122,26 @@ class JobStore:
                 count += 1
         return count
 
+    def put_all(self, records: Sequence[tuple[str, str, str, str]]) -> list[Job]:
+        """Create or replace (job_id, project_id, status, type) records under one lock; return copies, in order."""
+        jobs = [Job(job_id, sys.intern(project_id), sys.intern(status), sys.intern(type_))
+                for job_id, project_id, status, type_ in records]
+        with self._lock:
+            for job in jobs:
+                self._jobs[job.id] = job
+            return [replace(job) for job in jobs]
+
+    def get_many(self, job_ids: Sequence[str]) -> list[Job | None]:
+        """Copies of the jobs (None for no such job), in order, read under one lock."""
+        with self._lock:
+            found = [self._jobs.get(job_id) for job_id in job_ids]
+        return [None if job is None else replace(job) for job in found]
+
+    def delete_many(self, job_ids: Sequence[str]) -> list[bool]:
+        """Remove the jobs under one lock; for each id, whether it was there."""
+        with self._lock:
+            return [self._jobs.pop(job_id, None) is not None for job_id in job_ids]
+
     def delete(self, job_id: str) -> bool:
         """Remove one job, whatever its project; False if there was none."""
         with self._lock:

@@ -13,6 +13,7 @@ import pytest
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_TOKEN, create_app, list_defects, list_variants
+from drs_conformance.control_extensions import CONTROL_EXTENSIONS
 from drs_conformance.sandbox.cli_sandbox import add_arguments, config_from_args, limits_from_args, run
 from drs_conformance.sandbox.server import ServerLimits
 
@@ -92,6 +93,12 @@ def test_defaults_are_the_demo_credentials_on_loopback() -> None:
     config = config_from_args(parse())
     assert config.tokens == {DEFAULT_TOKEN: DEFAULT_PROJECT} and config.access_keys[0].ak == DEFAULT_AK
     assert config.control_api and not config.defect and config.seed is None
+    assert config.control_extensions == CONTROL_EXTENSIONS, "every optional addition is served by default"
+
+
+def test_basic_control_api_serves_no_optional_addition() -> None:
+    config = config_from_args(parse("--basic-control-api"))
+    assert config.control_api and config.control_extensions == ()
 
 
 def test_options_become_the_config() -> None:
