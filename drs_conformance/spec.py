@@ -101,6 +101,30 @@ class Contract:
         return tuple(t for t in self.job_types if t not in self.pausable_types)
 
     @property
+    def _limits(self) -> dict[str, Any]:
+        return dict(self.operation(PAUSE_PATH)["x-drs-limits"])
+
+    @property
+    def batch_limit(self) -> int:
+        """The most jobs a batch may hold and still MUST be served (contract notes rule 8)."""
+        return int(self._limits["batch_served"])
+
+    @property
+    def body_limit(self) -> int:
+        """The body size in bytes over which a target may refuse a request (contract notes rule 8)."""
+        return int(self._limits["body_bytes"])
+
+    @property
+    def success_word(self) -> str:
+        """A result item's status when its job was paused (the document's example response)."""
+        return str(self.operation(PAUSE_PATH)["x-drs-result-words"]["success"])
+
+    @property
+    def failed_word(self) -> str:
+        """A result item's status when its job was not paused (SHOULD, contract notes rule 15)."""
+        return str(self.operation(PAUSE_PATH)["x-drs-result-words"]["failed"])
+
+    @property
     def status_page_size(self) -> int:
         """The results of one batch-status page when the request gives no page_req (per_page's default)."""
         return int(self.schema("BatchStatusRequest")["properties"]["page_req"]["properties"]["per_page"]["default"])
