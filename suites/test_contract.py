@@ -240,7 +240,7 @@ def _exchange(case: schemathesis.Case, target: Target, api: DrsClient, stand_in:
     meta = case.meta
     if stand_in is not None and meta is not None and meta.phase.name == TestPhase.EXAMPLES \
             and case.path in (PAUSE_PATH, RETRY_PATH):
-        return  # live target: the document's example id could name a real job
+        return  # external target: the document's example id could name a job of its own
     wire = to_wire(case, target, stand_in)
     sent = judge_request(case.path, wire)
     reply = send(api, target, wire, _label(case))
@@ -273,8 +273,9 @@ def _for_request(wire: Wire, sent: Sent) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def stand_in(target: Target) -> str | None:
-    """Live targets: a fresh id sent instead of the document's example id; sandboxes: None (sent as is)."""
-    return new_job_id(target.run_prefix) if target.control is None else None
+    """External targets: a fresh id sent instead of the document's example id, which could name a job there that
+    no test borrowed (a vendor's sandbox with a control API holds it too); the embedded sandbox: None (sent as is)."""
+    return new_job_id(target.run_prefix) if target.shares_jobs else None
 
 
 def _is_method_probe(case: schemathesis.Case) -> bool:

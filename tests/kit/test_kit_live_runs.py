@@ -396,3 +396,21 @@ def test_restore_without_a_target_is_one_usage_line_and_without_a_journal_has_no
     assert run.code == ExitCode.USAGE and run.stderr.count("\n") == 1 and "restore needs --base-url" in run.stderr
     empty = kit("restore", "--base-url", closed_url, "--project-id", PROJECT, "--auth-token", TOKEN)
     assert empty.code == 0 and "nothing to put back: there is no journal" in empty.stdout, empty.output
+
+
+def test_the_contract_suite_never_pauses_the_example_job_of_an_external_control_api_target(
+        kit: Callable, sandbox_process: Callable, inventory: Path) -> None:
+    """schemathesis' example phase sends the document's example body: on an external target it gets a fresh id.
+
+    A vendor's sandbox with a control API may hold the example job; the pause tests alone (no later resume to
+    undo it by luck, as happened when the retry tests ran after them in the same process) leave it as it was.
+    """
+    sandbox = sandbox_process("--seed", str(inventory))
+    before = _control_get(sandbox.url, EXAMPLE)
+
+    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api",
+              "--report-dir", "out", "--", "-k", "test_contract and pause")
+
+    assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
+    after = _control_get(sandbox.url, EXAMPLE)
+    assert after == before, f"received the example job {after}, documented: left as it was ({before})"
