@@ -61,7 +61,7 @@ class Run:
     seconds: float = 0.0
     killed: bool = False
     detail: str = ""
-    log: Path | None = None
+    log: Path = Path("output.txt")  # replaced by each run's own file
     notes: list[str] = field(default_factory=list)
 
 
@@ -230,7 +230,7 @@ def _requirement(target: str) -> str:
     if target == CLEAN:
         return ""
     if target.startswith(VARIANT):
-        return get_variant(target.removeprefix(VARIANT).partition("=")[0]).requirement
+        return get_variant(target.removeprefix(VARIANT).partition("=")[0]).requirement or ""
     return get_defect(target).requirement
 
 
@@ -304,11 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[str, str], Run] = {}
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {
-            (tool, target): pool.submit(
-                run_schemathesis if tool == "schemathesis" else run_kit, target,
-                **({"examples": args.examples, "extra": args.schemathesis_arg} if tool == "schemathesis" else {}),
-                timeout=args.timeout, work=work,
-            )
+            (tool, target): pool.submit(run_schemathesis, target, examples=args.examples, extra=args.schemathesis_arg,
+                                        timeout=args.timeout, work=work)
+            if tool == "schemathesis" else pool.submit(run_kit, target, timeout=args.timeout, work=work)
             for tool, target in tasks
         }
         for key, future in futures.items():

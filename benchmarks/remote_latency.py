@@ -224,11 +224,11 @@ def main() -> int:
         print("|---|---|---|---|---|---|")
         for mode in args.mode:
             for rtt in args.rtt_ms:
-                same = [m for m in runs if m.mode == mode and m.rtt_ms == rtt]
-                seconds = sorted(m.seconds for m in same)
-                totals = sorted(sum((m.reported_requests or m.proxy_requests).values()) for m in same)
-                workers = sorted({m.workers for m in same})
-                cpu = statistics.median(m.cpu_seconds for m in same)
+                same_runs = [m for m in runs if m.mode == mode and m.rtt_ms == rtt]
+                seconds = sorted(m.seconds for m in same_runs)
+                totals = sorted(sum((m.reported_requests or m.proxy_requests).values()) for m in same_runs)
+                workers = sorted({m.workers for m in same_runs})
+                cpu = statistics.median(m.cpu_seconds for m in same_runs)
                 print(f"| {mode} | {rtt:g} ms | {'/'.join(map(str, workers))} | {statistics.median(seconds):.1f} s "
                       f"({seconds[0]:.1f}-{seconds[-1]:.1f}) | {cpu:.1f} s | {statistics.median(totals):,.0f} |")
     print(f"load average after: {_load()}")

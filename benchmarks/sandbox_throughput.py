@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -105,7 +106,7 @@ class Ids:
             return [job_id(next(self._next) % PRESEEDED) for _ in range(count)]
 
 
-def drive(url: str, request: callable, seconds: float, connections: int) -> tuple[float, list[float], int]:
+def drive(url: str, request: Callable[[httpx.Client], httpx.Response], seconds: float, connections: int) -> tuple[float, list[float], int]:
     """Send `request(client)` from `connections` threads for `seconds`; (req/s, latencies in ms, errors)."""
     stop_at = time.perf_counter() + seconds
     latencies: list[list[float]] = [[] for _ in range(connections)]
@@ -150,6 +151,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.connections} connections, {args.seconds:.0f} s per scenario")
     hello = start_child("--serve", "hello")
     sandbox = start_child("--serve", "sandbox")
+    assert hello.stdout is not None and sandbox.stdout is not None, "the children's stdout is a pipe"
     try:
         hello_url = f"http://127.0.0.1:{hello.stdout.readline().strip()}"
         sandbox_url = f"http://127.0.0.1:{sandbox.stdout.readline().strip()}"

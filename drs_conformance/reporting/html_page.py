@@ -14,6 +14,7 @@ import json
 import re
 from html import escape
 from importlib import resources
+from collections.abc import Mapping
 from typing import Any
 
 from drs_conformance.catalogue import LEVELS
@@ -200,7 +201,7 @@ def _counts(counts: dict[str, dict[str, int]]) -> str:
     )
 
 
-def _buttons(group: str, values: list[str], counts: dict[str, int]) -> str:
+def _buttons(group: str, values: list[str], counts: Mapping[str, int]) -> str:
     buttons = [f'<button type="button" data-filter="{group}" data-value="" aria-pressed="true">all</button>']
     for value in values:
         buttons.append(

@@ -219,7 +219,7 @@ def _requirement_entry(item: RequirementVerdict, expiry_notes: list[str], redact
 
 
 def _counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    counts = {level: dict.fromkeys(VERDICTS, 0) for level in (*LEVELS, "total")}
+    counts: dict[str, dict[str, int]] = {level: dict.fromkeys(VERDICTS, 0) for level in (*LEVELS, "total")}
     for entry in entries:
         counts[entry["level"]][entry["verdict"]] += 1
         counts["total"][entry["verdict"]] += 1
@@ -288,7 +288,7 @@ def build_report(
         for item in verdicts
     ]
     unused = [d for d in active if not any(d.covers(o.nodeid, o.requirements) for o in outcomes)]
-    test_counts = Counter(o.outcome for o in outcomes)
+    test_counts: Counter[str] = Counter(o.outcome for o in outcomes)
     report = {
         "format": REPORT_FORMAT,
         "format_version": REPORT_FORMAT_VERSION,

@@ -157,7 +157,7 @@ def test_verdict(outcome: TestOutcome, *, strict: bool, catalogue: Catalogue | N
         return "unanswered"
     known = shipped_catalogue() if catalogue is None else catalogue
     requirement_id = attributed_requirement(outcome, known)
-    if requirement_id in known and known[requirement_id].level == "SHOULD" and not strict:
+    if requirement_id is not None and requirement_id in known and known[requirement_id].level == "SHOULD" and not strict:
         return "warn"
     return "fail"
 
@@ -376,8 +376,8 @@ def coverage(verdicts: Iterable[RequirementVerdict], scope: RunScope | None = No
     everything = list(verdicts)
     scope = scope or RunScope()
     verdicts = [v for v in everything if scope.in_scope(v.id)]
-    total = {level: sum(1 for v in verdicts if v.level == level) for level in LEVELS}
-    judged = {level: sum(1 for v in verdicts if v.level == level and v.judged) for level in LEVELS}
+    total: dict[str, int] = {level: sum(1 for v in verdicts if v.level == level) for level in LEVELS}
+    judged: dict[str, int] = {level: sum(1 for v in verdicts if v.level == level and v.judged) for level in LEVELS}
     return Coverage(judged=judged, total=total, not_judged=tuple(v for v in verdicts if not v.judged),
                     chosen=tuple(v.id for v in verdicts) if scope.chosen else (),
                     out_of_scope=len(everything) - len(verdicts))
