@@ -6,7 +6,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import parse_qsl, quote
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -188,7 +188,7 @@ class Authenticator:
             raise self._invalid("auth.aksk_signature")
 
 
-def raw_path_of(scope: dict) -> str:
+def raw_path_of(scope: Mapping[str, Any]) -> str:
     """The request path as sent (percent-encoding kept), as the signer canonicalises it."""
     raw = scope.get("raw_path")
     if raw:

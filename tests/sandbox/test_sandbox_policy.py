@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from drs_conformance.sandbox import SandboxConfig, list_defects, list_variants
+from drs_conformance.sandbox.defects import ActiveDefect
 from drs_conformance.sandbox.errors import (
     InvalidBody,
     PayloadTooLarge,
@@ -25,6 +26,7 @@ from drs_conformance.sandbox.policy import (
     SchemaEdits,
     build_policy,
 )
+from drs_conformance.sandbox.variants import VariantChoices
 from drs_conformance.spec import contract
 
 C = contract()
@@ -33,7 +35,7 @@ CLEAN = build_policy(SandboxConfig())
 
 
 def policy_of(defect: str | None = None, **variants: str) -> SandboxPolicy:
-    return build_policy(SandboxConfig(defect=defect, variants=variants))  # type: ignore[arg-type]
+    return build_policy(SandboxConfig(defect=ActiveDefect(defect), variants=VariantChoices(variants)))
 
 
 def test_clean_policy_is_the_documented_behaviour() -> None:
@@ -51,7 +53,7 @@ def test_clean_policy_is_the_documented_behaviour() -> None:
 
 
 def test_policy_is_built_alike_from_alike_configs() -> None:
-    assert build_policy(SandboxConfig(defect="ids-rewritten")) == policy_of("ids-rewritten")
+    assert build_policy(SandboxConfig(defect=ActiveDefect("ids-rewritten"))) == policy_of("ids-rewritten")
     assert build_policy(SandboxConfig()) == CLEAN
 
 

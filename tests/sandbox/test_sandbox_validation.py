@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.sandbox.errors import InvalidBody, InvalidJobId, InvalidPauseMode
+from drs_conformance.sandbox.errors import (
+    InvalidBody,
+    InvalidJobId,
+    InvalidPauseMode,
+    SandboxError,
+)
 from drs_conformance.sandbox.policy import SchemaEdits
 from drs_conformance.sandbox.validation import classify, request_validators, validate
 from drs_conformance.spec import contract
@@ -85,7 +90,7 @@ def test_sandbox_validators_are_cached_per_edit() -> None:
         pytest.param({"jobs": [{}]}, InvalidBody, "item.empty", id="empty-item"),
     ],
 )
-def test_first_violation_becomes_its_wire_error(document: Any, error: type, key: str) -> None:
+def test_first_violation_becomes_its_wire_error(document: Any, error: type[SandboxError], key: str) -> None:
     with pytest.raises(error) as raised:
         validate(request_validators(SchemaEdits()).pause, document)
     assert raised.value.key == key, f"received {raised.value.key}, documented {key}"
