@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from drs_conformance.paths import readable_path
-from drs_conformance.spec import INFERRED, PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
+from drs_conformance.spec import INFERRED, PAUSE_PATH, RETRY_PATH, STATUS_PATH
+from drs_conformance.validators import contract_validator
 
 if TYPE_CHECKING:
     from drs_conformance.client import Reply
@@ -64,14 +64,8 @@ def response_schema_name(operation_path: str, status: int) -> str | None:
     return None
 
 
-@functools.cache
-def _validator(schema_name: str, *, documented: bool) -> jsonschema.protocols.Validator:
-    """The schema as documented (a MUST judges that), or with the kit's inferences too (SHOULD)."""
-    return jsonschema.Draft202012Validator(contract().resolved_schema(schema_name, documented=documented))
-
-
 def _first_error(schema_name: str, body: Any, *, documented: bool = True) -> jsonschema.ValidationError | None:
-    return jsonschema.exceptions.best_match(_validator(schema_name, documented=documented).iter_errors(body))
+    return jsonschema.exceptions.best_match(contract_validator(schema_name, documented=documented).iter_errors(body))
 
 
 def _where(error: jsonschema.ValidationError) -> str:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +19,8 @@ from drs_conformance.contract.operations import (
 )
 from drs_conformance.paths import readable_path
 from drs_conformance.spec import STATUS_PATH, contract
+from drs_conformance.strict_json import loads_strict
+from drs_conformance.validators import contract_validator
 
 __all__ = ["RULE_ORDER", "Sent", "Wire", "judge_request", "rule_of"]
 
@@ -75,28 +74,6 @@ class Sent:
         return "; ".join(parts[:limit]) + more if parts else "a well-formed request"
 
 
-@functools.cache
-def _validator(schema_name: str, *, closed: bool = False) -> jsonschema.Draft202012Validator:
-    """The contract's schema; closed, every object that lists its properties allows no others."""
-    schema = contract().resolved_schema(schema_name)
-    if closed:
-        schema = copy.deepcopy(schema)
-        _close(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _close(node: Any) -> None:
-    """Forbid unknown properties everywhere, so that extra fields show as errors of their own."""
-    if isinstance(node, dict):
-        if isinstance(node.get("properties"), dict):
-            node.setdefault("additionalProperties", False)
-        for child in node.values():
-            _close(child)
-    elif isinstance(node, list):
-        for child in node:
-            _close(child)
-
-
 def rule_of(error: jsonschema.ValidationError) -> str:
     """The catalogue rule a schema violation of a request body breaks (contract notes rule 1)."""
     path = list(error.absolute_path)
@@ -119,14 +96,9 @@ def _parse(body: bytes | None) -> Any:
     if not body:
         return _NOT_JSON
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        return loads_strict(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return _NOT_JSON
-
-
-def _refuse_constant(name: str) -> Any:
-    """NaN and Infinity are Python's extensions, not JSON."""
-    raise ValueError(f"{name} is not JSON")
 
 
 def _requested_ids(operation: str, document: dict[str, Any]) -> tuple[str, ...]:
@@ -161,10 +133,10 @@ def judge_request(operation: str, wire: Wire) -> Sent:
         broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
     else:
         name = body_schema_name(contract().document, operation)
-        errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(contract_validator(name).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
             broken.append((rule_of(error), f"{readable_path(error.absolute_path, whole='the body')}: {error.message[:160]}"))
-        closed = _validator(name, closed=True).iter_errors(document)
+        closed = contract_validator(name, closed=True).iter_errors(document)
         extras = [f"{readable_path(e.absolute_path, whole='the body')}: {e.message[:99]}" for e in closed
                   if e.validator == "additionalProperties"]
         if extras:

@@ -17,8 +17,12 @@ from starlette.responses import Response
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
 from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
+from drs_conformance.sandbox.control import ControlApi
 from drs_conformance.sandbox.gateway import Gateway
 from drs_conformance.sandbox.handlers import Handlers
+from drs_conformance.sandbox.pipeline import RequestPipeline
+from drs_conformance.sandbox.policy import build_policy
+from drs_conformance.sandbox.rendering import Renderer
 from drs_conformance.sandbox.routes import api_routes, control_routes
 from drs_conformance.sandbox.state import JobStore
 from drs_conformance.spec import contract
@@ -61,26 +65,30 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     """A sandbox application, seeded and ready (also in-process: no lifespan needed to serve).
 
     `app.state.store` is its JobStore, `app.state.config` its SandboxConfig (with `seed=None`: the seed is
-    in the store), `app.state.seeded` what seeding put in the store (a `Seeded`).
+    in the store), `app.state.policy` what its defect and variants change (a `SandboxPolicy`),
+    `app.state.seeded` what seeding put in the store (a `Seeded`).
     """
     config = config or SandboxConfig()
     store = JobStore()
     seeded = seed_store(store, config.seed)
     # The app keeps a config without the seed, so that a million seeded jobs are not held twice.
     config = replace(config, seed=None)
-    handlers = Handlers(config, store)
+    policy = build_policy(config)
+    pipeline = RequestPipeline(config, store, policy)
+    renderer = Renderer(policy.answers)
+    handlers = Handlers(store, policy, pipeline, renderer)
 
     async def sandbox_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SandboxError)
-        return handlers.render_error(request, exc)
+        return renderer.error(request, exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return handlers.render_http_exception(request, exc)
+        return renderer.http_exception(request, exc)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         # A bug of the sandbox: answer JSON, and let Starlette log the traceback.
-        return handlers.render_error(request, SandboxCrash())
+        return renderer.error(request, SandboxCrash())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,9 +97,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     routes = api_routes(handlers)
     if config.control_api:
-        routes += control_routes(handlers, config.control_extensions)
-    # variant gateway=apig: the service behind an API gateway (compression, throttling, closed connections)
-    gateway = [Middleware(Gateway)] if config.variants.chosen("gateway", "apig") else []
+        routes += control_routes(ControlApi(config, store, pipeline), config.control_extensions)
+    # behind an API gateway (variant gateway=apig): compression, throttling, closed connections
+    gateway = [Middleware(Gateway)] if policy.gateway else []
     app = Starlette(
         routes=routes,
         middleware=gateway,
@@ -102,5 +110,6 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     app.state.config = config
     app.state.store = store
     app.state.handlers = handlers
+    app.state.policy = policy
     app.state.seeded = seeded
     return app

@@ -6,7 +6,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import parse_qsl, quote
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -14,7 +14,8 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
 from drs_conformance.sandbox.config import AccessKey, SandboxConfig
-from drs_conformance.sandbox.errors import ApiNotFound, Forbidden, InvalidBody, SandboxError, Unauthorized
+from drs_conformance.sandbox.errors import SandboxError
+from drs_conformance.sandbox.policy import AuthPolicy
 from drs_conformance.spec import contract
 
 __all__ = ["Principal", "Authenticator", "parse_authorization", "sign_request_headers", "raw_path_of"]
@@ -75,40 +76,34 @@ def sign_request_headers(
 class Authenticator:
     """Checks credentials against the config; every refusal raises before anything changes."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, policy: AuthPolicy) -> None:
         self._config = config
+        self._policy = policy
         signing = contract().signing
         self._algorithm = str(signing["algorithm"])
         self._date_header = str(signing["date_header"]).lower()
         self._date_format = str(signing["date_format"])
         self._max_skew = float(signing["max_skew_seconds"])
 
-    # -- refusals, where the defects of the AUTH-* rules act ---------------------------------------
+    # -- refusals, as the policy says (the AUTH-* defects and the project-mismatch-status variant) --------
 
     def _invalid(self, key: str, **params: object) -> SandboxError:
-        if self._config.defect.active("auth-status-400"):
-            return InvalidBody(key, **params)
-        return Unauthorized(key, **params)
+        return self._policy.invalid_credentials(key, **params)
 
     def _wrong_project(self, project_id: str) -> SandboxError:
-        if self._config.defect.active("auth-project-status-404"):
-            return ApiNotFound("auth.project", project_id=project_id)
-        if self._config.variants.chosen("project-mismatch-status", "401"):
-            return Unauthorized("auth.project", project_id=project_id)
-        return Forbidden("auth.project", project_id=project_id)
+        return self._policy.wrong_project(project_id=project_id)
 
     # -- the checks ------------------------------------------------------------------------------
 
     def identify(self, headers: Mapping[str, str], path_project: str) -> Principal:
         """Who the headers say is calling, checked against the path's project (the signature comes later)."""
         principal = self._credentials(headers, path_project)
-        if principal.project_id != path_project and not self._config.defect.active("auth-project-unchecked"):
+        if principal.project_id != path_project and self._policy.check_project:
             raise self._wrong_project(path_project)
         return principal
 
     def _credentials(self, headers: Mapping[str, str], path_project: str) -> Principal:
         """Every credential presented must be valid: a valid token does not excuse a bad Authorization."""
-        defect = self._config.defect
         token = headers.get("x-auth-token")
         authorization = headers.get("authorization")
         by_token: Principal | None = None
@@ -116,7 +111,7 @@ class Authenticator:
             project = self._config.tokens.get(token)
             if project is not None:
                 by_token = Principal(project)
-            elif defect.active("auth-any-token"):
+            elif self._policy.accept_any_token:
                 by_token = Principal(path_project)
             else:
                 raise self._invalid("auth.token")
@@ -127,7 +122,7 @@ class Authenticator:
             return by_signature
         if by_token is not None:
             return by_token
-        if defect.active("auth-missing-accepted"):
+        if self._policy.accept_missing:
             return Principal(path_project)
         raise self._invalid("auth.missing")
 
@@ -141,7 +136,7 @@ class Authenticator:
         key = self._config.access_key(ak)
         if key is None:
             raise self._invalid("auth.aksk_access_key")
-        if not self._config.defect.active("aksk-stale-date-accepted"):
+        if self._policy.check_date:
             self._check_date(headers.get(self._date_header, ""))
         return Principal(key.project_id, key, signed, signature)
 
@@ -165,7 +160,7 @@ class Authenticator:
         body: bytes,
     ) -> None:
         """Recompute an AK/SK signature over the received request exactly as the SDK signs; refuse a mismatch."""
-        if principal.access_key is None or self._config.defect.active("aksk-signature-unchecked"):
+        if principal.access_key is None or not self._policy.check_signature:
             return
         wanted = set(principal.signed_headers)
         signed: dict[str, str] = {}
@@ -193,7 +188,7 @@ class Authenticator:
             raise self._invalid("auth.aksk_signature")
 
 
-def raw_path_of(scope: dict) -> str:
+def raw_path_of(scope: Mapping[str, Any]) -> str:
     """The request path as sent (percent-encoding kept), as the signer canonicalises it."""
     raw = scope.get("raw_path")
     if raw:

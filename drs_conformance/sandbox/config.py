@@ -17,7 +17,7 @@ from drs_conformance.control_extensions import (
 from drs_conformance.errors import UsageError
 from drs_conformance.inventory import Inventory
 from drs_conformance.sandbox.defects import ActiveDefect
-from drs_conformance.sandbox.variants import BODY_LIMIT, BODY_LIMIT_SERVED, VariantChoices
+from drs_conformance.sandbox.variants import BODY_LIMIT_SERVED, VariantChoices
 from drs_conformance.spec import contract
 
 __all__ = [
@@ -122,7 +122,7 @@ class SandboxConfig:
         """The largest body served, in bytes."""
         if self.max_body_bytes is not None:
             return self.max_body_bytes
-        return BODY_LIMIT_SERVED if self.variants.chosen("large-body", "serve") else BODY_LIMIT
+        return BODY_LIMIT_SERVED if self.variants.chosen("large-body", "serve") else contract().body_limit
 
     @property
     def uses_default_credentials(self) -> bool:

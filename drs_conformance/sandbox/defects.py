@@ -1,8 +1,8 @@
 """The defect gallery: deliberate bugs, one at a time, each breaking one requirement of the catalogue.
 
-A defect is switched on with `--defect NAME` (or `SandboxConfig(defect=NAME)`) and consulted at a few
-named points of the handling code (`config.defect.active("job-id-hex-only")`); handlers are never
-copied. `drs-conformance selftest` runs the suites against each defect and expects the suite of
+A defect is switched on with `--defect NAME` (or `SandboxConfig(defect=NAME)`) and mapped, once, to
+what it changes in the sandbox's policy (`policy.py`); the handling code reads policy fields and is
+never copied. `drs-conformance selftest` runs the suites against each defect and expects the suite of
 the defect's requirement to fail.
 
 Composite requirements also observe some defects, by construction: DOC-EXAMPLE (the whole
@@ -122,7 +122,7 @@ def get_defect(name: str) -> Defect:
 
 
 class ActiveDefect:
-    """The defect a sandbox runs with (or none); handlers ask `active(name)` at their named points."""
+    """The defect a sandbox runs with (or none); `policy.build_policy` asks `active(name)` for each defect."""
 
     __slots__ = ("defect",)
 

@@ -16,6 +16,7 @@ from drs_conformance.sandbox.config import (
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
 if TYPE_CHECKING:
+    from drs_conformance.sandbox.control import ControlApi
     from drs_conformance.sandbox.handlers import Handlers
 
 __all__ = ["CONTROL_PREFIX", "OPENAPI_PATH", "api_routes", "control_routes"]
@@ -34,23 +35,23 @@ def api_routes(handlers: Handlers) -> list[Route]:
     ]
 
 
-def control_routes(handlers: Handlers, extensions: Collection[str]) -> list[Route]:
+def control_routes(control: ControlApi, extensions: Collection[str]) -> list[Route]:
     """The test hook of the contract notes: health, reset, put and get one job; and the optional additions
     among `extensions`: delete one job, and the bulk forms (put, query, delete many jobs in one request)."""
     jobs = f"{CONTROL_PREFIX}/jobs"
     bulk = [  # before /jobs/{job_id}, which would take "query" and "delete" for job ids
-        (Route(jobs, handlers.put_jobs, methods=["PUT"], name="sandbox-put-jobs"), BULK_PUT_EXTENSION),
-        (Route(f"{jobs}/query", handlers.query_jobs, methods=["POST"], name="sandbox-query-jobs"),
+        (Route(jobs, control.put_jobs, methods=["PUT"], name="sandbox-put-jobs"), BULK_PUT_EXTENSION),
+        (Route(f"{jobs}/query", control.query_jobs, methods=["POST"], name="sandbox-query-jobs"),
          BULK_QUERY_EXTENSION),
-        (Route(f"{jobs}/delete", handlers.delete_jobs, methods=["POST"], name="sandbox-delete-jobs"),
+        (Route(f"{jobs}/delete", control.delete_jobs, methods=["POST"], name="sandbox-delete-jobs"),
          BULK_DELETE_EXTENSION),
     ]
     return [
-        Route(f"{CONTROL_PREFIX}/health", handlers.health, methods=["GET"], name="sandbox-health"),
-        Route(f"{CONTROL_PREFIX}/reset", handlers.reset, methods=["POST"], name="sandbox-reset"),
+        Route(f"{CONTROL_PREFIX}/health", control.health, methods=["GET"], name="sandbox-health"),
+        Route(f"{CONTROL_PREFIX}/reset", control.reset, methods=["POST"], name="sandbox-reset"),
         *(route for route, extension in bulk if extension in extensions),
-        Route(f"{jobs}/{{job_id}}", handlers.get_job, methods=["GET"], name="sandbox-get-job"),
-        Route(f"{jobs}/{{job_id}}", handlers.put_job, methods=["PUT"], name="sandbox-put-job"),
-        *([Route(f"{jobs}/{{job_id}}", handlers.delete_job, methods=["DELETE"], name="sandbox-delete-job")]
+        Route(f"{jobs}/{{job_id}}", control.get_job, methods=["GET"], name="sandbox-get-job"),
+        Route(f"{jobs}/{{job_id}}", control.put_job, methods=["PUT"], name="sandbox-put-job"),
+        *([Route(f"{jobs}/{{job_id}}", control.delete_job, methods=["DELETE"], name="sandbox-delete-job")]
           if DELETE_JOB_EXTENSION in extensions else []),
     ]

@@ -52,7 +52,7 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True)
 class PausePolicy:
-    """Which jobs may be paused and what a pause records; the handlers derive it from the contract."""
+    """Which jobs may be paused and what a pause records; `policy.py` derives it from the contract and the defect."""
 
     statuses: frozenset[str]
     types: frozenset[str]

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from drs_conformance.errors import UsageError
+from drs_conformance.spec import contract
 
-__all__ = ["Variant", "VariantChoices", "list_variants", "get_variant", "BATCH_SERVED", "BODY_LIMIT", "BODY_LIMIT_SERVED"]
+__all__ = ["Variant", "VariantChoices", "list_variants", "get_variant", "BODY_LIMIT_SERVED"]
 
-# Contract notes rule 8: batches of up to 100 jobs MUST be served; bodies over 1 MiB may be refused.
-BATCH_SERVED = 100
-BODY_LIMIT = 1024 * 1024
+# The sandbox's own choice: the body limit under large-body=serve (the documented limit is contract().body_limit).
 BODY_LIMIT_SERVED = 16 * 1024 * 1024
 
 
@@ -43,9 +42,9 @@ _REGISTRY: tuple[Variant, ...] = (
     Variant("unknown-language", ("refuse", "fallback"), "LANGUAGE-UNKNOWN",
             "an X-Language other than en-us/zh-cn: refuse with 400 DRS.M00007, or fall back to en-us"),
     Variant("large-batch", ("serve", "refuse"), "BATCH-OVER-100",
-            f"more than {BATCH_SERVED} jobs in one batch: serve, or refuse with 413 DRS.M00273"),
+            f"more than {contract().batch_limit} jobs in one batch: serve, or refuse with 413 DRS.M00273"),
     Variant("large-body", ("refuse", "serve"), "BODY-OVER-1MIB",
-            f"a body over {BODY_LIMIT} bytes: refuse with 413, or serve (the limit becomes {BODY_LIMIT_SERVED} bytes)"),
+            f"a body over {contract().body_limit} bytes: refuse with 413, or serve (the limit becomes {BODY_LIMIT_SERVED} bytes)"),
     Variant("result-order", ("request", "reversed", "shuffled"), "ONE-RESULT-PER-ITEM",
             "order of results: as requested, reversed, or shuffled (the document does not fix it)"),
     Variant("project-mismatch-status", ("403", "401"), "AUTH-PROJECT-STATUS",

@@ -11,7 +11,7 @@ from sandbox_helpers import OTHER_PROJECT, OTHER_TOKEN, assert_language, new_job
 from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import SandboxConfig, list_variants
-from drs_conformance.sandbox.variants import BATCH_SERVED, BODY_LIMIT, BODY_LIMIT_SERVED
+from drs_conformance.sandbox.variants import BODY_LIMIT_SERVED
 from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, contract
 
 pytestmark = pytest.mark.anyio
@@ -86,7 +86,7 @@ async def test_unknown_language_fallback_answers_in_english() -> None:
         assert_language(response.json()["results"][0]["error_msg"], "en-us")
 
 
-@pytest.mark.parametrize("size, status", [(BATCH_SERVED, 200), (BATCH_SERVED + 1, 413)])
+@pytest.mark.parametrize("size, status", [(C.batch_limit, 200), (C.batch_limit + 1, 413)])
 async def test_large_batch_refuse(size: int, status: int) -> None:
     async with open_api(with_variant("large-batch", "refuse")) as api:
         response = await api.pause([{"job_id": new_job_id(), "pause_mode": "all"} for _ in range(size)])
@@ -95,7 +95,7 @@ async def test_large_batch_refuse(size: int, status: int) -> None:
             assert response.json()["error_code"] == "DRS.M00273"
 
 
-@pytest.mark.parametrize("padding, status", [(2 * BODY_LIMIT, 200), (BODY_LIMIT_SERVED + 1, 413)])
+@pytest.mark.parametrize("padding, status", [(2 * C.body_limit, 200), (BODY_LIMIT_SERVED + 1, 413)])
 async def test_large_body_serve(padding: int, status: int) -> None:
     async with open_api(with_variant("large-body", "serve")) as api:
         job_id = await api.put_job()
