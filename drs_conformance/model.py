@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from drs_conformance.checks import NonConformance
-from drs_conformance.spec import contract
+from drs_conformance.spec import contract, contract_constant
 
 __all__ = [
     "PAUSABLE_SUCCEEDS",
@@ -47,8 +47,12 @@ ITEMS_INDEPENDENT = "ITEMS-INDEPENDENT"
 SUPPORT_STATUS = "SUPPORT-STATUS"
 SUPPORT_RESUME = "SUPPORT-RESUME"
 
-#: The result status of a successful item (the document's example response).
-SUCCESS = "success"
+SUCCESS: str  # the contract's word, read on first use (__getattr__)
+
+
+def __getattr__(name: str) -> str:
+    """SUCCESS: the result status of a successful item (`x-drs-result-words`), read from the contract on first use."""
+    return contract_constant(__name__, name, SUCCESS="success_word")
 
 
 class Observation(Protocol):
@@ -261,20 +265,21 @@ class Model:
                       results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Violation]:
         """Each item's result against its expectation (results grouped by id, one per item, already checked)."""
         violations: list[Violation] = []
+        success = contract().success_word
         failing_elsewhere = {item.job_id for item in expectations if not item.succeeds}
         for item in expectations:
             result = results[item.job_id][0]
             status = result.get("status")
-            if item.succeeds and status != SUCCESS:
+            if item.succeeds and status != success:
                 others = failing_elsewhere - {item.job_id}
                 violations.append(Violation(
                     item.requirement,
-                    f"received status {status!r} for {item.why}, mode {item.mode!r}; documented {SUCCESS!r}",
+                    f"received status {status!r} for {item.why}, mode {item.mode!r}; documented {success!r}",
                     item.job_id, item.mode, isolate=bool(others),
                 ))
-            elif not item.succeeds and status == SUCCESS:
+            elif not item.succeeds and status == success:
                 violations.append(Violation(
-                    item.requirement, f"received {SUCCESS!r} for {item.why}; documented a failed item",
+                    item.requirement, f"received {success!r} for {item.why}; documented a failed item",
                     item.job_id, item.mode,
                 ))
         return violations

@@ -21,7 +21,6 @@ from drs_conformance.client import DrsClient
 from drs_conformance.errors import TargetUnreachable
 from drs_conformance.interruption import shielded
 from drs_conformance.journal import PAUSED, REPLACED, Entry, JobLock, JobLocks, Journal
-from drs_conformance.model import SUCCESS
 from drs_conformance.options import KitOptions
 from drs_conformance.spec import contract
 
@@ -198,7 +197,7 @@ def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed,
         items = {}
     for job_id in job_ids:
         item = items.get(job_id)
-        if item is not None and item.get("status") == SUCCESS:
+        if item is not None and item.get("status") == contract().success_word:
             accepted.add(job_id)  # waited for from now on, not sent again
             why[job_id] = Left("batch-retry-task accepted the resume, but it stayed PAUSING", STILL_PAUSED)
         else:

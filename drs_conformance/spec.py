@@ -19,6 +19,7 @@ __all__ = [
     "SPEC_FILENAME",
     "Contract",
     "contract",
+    "contract_constant",
     "spec_path",
     "load_document",
     "INFERRED",
@@ -235,3 +236,13 @@ def _component_defs(document: dict[str, Any]) -> dict[str, Any]:
 def contract() -> Contract:
     """The process-wide contract, loaded on first use (never at import time)."""
     return Contract(load_document())
+
+
+def contract_constant(module: str, name: str, **properties: str) -> Any:
+    """For a module's `__getattr__`: its constant `name`, read from the contract property `properties[name]`.
+
+    Read on first use, so that importing a module that offers a limit or a word as a constant reads nothing.
+    """
+    if name in properties:
+        return getattr(contract(), properties[name])
+    raise AttributeError(f"module {module!r} has no attribute {name!r}")

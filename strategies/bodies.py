@@ -8,14 +8,24 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from drs_conformance.spec import contract, contract_constant
+
 from .batches import batches
 from .faults import Fault, encode
 from .registry import REGISTRY, FaultKind
 
 __all__ = ["BODY_LIMIT", "not_json_bodies", "wrong_content_types", "oversized_bodies"]
 
-#: The body size a server must accept (BODY-OVER-1MIB: larger bodies are served or refused with 400/413).
-BODY_LIMIT = 1024 * 1024
+
+BODY_LIMIT: int  # the contract's body limit, read on first use (__getattr__)
+
+
+def __getattr__(name: str) -> int:
+    """BODY_LIMIT: the body size a server must accept (BODY-OVER-1MIB: larger ones are served or refused, 400/413).
+
+    Read from the contract (`x-drs-limits`) on first use, so that importing the strategies reads nothing.
+    """
+    return contract_constant(__name__, name, BODY_LIMIT="body_limit")
 
 NOT_JSON_KINDS = REGISTRY.kind_set("not_json_bodies", scope="request")
 CONTENT_TYPE_KINDS = REGISTRY.kind_set("wrong_content_types", scope="request")
@@ -163,7 +173,7 @@ def wrong_content_types(*, kinds: Collection[str] | None = None) -> st.SearchStr
 def _over_1mib(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(batch: dict[str, Any], excess: int) -> Fault:
         raw = encode(batch)
-        size = BODY_LIMIT + excess
+        size = contract().body_limit + excess
         padded = raw[:1] + b" " * (size - len(raw)) + raw[1:]
         reason = (
             f"the body is {size:,} bytes, {excess:,} over 1 MiB (a valid batch padded with whitespace); "

@@ -12,7 +12,7 @@ from drs_conformance.spec import contract
 
 from ._checks import check_sizes
 from ._rule import id_rule
-from .batches import BATCH_LIMIT, batches, pause_infos
+from .batches import batches, pause_infos
 from .faults import Fault, encode, json_type
 from .job_ids import job_ids
 from .modes import pause_modes
@@ -252,14 +252,17 @@ def extra_fields(*, kinds: Collection[str] | None = None) -> st.SearchStrategy[F
 # --- duplicated ids -------------------------------------------------------------------------------
 
 
-def duplicate_id_batches(*, min_size: int = 2, max_size: int = BATCH_LIMIT) -> st.SearchStrategy[Fault]:
-    """Valid batches of min_size..max_size items in which exactly one job id appears twice (DUPLICATE-IDS)."""
+def duplicate_id_batches(*, min_size: int = 2, max_size: int | None = None) -> st.SearchStrategy[Fault]:
+    """Valid batches of min_size..max_size (default: the batch limit, 100) items in which exactly one job id
+    appears twice (DUPLICATE-IDS)."""
+    limit = contract().batch_limit
+    max_size = limit if max_size is None else max_size
     check_sizes(
         min_size,
         max_size,
         lowest=2,
-        highest=BATCH_LIMIT,
-        why=f"a duplicate needs two items, and over {BATCH_LIMIT} is another fault",
+        highest=limit,
+        why=f"a duplicate needs two items, and over {limit} is another fault",
     )
     return DUPLICATE_KINDS.strategy_for(None, min_size=min_size, max_size=max_size)
 
@@ -270,7 +273,9 @@ def duplicate_id_batches(*, min_size: int = 2, max_size: int = BATCH_LIMIT) -> s
     "either-duplicates",
     "the duplicated job id (the body is a valid batch naming it twice)",
 )
-def _duplicate_id(kind: FaultKind, *, min_size: int = 2, max_size: int = BATCH_LIMIT) -> st.SearchStrategy[Fault]:
+def _duplicate_id(kind: FaultKind, *, min_size: int = 2, max_size: int | None = None) -> st.SearchStrategy[Fault]:
+    max_size = contract().batch_limit if max_size is None else max_size
+
     @st.composite
     def draw(draw: st.DrawFn) -> Fault:
         items = draw(batches(min_size=min_size - 1, max_size=max_size - 1))["jobs"]
@@ -317,17 +322,26 @@ def _numbered(seed: str, count: int) -> list[str]:
     return ids
 
 
-def oversized_batches(*, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_LIMIT + 50) -> st.SearchStrategy[Fault]:
+def _over_limit(min_size: int | None, max_size: int | None) -> tuple[int, int]:
+    """The default sizes of a batch over the limit: 1 to 50 items more than the batch limit."""
+    limit = contract().batch_limit
+    return (limit + 1 if min_size is None else min_size, limit + 50 if max_size is None else max_size)
+
+
+def oversized_batches(*, min_size: int | None = None, max_size: int | None = None) -> st.SearchStrategy[Fault]:
     """Batches of more than 100 well-formed, unique items (BATCH-OVER-100): served, or refused with 400/413.
 
-    The ids are one drawn id numbered in its last characters, so sizes of thousands stay cheap.
+    The sizes default to 101..150 (the batch limit plus 1 and plus 50). The ids are one drawn id numbered in
+    its last characters, so sizes of thousands stay cheap.
     """
+    limit = contract().batch_limit
+    min_size, max_size = _over_limit(min_size, max_size)
     check_sizes(
         min_size,
         max_size,
-        lowest=BATCH_LIMIT + 1,
+        lowest=limit + 1,
         highest=len(id_rule().alphabet) ** id_rule().group_sizes[-1],
-        why=f"up to {BATCH_LIMIT} items is a valid batch (batches())",
+        why=f"up to {limit} items is a valid batch (batches())",
     )
     return OVERSIZED_KINDS.strategy_for(None, min_size=min_size, max_size=max_size)
 
@@ -338,16 +352,15 @@ def oversized_batches(*, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_
     "either-large",
     "the item count (the body is a valid batch of 101 or more unique items)",
 )
-def _over_100(
-    kind: FaultKind, *, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_LIMIT + 50
-) -> st.SearchStrategy[Fault]:
-    modes = contract().pause_modes
+def _over_100(kind: FaultKind, *, min_size: int | None = None, max_size: int | None = None) -> st.SearchStrategy[Fault]:
+    modes, limit = contract().pause_modes, contract().batch_limit
+    min_size, max_size = _over_limit(min_size, max_size)
 
     def make(count: int, seed: str, offset: int) -> Fault:
         ids = _numbered(seed, count)
         jobs = [{"job_id": job_id, "pause_mode": modes[(i + offset) % len(modes)]} for i, job_id in enumerate(ids)]
         reason = (
-            f"the batch has {count} items; a server must serve up to {BATCH_LIMIT}, and may serve more "
+            f"the batch has {count} items; a server must serve up to {limit}, and may serve more "
             f"or refuse them with 400 or 413."
         )
         return kind.fault(

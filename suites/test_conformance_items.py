@@ -9,7 +9,7 @@ import pytest
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient
 from drs_conformance.jobs import Jobs, resume
-from drs_conformance.judge import FAILED, describe, expect_ok, is_success, results_by_id, single_result
+from drs_conformance.judge import describe, expect_ok, is_success, results_by_id, single_result
 from drs_conformance.spec import contract
 
 SPEC = contract()
@@ -132,8 +132,8 @@ def _failed_results(api: DrsClient, jobs: Jobs, language: str | None = None) -> 
 def test_failed_item_reads_failed(api: DrsClient, jobs: Jobs) -> None:
     """A failed item's status SHOULD be the word 'failed'."""
     for result in _failed_results(api, jobs):
-        assert result.get("status") == FAILED, (
-            f"received status {result.get('status')!r} for failed item {result.get('id')}, documented {FAILED!r}"
+        assert result.get("status") == SPEC.failed_word, (
+            f"received status {result.get('status')!r} for failed item {result.get('id')}, documented {SPEC.failed_word!r}"
         )
 
 

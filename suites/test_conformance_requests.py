@@ -230,17 +230,18 @@ def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fa
 
 @pytest.mark.requirement("BATCH-100")
 def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
-    """A batch of 100 jobs is served, with 100 results."""
+    """A batch of 100 jobs (the batch limit) is served, with 100 results."""
+    limit, pausable = SPEC.batch_limit, SPEC.pausable_statuses
     if jobs.target.control is not None:
-        ids = jobs.create_many({"status": SPEC.pausable_statuses[i % 5], "type": "migration"} for i in range(100))
+        ids = jobs.create_many({"status": pausable[i % len(pausable)], "type": "migration"} for i in range(limit))
     else:
-        ids = [jobs.new_id() for _ in range(100)]
+        ids = [jobs.new_id() for _ in range(limit)]
     reply = api.pause_jobs([(job_id, "all") for job_id in ids])
-    expect_ok(reply, "BATCH-100", "batches of up to 100 jobs are served")
+    expect_ok(reply, "BATCH-100", f"batches of up to {limit} jobs are served")
     grouped = results_by_id(reply, ids)
     if jobs.target.control is not None:
         failed = [job_id for job_id in ids if not is_success(grouped[job_id][0])]
-        assert not failed, f"{len(failed)} of 100 pausable jobs were not paused, e.g. {failed[0]}"
+        assert not failed, f"{len(failed)} of {limit} pausable jobs were not paused, e.g. {failed[0]}"
 
 
 @pytest.mark.requirement("BATCH-OVER-100")

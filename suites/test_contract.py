@@ -62,7 +62,7 @@ from drs_conformance.contract import (
 from drs_conformance.credentials import NoCredentials
 from drs_conformance.judge import describe, is_success, results_by_id
 from drs_conformance.plugin import run_seed
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, load_document
+from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract, load_document
 from drs_conformance.strategies import register_job_id_format
 from drs_conformance.target import Target, new_job_id
 
@@ -193,7 +193,7 @@ def _judge_choices(sent: Sent, reply: Reply) -> None:
         return
     if reply.status == 413 and sent.role == UNDER_TEST:  # refused as too large, yet within the limits
         raise NonConformance("BATCH-100", f"received {describe(reply)} for {len(sent.job_ids or ())} jobs in a "
-                             "well-formed batch, documented: batches of up to 100 jobs are served")
+                             f"well-formed batch, documented: batches of up to {contract().batch_limit} jobs are served")
     if reply.status != 200:
         requirement, what = sent.choices[0]
         options = "; or ".join(catalogue()[requirement].options)

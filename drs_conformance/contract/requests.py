@@ -13,9 +13,7 @@ import httpx
 import jsonschema
 
 from drs_conformance.contract.operations import (
-    BATCH_LIMIT,
     JSON_MEDIA_TYPE,
-    ONE_MIB,
     body_schema_name,
     inferred_fields,
     role,
@@ -149,14 +147,14 @@ def judge_request(operation: str, wire: Wire) -> Sent:
     language = headers.get("x-language")
     if language is not None and language not in contract().languages:
         choices.append(("LANGUAGE-UNKNOWN", f"X-Language {language!r}"))
-    size = len(wire.body or b"")
-    if size > ONE_MIB:
+    size, body_limit, batch_limit = len(wire.body or b""), contract().body_limit, contract().batch_limit
+    if size > body_limit:
         choices.append(("BODY-OVER-1MIB", f"a body of {size} bytes"))
     document = _parse(wire.body)
     job_ids = None
     listed = document.get("jobs") if isinstance(document, dict) else None
     inferred = tuple(sorted(inferred_fields(operation) & set(document))) if isinstance(document, dict) else ()
-    oversized = size > ONE_MIB or (isinstance(listed, list) and len(listed) > BATCH_LIMIT)
+    oversized = size > body_limit or (isinstance(listed, list) and len(listed) > batch_limit)
     if document is _NOT_JSON:
         broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
     else:
@@ -175,6 +173,6 @@ def judge_request(operation: str, wire: Wire) -> Sent:
             repeated = sorted(job_id for job_id, count in times.items() if count > 1)
             if repeated:
                 choices.append(("DUPLICATE-IDS", f"job id {repeated[0]} named {times[repeated[0]]} times"))
-            if len(job_ids) > BATCH_LIMIT:
+            if len(job_ids) > batch_limit:
                 choices.append(("BATCH-OVER-100", f"{len(job_ids)} jobs in one batch"))
     return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids, oversized, inferred)

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.contract.operations import ONE_MIB
 from drs_conformance.contract.requests import RULE_ORDER, Sent, Wire, judge_request
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
+from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 JOB = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"  # the document's own id (its last group is not hex)
 OTHER = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -51,7 +50,7 @@ def rules(sent: Sent) -> tuple[list[str], list[str]]:
         pytest.param(PAUSE_PATH, wire(pause(item(colour="red"))), [], ["EXTRA-FIELDS"], id="extra-item-field"),
         pytest.param(PAUSE_PATH, wire(pause(*(item(f"{n:08x}-0000-0000-0000-000000000000") for n in range(101)))),
                      [], ["BATCH-OVER-100"], id="101-items"),
-        pytest.param(PAUSE_PATH, wire(raw=json.dumps(pause(item())).encode() + b" " * ONE_MIB), [], ["BODY-OVER-1MIB"],
+        pytest.param(PAUSE_PATH, wire(raw=json.dumps(pause(item())).encode() + b" " * contract().body_limit), [], ["BODY-OVER-1MIB"],
                      id="body-over-1mib"),
         pytest.param(PAUSE_PATH, wire(pause(item()), headers={**JSON_HEADERS, "X-Language": "fr-fr"}), [],
                      ["LANGUAGE-UNKNOWN"], id="unknown-language"),
@@ -119,7 +118,7 @@ def test_a_supporting_operation_is_judged_as_supporting() -> None:
     [
         pytest.param(wire(pause(*([item()] * 100))), False, id="100-items"),
         pytest.param(wire(pause(*([item()] * 100), {})), True, id="101-items-one-empty"),
-        pytest.param(wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * ONE_MIB), True,
+        pytest.param(wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * contract().body_limit), True,
                      id="bad-mode-over-1mib"),
         pytest.param(wire({"jobs": "x" * 200}), False, id="jobs-not-a-list"),
     ],
