@@ -93,6 +93,18 @@ class Contract:
     def paused_status(self) -> str:
         return str(self._pausable["paused_status"])
 
+    def pausable_status(self, name: str) -> str:
+        """`name`, checked to be a pausable status: code picks a status by name, never by its place in the list."""
+        if name not in self.pausable_statuses:
+            raise KeyError(f"{name!r} is not a pausable status of the contract: {', '.join(self.pausable_statuses)}")
+        return name
+
+    def pausable_type(self, name: str) -> str:
+        """`name`, checked to be a pausable job type (by name, as `pausable_status`)."""
+        if name not in self.pausable_types:
+            raise KeyError(f"{name!r} is not a pausable job type of the contract: {', '.join(self.pausable_types)}")
+        return name
+
     @property
     def non_pausable_statuses(self) -> tuple[str, ...]:
         return tuple(s for s in self.statuses if s not in self.pausable_statuses)

@@ -14,7 +14,8 @@ from drs_conformance.spec import contract
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
-MODES = SPEC.pause_modes
+STARTED = SPEC.pausable_status("FULL_TRANSFER_STARTED")
+PAUSE_MODES = SPEC.pause_modes
 
 
 def _params(values: Iterable[str]) -> list[object]:
@@ -30,7 +31,7 @@ def _params(values: Iterable[str]) -> list[object]:
 def test_pausable_job_is_paused(api: DrsClient, jobs: Jobs, status: str, job_type: str) -> None:
     """A migration or sync job in a pausable state gets success and then reads PAUSING."""
     job_id = jobs.pausable(type=job_type, status=status)
-    mode = MODES[len(status) % len(MODES)]
+    mode = PAUSE_MODES[len(status) % len(PAUSE_MODES)]
 
     reply = api.pause_jobs([(job_id, mode)])
 
@@ -52,7 +53,7 @@ def test_pausable_job_is_paused(api: DrsClient, jobs: Jobs, status: str, job_typ
 
 
 @pytest.mark.requirement("PAUSE-MODE-RECORDED")
-@pytest.mark.parametrize("mode", _params(MODES))
+@pytest.mark.parametrize("mode", _params(PAUSE_MODES))
 def test_pause_mode_is_recorded(api: DrsClient, jobs: Jobs, mode: str) -> None:
     """A paused job is paused with the mode the request asked for."""
     jobs._require_control("read the pause mode of a job")
@@ -103,7 +104,7 @@ def test_disaster_recovery_job_fails_and_is_unchanged(api: DrsClient, jobs: Jobs
 
 
 @pytest.mark.requirement("UNKNOWN-JOB-FAILS")
-@pytest.mark.parametrize("mode", _params(MODES))
+@pytest.mark.parametrize("mode", _params(PAUSE_MODES))
 def test_unknown_job_fails(api: DrsClient, jobs: Jobs, mode: str) -> None:
     """A well-formed id of no job fails its item."""
     job_id = jobs.new_id()
@@ -121,7 +122,7 @@ def _failed_results(api: DrsClient, jobs: Jobs, language: str | None = None) -> 
     ids = [jobs.new_id()]
     if jobs.target.control is not None:
         ids += jobs.create_many([{"status": "CREATING", "type": "sync"},
-                                 {"status": SPEC.pausable_statuses[0], "type": "cloudDataGuard"}])
+                                 {"status": STARTED, "type": "cloudDataGuard"}])
     reply = api.pause_jobs([(job_id, "target") for job_id in ids], language=language)
     expect_ok(reply, "ONE-RESULT-PER-ITEM", "a well-formed batch is served with one result per item")
     grouped = results_by_id(reply, ids)
@@ -221,7 +222,7 @@ def test_failing_item_does_not_change_the_others(api: DrsClient, jobs: Jobs, pos
 def test_batch_status_reports_each_job(api: DrsClient, jobs: Jobs) -> None:
     """batch-status reports each requested job's status, matched by id."""
     if jobs.target.control is not None:
-        statuses = ("CREATING", PAUSING, SPEC.pausable_statuses[0])
+        statuses = ("CREATING", PAUSING, STARTED)
         made = dict(zip(jobs.create_many({"status": status, "type": "sync"} for status in statuses), statuses))
     else:
         job_id = jobs.pausable()

@@ -32,6 +32,7 @@ from drs_conformance.strategies import (
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
+STARTED = SPEC.pausable_status("FULL_TRANSFER_STARTED")  # the jobs a drawn request names
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 
@@ -45,17 +46,17 @@ def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
     """With the control API, make every id of a drawn body a pausable job (to see what a request changes)."""
     if jobs.target.control is None:
         return False
-    jobs.create_many({"job_id": job_id, "status": SPEC.pausable_statuses[0], "type": "sync"}
+    jobs.create_many({"job_id": job_id, "status": STARTED, "type": "sync"}
                      for job_id in dict.fromkeys(job_ids_))
     return True
 
 
 def _assert_unchanged(jobs: Jobs, job_ids_: tuple[str, ...], why: str) -> None:
     for job_id, state in jobs.states(dict.fromkeys(job_ids_)).items():
-        if state.status != SPEC.pausable_statuses[0]:
+        if state.status != STARTED:
             raise NonConformance(
                 "REFUSAL-ATOMIC", f"{why}: job {job_id} is {state.status} after the refusal, documented unchanged "
-                f"({SPEC.pausable_statuses[0]})"
+                f"({STARTED})"
             )
 
 
@@ -191,7 +192,7 @@ def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, job
     if seeded:
         # "At most one" success: every occurrence may fail too (then, as any failed item, it changes nothing).
         status = jobs.state(fault.value).status
-        expected = PAUSING if successes else SPEC.pausable_statuses[0]
+        expected = PAUSING if successes else STARTED
         assert status == expected, (
             f"job {fault.value} named twice got {successes} success(es) and reads {status}, documented {expected}"
         )

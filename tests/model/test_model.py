@@ -29,9 +29,9 @@ C = contract()
 PAUSING = C.paused_status
 PROJECT = "p" * 32
 OTHER = "o" * 32
-RUNNING = C.pausable_statuses[0]
+RUNNING = C.pausable_status("FULL_TRANSFER_STARTED")
 NOT_PAUSABLE = next(s for s in C.non_pausable_statuses if s != PAUSING)
-SYNC = C.pausable_types[-1]
+SYNC = C.pausable_type("sync")
 DR = C.non_pausable_types[0]
 ID = "aaaaaaaa-0000-0000-0000-00000000jb01"
 ID2 = "bbbbbbbb-0000-0000-0000-00000000jb02"
@@ -225,7 +225,7 @@ def test_a_resumed_job_may_read_any_status_but_pausing_and_is_then_adopted() -> 
     model.pause([(ID, "target")])
     assert model.resume([ID, UNKNOWN]) == [ID]
     assert not model.jobs[ID].settled and model.expected_statuses([ID]) == {ID: None}
-    other = C.pausable_statuses[-1]
+    other = C.pausable_status("INCRE_TRANSFER_FAILED")
     assert model.observe({ID: JobState(other, None)}, modes=True) == []
     assert model.jobs[ID].status == other and model.jobs[ID].pause_modes == {None}
 
@@ -240,7 +240,7 @@ def test_a_resumed_job_still_pausing_breaks_support_resume() -> None:
 
 
 def test_a_retry_of_a_job_not_paused_allows_anything() -> None:
-    model = _model(one=(C.pausable_statuses[1], SYNC))
+    model = _model(one=(C.pausable_status("FULL_TRANSFER_FAILED"), SYNC))
     assert model.resume([ID]) == []
     assert model.observe({ID: JobState(PAUSING, "all")}, modes=True) == []
     assert model.jobs[ID].status == PAUSING
@@ -264,7 +264,7 @@ def test_only_own_jobs_are_resumed() -> None:
 
 def test_with_drift_a_job_may_move_on_but_not_into_pausing() -> None:
     model = _model(drift=True, one=(RUNNING, SYNC))
-    later = C.pausable_statuses[-1]
+    later = C.pausable_status("INCRE_TRANSFER_FAILED")
     assert model.observe({ID: JobState(later)}, modes=False) == []
     assert model.jobs[ID].status == later
     assert model.observe({ID: JobState(PAUSING)}, modes=False)
