@@ -16,18 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from drs_conformance.checks import NonConformance
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract, contract_constant
 
 __all__ = [
-    "PAUSABLE_SUCCEEDS",
-    "PAUSE_MODE_RECORDED",
-    "NON_PAUSABLE_STATE_FAILS",
-    "DR_JOB_FAILS",
-    "UNKNOWN_JOB_FAILS",
-    "FOREIGN_JOB_FAILS",
-    "ITEMS_INDEPENDENT",
-    "SUPPORT_STATUS",
-    "SUPPORT_RESUME",
     "SUCCESS",
     "ModelJob",
     "ItemExpectation",
@@ -37,15 +29,6 @@ __all__ = [
     "first_exception",
 ]
 
-PAUSABLE_SUCCEEDS = "PAUSABLE-SUCCEEDS"
-PAUSE_MODE_RECORDED = "PAUSE-MODE-RECORDED"
-NON_PAUSABLE_STATE_FAILS = "NON-PAUSABLE-STATE-FAILS"
-DR_JOB_FAILS = "DR-JOB-FAILS"
-UNKNOWN_JOB_FAILS = "UNKNOWN-JOB-FAILS"
-FOREIGN_JOB_FAILS = "FOREIGN-JOB-FAILS"
-ITEMS_INDEPENDENT = "ITEMS-INDEPENDENT"
-SUPPORT_STATUS = "SUPPORT-STATUS"
-SUPPORT_RESUME = "SUPPORT-RESUME"
 
 SUCCESS: str  # the contract's word, read on first use (__getattr__)
 
@@ -125,7 +108,7 @@ class Violation:
         if not (self.isolate and alone_succeeds):
             return replace(self, isolate=False)
         return Violation(
-            ITEMS_INDEPENDENT,
+            Req.ITEMS_INDEPENDENT,
             f"{self.message}; alone in a batch the same item gets 'success': documented items are independent "
             "(a failing item does not change the outcome of the others)",
             self.job_id,
@@ -207,18 +190,18 @@ class Model:
             raise ValueError(f"mode={mode!r} is not a pause mode of the contract; the model judges valid batches")
         job = self.jobs.get(job_id)
         if job is None:
-            return ItemExpectation(job_id, mode, False, UNKNOWN_JOB_FAILS, f"an unknown job id ({job_id})")
+            return ItemExpectation(job_id, mode, False, Req.UNKNOWN_JOB_FAILS, f"an unknown job id ({job_id})")
         if job.project_id != self.project_id:
-            return ItemExpectation(job_id, mode, False, FOREIGN_JOB_FAILS,
+            return ItemExpectation(job_id, mode, False, Req.FOREIGN_JOB_FAILS,
                                    f"a job of another project ({job_id}, {job.describe()})")
         if not job.settled:
             raise ValueError(f"job {job_id} may read {_listing(job.statuses)}: observe it before pausing it")
         what = f"{job.describe()} ({job_id})"
         if job.type not in self._pausable_types:
-            return ItemExpectation(job_id, mode, False, DR_JOB_FAILS, what)
+            return ItemExpectation(job_id, mode, False, Req.DR_JOB_FAILS, what)
         if job.status not in self._pausable_statuses:
-            return ItemExpectation(job_id, mode, False, NON_PAUSABLE_STATE_FAILS, what)
-        return ItemExpectation(job_id, mode, True, PAUSABLE_SUCCEEDS, what)
+            return ItemExpectation(job_id, mode, False, Req.NON_PAUSABLE_STATE_FAILS, what)
+        return ItemExpectation(job_id, mode, True, Req.PAUSABLE_SUCCEEDS, what)
 
     def expect_pause(self, items: Sequence[tuple[str, str]]) -> list[ItemExpectation]:
         """The outcome of every item of a batch of distinct ids, in request order (order does not matter)."""
@@ -242,8 +225,8 @@ class Model:
                     statuses=frozenset({self._paused}),
                     pause_modes=frozenset({item.mode}),
                     why=f"paused with success in mode {item.mode!r} (it was {job.describe()})",
-                    rule=PAUSABLE_SUCCEEDS,
-                    mode_rule=PAUSE_MODE_RECORDED,
+                    rule=Req.PAUSABLE_SUCCEEDS,
+                    mode_rule=Req.PAUSE_MODE_RECORDED,
                 )
             else:
                 self.jobs[item.job_id] = replace(
@@ -258,7 +241,7 @@ class Model:
     def requirement_of_batch(expectations: Sequence[ItemExpectation]) -> str:
         """The rule that makes a well-formed batch be served (200): independence when outcomes mix."""
         outcomes = {item.succeeds for item in expectations}
-        return ITEMS_INDEPENDENT if len(outcomes) > 1 else expectations[0].requirement
+        return Req.ITEMS_INDEPENDENT if len(outcomes) > 1 else expectations[0].requirement
 
     @staticmethod
     def judge_results(expectations: Sequence[ItemExpectation],
@@ -304,7 +287,7 @@ class Model:
                 self.jobs[job_id] = replace(
                     job, statuses=self._statuses - {self._paused}, pause_modes=every_mode,
                     why=f"resumed with batch-retry-task (it was {job.describe()})",
-                    rule=SUPPORT_RESUME, mode_rule=SUPPORT_RESUME,
+                    rule=Req.SUPPORT_RESUME, mode_rule=Req.SUPPORT_RESUME,
                 )
             else:
                 self.jobs[job_id] = replace(
@@ -384,7 +367,7 @@ class Model:
             job = self.jobs.get(job_id)
             if job is None or not self.own(job_id) or not job.settled:
                 continue
-            problem = self._status_violation(job_id, job, status, SUPPORT_STATUS, "batch-status")
+            problem = self._status_violation(job_id, job, status, Req.SUPPORT_STATUS, "batch-status")
             if problem is not None:
                 violations.append(problem)
         return violations

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract, contract_constant
 
 from .batches import batches
@@ -95,7 +96,7 @@ _FAMILIES = (_python_repr, _trailing_comma, _comment, _form, _xml, _invalid_utf8
 
 @NOT_JSON_KINDS.kind(
     "body/not-json",
-    "BODY-SHAPE",
+    Req.BODY_SHAPE,
     "refuse-400",
     "bytes that are not JSON: a cut-off batch, single quotes, a trailing comma, XML, form fields, bad UTF-8, NaN, ...",
 )
@@ -122,7 +123,7 @@ def _not_json(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.one_of(cut(), st.builds(family, batches(max_size=3), st.sampled_from(_FAMILIES)))
 
 
-@NOT_JSON_KINDS.kind("body/empty", "BODY-SHAPE", "refuse-400", "no bytes at all (with Content-Type: application/json)")
+@NOT_JSON_KINDS.kind("body/empty", Req.BODY_SHAPE, "refuse-400", "no bytes at all (with Content-Type: application/json)")
 def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(
         kind.fault(
@@ -140,7 +141,7 @@ def not_json_bodies(*, kinds: Collection[str] | None = None) -> st.SearchStrateg
 
 @CONTENT_TYPE_KINDS.kind(
     "content-type/wrong",
-    "CONTENT-TYPE-REFUSED",
+    Req.CONTENT_TYPE_REFUSED,
     "refuse-4xx",
     "the media type (`text/plain`, `application/xml`, ...; the body is a valid batch)",
 )
@@ -166,7 +167,7 @@ def wrong_content_types(*, kinds: Collection[str] | None = None) -> st.SearchStr
 
 @OVERSIZED_KINDS.kind(
     "body/over-1mib",
-    "BODY-OVER-1MIB",
+    Req.BODY_OVER_1MIB,
     "either-large",
     "the body size in bytes (a valid batch padded with whitespace past 1 MiB)",
 )

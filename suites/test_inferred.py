@@ -16,6 +16,7 @@ from drs_conformance.checks import check_inferred
 from drs_conformance.client import DrsClient, Reply
 from drs_conformance.credentials import NoCredentials
 from drs_conformance.jobs import Jobs
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
 Answer = Callable[[DrsClient, Jobs], Reply]
@@ -60,7 +61,7 @@ ANSWERS = [
 ]
 
 
-@pytest.mark.requirement("INFERRED-CONSTRAINTS")
+@pytest.mark.requirement(Req.INFERRED_CONSTRAINTS)
 @pytest.mark.parametrize(("answer", "operation"), ANSWERS)
 def test_answer_meets_the_kits_inferred_constraints(api: DrsClient, jobs: Jobs, answer: Answer, operation: str) -> None:
     """The answer (already judged against the documents) SHOULD also meet the constraints the kit infers."""

@@ -9,10 +9,11 @@ import pytest
 from drs_conformance.client import DrsClient
 from drs_conformance.jobs import Jobs
 from drs_conformance.judge import describe, single_result
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 
 
-@pytest.mark.requirement("DOC-EXAMPLE")
+@pytest.mark.requirement(Req.DOC_EXAMPLE)
 def test_documented_example_is_answered_as_documented(api: DrsClient, jobs: Jobs) -> None:
     """The example request gets the example response (with the id of a job the run may pause)."""
     spec = contract()
