@@ -274,7 +274,7 @@ class Model:
 
         A resumed job may read any status but PAUSING (the sandbox returns it to the status it was
         paused from; another implementation may not), and any pause mode. The contract says nothing of
-        a retry of a job that is not paused: it may then read anything. Observe, then `observe()` adopts.
+        a batch-retry-task of a job that is not paused: it may then read anything. Observe, then `observe()` adopts.
         """
         leaving: list[str] = []
         for job_id in job_ids:

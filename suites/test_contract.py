@@ -3,8 +3,8 @@
 schemathesis draws the requests from the OpenAPI document (phases examples, coverage and fuzzing; valid
 and invalid data); the kit sends them through its own client (recorded, redacted, signed for AK/SK
 targets); every schemathesis check, and the kit's common response checks, judge the answers. A failure
-is named by the catalogue requirement it breaks (`FAILURE_REQUIREMENTS`, `drs_conformance.contract.failures`),
-decided from what was actually sent, read against the contract as written (`judge_request`), never
+is named by the catalogue requirement it breaks (`FAILURE_REQUIREMENTS`, `drs_conformance.schemathesis_suite.failures`),
+decided from what was actually sent, read against the contract as written (`classify_request`), never
 against the adjusted copy schemathesis generates from.
 
 - Generation: the document is adjusted where it leaves a choice (`generation_document`); ids are
@@ -18,7 +18,7 @@ against the adjusted copy schemathesis generates from.
 - An allowed choice of the contract (a job named twice, unknown fields, more than 100 jobs, a body over
   1 MiB, an unknown X-Language) is judged by its Either rule (`_judge_choices`), never by schemathesis'
   data checks.
-- On live targets (no control API) the document's example id is never sent to pause or retry: their
+- On live targets (no control API) the document's example id is never sent to pause or resume: their
   examples phase is skipped, and the id is replaced wherever else it appears (`stand_in`).
 - Out of reach here: rules that need job state (which jobs pause, what they read afterwards, tenants,
   atomicity, concurrency) are the domain suites'.
@@ -42,7 +42,11 @@ from schemathesis.generation.meta import CoverageScenario, TestPhase
 from drs_conformance.catalogue import catalogue
 from drs_conformance.checks import NonConformance, check_response, checked_requirements
 from drs_conformance.client import DrsClient, Reply
-from drs_conformance.contract import (
+from drs_conformance.credentials import NoCredentials
+from drs_conformance.judge import describe, is_success, results_by_id
+from drs_conformance.plugin import run_seed
+from drs_conformance.requirement_ids import Req
+from drs_conformance.schemathesis_suite import (
     NO_RESEND,
     UNDER_TEST,
     WRONG_JOB_IDS,
@@ -51,18 +55,14 @@ from drs_conformance.contract import (
     Sent,
     Wire,
     as_httpx,
+    classify_request,
     generation_document,
-    judge_request,
     named_failure,
     role,
     security_header,
     send,
     to_wire,
 )
-from drs_conformance.credentials import NoCredentials
-from drs_conformance.judge import describe, is_success, results_by_id
-from drs_conformance.plugin import run_seed
-from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract, load_document
 from drs_conformance.strategies import register_job_id_format
 from drs_conformance.target import Target, new_job_id
@@ -243,7 +243,7 @@ def _exchange(case: schemathesis.Case, target: Target, api: DrsClient, stand_in:
             and case.path in (PAUSE_PATH, RETRY_PATH):
         return  # live target: the document's example id could name a real job
     wire = to_wire(case, target, stand_in)
-    sent = judge_request(case.path, wire)
+    sent = classify_request(case.path, wire)
     reply = send(api, target, wire, _label(case))
     with _for_request(wire, sent):
         _judge_with_schemathesis(case, sent, reply, as_httpx(target, wire, reply))

@@ -47,7 +47,7 @@ def _status_lookup(api: DrsClient, jobs: Jobs) -> Reply:
     return api.batch_status(ids)
 
 
-def _retry_of_unknown_job(api: DrsClient, jobs: Jobs) -> Reply:
+def _resume_of_unknown_job(api: DrsClient, jobs: Jobs) -> Reply:
     return api.retry([jobs.new_id()])
 
 
@@ -57,7 +57,7 @@ ANSWERS = [
     pytest.param(_pause_without_credentials, PAUSE_PATH, id="pause-401"),
     pytest.param(_pause_as_text, PAUSE_PATH, id="pause-415"),
     pytest.param(_status_lookup, STATUS_PATH, id="batch-status-200"),
-    pytest.param(_retry_of_unknown_job, RETRY_PATH, id="batch-retry-task-200"),
+    pytest.param(_resume_of_unknown_job, RETRY_PATH, id="batch-retry-task-200"),
 ]
 
 

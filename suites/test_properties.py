@@ -14,7 +14,7 @@ from drs_conformance.model import Model
 from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import Fault, one_fault_batches, pausable_job_specs, pause_modes
-from drs_conformance.suites._modelling import boundary_job_specs, observe, pause_against, raise_first
+from drs_conformance.suites._model_steps import boundary_job_specs, observe, pause_against, raise_first
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

@@ -27,7 +27,7 @@ from drs_conformance.model import Model
 from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import JobSpec, pause_modes
-from drs_conformance.suites._modelling import boundary_job_specs, observe, pause_against, raise_first
+from drs_conformance.suites._model_steps import boundary_job_specs, observe, pause_against, raise_first
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
@@ -121,16 +121,16 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
         @precondition(lambda self: control or self.model.paused_ids())
         @rule(chosen=st.lists(own, min_size=1, max_size=4, unique=True))
         def resume(self, chosen: list[str]) -> None:
-            # On a live target only jobs this machine paused are retried (a retry restarts failed jobs).
+            # On a live target only jobs this machine paused are resumed (batch-retry-task also restarts failed jobs).
             ids = chosen if control else [job_id for job_id in chosen if job_id in self.model.paused_ids()]
             if not ids:
                 return
             leaving = self.model.resume(ids)
-            self._retry(ids, "step: batch-retry-task")
+            self._resume(ids, "step: batch-retry-task")
             self._wait_until_left(leaving)  # what is still PAUSING, the invariant reports
 
-        def _retry(self, job_ids: list[str], label: str) -> None:
-            """batch-retry-task the jobs: anything but 200 breaks SUPPORT-RESUME."""
+        def _resume(self, job_ids: list[str], label: str) -> None:
+            """Resume the jobs (batch-retry-task): anything but 200 breaks SUPPORT-RESUME."""
             reply = api.retry(job_ids, label=label)
             if reply.status != 200:
                 raise NonConformance(Req.SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
@@ -169,7 +169,7 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             paused = [job_id for job_id, status in jobs.statuses(leased).items() if status == PAUSING]
             if not paused:
                 return
-            self._retry(paused, "teardown: batch-retry-task")
+            self._resume(paused, "teardown: batch-retry-task")
             still = self._wait_until_left(paused)
             if still:
                 raise NonConformance(Req.SUPPORT_RESUME, f"received status {PAUSING} for job(s) {', '.join(still)} "

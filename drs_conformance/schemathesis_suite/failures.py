@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from drs_conformance.checks import NonConformance, is_json_content_type
 from drs_conformance.client import Reply
-from drs_conformance.contract.operations import UNDER_TEST
-from drs_conformance.contract.requests import Sent
 from drs_conformance.judge import describe
 from drs_conformance.requirement_ids import Req
+from drs_conformance.schemathesis_suite.operations import UNDER_TEST
+from drs_conformance.schemathesis_suite.requests import Sent
 from drs_conformance.spec import STATUS_PATH
 
 __all__ = ["FAILURE_REQUIREMENTS", "named_failure", "requirement_of"]

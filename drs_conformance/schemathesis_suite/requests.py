@@ -12,17 +12,17 @@ from typing import Any
 import httpx
 import jsonschema
 
-from drs_conformance.contract.operations import (
+from drs_conformance.paths import readable_path
+from drs_conformance.requirement_ids import Req
+from drs_conformance.schemathesis_suite.operations import (
     JSON_MEDIA_TYPE,
     body_schema_name,
     inferred_fields,
     role,
 )
-from drs_conformance.paths import readable_path
-from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import STATUS_PATH, contract
 
-__all__ = ["RULE_ORDER", "Sent", "Wire", "judge_request", "rule_of"]
+__all__ = ["RULE_ORDER", "Sent", "Wire", "classify_request", "rule_of"]
 
 # Order in which broken rules name a refusal that did not happen: the first one found is reported.
 RULE_ORDER = (
@@ -135,7 +135,7 @@ def _requested_ids(operation: str, document: dict[str, Any]) -> tuple[str, ...]:
     return tuple(item["job_id"] for item in document["jobs"])
 
 
-def judge_request(operation: str, wire: Wire) -> Sent:
+def classify_request(operation: str, wire: Wire) -> Sent:
     """Which contract rules the request breaks, and which allowed choices it makes."""
     broken: list[tuple[str, str]] = []
     choices: list[tuple[str, str]] = []
