@@ -20,7 +20,8 @@ OTHER = "o" * 32
 RUNNING = C.pausable_status("FULL_TRANSFER_STARTED")
 NOT_PAUSABLE = next(s for s in C.non_pausable_statuses if s != PAUSING)
 SYNC = C.pausable_type("sync")
-DR = C.non_pausable_types[0]
+DR = "cloudDataGuard"
+assert DR in C.non_pausable_types, f"{DR} is not a non-pausable job type of the contract"
 ID = "aaaaaaaa-0000-0000-0000-00000000jb01"
 ID2 = "bbbbbbbb-0000-0000-0000-00000000jb02"
 UNKNOWN = "cccccccc-0000-0000-0000-00000000jb03"
