@@ -64,6 +64,11 @@ class Interference(pytest.skip.Exception):  # type: ignore[name-defined,misc]  #
         self.job_id = job_id
 
 
+def _running() -> str:
+    """The status of the jobs the kit makes when a test asks for any pausable job: a running incremental transfer."""
+    return contract().pausable_status("INCRE_TRANSFER_STARTED")
+
+
 @dataclass(frozen=True)
 class _Hold:
     """A job this test holds: its lock, and its journal entry (None: the test created it, nothing to put back)."""
@@ -212,7 +217,7 @@ class Jobs:
         """A migration or sync job in a pausable state (or exactly in `status`)."""
         pausable = contract().pausable_statuses
         if self.target.control is not None:
-            return self.create(status=status or pausable[-2], type=type or contract().pausable_types[-1])
+            return self.create(status=status or _running(), type=type or contract().pausable_type("sync"))
         return self._lease(
             lambda job, current: job.type in (type and (type,) or contract().pausable_types)
             and current in ((status,) if status else pausable),
@@ -222,7 +227,7 @@ class Jobs:
     def paused(self) -> str:
         """A job in PAUSING: created so (control API) or paused here from a pausable inventory job."""
         if self.target.control is not None:
-            return self.create(status=contract().paused_status, type=contract().pausable_types[-1])
+            return self.create(status=contract().paused_status, type=contract().pausable_type("sync"))
         job_id = self.pausable()
         reply = self.api.pause_jobs([(job_id, "target")], label="set-up: pause")
         assert reply.status == 200, f"set-up: pausing inventory job {job_id} answered {reply.status}"
@@ -238,7 +243,7 @@ class Jobs:
     def dr_job(self, status: str | None = None) -> str:
         """A disaster-recovery (cloudDataGuard) job in `status` (by default one pausable for sync)."""
         if self.target.control is not None:
-            return self.create(status=status or contract().pausable_statuses[-2], type="cloudDataGuard")
+            return self.create(status=status or _running(), type="cloudDataGuard")
         return self._lease(lambda job, current: job.type == "cloudDataGuard" and status in (None, current),
                            f"cloudDataGuard job in {status}" if status else "cloudDataGuard job")
 
@@ -246,7 +251,7 @@ class Jobs:
         """A job of another project (in a pausable state when it can be arranged)."""
         if self.target.control is not None:
             return self.create(
-                status=contract().pausable_statuses[-2], type="sync", project_id=self.target.foreign_project_id
+                status=_running(), type="sync", project_id=self.target.foreign_project_id
             )
         if self.target.inventory is None or not self.target.inventory.foreign_jobs:
             pytest.skip("needs a job of another project: list one under foreign_jobs in --inventory, "

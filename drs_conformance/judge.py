@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import Reply
-from drs_conformance.model import SUCCESS  # one definition, in the module that does no I/O
+from drs_conformance.spec import contract, contract_constant
 
 __all__ = [
     "SUCCESS",
@@ -21,7 +21,13 @@ __all__ = [
     "describe",
 ]
 
-FAILED = "failed"
+SUCCESS: str  # the contract's result words, read on first use (__getattr__)
+FAILED: str
+
+
+def __getattr__(name: str) -> str:
+    """SUCCESS and FAILED, the result words (`x-drs-result-words`), read from the contract on first use."""
+    return contract_constant(__name__, name, SUCCESS="success_word", FAILED="failed_word")
 
 
 def describe(reply: Reply, limit: int = 300) -> str:
@@ -93,7 +99,7 @@ def single_result(reply: Reply, job_id: str) -> dict[str, Any]:
 
 
 def is_success(result: dict[str, Any]) -> bool:
-    return result.get("status") == SUCCESS
+    return result.get("status") == contract().success_word
 
 
 def _ids(results: Iterable[dict[str, Any]], limit: int = 5) -> str:

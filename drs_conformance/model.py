@@ -16,18 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from drs_conformance.checks import NonConformance
-from drs_conformance.spec import contract
+from drs_conformance.requirement_ids import Req
+from drs_conformance.spec import contract, contract_constant
 
 __all__ = [
-    "PAUSABLE_SUCCEEDS",
-    "PAUSE_MODE_RECORDED",
-    "NON_PAUSABLE_STATE_FAILS",
-    "DR_JOB_FAILS",
-    "UNKNOWN_JOB_FAILS",
-    "FOREIGN_JOB_FAILS",
-    "ITEMS_INDEPENDENT",
-    "SUPPORT_STATUS",
-    "SUPPORT_RESUME",
     "SUCCESS",
     "ModelJob",
     "ItemExpectation",
@@ -37,18 +29,13 @@ __all__ = [
     "first_exception",
 ]
 
-PAUSABLE_SUCCEEDS = "PAUSABLE-SUCCEEDS"
-PAUSE_MODE_RECORDED = "PAUSE-MODE-RECORDED"
-NON_PAUSABLE_STATE_FAILS = "NON-PAUSABLE-STATE-FAILS"
-DR_JOB_FAILS = "DR-JOB-FAILS"
-UNKNOWN_JOB_FAILS = "UNKNOWN-JOB-FAILS"
-FOREIGN_JOB_FAILS = "FOREIGN-JOB-FAILS"
-ITEMS_INDEPENDENT = "ITEMS-INDEPENDENT"
-SUPPORT_STATUS = "SUPPORT-STATUS"
-SUPPORT_RESUME = "SUPPORT-RESUME"
 
-#: The result status of a successful item (the document's example response).
-SUCCESS = "success"
+SUCCESS: str  # the contract's word, read on first use (__getattr__)
+
+
+def __getattr__(name: str) -> str:
+    """SUCCESS: the result status of a successful item (`x-drs-result-words`), read from the contract on first use."""
+    return contract_constant(__name__, name, SUCCESS="success_word")
 
 
 class Observation(Protocol):
@@ -121,7 +108,7 @@ class Violation:
         if not (self.isolate and alone_succeeds):
             return replace(self, isolate=False)
         return Violation(
-            ITEMS_INDEPENDENT,
+            Req.ITEMS_INDEPENDENT,
             f"{self.message}; alone in a batch the same item gets 'success': documented items are independent "
             "(a failing item does not change the outcome of the others)",
             self.job_id,
@@ -203,18 +190,18 @@ class Model:
             raise ValueError(f"mode={mode!r} is not a pause mode of the contract; the model judges valid batches")
         job = self.jobs.get(job_id)
         if job is None:
-            return ItemExpectation(job_id, mode, False, UNKNOWN_JOB_FAILS, f"an unknown job id ({job_id})")
+            return ItemExpectation(job_id, mode, False, Req.UNKNOWN_JOB_FAILS, f"an unknown job id ({job_id})")
         if job.project_id != self.project_id:
-            return ItemExpectation(job_id, mode, False, FOREIGN_JOB_FAILS,
+            return ItemExpectation(job_id, mode, False, Req.FOREIGN_JOB_FAILS,
                                    f"a job of another project ({job_id}, {job.describe()})")
         if not job.settled:
             raise ValueError(f"job {job_id} may read {_listing(job.statuses)}: observe it before pausing it")
         what = f"{job.describe()} ({job_id})"
         if job.type not in self._pausable_types:
-            return ItemExpectation(job_id, mode, False, DR_JOB_FAILS, what)
+            return ItemExpectation(job_id, mode, False, Req.DR_JOB_FAILS, what)
         if job.status not in self._pausable_statuses:
-            return ItemExpectation(job_id, mode, False, NON_PAUSABLE_STATE_FAILS, what)
-        return ItemExpectation(job_id, mode, True, PAUSABLE_SUCCEEDS, what)
+            return ItemExpectation(job_id, mode, False, Req.NON_PAUSABLE_STATE_FAILS, what)
+        return ItemExpectation(job_id, mode, True, Req.PAUSABLE_SUCCEEDS, what)
 
     def expect_pause(self, items: Sequence[tuple[str, str]]) -> list[ItemExpectation]:
         """The outcome of every item of a batch of distinct ids, in request order (order does not matter)."""
@@ -238,8 +225,8 @@ class Model:
                     statuses=frozenset({self._paused}),
                     pause_modes=frozenset({item.mode}),
                     why=f"paused with success in mode {item.mode!r} (it was {job.describe()})",
-                    rule=PAUSABLE_SUCCEEDS,
-                    mode_rule=PAUSE_MODE_RECORDED,
+                    rule=Req.PAUSABLE_SUCCEEDS,
+                    mode_rule=Req.PAUSE_MODE_RECORDED,
                 )
             else:
                 self.jobs[item.job_id] = replace(
@@ -254,27 +241,28 @@ class Model:
     def requirement_of_batch(expectations: Sequence[ItemExpectation]) -> str:
         """The rule that makes a well-formed batch be served (200): independence when outcomes mix."""
         outcomes = {item.succeeds for item in expectations}
-        return ITEMS_INDEPENDENT if len(outcomes) > 1 else expectations[0].requirement
+        return Req.ITEMS_INDEPENDENT if len(outcomes) > 1 else expectations[0].requirement
 
     @staticmethod
     def judge_results(expectations: Sequence[ItemExpectation],
                       results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Violation]:
         """Each item's result against its expectation (results grouped by id, one per item, already checked)."""
         violations: list[Violation] = []
+        success = contract().success_word
         failing_elsewhere = {item.job_id for item in expectations if not item.succeeds}
         for item in expectations:
             result = results[item.job_id][0]
             status = result.get("status")
-            if item.succeeds and status != SUCCESS:
+            if item.succeeds and status != success:
                 others = failing_elsewhere - {item.job_id}
                 violations.append(Violation(
                     item.requirement,
-                    f"received status {status!r} for {item.why}, mode {item.mode!r}; documented {SUCCESS!r}",
+                    f"received status {status!r} for {item.why}, mode {item.mode!r}; documented {success!r}",
                     item.job_id, item.mode, isolate=bool(others),
                 ))
-            elif not item.succeeds and status == SUCCESS:
+            elif not item.succeeds and status == success:
                 violations.append(Violation(
-                    item.requirement, f"received {SUCCESS!r} for {item.why}; documented a failed item",
+                    item.requirement, f"received {success!r} for {item.why}; documented a failed item",
                     item.job_id, item.mode,
                 ))
         return violations
@@ -286,7 +274,7 @@ class Model:
 
         A resumed job may read any status but PAUSING (the sandbox returns it to the status it was
         paused from; another implementation may not), and any pause mode. The contract says nothing of
-        a retry of a job that is not paused: it may then read anything. Observe, then `observe()` adopts.
+        a batch-retry-task of a job that is not paused: it may then read anything. Observe, then `observe()` adopts.
         """
         leaving: list[str] = []
         for job_id in job_ids:
@@ -299,7 +287,7 @@ class Model:
                 self.jobs[job_id] = replace(
                     job, statuses=self._statuses - {self._paused}, pause_modes=every_mode,
                     why=f"resumed with batch-retry-task (it was {job.describe()})",
-                    rule=SUPPORT_RESUME, mode_rule=SUPPORT_RESUME,
+                    rule=Req.SUPPORT_RESUME, mode_rule=Req.SUPPORT_RESUME,
                 )
             else:
                 self.jobs[job_id] = replace(
@@ -379,7 +367,7 @@ class Model:
             job = self.jobs.get(job_id)
             if job is None or not self.own(job_id) or not job.settled:
                 continue
-            problem = self._status_violation(job_id, job, status, SUPPORT_STATUS, "batch-status")
+            problem = self._status_violation(job_id, job, status, Req.SUPPORT_STATUS, "batch-status")
             if problem is not None:
                 violations.append(problem)
         return violations

@@ -21,7 +21,6 @@ from drs_conformance.client import DrsClient
 from drs_conformance.errors import TargetUnreachable
 from drs_conformance.interruption import shielded
 from drs_conformance.journal import PAUSED, REPLACED, Entry, JobLock, JobLocks, Journal
-from drs_conformance.model import SUCCESS
 from drs_conformance.options import KitOptions
 from drs_conformance.spec import contract
 
@@ -127,7 +126,7 @@ def resume_jobs(api: DrsClient, job_ids: Iterable[str], *, timeout: float, label
                 pending = [job_id for job_id in pending if job_id not in result.back]
                 still = [job_id for job_id in pending if statuses[job_id] == paused and job_id not in accepted]
                 # Accepted jobs are never sent again, so this cannot spin: the next round sends nothing.
-                look_again_now = bool(still) and _send_retry(api, still, label, result, why, accepted)
+                look_again_now = bool(still) and _send_resume(api, still, label, result, why, accepted)
         except _Hopeless:
             break
         if not pending or time.monotonic() >= deadline:
@@ -175,9 +174,9 @@ def _read_statuses(api: DrsClient, job_ids: list[str], label: str, result: Resum
     return found
 
 
-def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left],
-                accepted: set[str]) -> bool:
-    """batch-retry-task the jobs; True when the target accepted every one of them."""
+def _send_resume(api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left],
+                 accepted: set[str]) -> bool:
+    """Resume the jobs (batch-retry-task); True when the target accepted every one of them."""
     try:
         reply = api.retry(job_ids, label=f"{label}: batch-retry-task", validate=False)
     except TargetUnreachable as exc:
@@ -198,7 +197,7 @@ def _send_retry(api: DrsClient, job_ids: list[str], label: str, result: Resumed,
         items = {}
     for job_id in job_ids:
         item = items.get(job_id)
-        if item is not None and item.get("status") == SUCCESS:
+        if item is not None and item.get("status") == contract().success_word:
             accepted.add(job_id)  # waited for from now on, not sent again
             why[job_id] = Left("batch-retry-task accepted the resume, but it stayed PAUSING", STILL_PAUSED)
         else:

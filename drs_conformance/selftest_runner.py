@@ -31,7 +31,7 @@ PRELOAD = (
     "drs_conformance.cli",
     "drs_conformance.plugin",  # pytest, hypothesis, httpx, the client, jobs, target
     "drs_conformance.sandbox.server",  # starlette, uvicorn, jsonschema
-    "drs_conformance.contract",  # schemathesis
+    "drs_conformance.schemathesis_suite",  # schemathesis
     "drs_conformance.sdk",  # huaweicloudsdkcore, huaweicloudsdkdrs
     "drs_conformance.strategies",
     "drs_conformance.reporting",

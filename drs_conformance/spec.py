@@ -19,6 +19,7 @@ __all__ = [
     "SPEC_FILENAME",
     "Contract",
     "contract",
+    "contract_constant",
     "spec_path",
     "load_document",
     "INFERRED",
@@ -91,6 +92,18 @@ class Contract:
     @property
     def paused_status(self) -> str:
         return str(self._pausable["paused_status"])
+
+    def pausable_status(self, name: str) -> str:
+        """`name`, checked to be a pausable status: code picks a status by name, never by its place in the list."""
+        if name not in self.pausable_statuses:
+            raise KeyError(f"{name!r} is not a pausable status of the contract: {', '.join(self.pausable_statuses)}")
+        return name
+
+    def pausable_type(self, name: str) -> str:
+        """`name`, checked to be a pausable job type (by name, as `pausable_status`)."""
+        if name not in self.pausable_types:
+            raise KeyError(f"{name!r} is not a pausable job type of the contract: {', '.join(self.pausable_types)}")
+        return name
 
     @property
     def non_pausable_statuses(self) -> tuple[str, ...]:
@@ -235,3 +248,13 @@ def _component_defs(document: dict[str, Any]) -> dict[str, Any]:
 def contract() -> Contract:
     """The process-wide contract, loaded on first use (never at import time)."""
     return Contract(load_document())
+
+
+def contract_constant(module: str, name: str, **properties: str) -> Any:
+    """For a module's `__getattr__`: its constant `name`, read from the contract property `properties[name]`.
+
+    Read on first use, so that importing a module that offers a limit or a word as a constant reads nothing.
+    """
+    if name in properties:
+        return getattr(contract(), properties[name])
+    raise AttributeError(f"module {module!r} has no attribute {name!r}")

@@ -23,9 +23,8 @@ from drs_conformance.journal import RunJournal
 from drs_conformance.options import KitOptions
 from drs_conformance.redaction import Redactor
 
-__all__ = ["MODES", "ControlApi", "Target", "new_job_id", "open_target", "round_trip_time"]
+__all__ = ["ControlApi", "Target", "new_job_id", "open_target", "round_trip_time"]
 
-MODES = ("embedded", "control-api", "inventory", "read-only")
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 

@@ -10,8 +10,10 @@ imports those modules and fixes the order of their strategies.
 
 from __future__ import annotations
 
-from .batches import BATCH_LIMIT, batches, batches_over, pause_infos
-from .bodies import BODY_LIMIT, not_json_bodies, oversized_bodies, wrong_content_types
+from drs_conformance.spec import contract_constant
+
+from .batches import batches, batches_over, pause_infos
+from .bodies import not_json_bodies, oversized_bodies, wrong_content_types
 from .faults import EXPECTS, Expect, Fault
 from .job_id_faults import malformed_job_ids
 from .job_ids import JOB_ID_SHAPES, job_ids
@@ -39,6 +41,15 @@ REGISTRY.arrange(
     wrong_content_types,
     non_pausable_job_specs,
 )
+
+BATCH_LIMIT: int  # the contract's limits, read on first use (__getattr__)
+BODY_LIMIT: int
+
+
+def __getattr__(name: str) -> int:
+    """BATCH_LIMIT and BODY_LIMIT (`x-drs-limits`), read from the contract on first use: importing reads nothing."""
+    return contract_constant(__name__, name, BATCH_LIMIT="batch_limit", BODY_LIMIT="body_limit")
+
 
 __all__ = [
     # valid values

@@ -8,6 +8,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from drs_conformance.spec import contract, contract_constant
+
 from ._checks import check_sizes, check_strategy
 from ._rule import id_rule
 from .job_ids import job_ids as _job_ids
@@ -15,8 +17,16 @@ from .modes import pause_modes
 
 __all__ = ["BATCH_LIMIT", "pause_infos", "batches", "batches_over"]
 
-#: The largest batch a server must serve (requirement BATCH-100); larger ones are BATCH-OVER-100.
-BATCH_LIMIT = 100
+
+BATCH_LIMIT: int  # the contract's batch limit, read on first use (__getattr__)
+
+
+def __getattr__(name: str) -> int:
+    """BATCH_LIMIT: the largest batch a server must serve (BATCH-100; larger ones are BATCH-OVER-100).
+
+    Read from the contract (`x-drs-limits`) on first use, so that importing the strategies reads nothing.
+    """
+    return contract_constant(__name__, name, BATCH_LIMIT="batch_limit")
 
 
 def _item(job_id: str, mode: str) -> dict[str, Any]:
@@ -46,20 +56,23 @@ def pause_infos(
 def batches(
     *,
     min_size: int = 1,
-    max_size: int = BATCH_LIMIT,
+    max_size: int | None = None,
     job_ids: st.SearchStrategy[str] | None = None,
     modes: st.SearchStrategy[str] | None = None,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Valid request bodies `{"jobs": [...]}`: min_size..max_size items, unique ids, a mode drawn per item.
 
-    The minimal batch is one item, `00000000-0000-0000-0000-000000000000` with mode `target`.
+    `max_size` defaults to the batch limit (100). The minimal batch is one item,
+    `00000000-0000-0000-0000-000000000000` with mode `target`.
     """
+    limit = contract().batch_limit
+    max_size = limit if max_size is None else max_size
     check_sizes(
         min_size,
         max_size,
         lowest=1,
-        highest=BATCH_LIMIT,
-        why=f"a valid batch has 1 to {BATCH_LIMIT} items (for others see malformed_bodies() and oversized_batches())",
+        highest=limit,
+        why=f"a valid batch has 1 to {limit} items (for others see malformed_bodies() and oversized_batches())",
     )
     ids, modes = _options(job_ids, modes)
     items = st.lists(
@@ -87,14 +100,15 @@ def batches_over(
     if len(set(jobs)) != len(jobs):
         twice = next(job_id for job_id in jobs if list(jobs).count(job_id) > 1)
         raise InvalidArgument(f"jobs names {twice!r} more than once; give each seeded job once")
-    highest = min(len(jobs), BATCH_LIMIT)
+    limit = contract().batch_limit
+    highest = min(len(jobs), limit)
     max_size = highest if max_size is None else max_size
     check_sizes(
         min_size,
         max_size,
         lowest=1,
         highest=highest,
-        why=f"there are {len(jobs)} jobs, and a valid batch has at most {BATCH_LIMIT}",
+        why=f"there are {len(jobs)} jobs, and a valid batch has at most {limit}",
     )
     _, modes = _options(None, modes)
     pairs = st.lists(

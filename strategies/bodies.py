@@ -8,14 +8,25 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from drs_conformance.requirement_ids import Req
+from drs_conformance.spec import contract, contract_constant
+
 from .batches import batches
 from .faults import Fault, encode
 from .registry import REGISTRY, FaultKind
 
 __all__ = ["BODY_LIMIT", "not_json_bodies", "wrong_content_types", "oversized_bodies"]
 
-#: The body size a server must accept (BODY-OVER-1MIB: larger bodies are served or refused with 400/413).
-BODY_LIMIT = 1024 * 1024
+
+BODY_LIMIT: int  # the contract's body limit, read on first use (__getattr__)
+
+
+def __getattr__(name: str) -> int:
+    """BODY_LIMIT: the body size a server must accept (BODY-OVER-1MIB: larger ones are served or refused, 400/413).
+
+    Read from the contract (`x-drs-limits`) on first use, so that importing the strategies reads nothing.
+    """
+    return contract_constant(__name__, name, BODY_LIMIT="body_limit")
 
 NOT_JSON_KINDS = REGISTRY.kind_set("not_json_bodies", scope="request")
 CONTENT_TYPE_KINDS = REGISTRY.kind_set("wrong_content_types", scope="request")
@@ -85,7 +96,7 @@ _FAMILIES = (_python_repr, _trailing_comma, _comment, _form, _xml, _invalid_utf8
 
 @NOT_JSON_KINDS.kind(
     "body/not-json",
-    "BODY-SHAPE",
+    Req.BODY_SHAPE,
     "refuse-400",
     "bytes that are not JSON: a cut-off batch, single quotes, a trailing comma, XML, form fields, bad UTF-8, NaN, ...",
 )
@@ -112,7 +123,7 @@ def _not_json(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.one_of(cut(), st.builds(family, batches(max_size=3), st.sampled_from(_FAMILIES)))
 
 
-@NOT_JSON_KINDS.kind("body/empty", "BODY-SHAPE", "refuse-400", "no bytes at all (with Content-Type: application/json)")
+@NOT_JSON_KINDS.kind("body/empty", Req.BODY_SHAPE, "refuse-400", "no bytes at all (with Content-Type: application/json)")
 def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(
         kind.fault(
@@ -130,7 +141,7 @@ def not_json_bodies(*, kinds: Collection[str] | None = None) -> st.SearchStrateg
 
 @CONTENT_TYPE_KINDS.kind(
     "content-type/wrong",
-    "CONTENT-TYPE-REFUSED",
+    Req.CONTENT_TYPE_REFUSED,
     "refuse-4xx",
     "the media type (`text/plain`, `application/xml`, ...; the body is a valid batch)",
 )
@@ -156,14 +167,14 @@ def wrong_content_types(*, kinds: Collection[str] | None = None) -> st.SearchStr
 
 @OVERSIZED_KINDS.kind(
     "body/over-1mib",
-    "BODY-OVER-1MIB",
+    Req.BODY_OVER_1MIB,
     "either-large",
     "the body size in bytes (a valid batch padded with whitespace past 1 MiB)",
 )
 def _over_1mib(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(batch: dict[str, Any], excess: int) -> Fault:
         raw = encode(batch)
-        size = BODY_LIMIT + excess
+        size = contract().body_limit + excess
         padded = raw[:1] + b" " * (size - len(raw)) + raw[1:]
         reason = (
             f"the body is {size:,} bytes, {excess:,} over 1 MiB (a valid batch padded with whitespace); "

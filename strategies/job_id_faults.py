@@ -11,6 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from drs_conformance.requirement_ids import Req
+
 from ._rule import id_rule
 from .faults import Fault, encode, json_type
 from .job_ids import job_ids
@@ -78,7 +80,7 @@ def _with_character(base: str, position: int, character: str) -> str:
 
 
 @KINDS.kind(
-    "job-id/one-short", "JOB-ID-RULE", "refuse-400", "a well-formed id with one character removed (35 characters)"
+    "job-id/one-short", Req.JOB_ID_RULE, "refuse-400", "a well-formed id with one character removed (35 characters)"
 )
 def _one_short(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
@@ -96,7 +98,7 @@ def _one_short(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/one-long",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id with one character of [0-9a-z] added (37 characters)",
 )
@@ -114,7 +116,7 @@ def _one_long(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/wrong-grouping",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "the 32 characters with one hyphen moved by one place (e.g. 9-3-4-4-12)",
 )
@@ -141,7 +143,7 @@ def _wrong_grouping(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/missing-hyphen",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id with one of its hyphens removed (35 characters)",
 )
@@ -161,7 +163,7 @@ def _missing_hyphen(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 
 @KINDS.kind(
-    "job-id/no-hyphens", "JOB-ID-RULE", "refuse-400", "the 32 characters of a well-formed id without any hyphen"
+    "job-id/no-hyphens", Req.JOB_ID_RULE, "refuse-400", "the 32 characters of a well-formed id without any hyphen"
 )
 def _no_hyphens(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
@@ -174,7 +176,7 @@ def _no_hyphens(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(make, job_ids(), pause_modes())
 
 
-@KINDS.kind("job-id/extra-hyphen", "JOB-ID-RULE", "refuse-400", "a well-formed id with one more hyphen (37 characters)")
+@KINDS.kind("job-id/extra-hyphen", Req.JOB_ID_RULE, "refuse-400", "a well-formed id with one more hyphen (37 characters)")
 def _extra_hyphen(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
@@ -188,7 +190,7 @@ def _extra_hyphen(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/outside-alphabet",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "one character replaced by punctuation or a lower-case non-ASCII letter (`_`, `é`, `ſ`)",
 )
@@ -213,7 +215,7 @@ def _whitespace_name(text: str) -> str:
 
 
 @KINDS.kind(
-    "job-id/leading-whitespace", "JOB-ID-RULE", "refuse-400", "a well-formed id after one or two whitespace characters"
+    "job-id/leading-whitespace", Req.JOB_ID_RULE, "refuse-400", "a well-formed id after one or two whitespace characters"
 )
 def _leading_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, space: str) -> Fault:
@@ -228,7 +230,7 @@ def _leading_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/trailing-whitespace",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id followed by one or two whitespace characters (`\\n` included)",
 )
@@ -249,7 +251,7 @@ def _spaces() -> st.SearchStrategy[str]:
 
 @KINDS.kind(
     "job-id/inner-whitespace",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id with one whitespace character inserted inside it",
 )
@@ -267,7 +269,7 @@ def _inner_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 
 @KINDS.kind(
-    "job-id/braces", "JOB-ID-RULE", "refuse-400", "a well-formed id in braces, as Windows writes GUIDs (`{...}`)"
+    "job-id/braces", Req.JOB_ID_RULE, "refuse-400", "a well-formed id in braces, as Windows writes GUIDs (`{...}`)"
 )
 def _braces(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str) -> Fault:
@@ -277,7 +279,7 @@ def _braces(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(make, job_ids(), pause_modes())
 
 
-@KINDS.kind("job-id/urn-prefix", "JOB-ID-RULE", "refuse-400", "a well-formed id with the `urn:uuid:` prefix")
+@KINDS.kind("job-id/urn-prefix", Req.JOB_ID_RULE, "refuse-400", "a well-formed id with the `urn:uuid:` prefix")
 def _urn_prefix(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str) -> Fault:
         reason = f"job_id carries the prefix 'urn:uuid:' before a well-formed id; {_needs()} and no prefix."
@@ -288,7 +290,7 @@ def _urn_prefix(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/full-width-digit",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "one digit replaced by its full-width twin (`０`-`９`, which `\\d` matches)",
 )
@@ -312,7 +314,7 @@ def _full_width_digit(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/cyrillic-look-alike",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "one Latin letter replaced by its Cyrillic look-alike (`а` for `a`)",
 )
@@ -337,7 +339,7 @@ def _cyrillic_look_alike(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/zero-width",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id with one invisible zero-width character inserted (U+200B, U+FEFF, ...)",
 )
@@ -352,7 +354,7 @@ def _zero_width(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/control-character",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id with one C0/C1 control character inserted (not tab, LF, CR or NUL)",
 )
@@ -367,7 +369,7 @@ def _control_character(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/nul",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id with a NUL character inserted (at the end, a C string still reads the id)",
 )
@@ -382,7 +384,7 @@ def _nul(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(make, job_ids(), pause_modes(), st.integers(1, rule.length).map(lambda p: rule.length - p + 1))
 
 
-@KINDS.kind("job-id/empty", "JOB-ID-RULE", "refuse-400", "the empty string")
+@KINDS.kind("job-id/empty", Req.JOB_ID_RULE, "refuse-400", "the empty string")
 def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(mode: str) -> Fault:
         return _fault(kind, "", mode, f"job_id is the empty string; {_needs()}.", None)
@@ -391,7 +393,7 @@ def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 
 @KINDS.kind(
-    "job-id/very-long", "JOB-ID-RULE", "refuse-400", "a well-formed id continued to 64, 1,024 or 16,384 characters"
+    "job-id/very-long", Req.JOB_ID_RULE, "refuse-400", "a well-formed id continued to 64, 1,024 or 16,384 characters"
 )
 def _very_long(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, length: int) -> Fault:
@@ -411,7 +413,7 @@ def _injection(kind: FaultKind, family: str, what: str) -> st.SearchStrategy[Fau
 
 
 @KINDS.kind(
-    "job-id/sql-injection", "JOB-ID-RULE", "refuse-400", "a well-formed id followed by an SQL injection payload"
+    "job-id/sql-injection", Req.JOB_ID_RULE, "refuse-400", "a well-formed id followed by an SQL injection payload"
 )
 def _sql_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return _injection(kind, "sql", "an SQL injection payload")
@@ -419,7 +421,7 @@ def _sql_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/script-injection",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id followed by an HTML/script injection payload",
 )
@@ -429,7 +431,7 @@ def _script_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/path-traversal",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id followed by a path traversal (`/../../etc/passwd`, encoded too)",
 )
@@ -439,7 +441,7 @@ def _path_traversal(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/crlf-injection",
-    "JOB-ID-RULE",
+    Req.JOB_ID_RULE,
     "refuse-400",
     "a well-formed id followed by CR LF and a header line (raw or percent-encoded)",
 )
@@ -447,7 +449,7 @@ def _crlf_injection(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return _injection(kind, "crlf", "a CRLF injection")
 
 
-@KINDS.kind("job-id/null", "ITEM-SHAPE", "refuse-400", "`null`")
+@KINDS.kind("job-id/null", Req.ITEM_SHAPE, "refuse-400", "`null`")
 def _null(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(mode: str) -> Fault:
         return _fault(kind, None, mode, "job_id is null; it must be a string.", None)
@@ -457,7 +459,7 @@ def _null(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "job-id/not-a-string",
-    "ITEM-SHAPE",
+    Req.ITEM_SHAPE,
     "refuse-400",
     'a number, a boolean, an array or an object (e.g. `[id]`, `{"id": id}`)',
 )

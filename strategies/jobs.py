@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 
 from ._checks import check_choices
@@ -64,7 +65,7 @@ def _listing(values: Collection[str]) -> str:
 
 @KINDS.kind(
     "state/not-pausable",
-    "NON-PAUSABLE-STATE-FAILS",
+    Req.NON_PAUSABLE_STATE_FAILS,
     "item-fails",
     "a `JobSpec` of a pausable type in a status that is not pausable (PAUSING included)",
 )
@@ -86,7 +87,7 @@ def _state_not_pausable(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "type/not-pausable",
-    "DR-JOB-FAILS",
+    Req.DR_JOB_FAILS,
     "item-fails",
     "a `JobSpec` of a type that cannot be paused (cloudDataGuard) in a pausable status",
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 
 from .faults import Fault, encode, json_type
@@ -46,7 +47,7 @@ def _fault(kind: FaultKind, value: Any, job_id: str, reason: str, base: str | No
 
 @KINDS.kind(
     "mode/case-variant",
-    "PAUSE-MODE-VALUES",
+    Req.PAUSE_MODE_VALUES,
     "refuse-400",
     "a mode with at least one letter in upper case (`Target`, `ALL`)",
 )
@@ -63,7 +64,7 @@ def _case_variant(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return draw()
 
 
-@KINDS.kind("mode/padded", "PAUSE-MODE-VALUES", "refuse-400", "a mode with whitespace before, after or around it")
+@KINDS.kind("mode/padded", Req.PAUSE_MODE_VALUES, "refuse-400", "a mode with whitespace before, after or around it")
 def _padded(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, job_id: str, before: str, after: str) -> Fault:
         value = before + base + after
@@ -75,7 +76,7 @@ def _padded(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(lambda base, job_id, pad: make(base, job_id, *pad), pause_modes(), job_ids(), around)
 
 
-@KINDS.kind("mode/other-word", "PAUSE-MODE-VALUES", "refuse-400", "another word (`stop`, `targets`, `target,all`, ...)")
+@KINDS.kind("mode/other-word", Req.PAUSE_MODE_VALUES, "refuse-400", "another word (`stop`, `targets`, `target,all`, ...)")
 def _other_word(kind: FaultKind) -> st.SearchStrategy[Fault]:
     modes = contract().pause_modes
     words = [word for word in _OTHER_WORDS if word.strip().lower() not in modes]
@@ -88,7 +89,7 @@ def _other_word(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(make, st.one_of(st.sampled_from(words), drawn), job_ids())
 
 
-@KINDS.kind("mode/empty", "PAUSE-MODE-VALUES", "refuse-400", "the empty string")
+@KINDS.kind("mode/empty", Req.PAUSE_MODE_VALUES, "refuse-400", "the empty string")
 def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(job_id: str) -> Fault:
         return _fault(kind, "", job_id, f"pause_mode is the empty string; only {_allowed()} is allowed.", None)
@@ -96,7 +97,7 @@ def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(make, job_ids())
 
 
-@KINDS.kind("mode/null", "ITEM-SHAPE", "refuse-400", "`null`")
+@KINDS.kind("mode/null", Req.ITEM_SHAPE, "refuse-400", "`null`")
 def _null(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(job_id: str) -> Fault:
         return _fault(kind, None, job_id, f"pause_mode is null; it must be the string {_allowed()}.", None)
@@ -105,7 +106,7 @@ def _null(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 
 @KINDS.kind(
-    "mode/not-a-string", "ITEM-SHAPE", "refuse-400", 'a number, a boolean, an array or an object (e.g. `["target"]`)'
+    "mode/not-a-string", Req.ITEM_SHAPE, "refuse-400", 'a number, a boolean, an array or an object (e.g. `["target"]`)'
 )
 def _not_a_string(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(value: Any, job_id: str, base: str | None) -> Fault:
@@ -125,7 +126,7 @@ def _not_a_string(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @KINDS.kind(
     "mode/missing",
-    "ITEM-SHAPE",
+    Req.ITEM_SHAPE,
     "refuse-400",
     "an item with a well-formed job_id and no pause_mode (the value is the item)",
 )

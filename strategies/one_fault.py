@@ -9,8 +9,10 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from drs_conformance.spec import contract
+
 from ._checks import check_choices, check_sizes, check_strategy
-from .batches import BATCH_LIMIT, batches
+from .batches import batches
 from .faults import EXPECTS, Expect, Fault, encode
 from .job_ids import job_ids as _job_ids
 from .registry import REGISTRY, Scope
@@ -70,7 +72,7 @@ def one_fault_batches(
     *,
     faults: st.SearchStrategy[Fault] | None = None,
     min_size: int = 1,
-    max_size: int = BATCH_LIMIT - 1,
+    max_size: int | None = None,
     job_ids: st.SearchStrategy[str] | None = None,
     modes: st.SearchStrategy[str] | None = None,
 ) -> st.SearchStrategy[Fault]:
@@ -81,12 +83,14 @@ def one_fault_batches(
     `index` is the faulty item's position, `path` points into that item, and `job_ids` names every
     well-formed id of the batch: after a refusal none of those jobs may have changed.
     """
+    limit = contract().batch_limit
+    max_size = limit - 1 if max_size is None else max_size
     check_sizes(
         min_size,
         max_size,
         lowest=1,
-        highest=BATCH_LIMIT - 1,
-        why=f"with the faulty item the batch has at most {BATCH_LIMIT} items (more is BATCH-OVER-100)",
+        highest=limit - 1,
+        why=f"with the faulty item the batch has at most {limit} items (more is BATCH-OVER-100)",
     )
     if faults is None:
         faults = item_faults(expects=["refuse-400"])

@@ -6,7 +6,7 @@ kind's name or requirement:
 
     KINDS = REGISTRY.kind_set("malformed_job_ids", scope="item")
 
-    @KINDS.kind("job-id/empty", "JOB-ID-RULE", "refuse-400", "the empty string")
+    @KINDS.kind("job-id/empty", Req.JOB_ID_RULE, "refuse-400", "the empty string")
     def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
         return st.builds(lambda mode: kind.fault(reason="...", value="", body=...), pause_modes())
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 
 from ._checks import check_sizes
 from ._rule import id_rule
-from .batches import BATCH_LIMIT, batches, pause_infos
+from .batches import batches, pause_infos
 from .faults import Fault, encode, json_type
 from .job_ids import job_ids
 from .modes import pause_modes
@@ -60,13 +61,13 @@ def _item_fault(kind: FaultKind, item: Any, reason: str) -> Fault:
     )
 
 
-@ITEM_KINDS.kind("item/empty-object", "ITEM-SHAPE", "refuse-400", "`{}`")
+@ITEM_KINDS.kind("item/empty-object", Req.ITEM_SHAPE, "refuse-400", "`{}`")
 def _empty_item(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(_item_fault(kind, {}, "the item is an empty object; the value cannot contain empty objects."))
 
 
 @ITEM_KINDS.kind(
-    "item/not-an-object", "ITEM-SHAPE", "refuse-400", "`null`, a bare job id, a number, a boolean or `[job_id, mode]`"
+    "item/not-an-object", Req.ITEM_SHAPE, "refuse-400", "`null`, a bare job id, a number, a boolean or `[job_id, mode]`"
 )
 def _item_not_an_object(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(item: Any) -> Fault:
@@ -83,7 +84,7 @@ def _item_not_an_object(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return items.map(make)
 
 
-@ITEM_KINDS.kind("item/missing-job-id", "ITEM-SHAPE", "refuse-400", "an item with a valid pause_mode and no job_id")
+@ITEM_KINDS.kind("item/missing-job-id", Req.ITEM_SHAPE, "refuse-400", "an item with a valid pause_mode and no job_id")
 def _missing_job_id(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(mode: str) -> Fault:
         return _item_fault(kind, {"pause_mode": mode}, "the item has no job_id; it is mandatory.")
@@ -106,13 +107,13 @@ def _body_fault(kind: FaultKind, document: Any, reason: str, path: tuple[str | i
 _MISNAMED_JOBS = ("job", "Jobs", "JOBS", "items", "tasks", "job_ids", "jobs ")
 
 
-@BODY_KINDS.kind("body/empty-object", "BODY-SHAPE", "refuse-400", "`{}`")
+@BODY_KINDS.kind("body/empty-object", Req.BODY_SHAPE, "refuse-400", "`{}`")
 def _empty_body(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(_body_fault(kind, {}, "the body is an empty object; jobs is mandatory.", ()))
 
 
 @BODY_KINDS.kind(
-    "body/no-jobs", "BODY-SHAPE", "refuse-400", "valid items under another name (`job`, `Jobs`, `items`, ...)"
+    "body/no-jobs", Req.BODY_SHAPE, "refuse-400", "valid items under another name (`job`, `Jobs`, `items`, ...)"
 )
 def _no_jobs(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(name: str, batch: dict[str, Any]) -> Fault:
@@ -125,7 +126,7 @@ def _no_jobs(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 @BODY_KINDS.kind(
     "body/jobs-not-an-array",
-    "BODY-SHAPE",
+    Req.BODY_SHAPE,
     "refuse-400",
     "jobs as one item object, a job id, comma-joined ids, `null`, a number or a boolean",
 )
@@ -145,14 +146,14 @@ def _jobs_not_an_array(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return values.map(make)
 
 
-@BODY_KINDS.kind("body/jobs-empty", "BODY-SHAPE", "refuse-400", '`{"jobs": []}`')
+@BODY_KINDS.kind("body/jobs-empty", Req.BODY_SHAPE, "refuse-400", '`{"jobs": []}`')
 def _jobs_empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(_body_fault(kind, {"jobs": []}, "jobs is an empty array; it needs at least one item.", ("jobs",)))
 
 
 @BODY_KINDS.kind(
     "body/not-an-object",
-    "BODY-SHAPE",
+    Req.BODY_SHAPE,
     "refuse-400",
     "a bare array of valid items, a job id, a number, `null` or a boolean",
 )
@@ -202,7 +203,7 @@ def _extra_values() -> st.SearchStrategy[Any]:
 
 
 @EXTRA_KINDS.kind(
-    "extra/top-level", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added beside jobs in a valid batch"
+    "extra/top-level", Req.EXTRA_FIELDS, "either-extra-fields", "`{name: value}` added beside jobs in a valid batch"
 )
 def _extra_top_level(kind: FaultKind) -> st.SearchStrategy[Fault]:
     known = set(contract().schema("BatchPauseRequest")["properties"])
@@ -225,7 +226,7 @@ def _extra_top_level(kind: FaultKind) -> st.SearchStrategy[Fault]:
 
 
 @EXTRA_KINDS.kind(
-    "extra/in-item", "EXTRA-FIELDS", "either-extra-fields", "`{name: value}` added to a valid item", scope="item"
+    "extra/in-item", Req.EXTRA_FIELDS, "either-extra-fields", "`{name: value}` added to a valid item", scope="item"
 )
 def _extra_in_item(kind: FaultKind) -> st.SearchStrategy[Fault]:
     known = set(contract().schema("PauseInfo")["properties"])
@@ -252,25 +253,30 @@ def extra_fields(*, kinds: Collection[str] | None = None) -> st.SearchStrategy[F
 # --- duplicated ids -------------------------------------------------------------------------------
 
 
-def duplicate_id_batches(*, min_size: int = 2, max_size: int = BATCH_LIMIT) -> st.SearchStrategy[Fault]:
-    """Valid batches of min_size..max_size items in which exactly one job id appears twice (DUPLICATE-IDS)."""
+def duplicate_id_batches(*, min_size: int = 2, max_size: int | None = None) -> st.SearchStrategy[Fault]:
+    """Valid batches of min_size..max_size (default: the batch limit, 100) items in which exactly one job id
+    appears twice (DUPLICATE-IDS)."""
+    limit = contract().batch_limit
+    max_size = limit if max_size is None else max_size
     check_sizes(
         min_size,
         max_size,
         lowest=2,
-        highest=BATCH_LIMIT,
-        why=f"a duplicate needs two items, and over {BATCH_LIMIT} is another fault",
+        highest=limit,
+        why=f"a duplicate needs two items, and over {limit} is another fault",
     )
     return DUPLICATE_KINDS.strategy_for(None, min_size=min_size, max_size=max_size)
 
 
 @DUPLICATE_KINDS.kind(
     "batch/duplicate-id",
-    "DUPLICATE-IDS",
+    Req.DUPLICATE_IDS,
     "either-duplicates",
     "the duplicated job id (the body is a valid batch naming it twice)",
 )
-def _duplicate_id(kind: FaultKind, *, min_size: int = 2, max_size: int = BATCH_LIMIT) -> st.SearchStrategy[Fault]:
+def _duplicate_id(kind: FaultKind, *, min_size: int = 2, max_size: int | None = None) -> st.SearchStrategy[Fault]:
+    max_size = contract().batch_limit if max_size is None else max_size
+
     @st.composite
     def draw(draw: st.DrawFn) -> Fault:
         items = draw(batches(min_size=min_size - 1, max_size=max_size - 1))["jobs"]
@@ -317,37 +323,45 @@ def _numbered(seed: str, count: int) -> list[str]:
     return ids
 
 
-def oversized_batches(*, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_LIMIT + 50) -> st.SearchStrategy[Fault]:
+def _over_limit(min_size: int | None, max_size: int | None) -> tuple[int, int]:
+    """The default sizes of a batch over the limit: 1 to 50 items more than the batch limit."""
+    limit = contract().batch_limit
+    return (limit + 1 if min_size is None else min_size, limit + 50 if max_size is None else max_size)
+
+
+def oversized_batches(*, min_size: int | None = None, max_size: int | None = None) -> st.SearchStrategy[Fault]:
     """Batches of more than 100 well-formed, unique items (BATCH-OVER-100): served, or refused with 400/413.
 
-    The ids are one drawn id numbered in its last characters, so sizes of thousands stay cheap.
+    The sizes default to 101..150 (the batch limit plus 1 and plus 50). The ids are one drawn id numbered in
+    its last characters, so sizes of thousands stay cheap.
     """
+    limit = contract().batch_limit
+    min_size, max_size = _over_limit(min_size, max_size)
     check_sizes(
         min_size,
         max_size,
-        lowest=BATCH_LIMIT + 1,
+        lowest=limit + 1,
         highest=len(id_rule().alphabet) ** id_rule().group_sizes[-1],
-        why=f"up to {BATCH_LIMIT} items is a valid batch (batches())",
+        why=f"up to {limit} items is a valid batch (batches())",
     )
     return OVERSIZED_KINDS.strategy_for(None, min_size=min_size, max_size=max_size)
 
 
 @OVERSIZED_KINDS.kind(
     "batch/over-100",
-    "BATCH-OVER-100",
+    Req.BATCH_OVER_100,
     "either-large",
     "the item count (the body is a valid batch of 101 or more unique items)",
 )
-def _over_100(
-    kind: FaultKind, *, min_size: int = BATCH_LIMIT + 1, max_size: int = BATCH_LIMIT + 50
-) -> st.SearchStrategy[Fault]:
-    modes = contract().pause_modes
+def _over_100(kind: FaultKind, *, min_size: int | None = None, max_size: int | None = None) -> st.SearchStrategy[Fault]:
+    modes, limit = contract().pause_modes, contract().batch_limit
+    min_size, max_size = _over_limit(min_size, max_size)
 
     def make(count: int, seed: str, offset: int) -> Fault:
         ids = _numbered(seed, count)
         jobs = [{"job_id": job_id, "pause_mode": modes[(i + offset) % len(modes)]} for i, job_id in enumerate(ids)]
         reason = (
-            f"the batch has {count} items; a server must serve up to {BATCH_LIMIT}, and may serve more "
+            f"the batch has {count} items; a server must serve up to {limit}, and may serve more "
             f"or refuse them with 400 or 413."
         )
         return kind.fault(

@@ -19,6 +19,7 @@ from drs_conformance.judge import (
     is_success,
     results_by_id,
 )
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import PAUSE_PATH, contract
 from drs_conformance.strategies import (
     Fault,
@@ -32,6 +33,7 @@ from drs_conformance.strategies import (
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
+STARTED = SPEC.pausable_status("FULL_TRANSFER_STARTED")  # the jobs a drawn request names
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 
@@ -45,17 +47,17 @@ def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
     """With the control API, make every id of a drawn body a pausable job (to see what a request changes)."""
     if jobs.target.control is None:
         return False
-    jobs.create_many({"job_id": job_id, "status": SPEC.pausable_statuses[0], "type": "sync"}
+    jobs.create_many({"job_id": job_id, "status": STARTED, "type": "sync"}
                      for job_id in dict.fromkeys(job_ids_))
     return True
 
 
 def _assert_unchanged(jobs: Jobs, job_ids_: tuple[str, ...], why: str) -> None:
     for job_id, state in jobs.states(dict.fromkeys(job_ids_)).items():
-        if state.status != SPEC.pausable_statuses[0]:
+        if state.status != STARTED:
             raise NonConformance(
-                "REFUSAL-ATOMIC", f"{why}: job {job_id} is {state.status} after the refusal, documented unchanged "
-                f"({SPEC.pausable_statuses[0]})"
+                Req.REFUSAL_ATOMIC, f"{why}: job {job_id} is {state.status} after the refusal, documented unchanged "
+                f"({STARTED})"
             )
 
 
@@ -82,13 +84,13 @@ def test_malformed_request_is_refused_with_400(api: DrsClient, jobs: Jobs, kind:
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
 
 
-@pytest.mark.requirement("ERROR-BODY")
+@pytest.mark.requirement(Req.ERROR_BODY)
 @pytest.mark.parametrize("language", [pytest.param(None, id="default"), pytest.param("zh-cn", id="zh-cn")])
 def test_refusal_carries_error_code_and_message(api: DrsClient, language: str | None) -> None:
     """A 400 names what is wrong: error_code and error_msg strings at the top level (that they are not
     empty is the kit's inference, judged by INFERRED-CONSTRAINTS)."""
     reply = api.pause({"jobs": []}, language=language)
-    expect_refused(reply, "BODY-SHAPE", "an empty jobs array")
+    expect_refused(reply, Req.BODY_SHAPE, "an empty jobs array")
     body = reply.json()
     for field in ("error_code", "error_msg"):
         assert isinstance(body.get(field), str), (
@@ -96,7 +98,7 @@ def test_refusal_carries_error_code_and_message(api: DrsClient, language: str | 
         )
 
 
-@pytest.mark.requirement("ERROR-CODE-DOCUMENTED")
+@pytest.mark.requirement(Req.ERROR_CODE_DOCUMENTED)
 @given(fault=request_faults(expects=["refuse-400"]))
 def test_refusal_code_is_documented(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """The error_code of a 400 SHOULD be one of the documented DRS codes."""
@@ -109,11 +111,11 @@ def test_refusal_code_is_documented(api: DrsClient, jobs: Jobs, fault: Fault) ->
     )
 
 
-@pytest.mark.requirement("REFUSAL-ATOMIC")
+@pytest.mark.requirement(Req.REFUSAL_ATOMIC)
 @pytest.mark.parametrize(("bad_item", "broken"), [
-    pytest.param({"job_id": "not-a-uuid", "pause_mode": "target"}, "JOB-ID-RULE", id="bad-id-last"),
-    pytest.param({"job_id": None, "pause_mode": "all"}, "ITEM-SHAPE", id="null-id-last"),
-    pytest.param({}, "ITEM-SHAPE", id="empty-object-last"),
+    pytest.param({"job_id": "not-a-uuid", "pause_mode": "target"}, Req.JOB_ID_RULE, id="bad-id-last"),
+    pytest.param({"job_id": None, "pause_mode": "all"}, Req.ITEM_SHAPE, id="null-id-last"),
+    pytest.param({}, Req.ITEM_SHAPE, id="empty-object-last"),
 ])
 def test_refused_batch_changes_no_job(
     api: DrsClient, jobs: Jobs, bad_item: dict, broken: str  # type: ignore[type-arg]
@@ -131,25 +133,25 @@ def test_refused_batch_changes_no_job(
 # -- ids of the documented shape ------------------------------------------------------------------
 
 
-@pytest.mark.requirement("JOB-ID-WELL-FORMED")
+@pytest.mark.requirement(Req.JOB_ID_WELL_FORMED)
 @given(job_id=job_ids(shapes=("documented", "any")))
 def test_well_formed_id_is_not_refused(api: DrsClient, jobs: Jobs, job_id: str) -> None:
     """Ids of the documented shape (non-hex letters in the last group included) are served, not refused."""
     if job_id in jobs.protected_ids:
         job_id = jobs.new_id()
     reply = api.pause_jobs([(job_id, "target")])
-    expect_ok(reply, "JOB-ID-WELL-FORMED", f"{job_id!r} follows the UUID rule of the document")
+    expect_ok(reply, Req.JOB_ID_WELL_FORMED, f"{job_id!r} follows the UUID rule of the document")
     results_by_id(reply, [job_id])
 
 
-@pytest.mark.requirement("JOB-ID-WELL-FORMED")
+@pytest.mark.requirement(Req.JOB_ID_WELL_FORMED)
 def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> None:
     """The document's own example id is accepted as well formed."""
     jobs._require_control("send the document's example id (on live targets it could name a real job)")
     job_id = SPEC.example_job_id
     jobs.borrow(job_id)  # a vendor's sandbox may hold it: put back as it was after the test
     reply = api.pause_jobs([(job_id, "target")])
-    expect_ok(reply, "JOB-ID-WELL-FORMED", f"{job_id} is the document's own example")
+    expect_ok(reply, Req.JOB_ID_WELL_FORMED, f"{job_id} is the document's own example")
 
 
 # -- allowed choices ("Either") -----------------------------------------------------------------
@@ -174,7 +176,7 @@ def _served_or_refused(
 
 
 @pytest.mark.long_running(requests=60)
-@pytest.mark.requirement("DUPLICATE-IDS")
+@pytest.mark.requirement(Req.DUPLICATE_IDS)
 @given(fault=duplicate_id_batches(max_size=8))
 def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """A job named twice: refused with 400, or one result per occurrence with at most one success."""
@@ -191,13 +193,13 @@ def test_duplicated_id_is_refused_or_answered_per_occurrence(api: DrsClient, job
     if seeded:
         # "At most one" success: every occurrence may fail too (then, as any failed item, it changes nothing).
         status = jobs.state(fault.value).status
-        expected = PAUSING if successes else SPEC.pausable_statuses[0]
+        expected = PAUSING if successes else STARTED
         assert status == expected, (
             f"job {fault.value} named twice got {successes} success(es) and reads {status}, documented {expected}"
         )
 
 
-@pytest.mark.requirement("DUPLICATE-CODE")
+@pytest.mark.requirement(Req.DUPLICATE_CODE)
 def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
     """When a duplicated id is refused, the code SHOULD be DRS.M00301."""
     job_id = jobs.new_id()
@@ -205,13 +207,13 @@ def test_duplicated_id_refusal_code(api: DrsClient, jobs: Jobs) -> None:
     if reply.status == 200:
         results_by_id(reply, [job_id, job_id])
         return  # the other allowed choice: answered per occurrence
-    expect_refused(reply, "DUPLICATE-IDS", "a duplicated id is refused with 400 or answered per occurrence")
+    expect_refused(reply, Req.DUPLICATE_IDS, "a duplicated id is refused with 400 or answered per occurrence")
     code = reply.json().get("error_code")
     assert code == "DRS.M00301", f"received error_code {code!r} for a duplicated id, documented DRS.M00301"
 
 
 @pytest.mark.long_running(requests=40)
-@pytest.mark.requirement("EXTRA-FIELDS")
+@pytest.mark.requirement(Req.EXTRA_FIELDS)
 @given(fault=extra_fields())
 def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """An unknown extra field is ignored (served as without it) or refused with 400."""
@@ -228,22 +230,23 @@ def test_extra_field_is_ignored_or_refused(api: DrsClient, jobs: Jobs, fault: Fa
             )
 
 
-@pytest.mark.requirement("BATCH-100")
+@pytest.mark.requirement(Req.BATCH_100)
 def test_batch_of_100_is_served(api: DrsClient, jobs: Jobs) -> None:
-    """A batch of 100 jobs is served, with 100 results."""
+    """A batch of 100 jobs (the batch limit) is served, with 100 results."""
+    limit, pausable = SPEC.batch_limit, SPEC.pausable_statuses
     if jobs.target.control is not None:
-        ids = jobs.create_many({"status": SPEC.pausable_statuses[i % 5], "type": "migration"} for i in range(100))
+        ids = jobs.create_many({"status": pausable[i % len(pausable)], "type": "migration"} for i in range(limit))
     else:
-        ids = [jobs.new_id() for _ in range(100)]
+        ids = [jobs.new_id() for _ in range(limit)]
     reply = api.pause_jobs([(job_id, "all") for job_id in ids])
-    expect_ok(reply, "BATCH-100", "batches of up to 100 jobs are served")
+    expect_ok(reply, Req.BATCH_100, f"batches of up to {limit} jobs are served")
     grouped = results_by_id(reply, ids)
     if jobs.target.control is not None:
         failed = [job_id for job_id in ids if not is_success(grouped[job_id][0])]
-        assert not failed, f"{len(failed)} of 100 pausable jobs were not paused, e.g. {failed[0]}"
+        assert not failed, f"{len(failed)} of {limit} pausable jobs were not paused, e.g. {failed[0]}"
 
 
-@pytest.mark.requirement("BATCH-OVER-100")
+@pytest.mark.requirement(Req.BATCH_OVER_100)
 @given(fault=oversized_batches(max_size=300))
 def test_batch_over_100_is_served_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> None:
     """More than 100 jobs: served, or refused with 400 or 413."""
@@ -260,7 +263,7 @@ def test_batch_over_100_is_served_or_refused(api: DrsClient, jobs: Jobs, fault: 
 UNKNOWN_LANGUAGES = [pytest.param(v, id=v) for v in ("fr-fr", "ja-jp", "klingon")]
 
 
-@pytest.mark.requirement("LANGUAGE-UNKNOWN")
+@pytest.mark.requirement(Req.LANGUAGE_UNKNOWN)
 @pytest.mark.parametrize("language", UNKNOWN_LANGUAGES)
 def test_unknown_language_falls_back_or_is_refused(api: DrsClient, jobs: Jobs, language: str) -> None:
     """An unknown X-Language falls back to en-us, or the request is refused with 400."""
@@ -269,7 +272,7 @@ def test_unknown_language_falls_back_or_is_refused(api: DrsClient, jobs: Jobs, l
     if reply.status == 400:
         return
     if reply.status != 200:
-        raise NonConformance("LANGUAGE-UNKNOWN", f"received {describe(reply)} for X-Language {language}, "
+        raise NonConformance(Req.LANGUAGE_UNKNOWN, f"received {describe(reply)} for X-Language {language}, "
                              "documented 200 (falls back to en-us) or 400")
     message = str(results_by_id(reply, [job_id])[job_id][0].get("error_msg", ""))
     assert not CJK.search(message), (
@@ -280,22 +283,22 @@ def test_unknown_language_falls_back_or_is_refused(api: DrsClient, jobs: Jobs, l
 def _messages(api: DrsClient, jobs: Jobs, language: str | None) -> list[str]:
     """The error_msg of a refusal and of a failed item, in the given language."""
     refused = api.pause({"jobs": [{}]}, language=language)
-    expect_refused(refused, "ITEM-SHAPE", "an empty object in jobs")
+    expect_refused(refused, Req.ITEM_SHAPE, "an empty object in jobs")
     job_id = jobs.new_id()
     served = api.pause_jobs([(job_id, "target")], language=language)
-    expect_ok(served, "UNKNOWN-JOB-FAILS", "a well-formed batch")
+    expect_ok(served, Req.UNKNOWN_JOB_FAILS, "a well-formed batch")
     item = results_by_id(served, [job_id])[job_id][0]
     return [str(refused.json().get("error_msg", "")), str(item.get("error_msg", ""))]
 
 
-@pytest.mark.requirement("LANGUAGE-MESSAGES")
+@pytest.mark.requirement(Req.LANGUAGE_MESSAGES)
 def test_messages_are_chinese_with_zh_cn(api: DrsClient, jobs: Jobs) -> None:
     """With X-Language: zh-cn every error_msg SHOULD be Chinese."""
     for message in _messages(api, jobs, "zh-cn"):
         assert CJK.search(message), f"received error_msg {message!r} with X-Language: zh-cn, documented Chinese"
 
 
-@pytest.mark.requirement("LANGUAGE-MESSAGES")
+@pytest.mark.requirement(Req.LANGUAGE_MESSAGES)
 @pytest.mark.parametrize("language", [pytest.param(None, id="no-header"), pytest.param("en-us", id="en-us")])
 def test_messages_are_english_by_default(api: DrsClient, jobs: Jobs, language: str | None) -> None:
     """With X-Language: en-us, or none, every error_msg SHOULD be English."""
@@ -308,7 +311,7 @@ def test_messages_are_english_by_default(api: DrsClient, jobs: Jobs, language: s
 # -- methods --------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("HTTP-METHODS")
+@pytest.mark.requirement(Req.HTTP_METHODS)
 @pytest.mark.parametrize("method", [pytest.param(m, id=m) for m in ("GET", "PUT", "DELETE", "PATCH")])
 def test_other_methods_get_405_with_allow(api: DrsClient, method: str) -> None:
     """Methods the path does not serve SHOULD get 405 with an Allow header naming POST."""

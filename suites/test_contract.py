@@ -3,8 +3,8 @@
 schemathesis draws the requests from the OpenAPI document (phases examples, coverage and fuzzing; valid
 and invalid data); the kit sends them through its own client (recorded, redacted, signed for AK/SK
 targets); every schemathesis check, and the kit's common response checks, judge the answers. A failure
-is named by the catalogue requirement it breaks (`FAILURE_REQUIREMENTS`, `drs_conformance.contract.failures`),
-decided from what was actually sent, read against the contract as written (`judge_request`), never
+is named by the catalogue requirement it breaks (`FAILURE_REQUIREMENTS`, `drs_conformance.schemathesis_suite.failures`),
+decided from what was actually sent, read against the contract as written (`classify_request`), never
 against the adjusted copy schemathesis generates from.
 
 - Generation: the document is adjusted where it leaves a choice (`generation_document`); ids are
@@ -18,7 +18,7 @@ against the adjusted copy schemathesis generates from.
 - An allowed choice of the contract (a job named twice, unknown fields, more than 100 jobs, a body over
   1 MiB, an unknown X-Language) is judged by its Either rule (`_judge_choices`), never by schemathesis'
   data checks.
-- On live targets (no control API) the document's example id is never sent to pause or retry: their
+- On live targets (no control API) the document's example id is never sent to pause or resume: their
   examples phase is skipped, and the id is replaced wherever else it appears (`stand_in`).
 - Out of reach here: rules that need job state (which jobs pause, what they read afterwards, tenants,
   atomicity, concurrency) are the domain suites'.
@@ -42,7 +42,11 @@ from schemathesis.generation.meta import CoverageScenario, TestPhase
 from drs_conformance.catalogue import catalogue
 from drs_conformance.checks import NonConformance, check_response, checked_requirements
 from drs_conformance.client import DrsClient, Reply
-from drs_conformance.contract import (
+from drs_conformance.credentials import NoCredentials
+from drs_conformance.judge import describe, is_success, results_by_id
+from drs_conformance.plugin import run_seed
+from drs_conformance.requirement_ids import Req
+from drs_conformance.schemathesis_suite import (
     NO_RESEND,
     UNDER_TEST,
     WRONG_JOB_IDS,
@@ -51,18 +55,15 @@ from drs_conformance.contract import (
     Sent,
     Wire,
     as_httpx,
+    classify_request,
     generation_document,
-    judge_request,
     named_failure,
     role,
     security_header,
     send,
     to_wire,
 )
-from drs_conformance.credentials import NoCredentials
-from drs_conformance.judge import describe, is_success, results_by_id
-from drs_conformance.plugin import run_seed
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, load_document
+from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract, load_document
 from drs_conformance.strategies import register_job_id_format
 from drs_conformance.target import Target, new_job_id
 
@@ -178,8 +179,8 @@ def _judge_common(api: DrsClient, sent: Sent, reply: Reply) -> None:
 def _judge_refusals(sent: Sent, reply: Reply) -> None:
     """A request without credentials, or (pause) with another Content-Type, gets a 4xx."""
     for requirement, why in sent.broken:
-        pause_only = requirement == "CONTENT-TYPE-REFUSED"
-        applies = requirement == "AUTH-REQUIRED" or (pause_only and sent.role == UNDER_TEST)
+        pause_only = requirement == Req.CONTENT_TYPE_REFUSED
+        applies = requirement == Req.AUTH_REQUIRED or (pause_only and sent.role == UNDER_TEST)
         if applies and not 400 <= reply.status < 500:
             raise NonConformance(requirement, f"received {describe(reply)} for a request with {why}, "
                                  "documented a 4xx")
@@ -192,18 +193,18 @@ def _judge_choices(sent: Sent, reply: Reply) -> None:
     if reply.status in refusals:
         return
     if reply.status == 413 and sent.role == UNDER_TEST:  # refused as too large, yet within the limits
-        raise NonConformance("BATCH-100", f"received {describe(reply)} for {len(sent.job_ids or ())} jobs in a "
-                             "well-formed batch, documented: batches of up to 100 jobs are served")
+        raise NonConformance(Req.BATCH_100, f"received {describe(reply)} for {len(sent.job_ids or ())} jobs in a "
+                             f"well-formed batch, documented: batches of up to {contract().batch_limit} jobs are served")
     if reply.status != 200:
         requirement, what = sent.choices[0]
         options = "; or ".join(catalogue()[requirement].options)
         raise NonConformance(requirement, f"received {describe(reply)} for {what}, documented: {options}")
-    if "DUPLICATE-IDS" in names and sent.role == UNDER_TEST:
+    if Req.DUPLICATE_IDS in names and sent.role == UNDER_TEST:
         grouped = results_by_id(reply, sent.job_ids or ())
         for job_id, times in Counter(sent.job_ids).items():
             successes = sum(is_success(result) for result in grouped.get(job_id, ()))
             if times > 1 and successes > 1:
-                raise NonConformance("DUPLICATE-IDS", f"received {successes} successes for job {job_id} named "
+                raise NonConformance(Req.DUPLICATE_IDS, f"received {successes} successes for job {job_id} named "
                                      f"{times} times in one batch, documented at most one")
 
 
@@ -230,7 +231,7 @@ def _probe_credentials(api: DrsClient, target: Target, sent: Sent, wire: Wire) -
         replies = dict(zip(probes, pool.map(probe, probes)))
     for what, reply in replies.items():  # judged in a fixed order, whatever order the answers came in
         if not 400 <= reply.status < 500:
-            raise NonConformance("AUTH-REQUIRED", f"received {describe(reply)} for a request with {what} (the same "
+            raise NonConformance(Req.AUTH_REQUIRED, f"received {describe(reply)} for a request with {what} (the same "
                                  "request with the kit's credentials was served), documented a 4xx")
         _judge_common(api, sent, reply)
 
@@ -242,7 +243,7 @@ def _exchange(case: schemathesis.Case, target: Target, api: DrsClient, stand_in:
             and case.path in (PAUSE_PATH, RETRY_PATH):
         return  # external target: the document's example id could name a job of its own
     wire = to_wire(case, target, stand_in)
-    sent = judge_request(case.path, wire)
+    sent = classify_request(case.path, wire)
     reply = send(api, target, wire, _label(case))
     with _for_request(wire, sent):
         _judge_with_schemathesis(case, sent, reply, as_httpx(target, wire, reply))
@@ -284,8 +285,8 @@ def _is_method_probe(case: schemathesis.Case) -> bool:
 
 
 @pytest.mark.long_running(requests=60)
-@pytest.mark.requirement("RESPONSE-SCHEMA", "NO-5XX", "JSON-RESPONSES", "JOB-ID-WELL-FORMED", "AUTH-REQUIRED",
-                         "ONE-RESULT-PER-ITEM", "COUNT-EQUALS-RESULTS")
+@pytest.mark.requirement(Req.RESPONSE_SCHEMA, Req.NO_5XX, Req.JSON_RESPONSES, Req.JOB_ID_WELL_FORMED, Req.AUTH_REQUIRED,
+                         Req.ONE_RESULT_PER_ITEM, Req.COUNT_EQUALS_RESULTS)
 @_load(PAUSE_PATH, modes=("positive",), phases=_ALL_PHASES).parametrize()
 def test_valid_pause_requests_are_served_as_documented(
     case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None
@@ -295,8 +296,8 @@ def test_valid_pause_requests_are_served_as_documented(
 
 
 @pytest.mark.long_running(requests=80)
-@pytest.mark.requirement("RESPONSE-SCHEMA", "NO-5XX", "JSON-RESPONSES", "ERROR-BODY", "BODY-SHAPE", "ITEM-SHAPE",
-                         "JOB-ID-RULE", "PAUSE-MODE-VALUES", "CONTENT-TYPE-REFUSED", "EXTRA-FIELDS", "DUPLICATE-IDS")
+@pytest.mark.requirement(Req.RESPONSE_SCHEMA, Req.NO_5XX, Req.JSON_RESPONSES, Req.ERROR_BODY, Req.BODY_SHAPE, Req.ITEM_SHAPE,
+                         Req.JOB_ID_RULE, Req.PAUSE_MODE_VALUES, Req.CONTENT_TYPE_REFUSED, Req.EXTRA_FIELDS, Req.DUPLICATE_IDS)
 @_load(PAUSE_PATH, modes=("negative",), phases=("coverage", "fuzzing")).parametrize()
 def test_invalid_pause_requests_are_refused_as_documented(
     case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None
@@ -310,7 +311,7 @@ def _supporting_test(path: str, *, requests: int) -> Callable[..., None]:
     """Valid and invalid requests to a supporting operation: answered as documented, never a 5xx."""
 
     @pytest.mark.long_running(requests=requests)
-    @pytest.mark.requirement("RESPONSE-SCHEMA", "NO-5XX", "JSON-RESPONSES", "ERROR-BODY", "AUTH-REQUIRED")
+    @pytest.mark.requirement(Req.RESPONSE_SCHEMA, Req.NO_5XX, Req.JSON_RESPONSES, Req.ERROR_BODY, Req.AUTH_REQUIRED)
     @_load(path, modes=("positive", "negative"), phases=_ALL_PHASES).parametrize()
     def test(case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None) -> None:
         if not _is_method_probe(case):
@@ -327,7 +328,7 @@ test_batch_retry_task_answers_as_documented = _supporting_test(RETRY_PATH, reque
 def _methods_test(path: str) -> Callable[..., None]:
     """Methods the path does not serve SHOULD get 405 with an Allow header naming the documented ones."""
 
-    @pytest.mark.requirement("RESPONSE-SCHEMA", "HTTP-METHODS", "NO-5XX")
+    @pytest.mark.requirement(Req.RESPONSE_SCHEMA, Req.HTTP_METHODS, Req.NO_5XX)
     @_load(path, modes=("negative",), phases=("coverage",)).parametrize()
     def test(case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None) -> None:
         if not _is_method_probe(case):
@@ -341,7 +342,7 @@ def _methods_test(path: str) -> Callable[..., None]:
                 # schemathesis excuses a 404 when it cannot tell that the path parameters were pinned
                 # (here: when the target's project is the document's example project); the kit pins
                 # them, so the path exists.
-                raise NonConformance("HTTP-METHODS", f"received {describe(reply)}, documented 405 Method "
+                raise NonConformance(Req.HTTP_METHODS, f"received {describe(reply)}, documented 405 Method "
                                      "Not Allowed with an Allow header")
 
     test.__doc__ = f"{_OPERATIONS[path]['operationId']}: {_methods_test.__doc__}"

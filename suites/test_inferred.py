@@ -16,6 +16,7 @@ from drs_conformance.checks import check_inferred
 from drs_conformance.client import DrsClient, Reply
 from drs_conformance.credentials import NoCredentials
 from drs_conformance.jobs import Jobs
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
 Answer = Callable[[DrsClient, Jobs], Reply]
@@ -46,7 +47,7 @@ def _status_lookup(api: DrsClient, jobs: Jobs) -> Reply:
     return api.batch_status(ids)
 
 
-def _retry_of_unknown_job(api: DrsClient, jobs: Jobs) -> Reply:
+def _resume_of_unknown_job(api: DrsClient, jobs: Jobs) -> Reply:
     return api.retry([jobs.new_id()])
 
 
@@ -56,11 +57,11 @@ ANSWERS = [
     pytest.param(_pause_without_credentials, PAUSE_PATH, id="pause-401"),
     pytest.param(_pause_as_text, PAUSE_PATH, id="pause-415"),
     pytest.param(_status_lookup, STATUS_PATH, id="batch-status-200"),
-    pytest.param(_retry_of_unknown_job, RETRY_PATH, id="batch-retry-task-200"),
+    pytest.param(_resume_of_unknown_job, RETRY_PATH, id="batch-retry-task-200"),
 ]
 
 
-@pytest.mark.requirement("INFERRED-CONSTRAINTS")
+@pytest.mark.requirement(Req.INFERRED_CONSTRAINTS)
 @pytest.mark.parametrize(("answer", "operation"), ANSWERS)
 def test_answer_meets_the_kits_inferred_constraints(api: DrsClient, jobs: Jobs, answer: Answer, operation: str) -> None:
     """The answer (already judged against the documents) SHOULD also meet the constraints the kit infers."""

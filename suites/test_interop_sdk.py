@@ -20,6 +20,7 @@ from drs_conformance.checks import NonConformance, check_response, checked_requi
 from drs_conformance.client import ExchangeLog, Reply
 from drs_conformance.jobs import Jobs
 from drs_conformance.judge import SUCCESS, results_by_id
+from drs_conformance.requirement_ids import Req
 from drs_conformance.sdk import (
     SdkCall,
     SdkTraffic,
@@ -34,7 +35,7 @@ from drs_conformance.target import Target
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
-MODES = SPEC.pause_modes
+PAUSE_MODES = SPEC.pause_modes
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NEEDS_AKSK = "needs --ak/--sk: the official SDK signs with AK/SK, and this run has a token only"
 Item = tuple[str | None, str | None]  # (job_id, pause_mode); None leaves the field out of the item
@@ -127,12 +128,12 @@ def _parsed(call: SdkCall, log: ExchangeLog, requirement: str, why: str) -> Batc
         )
     if call.crash is not None or call.response is None:
         raise NonConformance(
-            "RESPONSE-SCHEMA", f"the SDK could not parse the 200 answer ({call.crash}); received {call.received}"
+            Req.RESPONSE_SCHEMA, f"the SDK could not parse the 200 answer ({call.crash}); received {call.received}"
         )
     lost = model_differences(call.response, reply.content)
     if lost:
         raise NonConformance(
-            "RESPONSE-SCHEMA",
+            Req.RESPONSE_SCHEMA,
             f"the SDK's BatchStopJobsResponse does not keep the 200 body: {'; '.join(lost[:4])}; "
             f"received {call.received}",
         )
@@ -164,7 +165,7 @@ def _refused(call: SdkCall, log: ExchangeLog, requirement: str, why: str) -> Cli
     carried = not code or (call.error.error_code == code and call.error.error_msg == message)
     if not isinstance(code, str) or not carried:
         raise NonConformance(
-            "ERROR-BODY",
+            Req.ERROR_BODY,
             f"the SDK's ClientRequestException carries error_code {call.error.error_code!r} and error_msg "
             f"{call.error.error_msg!r}, the body has {code!r} and {message!r} at its top level; "
             f"received {call.received}",
@@ -175,19 +176,19 @@ def _refused(call: SdkCall, log: ExchangeLog, requirement: str, why: str) -> Cli
 # -- served requests ----------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("DOC-EXAMPLE")
+@pytest.mark.requirement(Req.DOC_EXAMPLE)
 def test_sdk_plays_the_documented_example(sdk: Sdk, jobs: Jobs) -> None:
     """The example request, built from the SDK's models, gets the example response as the SDK reads it."""
     example = SPEC.example_request["jobs"][0]
     if jobs.target.can_create_jobs:
-        job_id = jobs.create(job_id=SPEC.example_job_id, status=SPEC.pausable_statuses[-2], type="sync")
+        job_id = jobs.create(job_id=SPEC.example_job_id, status=SPEC.pausable_status("INCRE_TRANSFER_STARTED"), type="sync")
     else:
         job_id = jobs.pausable()  # live targets: the example's shape on a job the inventory gives
     documented = SPEC.example_response
 
     call = sdk.pause([(job_id, example["pause_mode"])])
 
-    response = _parsed(call, sdk.log, "DOC-EXAMPLE", "the documented example request")
+    response = _parsed(call, sdk.log, Req.DOC_EXAMPLE, "the documented example request")
     result = _by_id(call, response, [job_id])[job_id]
     expected = documented["results"][0]["status"]
     assert result.status == expected and response.count == documented["count"], (
@@ -196,15 +197,15 @@ def test_sdk_plays_the_documented_example(sdk: Sdk, jobs: Jobs) -> None:
     )
 
 
-@pytest.mark.requirement("PAUSABLE-SUCCEEDS")
-@pytest.mark.parametrize("mode", [pytest.param(m, id=m) for m in MODES])
+@pytest.mark.requirement(Req.PAUSABLE_SUCCEEDS)
+@pytest.mark.parametrize("mode", [pytest.param(m, id=m) for m in PAUSE_MODES])
 def test_sdk_pauses_a_pausable_job(sdk: Sdk, jobs: Jobs, mode: str) -> None:
     """batch_stop_jobs on a pausable job gives a parsed success, and the job then reads PAUSING."""
     job_id = jobs.pausable()
 
     call = sdk.pause([(job_id, mode)])
 
-    response = _parsed(call, sdk.log, "PAUSABLE-SUCCEEDS", "a well-formed batch pausing a pausable job")
+    response = _parsed(call, sdk.log, Req.PAUSABLE_SUCCEEDS, "a well-formed batch pausing a pausable job")
     result = _by_id(call, response, [job_id])[job_id]
     assert result.status == SUCCESS, (
         f"the SDK reads status {result.status!r} for pausable job {job_id}, documented {SUCCESS!r}; "
@@ -219,11 +220,11 @@ def _creating(jobs: Jobs) -> str:
 
 
 FAILING = [
-    pytest.param(Jobs.new_id, id="unknown-id", marks=pytest.mark.requirement("UNKNOWN-JOB-FAILS")),
-    pytest.param(Jobs.paused, id="already-pausing", marks=pytest.mark.requirement("NON-PAUSABLE-STATE-FAILS")),
-    pytest.param(_creating, id="creating", marks=pytest.mark.requirement("NON-PAUSABLE-STATE-FAILS")),
-    pytest.param(Jobs.dr_job, id="cloud-data-guard", marks=pytest.mark.requirement("DR-JOB-FAILS")),
-    pytest.param(Jobs.foreign, id="other-project", marks=pytest.mark.requirement("FOREIGN-JOB-FAILS")),
+    pytest.param(Jobs.new_id, id="unknown-id", marks=pytest.mark.requirement(Req.UNKNOWN_JOB_FAILS)),
+    pytest.param(Jobs.paused, id="already-pausing", marks=pytest.mark.requirement(Req.NON_PAUSABLE_STATE_FAILS)),
+    pytest.param(_creating, id="creating", marks=pytest.mark.requirement(Req.NON_PAUSABLE_STATE_FAILS)),
+    pytest.param(Jobs.dr_job, id="cloud-data-guard", marks=pytest.mark.requirement(Req.DR_JOB_FAILS)),
+    pytest.param(Jobs.foreign, id="other-project", marks=pytest.mark.requirement(Req.FOREIGN_JOB_FAILS)),
 ]
 
 
@@ -251,25 +252,25 @@ def test_sdk_reads_a_failed_item(
         assert after == before, f"job {job_id} changed from {before} to {after} although its item failed"
     if not result.error_code:
         raise NonConformance(
-            "FAILED-ERROR-DETAILS", f"the failed item of job {job_id} carries no error_code (the SDK reads "
+            Req.FAILED_ERROR_DETAILS, f"the failed item of job {job_id} carries no error_code (the SDK reads "
             f"{result.error_code!r}); received {call.received}"
         )
 
 
-@pytest.mark.requirement("ONE-RESULT-PER-ITEM")
+@pytest.mark.requirement(Req.ONE_RESULT_PER_ITEM)
 def test_sdk_reads_every_result_of_a_mixed_batch(sdk: Sdk, jobs: Jobs) -> None:
     """A batch of a pausable job and failing ones: one parsed result per job, matched by id."""
     pausable = jobs.pausable()
-    failing = {jobs.new_id(): "UNKNOWN-JOB-FAILS", jobs.new_id(): "UNKNOWN-JOB-FAILS"}
+    failing = {jobs.new_id(): Req.UNKNOWN_JOB_FAILS, jobs.new_id(): Req.UNKNOWN_JOB_FAILS}
     if jobs.target.control is not None:
-        failing[jobs.create(status="CONFIGURATION", type="migration")] = "NON-PAUSABLE-STATE-FAILS"
-        failing[jobs.dr_job()] = "DR-JOB-FAILS"
+        failing[jobs.create(status="CONFIGURATION", type="migration")] = Req.NON_PAUSABLE_STATE_FAILS
+        failing[jobs.dr_job()] = Req.DR_JOB_FAILS
     first, *others = failing
     batch = [first, pausable, *others]
 
     call = sdk.pause([(job_id, "all") for job_id in batch])
 
-    response = _parsed(call, sdk.log, "ONE-RESULT-PER-ITEM", "a well-formed batch with failing items is served")
+    response = _parsed(call, sdk.log, Req.ONE_RESULT_PER_ITEM, "a well-formed batch with failing items is served")
     results = _by_id(call, response, batch)
     assert response.count == len(batch), f"the SDK reads count {response.count!r} for {len(batch)} items"
     for job_id, requirement in failing.items():
@@ -279,27 +280,27 @@ def test_sdk_reads_every_result_of_a_mixed_batch(sdk: Sdk, jobs: Jobs) -> None:
     if results[pausable].status != SUCCESS:
         paused = jobs.state(pausable).status == PAUSING
         raise NonConformance(
-            "PAUSABLE-SUCCEEDS" if paused else "ITEMS-INDEPENDENT",
+            Req.PAUSABLE_SUCCEEDS if paused else Req.ITEMS_INDEPENDENT,
             f"the SDK reads status {results[pausable].status!r} for pausable job {pausable} beside failing items "
             f"(the job is {'' if paused else 'not '}{PAUSING}), documented {SUCCESS!r}; received {call.received}",
         )
 
 
-@pytest.mark.requirement("LANGUAGE-MESSAGES")
+@pytest.mark.requirement(Req.LANGUAGE_MESSAGES)
 def test_sdk_sends_x_language_and_reads_chinese_messages(sdk: Sdk, jobs: Jobs) -> None:
     """BatchStopJobsRequest(x_language="zh-cn") reaches the target; the SDK keeps the Chinese error_msg."""
     job_id = jobs.new_id()
 
     call = sdk.pause([(job_id, "target")], language="zh-cn")
 
-    response = _parsed(call, sdk.log, "UNKNOWN-JOB-FAILS", "a well-formed batch is served")
+    response = _parsed(call, sdk.log, Req.UNKNOWN_JOB_FAILS, "a well-formed batch is served")
     result = _by_id(call, response, [job_id])[job_id]
     if result.status == SUCCESS:
-        raise NonConformance("UNKNOWN-JOB-FAILS", f"the SDK reads 'success' for unknown job {job_id}; received "
+        raise NonConformance(Req.UNKNOWN_JOB_FAILS, f"the SDK reads 'success' for unknown job {job_id}; received "
                                                   f"{call.received}")
     message = result.error_msg
     if not message:
-        raise NonConformance("FAILED-ERROR-DETAILS", f"the failed item of unknown job {job_id} carries no error_msg "
+        raise NonConformance(Req.FAILED_ERROR_DETAILS, f"the failed item of unknown job {job_id} carries no error_msg "
                                                      f"(the SDK reads {message!r}); received {call.received}")
     assert CJK.search(message), (
         f"the SDK reads error_msg {message!r} with X-Language zh-cn, documented a Chinese message"
@@ -346,15 +347,15 @@ def _no_jobs(jobs: Jobs) -> list[Item]:
 
 
 REFUSED = [
-    pytest.param(_malformed_id, id="job-id-bad-character", marks=pytest.mark.requirement("JOB-ID-RULE")),
-    pytest.param(_short_id, id="job-id-35-characters", marks=pytest.mark.requirement("JOB-ID-RULE")),
-    pytest.param(_padded_id, id="job-id-padded", marks=pytest.mark.requirement("JOB-ID-RULE")),
-    pytest.param(_non_ascii_id, id="job-id-non-ascii", marks=pytest.mark.requirement("JOB-ID-RULE")),
-    pytest.param(_empty_item, id="item-empty", marks=pytest.mark.requirement("ITEM-SHAPE")),
-    pytest.param(_mode_capitalised, id="pause-mode-TARGET", marks=pytest.mark.requirement("PAUSE-MODE-VALUES")),
-    pytest.param(_mode_missing, id="pause-mode-missing", marks=pytest.mark.requirement("ITEM-SHAPE")),
-    pytest.param(_job_id_missing, id="job-id-missing", marks=pytest.mark.requirement("ITEM-SHAPE")),
-    pytest.param(_no_jobs, id="jobs-empty", marks=pytest.mark.requirement("BODY-SHAPE")),
+    pytest.param(_malformed_id, id="job-id-bad-character", marks=pytest.mark.requirement(Req.JOB_ID_RULE)),
+    pytest.param(_short_id, id="job-id-35-characters", marks=pytest.mark.requirement(Req.JOB_ID_RULE)),
+    pytest.param(_padded_id, id="job-id-padded", marks=pytest.mark.requirement(Req.JOB_ID_RULE)),
+    pytest.param(_non_ascii_id, id="job-id-non-ascii", marks=pytest.mark.requirement(Req.JOB_ID_RULE)),
+    pytest.param(_empty_item, id="item-empty", marks=pytest.mark.requirement(Req.ITEM_SHAPE)),
+    pytest.param(_mode_capitalised, id="pause-mode-TARGET", marks=pytest.mark.requirement(Req.PAUSE_MODE_VALUES)),
+    pytest.param(_mode_missing, id="pause-mode-missing", marks=pytest.mark.requirement(Req.ITEM_SHAPE)),
+    pytest.param(_job_id_missing, id="job-id-missing", marks=pytest.mark.requirement(Req.ITEM_SHAPE)),
+    pytest.param(_no_jobs, id="jobs-empty", marks=pytest.mark.requirement(Req.BODY_SHAPE)),
 ]
 
 
@@ -370,7 +371,7 @@ def test_sdk_raises_client_request_exception_for_a_400(
     _refused(call, sdk.log, requirement, f"a structurally invalid request ({request.node.callspec.id})")
 
 
-@pytest.mark.requirement("AUTH-REQUIRED")
+@pytest.mark.requirement(Req.AUTH_REQUIRED)
 def test_sdk_signing_with_a_wrong_secret_key_is_refused(target: Target, drs_log: ExchangeLog, jobs: Jobs) -> None:
     """The SDK signing with a wrong SK gets a 4xx, raised as ClientRequestException, and changes nothing."""
     if target.aksk is None:
@@ -385,7 +386,7 @@ def test_sdk_signing_with_a_wrong_secret_key_is_refused(target: Target, drs_log:
     _answer(call, drs_log)
     if call.error is None or not isinstance(call.error, ClientRequestException):
         raise NonConformance(
-            "AUTH-REQUIRED", f"a request signed with a wrong secret key received {call.received}, documented a 4xx "
+            Req.AUTH_REQUIRED, f"a request signed with a wrong secret key received {call.received}, documented a 4xx "
             f"(the SDK {'returned it as a success' if call.error is None else 'raised ' + type(call.error).__name__})"
         )
     if jobs.is_real(job_id):

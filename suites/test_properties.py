@@ -11,9 +11,10 @@ from drs_conformance.client import DrsClient
 from drs_conformance.jobs import JobState, Jobs, resume
 from drs_conformance.judge import expect_refused
 from drs_conformance.model import Model
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import Fault, one_fault_batches, pausable_job_specs, pause_modes
-from drs_conformance.suites._modelling import boundary_job_specs, observe, pause_against, raise_first
+from drs_conformance.suites._model_steps import boundary_job_specs, observe, pause_against, raise_first
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
@@ -29,8 +30,8 @@ FOREIGN_JOBS = st.lists(st.one_of(pausable_job_specs(), boundary_job_specs()), m
 
 @pytest.mark.long_running(requests=95)
 @pytest.mark.requirement(
-    "PAUSABLE-SUCCEEDS", "NON-PAUSABLE-STATE-FAILS", "DR-JOB-FAILS", "UNKNOWN-JOB-FAILS", "FOREIGN-JOB-FAILS",
-    "ITEMS-INDEPENDENT", "PAUSE-MODE-RECORDED", "SUPPORT-STATUS", "ONE-RESULT-PER-ITEM", "COUNT-EQUALS-RESULTS",
+    Req.PAUSABLE_SUCCEEDS, Req.NON_PAUSABLE_STATE_FAILS, Req.DR_JOB_FAILS, Req.UNKNOWN_JOB_FAILS, Req.FOREIGN_JOB_FAILS,
+    Req.ITEMS_INDEPENDENT, Req.PAUSE_MODE_RECORDED, Req.SUPPORT_STATUS, Req.ONE_RESULT_PER_ITEM, Req.COUNT_EQUALS_RESULTS,
 )
 @given(data=st.data())
 def test_every_item_of_any_batch_follows_the_rules(jobs: Jobs, data: st.DataObject) -> None:
@@ -81,11 +82,11 @@ def _refused_and_unchanged(api: DrsClient, jobs: Jobs, fault: Fault, body: bytes
     changed = _changed(before, jobs.states(ids))
     if changed:
         raise NonConformance(
-            "REFUSAL-ATOMIC", f"{'; '.join(changed)}: the batch was refused with 400 ({fault.kind}: {fault.reason})"
+            Req.REFUSAL_ATOMIC, f"{'; '.join(changed)}: the batch was refused with 400 ({fault.kind}: {fault.reason})"
         )
 
 
-REFUSAL = ("REFUSAL-ATOMIC", "JOB-ID-RULE", "ITEM-SHAPE", "PAUSE-MODE-VALUES")
+REFUSAL = (Req.REFUSAL_ATOMIC, Req.JOB_ID_RULE, Req.ITEM_SHAPE, Req.PAUSE_MODE_VALUES)
 
 
 @pytest.mark.long_running(requests=75)

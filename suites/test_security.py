@@ -14,13 +14,14 @@ from drs_conformance.client import DrsClient, Reply
 from drs_conformance.credentials import AkSkCredentials, Credentials, NoCredentials, TokenCredentials
 from drs_conformance.jobs import Jobs
 from drs_conformance.judge import describe, expect_4xx, expect_ok, is_success, results_by_id, single_result
+from drs_conformance.requirement_ids import Req
 from drs_conformance.signing import sign_request_headers
 from drs_conformance.spec import PAUSE_PATH, contract
 from drs_conformance.target import Target
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
-ONE_MIB = 1024 * 1024
+BODY_LIMIT = SPEC.body_limit
 
 
 def _refused_and_unchanged(jobs: Jobs, reply: Reply, job_id: str, requirement: str, why: str) -> None:
@@ -67,26 +68,26 @@ def _aksk_variants(target: Target) -> dict[str, Credentials]:
     }
 
 
-@pytest.mark.requirement("AUTH-REQUIRED")
+@pytest.mark.requirement(Req.AUTH_REQUIRED)
 @pytest.mark.parametrize("credentials", BAD_TOKENS)
 def test_missing_or_invalid_token_is_refused(api: DrsClient, jobs: Jobs, credentials: Credentials) -> None:
     """A missing or invalid token gets a 4xx and changes nothing."""
     job_id = jobs.subject()
     reply = api.pause(_body(job_id), credentials=credentials)
-    _refused_and_unchanged(jobs, reply, job_id, "AUTH-REQUIRED", f"credentials: {credentials.describe()}")
+    _refused_and_unchanged(jobs, reply, job_id, Req.AUTH_REQUIRED, f"credentials: {credentials.describe()}")
 
 
-@pytest.mark.requirement("AUTH-REQUIRED")
+@pytest.mark.requirement(Req.AUTH_REQUIRED)
 @pytest.mark.parametrize("variant", ["wrong-sk", "unknown-ak", "date-20-minutes-old", "date-20-minutes-ahead"])
 def test_bad_signature_is_refused(api: DrsClient, jobs: Jobs, target: Target, variant: str) -> None:
     """An AK/SK signature that is wrong, or dated outside the 15-minute window, gets a 4xx."""
     credentials = _aksk_variants(target)[variant]
     job_id = jobs.subject()
     reply = api.pause(_body(job_id), credentials=credentials)
-    _refused_and_unchanged(jobs, reply, job_id, "AUTH-REQUIRED", f"AK/SK signature: {variant}")
+    _refused_and_unchanged(jobs, reply, job_id, Req.AUTH_REQUIRED, f"AK/SK signature: {variant}")
 
 
-@pytest.mark.requirement("AUTH-REQUIRED")
+@pytest.mark.requirement(Req.AUTH_REQUIRED)
 def test_body_changed_after_signing_is_refused(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """A signature covers the body: a body swapped after signing gets a 4xx."""
     aksk = _aksk(target)
@@ -98,10 +99,10 @@ def test_body_changed_after_signing_is_refused(api: DrsClient, jobs: Jobs, targe
     headers.update(sign_request_headers(method="POST", url=f"{target.base_url}{path}", headers=headers,
                                         body=signed_for, ak=aksk.ak, sk=aksk.sk))
     reply = api.pause(content=sent, headers=headers, credentials=NoCredentials())
-    _refused_and_unchanged(jobs, reply, job_id, "AUTH-REQUIRED", "a body that is not the one signed")
+    _refused_and_unchanged(jobs, reply, job_id, Req.AUTH_REQUIRED, "a body that is not the one signed")
 
 
-@pytest.mark.requirement("AUTH-STATUS-401")
+@pytest.mark.requirement(Req.AUTH_STATUS_401)
 @pytest.mark.parametrize("credentials", BAD_TOKENS)
 def test_refused_token_gets_401(api: DrsClient, jobs: Jobs, credentials: Credentials) -> None:
     """A missing or invalid token SHOULD get 401."""
@@ -112,40 +113,40 @@ def test_refused_token_gets_401(api: DrsClient, jobs: Jobs, credentials: Credent
 # -- projects -----------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("AUTH-PROJECT-SCOPE")
+@pytest.mark.requirement(Req.AUTH_PROJECT_SCOPE)
 def test_credentials_on_another_projects_path_are_refused(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """This project's credentials on another project's path get a 4xx and change nothing."""
     job_id = jobs.subject()
     reply = api.pause(_body(job_id), project_id=target.foreign_project_id)
-    _refused_and_unchanged(jobs, reply, job_id, "AUTH-PROJECT-SCOPE",
+    _refused_and_unchanged(jobs, reply, job_id, Req.AUTH_PROJECT_SCOPE,
                            f"credentials of project {target.project_id} on the path of {target.foreign_project_id}")
 
 
-@pytest.mark.requirement("AUTH-PROJECT-SCOPE")
+@pytest.mark.requirement(Req.AUTH_PROJECT_SCOPE)
 def test_foreign_job_on_its_own_projects_path_is_refused(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """A job of another project, asked for on that project's path with these credentials: 4xx, unchanged."""
     job_id = jobs.foreign()
     before = _stored(jobs, job_id)
     reply = api.pause(_body(job_id), project_id=target.foreign_project_id)
-    expect_4xx(reply, "AUTH-PROJECT-SCOPE", "credentials of one project on the path of another")
+    expect_4xx(reply, Req.AUTH_PROJECT_SCOPE, "credentials of one project on the path of another")
     if before is not None:
         assert _stored(jobs, job_id) == before, f"foreign job {job_id} changed"
 
 
-@pytest.mark.requirement("AUTH-PROJECT-STATUS")
+@pytest.mark.requirement(Req.AUTH_PROJECT_STATUS)
 def test_another_projects_path_gets_401_or_403(api: DrsClient, jobs: Jobs, target: Target) -> None:
     """Credentials on another project's path SHOULD get 401 or 403."""
     reply = api.pause(_body(jobs.new_id()), project_id=target.foreign_project_id)
     assert reply.status in (401, 403), f"received {describe(reply)}, documented 401 or 403"
 
 
-@pytest.mark.requirement("FOREIGN-JOB-FAILS")
+@pytest.mark.requirement(Req.FOREIGN_JOB_FAILS)
 def test_job_of_another_project_fails_and_is_unchanged(api: DrsClient, jobs: Jobs) -> None:
     """A job of another project named on this project's path fails its item and is not paused."""
     job_id = jobs.foreign()
     before = _stored(jobs, job_id)
     reply = api.pause(_body(job_id))
-    expect_ok(reply, "FOREIGN-JOB-FAILS", "a well-formed batch is served; the foreign job fails its item")
+    expect_ok(reply, Req.FOREIGN_JOB_FAILS, "a well-formed batch is served; the foreign job fails its item")
     result = single_result(reply, job_id)
     assert not is_success(result), f"received 'success' for job {job_id} of another project, documented a failure"
     if before is not None:
@@ -160,13 +161,13 @@ _TELLTALES = re.compile(
 )
 
 
-@pytest.mark.requirement("FOREIGN-INDISTINGUISHABLE")
+@pytest.mark.requirement(Req.FOREIGN_INDISTINGUISHABLE)
 @pytest.mark.parametrize("language", [pytest.param(None, id="default"), pytest.param("zh-cn", id="zh-cn")])
 def test_foreign_job_fails_like_an_unknown_one(api: DrsClient, jobs: Jobs, language: str | None) -> None:
     """A foreign job's failure has the unknown id's error_code and a message that tells nothing more."""
     foreign, unknown = jobs.foreign(), jobs.new_id()
     reply = api.pause_jobs([(foreign, "target"), (unknown, "target")], language=language)
-    expect_ok(reply, "FOREIGN-JOB-FAILS", "a well-formed batch is served")
+    expect_ok(reply, Req.FOREIGN_JOB_FAILS, "a well-formed batch is served")
     grouped = results_by_id(reply, [foreign, unknown])
     theirs, nobodys = grouped[foreign][0], grouped[unknown][0]
     assert theirs.get("status") == nobodys.get("status"), (
@@ -197,16 +198,16 @@ OTHER_CONTENT_TYPES = [
 ]
 
 
-@pytest.mark.requirement("CONTENT-TYPE-REFUSED")
+@pytest.mark.requirement(Req.CONTENT_TYPE_REFUSED)
 @pytest.mark.parametrize("content_type", OTHER_CONTENT_TYPES)
 def test_other_content_type_is_refused(api: DrsClient, jobs: Jobs, content_type: str) -> None:
     """A JSON body labelled with another Content-Type gets a 4xx and changes nothing."""
     job_id = jobs.subject()
     reply = api.pause(_body(job_id), content_type=content_type)
-    _refused_and_unchanged(jobs, reply, job_id, "CONTENT-TYPE-REFUSED", f"Content-Type {content_type}")
+    _refused_and_unchanged(jobs, reply, job_id, Req.CONTENT_TYPE_REFUSED, f"Content-Type {content_type}")
 
 
-@pytest.mark.requirement("CONTENT-TYPE-415")
+@pytest.mark.requirement(Req.CONTENT_TYPE_415)
 @pytest.mark.parametrize("content_type", OTHER_CONTENT_TYPES)
 def test_other_content_type_gets_415(api: DrsClient, jobs: Jobs, content_type: str) -> None:
     """Another Content-Type SHOULD get 415."""
@@ -217,16 +218,16 @@ def test_other_content_type_gets_415(api: DrsClient, jobs: Jobs, content_type: s
 # -- size -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("BODY-OVER-1MIB")
+@pytest.mark.requirement(Req.BODY_OVER_1MIB)
 def test_body_over_one_mib_is_served_or_refused(api: DrsClient, jobs: Jobs) -> None:
     """A well-formed body over 1 MiB is served, or refused with 400 or 413 (the document leaves the choice)."""
     ids: list[str] = []
     size = 0
-    while size <= ONE_MIB + 1024:
+    while size <= BODY_LIMIT + 1024:
         ids.append(jobs.new_id())
         size += 60  # {"job_id": "<36>", "pause_mode": "target"}, roughly
     body = json.dumps({"jobs": [{"job_id": i, "pause_mode": "target"} for i in ids]}).encode()
-    assert len(body) > ONE_MIB, "the probe body must exceed 1 MiB"
+    assert len(body) > BODY_LIMIT, "the probe body must exceed 1 MiB"
     reply = api.pause(content=body)
     if reply.status == 200:
         results_by_id(reply, ids)
@@ -239,7 +240,7 @@ def test_body_over_one_mib_is_served_or_refused(api: DrsClient, jobs: Jobs) -> N
 # -- concurrency ----------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("CONCURRENT-SINGLE-SUCCESS")
+@pytest.mark.requirement(Req.CONCURRENT_SINGLE_SUCCESS)
 @pytest.mark.parametrize("round_", [pytest.param(n, id=f"round-{n}") for n in range(3)])
 def test_concurrent_pauses_of_one_job_yield_one_success(api: DrsClient, jobs: Jobs, round_: int) -> None:
     """Many concurrent requests pausing the same job: exactly one success."""
@@ -254,7 +255,7 @@ def test_concurrent_pauses_of_one_job_yield_one_success(api: DrsClient, jobs: Jo
     successes = 0
     for reply in replies:
         if reply.status != 200:
-            raise NonConformance("ONE-RESULT-PER-ITEM", f"a concurrent well-formed pause got {describe(reply)}")
+            raise NonConformance(Req.ONE_RESULT_PER_ITEM, f"a concurrent well-formed pause got {describe(reply)}")
         successes += is_success(single_result(reply, job_id))
     assert successes == 1, (
         f"received {successes} successes from {requests} concurrent pauses of job {job_id}, documented exactly one"

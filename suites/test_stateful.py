@@ -23,10 +23,11 @@ from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient
 from drs_conformance.jobs import Jobs
 from drs_conformance.judge import describe
-from drs_conformance.model import SUPPORT_RESUME, SUPPORT_STATUS, Model
+from drs_conformance.model import Model
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import JobSpec, pause_modes
-from drs_conformance.suites._modelling import boundary_job_specs, observe, pause_against, raise_first
+from drs_conformance.suites._model_steps import boundary_job_specs, observe, pause_against, raise_first
 
 SPEC = contract()
 PAUSING = SPEC.paused_status
@@ -95,7 +96,7 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             def adopt_leased_jobs(self) -> Any:
                 for job_id, status in jobs.statuses(leased).items():
                     if status is None:
-                        raise NonConformance(SUPPORT_STATUS, f"received no status for inventory job {job_id} "
+                        raise NonConformance(Req.SUPPORT_STATUS, f"received no status for inventory job {job_id} "
                                              "from batch-status, documented its status")
                     self.model.add(job_id, status=status, type=inventory_types[job_id], why="leased, as observed")
                 return multiple(*leased)
@@ -120,19 +121,19 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
         @precondition(lambda self: control or self.model.paused_ids())
         @rule(chosen=st.lists(own, min_size=1, max_size=4, unique=True))
         def resume(self, chosen: list[str]) -> None:
-            # On a live target only jobs this machine paused are retried (a retry restarts failed jobs).
+            # On a live target only jobs this machine paused are resumed (batch-retry-task also restarts failed jobs).
             ids = chosen if control else [job_id for job_id in chosen if job_id in self.model.paused_ids()]
             if not ids:
                 return
             leaving = self.model.resume(ids)
-            self._retry(ids, "step: batch-retry-task")
+            self._resume(ids, "step: batch-retry-task")
             self._wait_until_left(leaving)  # what is still PAUSING, the invariant reports
 
-        def _retry(self, job_ids: list[str], label: str) -> None:
-            """batch-retry-task the jobs: anything but 200 breaks SUPPORT-RESUME."""
+        def _resume(self, job_ids: list[str], label: str) -> None:
+            """Resume the jobs (batch-retry-task): anything but 200 breaks SUPPORT-RESUME."""
             reply = api.retry(job_ids, label=label)
             if reply.status != 200:
-                raise NonConformance(SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
+                raise NonConformance(Req.SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
 
         def _wait_until_left(self, job_ids: list[str]) -> list[str]:
             """Resuming may take a while on a real target: wait (up to --resume-timeout); the ids still PAUSING.
@@ -168,10 +169,10 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             paused = [job_id for job_id, status in jobs.statuses(leased).items() if status == PAUSING]
             if not paused:
                 return
-            self._retry(paused, "teardown: batch-retry-task")
+            self._resume(paused, "teardown: batch-retry-task")
             still = self._wait_until_left(paused)
             if still:
-                raise NonConformance(SUPPORT_RESUME, f"received status {PAUSING} for job(s) {', '.join(still)} "
+                raise NonConformance(Req.SUPPORT_RESUME, f"received status {PAUSING} for job(s) {', '.join(still)} "
                                      f"after batch-retry-task (--resume-timeout {timeout:g} s), documented: a resumed job leaves "
                                      f"{PAUSING} (raise --resume-timeout if the target is slow)")
 
@@ -187,9 +188,9 @@ def _lease(jobs: Jobs) -> list[str]:
 
 @pytest.mark.long_running(requests=360)
 @pytest.mark.requirement(
-    "PAUSABLE-SUCCEEDS", "NON-PAUSABLE-STATE-FAILS", "DR-JOB-FAILS", "UNKNOWN-JOB-FAILS", "FOREIGN-JOB-FAILS",
-    "ITEMS-INDEPENDENT", "PAUSE-MODE-RECORDED", "SUPPORT-STATUS", "SUPPORT-RESUME", "ONE-RESULT-PER-ITEM",
-    "COUNT-EQUALS-RESULTS",
+    Req.PAUSABLE_SUCCEEDS, Req.NON_PAUSABLE_STATE_FAILS, Req.DR_JOB_FAILS, Req.UNKNOWN_JOB_FAILS, Req.FOREIGN_JOB_FAILS,
+    Req.ITEMS_INDEPENDENT, Req.PAUSE_MODE_RECORDED, Req.SUPPORT_STATUS, Req.SUPPORT_RESUME, Req.ONE_RESULT_PER_ITEM,
+    Req.COUNT_EQUALS_RESULTS,
 )
 def test_target_follows_the_model_step_by_step(api: DrsClient, jobs: Jobs) -> None:
     """Random pauses, resumes and queries of jobs in random states; the target matches the model after each."""

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from drs_conformance import __version__
 from drs_conformance.catalogue import LEVELS, Catalogue, catalogue as shipped_catalogue
@@ -45,7 +45,7 @@ REPORT_FORMAT = "drs-conformance-report"
 # 2: the verdicts incomplete and interrupted, coverage, unanswered tests, not-judged reasons, require_complete.
 REPORT_FORMAT_VERSION = 2
 TargetMode = Literal["embedded", "control-api", "inventory", "read-only"]
-TARGET_MODES: tuple[TargetMode, ...] = ("embedded", "control-api", "inventory", "read-only")
+TARGET_MODES: tuple[TargetMode, ...] = get_args(TargetMode)  # as KitOptions.mode names them
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "unanswered")
 # Option names whose values are credentials, whatever the values are.
 _SECRET_OPTION = re.compile(

@@ -8,20 +8,8 @@ from hypothesis import strategies as st
 
 from drs_conformance.checks import NonConformance
 from drs_conformance.jobs import JobState
-from drs_conformance.model import (
-    DR_JOB_FAILS,
-    FOREIGN_JOB_FAILS,
-    ITEMS_INDEPENDENT,
-    NON_PAUSABLE_STATE_FAILS,
-    PAUSABLE_SUCCEEDS,
-    PAUSE_MODE_RECORDED,
-    SUPPORT_RESUME,
-    SUPPORT_STATUS,
-    UNKNOWN_JOB_FAILS,
-    Model,
-    Violation,
-    first_exception,
-)
+from drs_conformance.model import Model, Violation, first_exception
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import JobSpec, job_specs, pause_modes
 
@@ -29,10 +17,11 @@ C = contract()
 PAUSING = C.paused_status
 PROJECT = "p" * 32
 OTHER = "o" * 32
-RUNNING = C.pausable_statuses[0]
+RUNNING = C.pausable_status("FULL_TRANSFER_STARTED")
 NOT_PAUSABLE = next(s for s in C.non_pausable_statuses if s != PAUSING)
-SYNC = C.pausable_types[-1]
-DR = C.non_pausable_types[0]
+SYNC = C.pausable_type("sync")
+DR = "cloudDataGuard"
+assert DR in C.non_pausable_types, f"{DR} is not a non-pausable job type of the contract"
 ID = "aaaaaaaa-0000-0000-0000-00000000jb01"
 ID2 = "bbbbbbbb-0000-0000-0000-00000000jb02"
 UNKNOWN = "cccccccc-0000-0000-0000-00000000jb03"
@@ -61,31 +50,31 @@ def _failed(job_id: str = ID) -> dict[str, list[dict[str, str]]]:
 @pytest.mark.parametrize("status", C.pausable_statuses)
 def test_a_pausable_type_in_a_pausable_status_succeeds(status: str, type_: str) -> None:
     expectation = _model(one=(status, type_)).expect_item(ID, "target")
-    assert expectation.succeeds and expectation.requirement == PAUSABLE_SUCCEEDS
+    assert expectation.succeeds and expectation.requirement == Req.PAUSABLE_SUCCEEDS
 
 
 @pytest.mark.parametrize("status", C.non_pausable_statuses)
 def test_every_other_status_fails_paused_included(status: str) -> None:
     expectation = _model(one=(status, SYNC)).expect_item(ID, "all")
-    assert not expectation.succeeds and expectation.requirement == NON_PAUSABLE_STATE_FAILS
+    assert not expectation.succeeds and expectation.requirement == Req.NON_PAUSABLE_STATE_FAILS
 
 
 @pytest.mark.parametrize("status", [RUNNING, NOT_PAUSABLE])
 def test_a_disaster_recovery_job_fails_in_any_status(status: str) -> None:
     expectation = _model(one=(status, DR)).expect_item(ID, "target")
-    assert not expectation.succeeds and expectation.requirement == DR_JOB_FAILS
+    assert not expectation.succeeds and expectation.requirement == Req.DR_JOB_FAILS
 
 
 def test_an_unknown_id_fails() -> None:
     expectation = _model().expect_item(UNKNOWN, "target")
-    assert not expectation.succeeds and expectation.requirement == UNKNOWN_JOB_FAILS
+    assert not expectation.succeeds and expectation.requirement == Req.UNKNOWN_JOB_FAILS
 
 
 def test_a_job_of_another_project_fails_even_when_pausable() -> None:
     model = Model(PROJECT)
     model.add(ID, status=RUNNING, type=SYNC, project_id=OTHER)
     expectation = model.expect_item(ID, "target")
-    assert not expectation.succeeds and expectation.requirement == FOREIGN_JOB_FAILS
+    assert not expectation.succeeds and expectation.requirement == Req.FOREIGN_JOB_FAILS
     assert model.own_ids() == [] and model.expected_statuses([ID]) == {ID: None}
 
 
@@ -109,9 +98,9 @@ def test_jobs_are_added_once_with_a_status_of_the_contract() -> None:
 
 def test_the_batch_requirement_is_independence_when_outcomes_mix() -> None:
     model = _model(one=(RUNNING, SYNC), two=(NOT_PAUSABLE, SYNC))
-    assert Model.requirement_of_batch(model.expect_pause([(ID, "all"), (ID2, "all")])) == ITEMS_INDEPENDENT
-    assert Model.requirement_of_batch(model.expect_pause([(ID, "all")])) == PAUSABLE_SUCCEEDS
-    assert Model.requirement_of_batch(model.expect_pause([(ID2, "all")])) == NON_PAUSABLE_STATE_FAILS
+    assert Model.requirement_of_batch(model.expect_pause([(ID, "all"), (ID2, "all")])) == Req.ITEMS_INDEPENDENT
+    assert Model.requirement_of_batch(model.expect_pause([(ID, "all")])) == Req.PAUSABLE_SUCCEEDS
+    assert Model.requirement_of_batch(model.expect_pause([(ID2, "all")])) == Req.NON_PAUSABLE_STATE_FAILS
 
 
 # -- judging results ----------------------------------------------------------------------------
@@ -127,23 +116,23 @@ def test_a_failed_pausable_item_beside_failing_items_is_to_be_isolated() -> None
     model = _model(one=(RUNNING, SYNC))
     expectations = model.pause([(UNKNOWN, "target"), (ID, "all")])
     [violation] = Model.judge_results(expectations, {**_failed(ID), **_failed(UNKNOWN)})
-    assert violation.requirement == PAUSABLE_SUCCEEDS and violation.isolate
+    assert violation.requirement == Req.PAUSABLE_SUCCEEDS and violation.isolate
     assert (violation.job_id, violation.mode) == (ID, "all")
     assert "received status 'failed'" in violation.message and "documented 'success'" in violation.message
-    assert violation.independence(alone_succeeds=True).requirement == ITEMS_INDEPENDENT
+    assert violation.independence(alone_succeeds=True).requirement == Req.ITEMS_INDEPENDENT
     alone_fails = violation.independence(alone_succeeds=False)
-    assert alone_fails.requirement == PAUSABLE_SUCCEEDS and not alone_fails.isolate
+    assert alone_fails.requirement == Req.PAUSABLE_SUCCEEDS and not alone_fails.isolate
 
 
 def test_a_failed_pausable_item_alone_is_not_to_be_isolated() -> None:
     expectations = _model(one=(RUNNING, SYNC)).pause([(ID, "target")])
     [violation] = Model.judge_results(expectations, _failed(ID))
-    assert violation.requirement == PAUSABLE_SUCCEEDS and not violation.isolate
+    assert violation.requirement == Req.PAUSABLE_SUCCEEDS and not violation.isolate
 
 
 @pytest.mark.parametrize(("job", "requirement"), [
-    ((PAUSING, SYNC), NON_PAUSABLE_STATE_FAILS),
-    ((RUNNING, DR), DR_JOB_FAILS),
+    ((PAUSING, SYNC), Req.NON_PAUSABLE_STATE_FAILS),
+    ((RUNNING, DR), Req.DR_JOB_FAILS),
 ])
 def test_a_success_where_the_item_must_fail_names_its_rule(job: tuple[str, str], requirement: str) -> None:
     expectations = _model(one=job).pause([(ID, "target")])
@@ -154,7 +143,7 @@ def test_a_success_where_the_item_must_fail_names_its_rule(job: tuple[str, str],
 def test_a_success_for_an_unknown_id_is_unknown_job_fails() -> None:
     expectations = _model().pause([(UNKNOWN, "all")])
     [violation] = Model.judge_results(expectations, {UNKNOWN: [{"id": UNKNOWN, "status": "success"}]})
-    assert violation.requirement == UNKNOWN_JOB_FAILS
+    assert violation.requirement == Req.UNKNOWN_JOB_FAILS
 
 
 # -- states after a pause -------------------------------------------------------------------------
@@ -171,7 +160,7 @@ def test_a_paused_job_that_kept_its_status_breaks_pausable_succeeds() -> None:
     model = _model(one=(RUNNING, SYNC))
     model.pause([(ID, "target")])
     [violation] = model.observe({ID: JobState(RUNNING, "target")}, modes=True, source="control API")
-    assert violation.requirement == PAUSABLE_SUCCEEDS
+    assert violation.requirement == Req.PAUSABLE_SUCCEEDS
     assert f"received status {RUNNING!r} for job {ID} (control API), documented {PAUSING}" in violation.message
 
 
@@ -179,7 +168,7 @@ def test_a_paused_job_without_its_mode_breaks_pause_mode_recorded() -> None:
     model = _model(one=(RUNNING, SYNC))
     model.pause([(ID, "target")])
     [violation] = model.observe({ID: JobState(PAUSING, None)}, modes=True)
-    assert violation.requirement == PAUSE_MODE_RECORDED
+    assert violation.requirement == Req.PAUSE_MODE_RECORDED
     assert model.observe({ID: JobState(PAUSING, None)}, modes=False) == []
 
 
@@ -187,7 +176,7 @@ def test_a_failed_item_must_leave_its_job_unchanged() -> None:
     model = _model(one=(NOT_PAUSABLE, SYNC))
     model.pause([(ID, "target")])
     [status, mode] = model.observe({ID: JobState(PAUSING, "target")}, modes=True)
-    assert status.requirement == mode.requirement == NON_PAUSABLE_STATE_FAILS
+    assert status.requirement == mode.requirement == Req.NON_PAUSABLE_STATE_FAILS
 
 
 def test_a_foreign_job_must_be_left_unchanged() -> None:
@@ -195,7 +184,7 @@ def test_a_foreign_job_must_be_left_unchanged() -> None:
     model.add(ID, status=RUNNING, type=SYNC, project_id=OTHER)
     model.pause([(ID, "all")])
     violations = model.observe({ID: JobState(PAUSING, "all")}, modes=True)
-    assert [v.requirement for v in violations] == [FOREIGN_JOB_FAILS, FOREIGN_JOB_FAILS]
+    assert [v.requirement for v in violations] == [Req.FOREIGN_JOB_FAILS, Req.FOREIGN_JOB_FAILS]
 
 
 def test_a_change_no_request_explains_has_no_requirement() -> None:
@@ -225,7 +214,7 @@ def test_a_resumed_job_may_read_any_status_but_pausing_and_is_then_adopted() -> 
     model.pause([(ID, "target")])
     assert model.resume([ID, UNKNOWN]) == [ID]
     assert not model.jobs[ID].settled and model.expected_statuses([ID]) == {ID: None}
-    other = C.pausable_statuses[-1]
+    other = C.pausable_status("INCRE_TRANSFER_FAILED")
     assert model.observe({ID: JobState(other, None)}, modes=True) == []
     assert model.jobs[ID].status == other and model.jobs[ID].pause_modes == {None}
 
@@ -235,12 +224,12 @@ def test_a_resumed_job_still_pausing_breaks_support_resume() -> None:
     model.pause([(ID, "target")])
     model.resume([ID])
     [violation] = model.observe({ID: JobState(PAUSING, "target")}, modes=True)
-    assert violation.requirement == SUPPORT_RESUME
+    assert violation.requirement == Req.SUPPORT_RESUME
     assert f"documented any status but {PAUSING}" in violation.message
 
 
 def test_a_retry_of_a_job_not_paused_allows_anything() -> None:
-    model = _model(one=(C.pausable_statuses[1], SYNC))
+    model = _model(one=(C.pausable_status("FULL_TRANSFER_FAILED"), SYNC))
     assert model.resume([ID]) == []
     assert model.observe({ID: JobState(PAUSING, "all")}, modes=True) == []
     assert model.jobs[ID].status == PAUSING
@@ -264,7 +253,7 @@ def test_only_own_jobs_are_resumed() -> None:
 
 def test_with_drift_a_job_may_move_on_but_not_into_pausing() -> None:
     model = _model(drift=True, one=(RUNNING, SYNC))
-    later = C.pausable_statuses[-1]
+    later = C.pausable_status("INCRE_TRANSFER_FAILED")
     assert model.observe({ID: JobState(later)}, modes=False) == []
     assert model.jobs[ID].status == later
     assert model.observe({ID: JobState(PAUSING)}, modes=False)
@@ -274,7 +263,7 @@ def test_with_drift_a_paused_job_must_stay_pausing() -> None:
     model = _model(drift=True, one=(RUNNING, SYNC))
     model.pause([(ID, "all")])
     [violation] = model.observe({ID: JobState(RUNNING)}, modes=False)
-    assert violation.requirement == PAUSABLE_SUCCEEDS
+    assert violation.requirement == Req.PAUSABLE_SUCCEEDS
 
 
 # -- batch-status -----------------------------------------------------------------------------------
@@ -286,7 +275,7 @@ def test_batch_status_must_show_the_status_of_own_settled_jobs() -> None:
     assert model.expected_statuses([ID, ID2, UNKNOWN]) == {ID: PAUSING, ID2: PAUSING, UNKNOWN: None}
     assert model.judge_statuses({ID: PAUSING, ID2: PAUSING, UNKNOWN: None}) == []
     [violation] = model.judge_statuses({ID: RUNNING, ID2: PAUSING})
-    assert violation.requirement == SUPPORT_STATUS and "(batch-status)" in violation.message
+    assert violation.requirement == Req.SUPPORT_STATUS and "(batch-status)" in violation.message
 
 
 # -- violations as exceptions -----------------------------------------------------------------------
@@ -295,11 +284,11 @@ def test_batch_status_must_show_the_status_of_own_settled_jobs() -> None:
 def test_the_first_violation_is_raised_and_the_others_listed() -> None:
     assert first_exception([]) is None
     exception = first_exception([
-        Violation(PAUSABLE_SUCCEEDS, "first"),
+        Violation(Req.PAUSABLE_SUCCEEDS, "first"),
         Violation(None, "second"),
-        Violation(SUPPORT_STATUS, "third"),
+        Violation(Req.SUPPORT_STATUS, "third"),
     ])
-    assert isinstance(exception, NonConformance) and exception.requirement == PAUSABLE_SUCCEEDS
+    assert isinstance(exception, NonConformance) and exception.requirement == Req.PAUSABLE_SUCCEEDS
     assert "first -- also: [unattributed] second; [SUPPORT-STATUS] third" in str(exception)
 
 

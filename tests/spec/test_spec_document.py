@@ -87,3 +87,73 @@ def test_no_second_copy_of_the_status_lists() -> None:
                 if len(names.intersection(re.findall(r"[A-Z][A-Z_]{4,}", line))) >= 3:
                     copies.append(f"{path.relative_to(REPO)}:{number}")
     assert not copies, f"status lists copied outside {spec_path().name}: {copies}"
+
+
+@pytest.mark.parametrize("name", [pytest.param(s, id=s) for s in SPEC.pausable_statuses])
+def test_a_pausable_status_is_picked_by_name(name: str) -> None:
+    assert SPEC.pausable_status(name) == name, f"pausable_status({name!r}) gave another status"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(SPEC.paused_status, id="paused"), pytest.param("CREATING", id="not-pausable"),
+     pytest.param("INCRE_TRANSFER_STARTEDX", id="unknown")],
+)
+def test_a_status_that_is_not_pausable_is_refused_by_name(name: str) -> None:
+    with pytest.raises(KeyError, match=re.escape(repr(name))):
+        SPEC.pausable_status(name)
+
+
+def test_a_pausable_type_is_picked_by_name() -> None:
+    assert [SPEC.pausable_type(t) for t in SPEC.pausable_types] == list(SPEC.pausable_types)
+    with pytest.raises(KeyError, match="cloudDataGuard"):
+        SPEC.pausable_type("cloudDataGuard")
+
+
+def test_limits_and_words_come_from_the_document() -> None:
+    """The values the kit's code and messages were written with, now read from `x-drs-limits` and `x-drs-result-words`."""
+    assert (SPEC.batch_limit, SPEC.body_limit, SPEC.status_page_size) == (100, 1024 * 1024, 5)
+    assert (SPEC.success_word, SPEC.failed_word) == ("success", "failed")
+
+
+def test_module_constants_read_the_contract() -> None:
+    """The constants modules offer for the limits and words are the contract's, read on first use."""
+    from drs_conformance import judge, model, strategies
+
+    offered = {
+        "strategies.BATCH_LIMIT": (strategies.BATCH_LIMIT, SPEC.batch_limit),
+        "strategies.BODY_LIMIT": (strategies.BODY_LIMIT, SPEC.body_limit),
+        "model.SUCCESS": (model.SUCCESS, SPEC.success_word),
+        "judge.SUCCESS": (judge.SUCCESS, SPEC.success_word),
+        "judge.FAILED": (judge.FAILED, SPEC.failed_word),
+    }
+    differ = {name: pair for name, pair in offered.items() if pair[0] != pair[1]}
+    assert not differ, f"constants that are not the contract's (received, documented): {differ}"
+    assert not hasattr(strategies, "BATCH_LIMITS"), "an unknown name must raise AttributeError"
+
+
+def test_no_status_or_type_picked_by_its_place_in_a_list() -> None:
+    """Code names the status or type it means (`pausable_status(name)`): a reordered YAML list changes no test."""
+    by_place = re.compile(r"(statuses|_types|pause_modes)\[-?\d+\]")
+    found = []
+    for folder in ("drs_conformance", "strategies", "suites", "tests/model"):
+        for path in (REPO / folder).rglob("*.py"):
+            if "sandbox" in path.parts:  # the sandbox's own pause-mode defaults: its lane's to name
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if by_place.search(line):
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not found, f"picked by list position: {found}"
+
+
+def test_no_second_copy_of_the_limits() -> None:
+    """The batch and body limits are stated once, in the document (`x-drs-limits`), outside the sandbox's own copy."""
+    copies = []
+    folders = ("strategies", "suites", "drs_conformance/schemathesis_suite")
+    paths = [p for folder in folders for p in (REPO / folder).rglob("*.py")]
+    paths += [REPO / "drs_conformance" / name for name in ("model.py", "target.py", "judge.py", "jobs.py", "putback.py")]
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"1024 \* 1024|\b(BATCH|BODY)_LIMIT\s*=\s*\d|\bONE_MIB\b", line):
+                copies.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not copies, f"limits stated outside {spec_path().name}: {copies}"

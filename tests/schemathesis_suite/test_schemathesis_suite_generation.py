@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from drs_conformance.contract.generation import (
+from drs_conformance.schemathesis_suite.generation import (
     WRONG_JOB_IDS,
     generation_document,
     request_schemas,

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.contract.operations import ONE_MIB
-from drs_conformance.contract.requests import RULE_ORDER, Sent, Wire, judge_request
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
+from drs_conformance.schemathesis_suite.requests import RULE_ORDER, Sent, Wire, classify_request
+from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 JOB = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"  # the document's own id (its last group is not hex)
 OTHER = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -51,7 +50,7 @@ def rules(sent: Sent) -> tuple[list[str], list[str]]:
         pytest.param(PAUSE_PATH, wire(pause(item(colour="red"))), [], ["EXTRA-FIELDS"], id="extra-item-field"),
         pytest.param(PAUSE_PATH, wire(pause(*(item(f"{n:08x}-0000-0000-0000-000000000000") for n in range(101)))),
                      [], ["BATCH-OVER-100"], id="101-items"),
-        pytest.param(PAUSE_PATH, wire(raw=json.dumps(pause(item())).encode() + b" " * ONE_MIB), [], ["BODY-OVER-1MIB"],
+        pytest.param(PAUSE_PATH, wire(raw=json.dumps(pause(item())).encode() + b" " * contract().body_limit), [], ["BODY-OVER-1MIB"],
                      id="body-over-1mib"),
         pytest.param(PAUSE_PATH, wire(pause(item()), headers={**JSON_HEADERS, "X-Language": "fr-fr"}), [],
                      ["LANGUAGE-UNKNOWN"], id="unknown-language"),
@@ -78,12 +77,12 @@ def rules(sent: Sent) -> tuple[list[str], list[str]]:
 )
 def test_a_request_is_judged_by_the_contract_as_written(operation: str, request_wire: Wire, broken: list[str],
                                                         choices: list[str]) -> None:
-    sent = judge_request(operation, request_wire)
+    sent = classify_request(operation, request_wire)
     assert rules(sent) == (broken, choices), f"judged {sent.summary()}; expected broken {broken}, choices {choices}"
 
 
 def test_a_valid_request_keeps_its_ids_and_is_no_choice() -> None:
-    sent = judge_request(PAUSE_PATH, wire(pause(item(), item(OTHER))))
+    sent = classify_request(PAUSE_PATH, wire(pause(item(), item(OTHER))))
     assert sent.job_ids == (JOB, OTHER), f"requested ids not kept in order: {sent.job_ids}"
     assert not sent.either, "a plain valid request was taken for an allowed choice"
     assert sent.summary() == "a well-formed request", f"summary: {sent.summary()!r}"
@@ -91,14 +90,14 @@ def test_a_valid_request_keeps_its_ids_and_is_no_choice() -> None:
 
 
 def test_a_choice_in_a_broken_request_is_no_choice() -> None:
-    sent = judge_request(PAUSE_PATH, wire(pause(item(mode="none"), note="x")))
+    sent = classify_request(PAUSE_PATH, wire(pause(item(mode="none"), note="x")))
     assert sent.broken and sent.choices, f"expected a broken rule and a choice: {sent.summary()}"
     assert not sent.either, "a request that breaks a rule is judged by that rule, not by its Either rule"
     assert sent.job_ids is None, f"ids of a broken body were kept: {sent.job_ids}"
 
 
 def test_the_first_broken_rule_follows_the_rule_order() -> None:
-    sent = judge_request(PAUSE_PATH, wire(pause(item(mode="none")), headers={"Content-Type": "text/plain"},
+    sent = classify_request(PAUSE_PATH, wire(pause(item(mode="none")), headers={"Content-Type": "text/plain"},
                                           credentials=False))
     names = [name for name, _ in sent.broken]
     assert names == ["CONTENT-TYPE-REFUSED", "AUTH-REQUIRED", "PAUSE-MODE-VALUES"], f"broken, in order found: {names}"
@@ -109,7 +108,7 @@ def test_the_first_broken_rule_follows_the_rule_order() -> None:
 
 
 def test_a_supporting_operation_is_judged_as_supporting() -> None:
-    sent = judge_request(STATUS_PATH, wire({"jobs": [JOB]}))
+    sent = classify_request(STATUS_PATH, wire({"jobs": [JOB]}))
     assert sent.role == "supporting", f"batch-status has role {sent.role!r}"
     assert sent.job_ids == (JOB,), f"batch-status ids: {sent.job_ids}"
 
@@ -119,13 +118,13 @@ def test_a_supporting_operation_is_judged_as_supporting() -> None:
     [
         pytest.param(wire(pause(*([item()] * 100))), False, id="100-items"),
         pytest.param(wire(pause(*([item()] * 100), {})), True, id="101-items-one-empty"),
-        pytest.param(wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * ONE_MIB), True,
+        pytest.param(wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * contract().body_limit), True,
                      id="bad-mode-over-1mib"),
         pytest.param(wire({"jobs": "x" * 200}), False, id="jobs-not-a-list"),
     ],
 )
 def test_an_oversized_request_is_known_as_such_whatever_else_it_breaks(request_wire: Wire, oversized: bool) -> None:
-    sent = judge_request(PAUSE_PATH, request_wire)
+    sent = classify_request(PAUSE_PATH, request_wire)
     assert sent.oversized is oversized, (
         f"oversized={sent.oversized} for {sent.summary()}; documented: over 100 jobs or 1 MiB may get 413"
     )
@@ -138,11 +137,11 @@ def test_an_oversized_request_is_known_as_such_whatever_else_it_breaks(request_w
 ])
 def test_batch_status_paging_is_marked_as_the_kits_inference(body: dict[str, Any], inferred: tuple[str, ...]) -> None:
     """page_req's content is inferred (x-drs-inferred): a refusal of it is not judged, whatever the kit reads."""
-    sent = judge_request(STATUS_PATH, wire(body))
+    sent = classify_request(STATUS_PATH, wire(body))
     assert sent.inferred == inferred, f"inferred parts: {sent.inferred}"
     if inferred:
         assert "page_req (its content is the kit's inference)" in sent.summary(), sent.summary()
 
 
 def test_a_pause_has_no_inferred_part() -> None:
-    assert judge_request(PAUSE_PATH, wire(pause(item(), page_req={"cur_page": 1}))).inferred == ()
+    assert classify_request(PAUSE_PATH, wire(pause(item(), page_req={"cur_page": 1}))).inferred == ()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from drs_conformance.contract.operations import BATCH_LIMIT, body_schema_name
-from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, documented_view
+from drs_conformance.schemathesis_suite.operations import body_schema_name
+from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, contract, documented_view
 from drs_conformance.strategies import with_job_id_format
 
 __all__ = ["WRONG_JOB_IDS", "WRONG_JOB_IDS_DICTIONARY", "generation_document", "request_schemas", "response_schema_names"]
@@ -108,7 +108,7 @@ def generation_document(document: dict[str, Any], *, languages: bool) -> dict[st
     # 3. The pause batch gets `maxItems: 100`: valid cases stay within the 100 jobs that MUST be served
     #    (BATCH-100; the coverage phase sends 99 and 100), and more is drawn as negative data (more than
     #    100 is a choice, BATCH-OVER-100, judged by its Either rule when the items are otherwise valid).
-    bodies[PAUSE_PATH]["properties"]["jobs"]["maxItems"] = BATCH_LIMIT
+    bodies[PAUSE_PATH]["properties"]["jobs"]["maxItems"] = contract().batch_limit
     # 4. batch-status pages stay on page 1. A later page exists only when the ids fill it, and the
     #    platform refuses a page past the last (and, by its online reference, page 0): schemathesis
     #    would draw such pages as valid data, and a target that refuses them would be wrongly judged.

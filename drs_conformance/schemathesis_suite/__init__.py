@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from drs_conformance.contract.failures import named_failure
-from drs_conformance.contract.generation import WRONG_JOB_IDS, WRONG_JOB_IDS_DICTIONARY, generation_document
-from drs_conformance.contract.operations import UNDER_TEST, role
-from drs_conformance.contract.requests import Sent, Wire, judge_request
-from drs_conformance.contract.transport import (
+from drs_conformance.schemathesis_suite.failures import named_failure
+from drs_conformance.schemathesis_suite.generation import (
+    WRONG_JOB_IDS,
+    WRONG_JOB_IDS_DICTIONARY,
+    generation_document,
+)
+from drs_conformance.schemathesis_suite.operations import UNDER_TEST, role
+from drs_conformance.schemathesis_suite.requests import Sent, Wire, classify_request
+from drs_conformance.schemathesis_suite.transport import (
     NO_RESEND,
     KitCredentials,
     as_httpx,
@@ -24,8 +28,8 @@ __all__ = [
     "WRONG_JOB_IDS_DICTIONARY",
     "Wire",
     "as_httpx",
+    "classify_request",
     "generation_document",
-    "judge_request",
     "named_failure",
     "role",
     "security_header",

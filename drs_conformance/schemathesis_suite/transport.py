@@ -9,8 +9,8 @@ import httpx
 import requests
 
 from drs_conformance.client import DrsClient, Reply
-from drs_conformance.contract.requests import Wire
 from drs_conformance.credentials import Credentials, NoCredentials
+from drs_conformance.schemathesis_suite.requests import Wire
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, contract
 from drs_conformance.target import Target
 

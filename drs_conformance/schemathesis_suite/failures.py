@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from drs_conformance.checks import NonConformance, is_json_content_type
 from drs_conformance.client import Reply
-from drs_conformance.contract.operations import UNDER_TEST
-from drs_conformance.contract.requests import Sent
 from drs_conformance.judge import describe
+from drs_conformance.requirement_ids import Req
+from drs_conformance.schemathesis_suite.operations import UNDER_TEST
+from drs_conformance.schemathesis_suite.requests import Sent
 from drs_conformance.spec import STATUS_PATH
 
 __all__ = ["FAILURE_REQUIREMENTS", "named_failure", "requirement_of"]
@@ -16,7 +17,7 @@ __all__ = ["FAILURE_REQUIREMENTS", "named_failure", "requirement_of"]
 
 def _by_status(sent: Sent, reply: Reply) -> str:
     """A body off its schema: a 400's is the error body's rule, any other status's the response schema's."""
-    return "ERROR-BODY" if reply.status == 400 else "RESPONSE-SCHEMA"
+    return Req.ERROR_BODY if reply.status == 400 else Req.RESPONSE_SCHEMA
 
 
 def _content_type(sent: Sent, reply: Reply) -> str | None:
@@ -25,7 +26,7 @@ def _content_type(sent: Sent, reply: Reply) -> str | None:
     The contract asks for "a JSON content type" (rule 10): `application/problem+json` is one, though the
     document lists `application/json` only, so it breaks nothing (as `checks.is_json_content_type` reads it).
     """
-    return None if is_json_content_type(reply.headers.get("content-type")) else "JSON-RESPONSES"
+    return None if is_json_content_type(reply.headers.get("content-type")) else Req.JSON_RESPONSES
 
 
 def _status_of_what_was_sent(sent: Sent, reply: Reply) -> str | None:
@@ -36,14 +37,14 @@ def _status_of_what_was_sent(sent: Sent, reply: Reply) -> str | None:
         return sent.choices[0][0]
     if sent.inferred and 400 <= reply.status < 500 and not sent.broken:
         return None  # refused for a part whose content only the kit infers (page_req): not judged
-    return _invalid_request_served(sent, reply) or "RESPONSE-SCHEMA"
+    return _invalid_request_served(sent, reply) or Req.RESPONSE_SCHEMA
 
 
 def _invalid_request_served(sent: Sent, reply: Reply) -> str | None:
     """Invalid data served: the rule that refuses it; None when the contract finds the request valid."""
     # schemathesis' view of "invalid" is the adjusted copy's (e.g. an extra field or a repeated id).
     rule = sent.first_broken()
-    if sent.role != UNDER_TEST and rule != "AUTH-REQUIRED":
+    if sent.role != UNDER_TEST and rule != Req.AUTH_REQUIRED:
         return None
     if reply.status == 413 and sent.oversized:
         return None  # refused as too large: allowed for over 100 jobs or 1 MiB, whatever else is wrong
@@ -55,11 +56,11 @@ def _valid_request_refused(sent: Sent, reply: Reply) -> str | None:
     if sent.broken or sent.inferred:
         return None  # it breaks a rule, or it carries a part whose content only the kit infers (page_req)
     if sent.role != UNDER_TEST:
-        return "SUPPORT-STATUS" if sent.operation == STATUS_PATH else "SUPPORT-RESUME"
+        return Req.SUPPORT_STATUS if sent.operation == STATUS_PATH else Req.SUPPORT_RESUME
     if reply.status == 413:  # refused as too large: a batch of up to 100 jobs MUST be served
-        return "BATCH-100"
+        return Req.BATCH_100
     documented_shape = any(set(job_id) - set("0123456789abcdef-") for job_id in sent.job_ids or ())
-    return "JOB-ID-WELL-FORMED" if documented_shape or not sent.job_ids else "BATCH-100"
+    return Req.JOB_ID_WELL_FORMED if documented_shape or not sent.job_ids else Req.BATCH_100
 
 
 # Every schemathesis failure, by class name, and the requirement it breaks (first match wins when one
@@ -74,26 +75,26 @@ def _valid_request_refused(sent: Sent, reply: Reply) -> str | None:
 # so a JsonSchemaError is always a documented constraint broken. A class missing here (a newer
 # schemathesis) counts against RESPONSE-SCHEMA.
 FAILURE_REQUIREMENTS: dict[str, str | Callable[[Sent, Reply], str | None]] = {
-    "ServerError": "NO-5XX",  # 5xx: no request of any shape may get one
-    "ContentTypeServerError": "NO-5XX",
-    "MalformedJson": "JSON-RESPONSES",  # every 200 and 4xx body is JSON with a JSON content type
-    "ContentDeserializationError": "JSON-RESPONSES",
-    "MissingContentType": "JSON-RESPONSES",
+    "ServerError": Req.NO_5XX,  # 5xx: no request of any shape may get one
+    "ContentTypeServerError": Req.NO_5XX,
+    "MalformedJson": Req.JSON_RESPONSES,  # every 200 and 4xx body is JSON with a JSON content type
+    "ContentDeserializationError": Req.JSON_RESPONSES,
+    "MissingContentType": Req.JSON_RESPONSES,
     "UndefinedContentType": _content_type,  # not listed: a failure only if it is no JSON type at all
-    "MalformedMediaType": "JSON-RESPONSES",
+    "MalformedMediaType": Req.JSON_RESPONSES,
     "AcceptedNegativeData": _invalid_request_served,  # invalid data served: the rule that refuses it
     "RejectedPositiveData": _valid_request_refused,  # valid data refused: the rule that serves it
     "MissingHeaderNotRejected": _invalid_request_served,
-    "IgnoredAuth": "AUTH-REQUIRED",  # missing or invalid credentials accepted
-    "UnsupportedMethodResponse": "HTTP-METHODS",  # 405 with Allow for a method the path does not serve
-    "AllowHeaderMismatch": "HTTP-METHODS",
+    "IgnoredAuth": Req.AUTH_REQUIRED,  # missing or invalid credentials accepted
+    "UnsupportedMethodResponse": Req.HTTP_METHODS,  # 405 with Allow for a method the path does not serve
+    "AllowHeaderMismatch": Req.HTTP_METHODS,
     "UndefinedStatusCode": _status_of_what_was_sent,  # e.g. 422 for a bad body: its rule wanted a 400
     "JsonSchemaError": _by_status,  # 400 -> ERROR-BODY, other statuses -> RESPONSE-SCHEMA
-    "MissingHeaders": "RESPONSE-SCHEMA",
-    "DiscriminatorMismatch": "RESPONSE-SCHEMA",
+    "MissingHeaders": Req.RESPONSE_SCHEMA,
+    "DiscriminatorMismatch": Req.RESPONSE_SCHEMA,
 }
 
-_UNMAPPED = "RESPONSE-SCHEMA"  # a failure class this table does not know yet (a newer schemathesis)
+_UNMAPPED = Req.RESPONSE_SCHEMA  # a failure class this table does not know yet (a newer schemathesis)
 _MAX_DETAIL = 700  # schemathesis' own explanation, clipped (it may quote whole schemas)
 
 

@@ -11,6 +11,7 @@ from drs_conformance.client import DrsClient, Reply
 from drs_conformance.jobs import Jobs
 from drs_conformance.judge import describe, expect_ok, is_success, results_by_id, single_result
 from drs_conformance.model import Model, Violation, first_exception
+from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import JobSpec, job_specs, non_pausable_job_specs, pausable_job_specs
 
@@ -53,7 +54,7 @@ def _expect_served(jobs: Jobs, reply: Reply, requirement: str) -> None:
         probe = jobs.api.pause_jobs([(jobs.new_id(), "target")], label="probe: one well-formed id alone")
         if probe.status == 400:
             raise NonConformance(
-                "JOB-ID-WELL-FORMED",
+                Req.JOB_ID_WELL_FORMED,
                 f"received {describe(reply)} for a well-formed batch, documented 200; one well-formed id alone gets "
                 f"{describe(probe, 120)}: ids of the documented shape ([0-9a-z] in every group) are refused",
             )

@@ -9,24 +9,23 @@ from typing import Any
 import httpx
 import jsonschema
 
-from drs_conformance.contract.operations import (
-    BATCH_LIMIT,
+from drs_conformance.paths import readable_path
+from drs_conformance.requirement_ids import Req
+from drs_conformance.schemathesis_suite.operations import (
     JSON_MEDIA_TYPE,
-    ONE_MIB,
     body_schema_name,
     inferred_fields,
     role,
 )
-from drs_conformance.paths import readable_path
 from drs_conformance.spec import STATUS_PATH, contract
 from drs_conformance.strict_json import loads_strict
 from drs_conformance.validators import contract_validator
 
-__all__ = ["RULE_ORDER", "Sent", "Wire", "judge_request", "rule_of"]
+__all__ = ["RULE_ORDER", "Sent", "Wire", "classify_request", "rule_of"]
 
 # Order in which broken rules name a refusal that did not happen: the first one found is reported.
 RULE_ORDER = (
-    "BODY-SHAPE", "ITEM-SHAPE", "JOB-ID-RULE", "PAUSE-MODE-VALUES", "CONTENT-TYPE-REFUSED", "AUTH-REQUIRED",
+    Req.BODY_SHAPE, Req.ITEM_SHAPE, Req.JOB_ID_RULE, Req.PAUSE_MODE_VALUES, Req.CONTENT_TYPE_REFUSED, Req.AUTH_REQUIRED,
 )
 
 
@@ -78,14 +77,14 @@ def rule_of(error: jsonschema.ValidationError) -> str:
     """The catalogue rule a schema violation of a request body breaks (contract notes rule 1)."""
     path = list(error.absolute_path)
     if len(path) < 2:  # the body itself, or `jobs`
-        return "BODY-SHAPE"
+        return Req.BODY_SHAPE
     if error.validator in ("pattern", "minLength", "maxLength") and path[-1] in ("job_id", path[1]):
-        return "JOB-ID-RULE"  # a job_id, or (batch-status) an id in `jobs`
+        return Req.JOB_ID_RULE  # a job_id, or (batch-status) an id in `jobs`
     if len(path) == 2 or error.validator == "type":  # the item itself, or a field that is not a string
-        return "ITEM-SHAPE"
+        return Req.ITEM_SHAPE
     if path[2] == "pause_mode":
-        return "PAUSE-MODE-VALUES"
-    return "ITEM-SHAPE"
+        return Req.PAUSE_MODE_VALUES
+    return Req.ITEM_SHAPE
 
 
 _NOT_JSON = object()
@@ -108,29 +107,29 @@ def _requested_ids(operation: str, document: dict[str, Any]) -> tuple[str, ...]:
     return tuple(item["job_id"] for item in document["jobs"])
 
 
-def judge_request(operation: str, wire: Wire) -> Sent:
+def classify_request(operation: str, wire: Wire) -> Sent:
     """Which contract rules the request breaks, and which allowed choices it makes."""
     broken: list[tuple[str, str]] = []
     choices: list[tuple[str, str]] = []
     headers = httpx.Headers(wire.headers)
     media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media_type != JSON_MEDIA_TYPE:
-        broken.append(("CONTENT-TYPE-REFUSED", f"Content-Type {headers.get('content-type')!r}"))
+        broken.append((Req.CONTENT_TYPE_REFUSED, f"Content-Type {headers.get('content-type')!r}"))
     if not wire.with_credentials:
-        broken.append(("AUTH-REQUIRED", "no credentials"))
+        broken.append((Req.AUTH_REQUIRED, "no credentials"))
     language = headers.get("x-language")
     if language is not None and language not in contract().languages:
-        choices.append(("LANGUAGE-UNKNOWN", f"X-Language {language!r}"))
-    size = len(wire.body or b"")
-    if size > ONE_MIB:
-        choices.append(("BODY-OVER-1MIB", f"a body of {size} bytes"))
+        choices.append((Req.LANGUAGE_UNKNOWN, f"X-Language {language!r}"))
+    size, body_limit, batch_limit = len(wire.body or b""), contract().body_limit, contract().batch_limit
+    if size > body_limit:
+        choices.append((Req.BODY_OVER_1MIB, f"a body of {size} bytes"))
     document = _parse(wire.body)
     job_ids = None
     listed = document.get("jobs") if isinstance(document, dict) else None
     inferred = tuple(sorted(inferred_fields(operation) & set(document))) if isinstance(document, dict) else ()
-    oversized = size > ONE_MIB or (isinstance(listed, list) and len(listed) > BATCH_LIMIT)
+    oversized = size > body_limit or (isinstance(listed, list) and len(listed) > batch_limit)
     if document is _NOT_JSON:
-        broken.append(("BODY-SHAPE", "the body is not JSON" if wire.body else "no body"))
+        broken.append((Req.BODY_SHAPE, "the body is not JSON" if wire.body else "no body"))
     else:
         name = body_schema_name(contract().document, operation)
         errors = sorted(contract_validator(name).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
@@ -140,13 +139,13 @@ def judge_request(operation: str, wire: Wire) -> Sent:
         extras = [f"{readable_path(e.absolute_path, whole='the body')}: {e.message[:99]}" for e in closed
                   if e.validator == "additionalProperties"]
         if extras:
-            choices.append(("EXTRA-FIELDS", "; ".join(extras[:3])))
+            choices.append((Req.EXTRA_FIELDS, "; ".join(extras[:3])))
         if not errors:
             job_ids = _requested_ids(operation, document)
             times = Counter(job_ids)
             repeated = sorted(job_id for job_id, count in times.items() if count > 1)
             if repeated:
-                choices.append(("DUPLICATE-IDS", f"job id {repeated[0]} named {times[repeated[0]]} times"))
-            if len(job_ids) > BATCH_LIMIT:
-                choices.append(("BATCH-OVER-100", f"{len(job_ids)} jobs in one batch"))
+                choices.append((Req.DUPLICATE_IDS, f"job id {repeated[0]} named {times[repeated[0]]} times"))
+            if len(job_ids) > batch_limit:
+                choices.append((Req.BATCH_OVER_100, f"{len(job_ids)} jobs in one batch"))
     return Sent(operation, role(operation), tuple(broken), tuple(choices), job_ids, oversized, inferred)

@@ -6,13 +6,10 @@ from typing import Any
 
 from drs_conformance.spec import INFERRED, contract
 
-__all__ = ["BATCH_LIMIT", "JSON_MEDIA_TYPE", "ONE_MIB", "UNDER_TEST", "body_schema_name", "inferred_fields", "role"]
+__all__ = ["JSON_MEDIA_TYPE", "UNDER_TEST", "body_schema_name", "inferred_fields", "role"]
 
 JSON_MEDIA_TYPE = "application/json"
 UNDER_TEST = "under-test"  # x-drs-role of the operation under test; the others are "supporting"
-# Contract notes rule 8: up to 100 jobs MUST be served; more, or a body over 1 MiB, is an allowed choice.
-BATCH_LIMIT = 100
-ONE_MIB = 1024 * 1024
 
 
 def body_schema_name(document: dict[str, Any], path: str) -> str:
