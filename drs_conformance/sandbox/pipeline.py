@@ -24,7 +24,7 @@ from drs_conformance.sandbox.errors import (
     SandboxError,
 )
 from drs_conformance.sandbox.policy import SandboxPolicy
-from drs_conformance.sandbox.state import JobStore, Outcome, Result
+from drs_conformance.sandbox.state import JobStore, JobOutcome, Result
 from drs_conformance.sandbox.validation import request_validators, validate
 from drs_conformance.spec import contract
 from drs_conformance.strict_json import loads_strict
@@ -282,6 +282,6 @@ class RequestPipeline:
         results = [self.store.check_pause(project_id, job_id, self.pause_policy) for job_id, _ in items]
         await asyncio.sleep(0.01)
         for (job_id, mode), result in zip(items, results):
-            if result[0] is Outcome.PAUSED:
+            if result[0] is JobOutcome.PAUSED:
                 self.store.apply_pause(job_id, mode, self.pause_policy)
         return results

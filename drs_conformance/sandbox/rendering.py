@@ -26,7 +26,7 @@ from drs_conformance.sandbox.errors import (
 from drs_conformance.sandbox.messages import message
 from drs_conformance.sandbox.pipeline import JSON_MEDIA_TYPE, PauseItem
 from drs_conformance.sandbox.policy import AnswerPolicy
-from drs_conformance.sandbox.state import Outcome, Result
+from drs_conformance.sandbox.state import JobOutcome, Result
 from drs_conformance.spec import contract
 
 __all__ = ["Renderer", "json_response"]
@@ -83,7 +83,7 @@ class Renderer:
         policy = self.policy
         language = self._item_language(request)
         succeeded: set[str] = set()
-        planned_success_failed = policy.fail_all_on_failure and any(o is not Outcome.PAUSED for o, _ in outcomes)
+        planned_success_failed = policy.fail_all_on_failure and any(o is not JobOutcome.PAUSED for o, _ in outcomes)
         results: list[dict[str, Any]] = []
         pending = iter(outcomes)
         for item in items:
@@ -91,22 +91,22 @@ class Renderer:
                 results.append(self._failure(item.echo, ITEM_INVALID_CODE, language, "result.invalid_item", where=item.invalid_where))
                 continue
             outcome, detail = next(pending)
-            if outcome is Outcome.PAUSED and planned_success_failed:
+            if outcome is JobOutcome.PAUSED and planned_success_failed:
                 results.append(self._failure(item.echo, ITEM_STATE_CODE, language, "result.batch_failed"))
-            elif outcome is Outcome.PAUSED:
+            elif outcome is JobOutcome.PAUSED:
                 succeeded.add(item.job_id)
                 results.append(self._success(item.echo))
-            elif outcome is Outcome.NOT_FOUND:
+            elif outcome is JobOutcome.NOT_FOUND:
                 if policy.unknown_succeeds:
                     results.append(self._success(item.echo))
                 else:
                     results.append(self._failure(item.echo, ITEM_NOT_FOUND_CODE, language, "result.not_found"))
-            elif outcome is Outcome.FOREIGN:
+            elif outcome is JobOutcome.FOREIGN:
                 if policy.foreign_distinct:
                     results.append(self._failure(item.echo, ITEM_STATE_CODE, language, "result.foreign"))
                 else:  # indistinguishable from an unknown id: same code, same message
                     results.append(self._failure(item.echo, ITEM_NOT_FOUND_CODE, language, "result.not_found"))
-            elif outcome is Outcome.NOT_PAUSABLE_STATE:
+            elif outcome is JobOutcome.NOT_PAUSABLE_STATE:
                 if policy.repeat_success and item.job_id in succeeded:
                     results.append(self._success(item.echo))
                 else:
@@ -174,7 +174,7 @@ class Renderer:
         for job_id, (outcome, detail) in zip(job_ids, outcomes):
             if outcome.succeeded:
                 results.append({"id": job_id, "status": self._success_word})
-            elif outcome in (Outcome.NOT_FOUND, Outcome.FOREIGN):
+            elif outcome in (JobOutcome.NOT_FOUND, JobOutcome.FOREIGN):
                 results.append({"id": job_id, "status": failed, "error_code": ITEM_NOT_FOUND_CODE, "error_msg": message("result.not_found", language)})
             else:
                 results.append({"id": job_id, "status": failed, "error_code": ITEM_STATE_CODE, "error_msg": message("result.retry_state", language, status=detail)})

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional, Sequence, Tuple
 
-__all__ = ["Job", "JobStore", "Outcome", "PausePolicy", "ResumePolicy", "Result"]
+__all__ = ["Job", "JobStore", "JobOutcome", "PausePolicy", "ResumePolicy", "Result"]
 
 
 @dataclass(slots=True)
@@ -33,7 +33,7 @@ class Job:
         }
 
 
-class Outcome(enum.Enum):
+class JobOutcome(enum.Enum):
     """What an operation did to one job; FOREIGN is internal only and must be rendered like NOT_FOUND."""
 
     PAUSED = "paused"
@@ -47,7 +47,7 @@ class Outcome(enum.Enum):
 
     @property
     def succeeded(self) -> bool:
-        return self in (Outcome.PAUSED, Outcome.RESUMED, Outcome.RETRIED)
+        return self in (JobOutcome.PAUSED, JobOutcome.RESUMED, JobOutcome.RETRIED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,19 +64,19 @@ class PausePolicy:
     all_or_nothing: bool = False
     repause_unrecorded: bool = False
 
-    def decide(self, job: Job) -> Outcome:
+    def decide(self, job: Job) -> JobOutcome:
         """The outcome a pause of `job` (already known to be in the right project) would have."""
         if job.type not in self.types:
-            return Outcome.NOT_PAUSABLE_TYPE
+            return JobOutcome.NOT_PAUSABLE_TYPE
         if job.status in self.statuses:
             if not self.update_status and job.previous_status is not None:
                 # The status is left stale, but the store still knows the job is paused.
-                return Outcome.NOT_PAUSABLE_STATE
-            return Outcome.PAUSED
+                return JobOutcome.NOT_PAUSABLE_STATE
+            return JobOutcome.PAUSED
         if self.repause_unrecorded and job.status == self.paused_status and job.pause_mode is None:
             # The bug looks at the recorded pause, not at the status.
-            return Outcome.PAUSED
-        return Outcome.NOT_PAUSABLE_STATE
+            return JobOutcome.PAUSED
+        return JobOutcome.NOT_PAUSABLE_STATE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,7 +181,7 @@ class JobStore:
         with self._lock:
             if policy.all_or_nothing:
                 planned = [self._decide(project_id, job_id, policy) for job_id, _ in items]
-                if not all(outcome is Outcome.PAUSED for outcome, _ in planned):
+                if not all(outcome is JobOutcome.PAUSED for outcome, _ in planned):
                     return planned
             return [self._pause_locked(project_id, job_id, mode, policy) for job_id, mode in items]
 
@@ -200,24 +200,24 @@ class JobStore:
     def _decide(self, project_id: str, job_id: str, policy: PausePolicy) -> Result:
         job = self._jobs.get(job_id)
         if job is None:
-            return Outcome.NOT_FOUND, None
+            return JobOutcome.NOT_FOUND, None
         if job.project_id != project_id:
-            return Outcome.FOREIGN, None
+            return JobOutcome.FOREIGN, None
         return _with_detail(policy.decide(job), job)
 
     def _pause_locked(self, project_id: str, job_id: str, mode: str, policy: PausePolicy) -> Result:
         job = self._jobs.get(job_id)
         if job is None:
-            return Outcome.NOT_FOUND, None
+            return JobOutcome.NOT_FOUND, None
         if job.project_id != project_id:
-            if policy.reach_foreign and policy.decide(job) is Outcome.PAUSED:
+            if policy.reach_foreign and policy.decide(job) is JobOutcome.PAUSED:
                 self._mark_paused(job, mode, policy)
-            return Outcome.FOREIGN, None
+            return JobOutcome.FOREIGN, None
         outcome = policy.decide(job)
         result = _with_detail(outcome, job)
-        if outcome is Outcome.PAUSED:
+        if outcome is JobOutcome.PAUSED:
             self._mark_paused(job, mode, policy)
-        elif outcome is Outcome.NOT_PAUSABLE_STATE and policy.change_on_state_failure:
+        elif outcome is JobOutcome.NOT_PAUSABLE_STATE and policy.change_on_state_failure:
             self._mark_paused(job, mode, policy)
         return result
 
@@ -243,26 +243,26 @@ class JobStore:
     def _resume_locked(self, project_id: str, job_id: str, policy: ResumePolicy) -> Result:
         job = self._jobs.get(job_id)
         if job is None:
-            return Outcome.NOT_FOUND, None
+            return JobOutcome.NOT_FOUND, None
         if job.project_id != project_id:
-            return Outcome.FOREIGN, None
+            return JobOutcome.FOREIGN, None
         if job.status == policy.paused_status:
             if policy.apply:
                 job.status = job.previous_status or policy.fallback_status
                 job.previous_status = None
                 job.pause_mode = None
-            return Outcome.RESUMED, None
+            return JobOutcome.RESUMED, None
         if job.status in policy.failed_statuses:
-            return Outcome.RETRIED, None
-        return Outcome.NOT_RESUMABLE, job.status
+            return JobOutcome.RETRIED, None
+        return JobOutcome.NOT_RESUMABLE, job.status
 
 
-Result = Tuple[Outcome, Optional[str]]
+Result = Tuple[JobOutcome, Optional[str]]
 
 
-def _with_detail(outcome: Outcome, job: Job) -> Result:
-    if outcome is Outcome.NOT_PAUSABLE_STATE:
+def _with_detail(outcome: JobOutcome, job: Job) -> Result:
+    if outcome is JobOutcome.NOT_PAUSABLE_STATE:
         return outcome, job.status
-    if outcome is Outcome.NOT_PAUSABLE_TYPE:
+    if outcome is JobOutcome.NOT_PAUSABLE_TYPE:
         return outcome, job.type
     return outcome, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import tracemalloc
 
-from drs_conformance.sandbox.state import Job, JobStore, Outcome, PausePolicy, ResumePolicy
+from drs_conformance.sandbox.state import Job, JobStore, JobOutcome, PausePolicy, ResumePolicy
 from drs_conformance.spec import contract
 
 C = contract()
@@ -22,21 +22,21 @@ def store_with(status: str = "FULL_TRANSFER_STARTED", type: str = "sync") -> Job
 
 def test_pause_records_mode_and_previous_status_and_resume_restores() -> None:
     store = store_with()
-    assert store.pause("p", ID, "all", POLICY) == (Outcome.PAUSED, None)
+    assert store.pause("p", ID, "all", POLICY) == (JobOutcome.PAUSED, None)
     job = store.get(ID)
     assert job is not None and (job.status, job.pause_mode, job.previous_status) == (C.paused_status, "all", "FULL_TRANSFER_STARTED")
-    assert store.resume("p", ID, RESUME) == (Outcome.RESUMED, None)
+    assert store.resume("p", ID, RESUME) == (JobOutcome.RESUMED, None)
     job = store.get(ID)
     assert job is not None and (job.status, job.pause_mode, job.previous_status) == ("FULL_TRANSFER_STARTED", None, None)
 
 
 def test_failures_change_nothing() -> None:
     store = store_with(status="CREATING")
-    assert store.pause("p", ID, "all", POLICY) == (Outcome.NOT_PAUSABLE_STATE, "CREATING")
-    assert store.pause("q", ID, "all", POLICY) == (Outcome.FOREIGN, None)
-    assert store.pause("p", "0" * 8 + ID[8:], "all", POLICY) == (Outcome.NOT_FOUND, None)
+    assert store.pause("p", ID, "all", POLICY) == (JobOutcome.NOT_PAUSABLE_STATE, "CREATING")
+    assert store.pause("q", ID, "all", POLICY) == (JobOutcome.FOREIGN, None)
+    assert store.pause("p", "0" * 8 + ID[8:], "all", POLICY) == (JobOutcome.NOT_FOUND, None)
     assert store.get(ID) == Job(ID, "p", "CREATING", "sync")
-    assert store_with(type="cloudDataGuard").pause("p", ID, "all", POLICY) == (Outcome.NOT_PAUSABLE_TYPE, "cloudDataGuard")
+    assert store_with(type="cloudDataGuard").pause("p", ID, "all", POLICY) == (JobOutcome.NOT_PAUSABLE_TYPE, "cloudDataGuard")
 
 
 def test_get_returns_a_copy() -> None:
@@ -50,7 +50,7 @@ def test_get_returns_a_copy() -> None:
 def test_threads_pausing_one_job_get_one_success() -> None:
     store = store_with()
     barrier = threading.Barrier(32)
-    outcomes: list[Outcome] = []
+    outcomes: list[JobOutcome] = []
 
     def pause() -> None:
         barrier.wait()
@@ -61,7 +61,7 @@ def test_threads_pausing_one_job_get_one_success() -> None:
         thread.start()
     for thread in threads:
         thread.join(10)
-    assert outcomes.count(Outcome.PAUSED) == 1, f"received {outcomes.count(Outcome.PAUSED)} successes of 32, documented one"
+    assert outcomes.count(JobOutcome.PAUSED) == 1, f"received {outcomes.count(JobOutcome.PAUSED)} successes of 32, documented one"
 
 
 def test_jobs_are_slotted() -> None:
