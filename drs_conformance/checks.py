@@ -30,7 +30,7 @@ class NonConformance(AssertionError):
 
     def __init__(self, requirement: str, message: str) -> None:
         super().__init__(f"[{requirement}] {message}")
-        self.requirement = requirement
+        self.requirement = str(requirement)  # a Req member or its id: plain str crosses processes (xdist)
         self.detail = message
 
 

@@ -28,7 +28,7 @@ def requirements_of(item: pytest.Item) -> tuple[str, ...]:
     """The requirement ids of a test's `requirement` markers, in order, without repeats."""
     ids: list[str] = []
     for marker in item.iter_markers("requirement"):
-        ids.extend(marker.args)
+        ids.extend(str(arg) for arg in marker.args)  # Req members are str; xdist hands plain str on
     return tuple(dict.fromkeys(ids))
 
 
