@@ -13,6 +13,8 @@ undone (the restore prints the job ids and the command that puts them back).
 from __future__ import annotations
 
 import contextlib
+import gc
+import os
 import signal
 import sys
 import threading
@@ -48,7 +50,25 @@ def note_stop(signum: int) -> None:
         _STATE.signal = signum
 
 
+_REDELIVER_AFTER_S = 0.05
+
+
+def _in_gc_callback(frame: FrameType | None) -> bool:
+    """Whether the signal landed in a garbage-collector callback (hypothesis keeps one), where Python would print
+    the KeyboardInterrupt as "Exception ignored" and drop it."""
+    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _handle(signum: int, frame: FrameType | None) -> None:
+    if _in_gc_callback(frame):
+        # Sent again a moment later, when the callback has returned: the stop is neither lost nor a traceback.
+        threading.Timer(_REDELIVER_AFTER_S, os.kill, (os.getpid(), signum)).start()
+        return
     note_stop(signum)
     if _STATE.shields:
         if _STATE.pending is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -80,3 +82,27 @@ def test_a_shield_without_a_signal_changes_nothing() -> None:
     with interruption.shielded("resuming 1 job"):
         pass
     assert interruption.stopped_by() is None
+
+
+def test_a_signal_that_lands_in_a_gc_callback_is_delivered_after_it() -> None:
+    """Raised inside a gc callback, the KeyboardInterrupt would be printed as "Exception ignored" and lost."""
+    landed: list[str] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and not landed:
+            landed.append(phase)
+            signal.raise_signal(signal.SIGINT)  # its handler runs at the next instruction: inside this callback
+            landed.append("callback went on")
+
+    interruption.install()
+    gc.callbacks.append(callback)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            gc.collect()
+            for _ in range(200):  # the stop comes back within a moment, outside the callback
+                threading.Event().wait(0.01)
+    finally:
+        gc.callbacks.remove(callback)
+        interruption.uninstall()
+        interruption.reset()
+    assert landed == ["start", "callback went on"], f"received {landed}, documented: the callback ran to its end"
