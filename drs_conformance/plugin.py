@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import signal
@@ -688,7 +687,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not relevant:
         return report
     state = item.config.stash[_STATE]
-    outcome = _with_deviation(_outcome_of(item, report, call), report, state, requirements)
+    outcome = _outcome_of(item, report, call)
+    if state.deviations is not None:
+        from drs_conformance.reporting import apply_deviations, expected_failure_reason
+
+        outcome = apply_deviations(outcome, state.deviations, requirements)
+        if outcome.outcome == "xfailed":
+            report.outcome = "skipped"
+            report.wasxfail = expected_failure_reason(outcome)
     if outcome.outcome in ("failed", "error", "unanswered") and is_judged_failure(call.excinfo.value if call.excinfo
                                                                                    else None):
         setattr(report, GROUPED_ATTR, True)  # the summary shows it grouped; pytest's traceback is left out
@@ -706,37 +712,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         _attach_traffic(item, report, state)
     return report
-
-
-def _with_deviation(outcome: TestOutcome, report: pytest.TestReport, state: DrsSession,
-                    requirements: tuple[str, ...]) -> TestOutcome:
-    """Apply the known deviations: by the requirement a failure is attributed to, whichever test it is in.
-
-    A covered failure becomes an expected failure; a passing test of a deviated requirement "xpassed"
-    (the report then judges whether the deviation is fixed: only if no covered failure remains).
-    """
-    if state.deviations is None:
-        return outcome
-    today = dt.date.today()
-    if outcome.outcome in ("failed", "error") and outcome.failed_requirement:
-        broken = (outcome.failed_requirement, *outcome.also_failed)
-        covering = {rid: state.deviations.match(outcome.nodeid, (rid,), today) for rid in broken}
-        uncovered = [rid for rid, deviation in covering.items() if deviation is None]
-        if uncovered:  # a failure no deviation declares keeps the test failed, and counts first
-            covered = tuple(rid for rid in broken if rid not in uncovered)
-            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]),
-                           also_covered=covered)
-        deviation = covering[outcome.failed_requirement]
-        assert deviation is not None
-        report.outcome = "skipped"
-        report.wasxfail = f"known deviation ({deviation.requirement}): {deviation.reason}"
-        return replace(outcome, outcome="xfailed", deviation=deviation.reason)
-    if outcome.outcome == "passed":
-        deviation = state.deviations.match(outcome.nodeid, requirements, today)
-        if deviation is not None:
-            return replace(outcome, outcome="xpassed", failed_requirement=deviation.requirement,
-                           deviation=deviation.reason)
-    return outcome
 
 
 def _add_failure_section(report: pytest.TestReport, outcome: TestOutcome, state: DrsSession) -> None:

@@ -20,7 +20,14 @@ from drs_conformance.reporting.allure_support import (
 )
 from drs_conformance.reporting.compare import Change, Comparison, compare_reports, load_report, run_compare
 from drs_conformance.reporting.curl import AUTH_TOKEN_VARIABLE, MAX_INLINE_BODY, curl_line
-from drs_conformance.reporting.deviations import Deviation, Deviations, load_deviations, parse_deviations
+from drs_conformance.reporting.deviations import (
+    Deviation,
+    Deviations,
+    apply_deviations,
+    expected_failure_reason,
+    load_deviations,
+    parse_deviations,
+)
 from drs_conformance.reporting.groups import FailureGroup, groups_of, message_shape, tests_line
 from drs_conformance.reporting.html_page import render_html
 from drs_conformance.reporting.junit import junit_properties
@@ -80,6 +87,8 @@ __all__ = [
     # known deviations
     "Deviation",
     "Deviations",
+    "apply_deviations",
+    "expected_failure_reason",
     "load_deviations",
     "parse_deviations",
     # failures of one shape, and what a requirement's tests did

@@ -12,7 +12,7 @@ EXPECTED = {
     "Verdict", "VERDICTS", "JUDGED", "RunVerdict", "RUN_VERDICTS", "NOT_JUDGED", "Gap", "RunScope", "Coverage",
     "JudgedTest", "RequirementVerdict", "Overall", "attributed_requirement", "test_verdict", "requirement_verdicts",
     "coverage", "overall_verdict",
-    "Deviation", "Deviations", "load_deviations", "parse_deviations",
+    "Deviation", "Deviations", "apply_deviations", "expected_failure_reason", "load_deviations", "parse_deviations",
     "REPORT_FORMAT_VERSION", "TARGET_MODES", "TargetMode", "RunInfo", "anchor", "build_report", "redact_data",
     "redacted_options", "report_schema", "report_errors", "validate_report",
     "AUTH_TOKEN_VARIABLE", "MAX_INLINE_BODY", "curl_line", "render_markdown", "render_html", "REPORT_FILES",
