@@ -13,6 +13,7 @@ from drs_conformance.reporting.allure_support import (
     attach_exchanges,
     environment_properties,
     label_requirement,
+    label_test,
     operation_name,
     requirement_link,
     title_test,
@@ -28,6 +29,7 @@ from drs_conformance.reporting.deviations import (
     load_deviations,
     parse_deviations,
 )
+from drs_conformance.reporting.failure_section import failure_section
 from drs_conformance.reporting.groups import FailureGroup, groups_of, message_shape, tests_line
 from drs_conformance.reporting.html_page import render_html
 from drs_conformance.reporting.junit import junit_properties
@@ -112,6 +114,7 @@ __all__ = [
     "AUTH_TOKEN_VARIABLE",
     "MAX_INLINE_BODY",
     "curl_line",
+    "failure_section",
     "render_markdown",
     "render_html",
     "REPORT_FILES",
@@ -123,6 +126,7 @@ __all__ = [
     "DEFAULT_LINK_BASE",
     "requirement_link",
     "label_requirement",
+    "label_test",
     "title_test",
     "operation_name",
     "attach_exchanges",
