@@ -7,7 +7,8 @@ stash under `SESSION`, so this module does not depend on the plugin.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Iterator, NoReturn, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import pytest
 

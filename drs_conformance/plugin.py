@@ -15,13 +15,13 @@ import signal
 import tempfile
 import time
 from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-import drs_conformance.suites as suites
-from drs_conformance import __version__, interruption, xdist_handoff
+from drs_conformance import __version__, interruption, suites, xdist_handoff
 from drs_conformance.catalogue import catalogue
 from drs_conformance.client import REQUESTS
 from drs_conformance.console import GROUPED_ATTR, Console, is_judged_failure

@@ -75,7 +75,8 @@ def _project_of(options: KitOptions) -> str:
         return options.project_id
     if options.inventory is not None:
         return load_inventory(options.inventory).project_id
-    from drs_conformance.sandbox import DEFAULT_PROJECT  # the sandbox package loads Starlette: only when embedded
+    # The sandbox package loads Starlette: imported only when the run is embedded.
+    from drs_conformance.sandbox import DEFAULT_PROJECT
 
     return DEFAULT_PROJECT
 

@@ -68,9 +68,8 @@ def reaches(tree: ast.AST, own: set[str], elsewhere: set[str]) -> Iterator[tuple
         value = node.value
         if isinstance(value, ast.Name) and value.id in SELF:
             continue
-        if isinstance(value, ast.Name) and value.id in modules:
-            yield node.lineno, ast.unparse(node)
-        elif node.attr not in own and node.attr in elsewhere:
+        of_a_module = isinstance(value, ast.Name) and value.id in modules
+        if of_a_module or (node.attr not in own and node.attr in elsewhere):
             yield node.lineno, ast.unparse(node)
 
 
