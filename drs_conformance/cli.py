@@ -11,6 +11,8 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
+# Each command imports what it needs inside its function: help, a bad flag and `report compare` answer without
+# loading pytest, httpx, Starlette or the suites.
 from drs_conformance import __version__, interruption
 from drs_conformance.errors import ExitCode, KitError, UsageError
 from drs_conformance.hints import did_you_mean

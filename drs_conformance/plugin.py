@@ -279,7 +279,7 @@ class DrsSession:
         if self.report is None or not self.report_paths:
             return
         from drs_conformance.report_writing import report_locations  # loads reporting: see pytest_sessionfinish
-        from drs_conformance.reporting import styled_summary_lines
+        from drs_conformance.reporting import styled_summary_lines  # loaded by report_writing already
 
         terminalreporter.section("drs-conformance")
         paths = report_locations(self.config, self.report_paths)

@@ -80,7 +80,7 @@ def test_max_workers_is_an_option_of_the_one_table() -> None:
     assert resolve_options({"max_workers": "2"}, {"DRS_MAX_WORKERS": "4"}).max_workers == 2
     from drs_conformance.errors import UsageError
 
-    with pytest.raises(UsageError, match="--max-workers .*'0' is not a whole number of at least 1"):
+    with pytest.raises(UsageError, match="--max-workers: '0' is not a whole number of at least 1"):
         resolve_options({"max_workers": "0"}, {})
 
 
