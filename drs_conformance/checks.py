@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 
 from drs_conformance.paths import readable_path
+from drs_conformance.reply import Reply
 from drs_conformance.spec import INFERRED, PAUSE_PATH, RETRY_PATH, STATUS_PATH
 from drs_conformance.validators import contract_validator
-
-if TYPE_CHECKING:
-    from drs_conformance.client import Reply
 
 __all__ = [
     "INFERRED_CONSTRAINTS",
@@ -72,11 +70,21 @@ def _where(error: jsonschema.ValidationError) -> str:
     return f"{readable_path(error.absolute_path)}: {error.message}"
 
 
+def _has_documented_body(status: int) -> bool:
+    """A 200 or a 4xx: its body must be JSON and match a documented schema (any other status: NO-5XX alone)."""
+    return status == 200 or 400 <= status < 500
+
+
+def _schema_requirement(status: int) -> str:
+    """The requirement a documented body of this status breaks when it does not match its schema."""
+    return "ERROR-BODY" if status == 400 else "RESPONSE-SCHEMA"
+
+
 def checked_requirements(status: int) -> tuple[str, ...]:
     """The requirements check_response judges for a response of this status."""
-    if status >= 500 or not (status == 200 or 400 <= status < 500):
+    if not _has_documented_body(status):
         return ("NO-5XX",)
-    return ("NO-5XX", "JSON-RESPONSES", "ERROR-BODY" if status == 400 else "RESPONSE-SCHEMA")
+    return ("NO-5XX", "JSON-RESPONSES", _schema_requirement(status))
 
 
 def _json_body(reply: Reply) -> Any:
@@ -107,7 +115,7 @@ def check_response(reply: Reply, operation_path: str) -> None:
         raise NonConformance(
             "NO-5XX", f"received {status}, documented 200 or a 4xx: no request of any shape may get a 5xx"
         )
-    if not (status == 200 or 400 <= status < 500):
+    if not _has_documented_body(status):
         return
     body = _json_body(reply)
     schema_name = response_schema_name(operation_path, status)
@@ -116,9 +124,8 @@ def check_response(reply: Reply, operation_path: str) -> None:
     error = _first_error(schema_name, body)
     if error is None:
         return
-    requirement = "ERROR-BODY" if status == 400 else "RESPONSE-SCHEMA"
     raise NonConformance(
-        requirement, f"received a {status} body where {_where(error)}; documented schema {schema_name}"
+        _schema_requirement(status), f"received a {status} body where {_where(error)}; documented schema {schema_name}"
     )
 
 
@@ -128,7 +135,7 @@ def check_inferred(reply: Reply, operation_path: str) -> None:
     Call it on an answer that passed `check_response`: what is left to break is an `x-drs-inferred`
     constraint, whose reason the message quotes, saying it is the kit's inference.
     """
-    if not (reply.status == 200 or 400 <= reply.status < 500):
+    if not _has_documented_body(reply.status):
         return
     schema_name = response_schema_name(operation_path, reply.status)
     if schema_name is None:

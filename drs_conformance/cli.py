@@ -11,13 +11,16 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
+# Each command imports what it needs inside its function: help, a bad flag and `report compare` answer without
+# loading pytest, httpx, Starlette or the suites.
 from drs_conformance import __version__, interruption
 from drs_conformance.errors import ExitCode, KitError, UsageError
 from drs_conformance.hints import did_you_mean
 from drs_conformance.options import KitOptions, add_argparse_options, argparse_to_given, resolve_options
 from drs_conformance.redaction import redact_known
+from drs_conformance.run_preset import RunPreset
 
-__all__ = ["main", "build_parser", "run_suites"]
+__all__ = ["COMMANDS", "build_parser", "main", "run_suites"]
 
 PROG = "drs-conformance"
 
@@ -141,17 +144,6 @@ def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with each requirement the suite tests that carry it (collects the suites: a few seconds)")
 
 
-class _Preset:
-    """Hands what the CLI already read and checked (options, deviations) to the pytest plugin; gets fatal errors back."""
-
-    def __init__(self, options: KitOptions, deviations: Any = None) -> None:
-        self.drs_preset_options = options
-        self.drs_preset_deviations = deviations
-        self.fatal: KitError | None = None
-        self.exit_code: int | None = None  # set by the plugin once it judged the run and wrote the reports
-        self.left_paused = ""  # jobs not put back at the end, and the restore command (set by live_run.LiveRun)
-
-
 def _suites_dir() -> Path:
     import drs_conformance.suites as suites
 
@@ -240,7 +232,7 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
         args.append(str(suites))
     if rtt is not None:
         args = _with_workers(options, rtt) + args
-    preset = _Preset(options, deviations)
+    preset = RunPreset(options, deviations)  # registered as run_preset.PRESET_PLUGIN, read by the plugin
     # The CLI imported starlette (and so anyio, a pytest plugin) before pytest starts: not a problem.
     quiet = ["-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]
     code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *quiet, *args],
@@ -305,7 +297,8 @@ def _command_requirements(args: argparse.Namespace) -> int:
     return print_catalogue(sys.stdout, as_json=args.json, levels=args.level, with_tests=args.tests)
 
 
-_COMMANDS: dict[str, Any] = {
+# The handler of each subcommand (main dispatches through it; a test swaps one for a failing one).
+COMMANDS: dict[str, Any] = {
     "run": _command_run,
     "requirements": _command_requirements,
     "sandbox": _command_sandbox,
@@ -339,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None or (args.command == "report" and args.report_command is None):
             args.help_parser.print_help()  # a bare command shows what it can do
             return int(ExitCode.CONFORMANT)
-        return _COMMANDS[args.command](args)
+        return COMMANDS[args.command](args)
     except KitError as exc:
         print(f"{PROG}: error: {redact_known(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)

@@ -20,6 +20,7 @@ from drs_conformance.credentials import Credentials
 from drs_conformance.errors import NoAnswer
 from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.redaction import Redactor, basic_credential, split_user_info
+from drs_conformance.reply import Reply  # re-exported: tests and suites take it from the client
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
 __all__ = ["Reply", "ExchangeLog", "RateLimiter", "RequestCounter", "REQUESTS", "OTHER_METHODS", "DrsClient", "DEFAULT",
@@ -41,23 +42,6 @@ class _Default:
 
 
 DEFAULT: Any = _Default()
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response as the test sees it (raw), with its redacted record for reports."""
-
-    status: int
-    headers: httpx.Headers = field(repr=False)  # raw: a target may echo credentials; the exchange is redacted
-    content: bytes = field(repr=False)
-    exchange: Exchange
-
-    def json(self) -> Any:
-        return json.loads(self.content)
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
 
 
 class ExchangeLog:

@@ -37,6 +37,7 @@ __all__ = [
     "Interference",
     "JobState",
     "Jobs",
+    "judge_put_back",
     "observe_statuses",
     "resume",
 ]
@@ -140,7 +141,8 @@ class Jobs:
 
     # -- creating (control API) -----------------------------------------------------------------
 
-    def _require_control(self, what: str) -> None:
+    def skip_unless_control(self, what: str) -> None:
+        """Skip the test (saying what it needs) unless the target has a control API to make jobs with."""
         if self.target.control is None:
             pytest.skip(NEEDS_CONTROL.format(what=what))
 
@@ -160,7 +162,7 @@ class Jobs:
         for spec in specs:
             status, type_ = spec["status"], spec.get("type") or "sync"
             assert status is not None
-            self._require_control(f"create a {type_} job in {status}")
+            self.skip_unless_control(f"create a {type_} job in {status}")
             job_id = spec.get("job_id")
             if job_id is not None:
                 self.borrow(job_id)
@@ -392,7 +394,7 @@ class Jobs:
             for hold in holds.values():
                 hold.lock.release()
         if restored is not None:
-            _judge_put_back(restored)
+            judge_put_back(restored)
 
     def _put_back(self, holds: dict[str, _Hold]) -> Restored | None:
         entries = [hold.entry for hold in holds.values() if hold.entry is not None]
@@ -415,7 +417,7 @@ class Jobs:
         self.target.discard(created)
 
 
-def _judge_put_back(restored: Restored) -> None:
+def judge_put_back(restored: Restored) -> None:
     """What the put-back says of the target: a 5xx is NO-5XX; an accepted resume that did not happen breaks
     SUPPORT-RESUME; no answer is the target's availability (NoAnswer), not a business rule."""
     if not restored.server_errors and not restored.left:

@@ -24,6 +24,7 @@ from drs_conformance.putback import (
     restore_command,
     restore_entries,
 )
+from drs_conformance.run_preset import preset_of
 from drs_conformance.spec import contract
 from drs_conformance.target import ControlApi, Target, open_target
 
@@ -188,7 +189,7 @@ class LiveRun:
             )
             self.left = {job_id: left.reason for job_id, left in restored.left.items()}
         ledger.journal.compact()
-        preset = next((p for p in self._config.pluginmanager.get_plugins() if hasattr(p, "drs_preset_options")), None)
+        preset = preset_of(self._config)
         if preset is not None and self.left:
             preset.left_paused = f"{self._left_line()}; put them back with: {self.command}"
 

@@ -1,38 +1,52 @@
-"""The pytest plugin: target options, fixtures, requirement markers, outcomes and reports."""
+"""The pytest plugin: its hooks (options, markers, collection, outcomes, signals, the end of the session).
+
+Everything else is handed to modules named for their job: `fixtures` (the suites' fixtures), `xdist_handoff`
+(what the controller and its workers exchange, the order of collection), `outcome_building` (a test's
+`TestOutcome`), `reporting.deviations` (the known-deviation policy), `reporting.allure_support` (Allure labels and
+attachments), `reporting.failure_section` (what pytest shows under a failure), `report_writing` (the verdict and the
+report files), `run_preset` (what `drs-conformance run` hands over).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import os
 import shutil
 import signal
-import sys
+import tempfile
 import time
 from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from drs_conformance import __version__, interruption
-from drs_conformance.attribution import attribute, no_answer_message, no_answers, reproduce_command
+from drs_conformance import __version__, interruption, suites, xdist_handoff
 from drs_conformance.catalogue import catalogue
-from drs_conformance.client import REQUESTS, DrsClient, ExchangeLog
-from drs_conformance.console import GROUPED_ATTR, is_judged_failure
+from drs_conformance.client import REQUESTS
+from drs_conformance.console import GROUPED_ATTR, Console, is_judged_failure
 from drs_conformance.errors import KitError
-from drs_conformance.jobs import Jobs
+from drs_conformance.fixtures import SESSION, TEST_LOG
+from drs_conformance.live_run import LiveRun
 from drs_conformance.options import OPTIONS, KitOptions, resolve_options
+from drs_conformance.outcome_building import outcome_of
 from drs_conformance.outcomes import TestOutcome
+from drs_conformance.output_paths import check_outputs
 from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
-from drs_conformance.selection import COMMON_CHECKS, Plan, requirements_of, selection_text
-from drs_conformance.spec import contract
-from drs_conformance.target import Target, open_target
+from drs_conformance.run_preset import preset_of
+from drs_conformance.selection import Plan, requirements_of, selection_text
+from drs_conformance.target import Target
+from drs_conformance.xdist_handoff import LONG_RUNNING
 
-__all__ = ["run_seed"]
+if TYPE_CHECKING:
+    from drs_conformance.redaction import Redactor
+    from drs_conformance.reporting.deviations import Deviations
 
-# pytest's reports (tracebacks, captured output, messages) are redacted by value before anyone reads them.
-pytest_plugins = ["drs_conformance.pytest_redaction"]
+__all__ = ["LONG_RUNNING", "run_seed"]
+
+# pytest's reports (tracebacks, captured output, messages) are redacted by value before anyone reads them; the
+# suites' fixtures live in their own module.
+pytest_plugins = ["drs_conformance.pytest_redaction", "drs_conformance.fixtures"]
 
 _RUN = {"seed": 0}
 
@@ -44,15 +58,9 @@ def run_seed() -> int:
 register_profiles()  # before hypothesis reads --hypothesis-profile in its pytest_configure
 
 _STATE = pytest.StashKey["DrsSession"]()
-_LOG = pytest.StashKey[ExchangeLog]()
-_WORKER_OPTIONS = "drs_conformance_options"
-_WORKER_PLAN = "drs_conformance_plan"
-_WORKER_REQUESTS = "drs_conformance_requests"
-LONG_RUNNING = "long_running"
-_LABELLED = pytest.StashKey[bool]()
+_LABELLED = pytest.StashKey[bool]()  # the test is labelled in Allure (once, by its first relevant report)
 _OUTCOME_ATTR = "drs_outcome"
 _CONSOLE = "drs-conformance-console"
-_MAX_MESSAGE = 2000
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,8 +82,6 @@ def _given(config: pytest.Config) -> dict[str, Any]:
 
 
 def _suite_roots() -> list[Path]:
-    import drs_conformance.suites as suites
-
     return [Path(p).resolve() for p in suites.__path__]
 
 
@@ -97,15 +103,13 @@ class DrsSession:
         self.options: KitOptions | None = None
         self.error: KitError | None = None
         # `drs-conformance run` hands over options it already resolved and checked.
-        self.preset = next(
-            (p for p in config.pluginmanager.get_plugins() if hasattr(p, "drs_preset_options")), None
-        )
-        from_controller = getattr(config, "workerinput", {}).get(_WORKER_OPTIONS)
+        self.preset = preset_of(config)
         try:
+            from_controller = xdist_handoff.options_from_controller(config)
             if from_controller is not None:  # an xdist worker runs with exactly the controller's options
-                self.options = KitOptions.from_dict(from_controller)
+                self.options = from_controller
             elif self.preset is not None:
-                self.options = self.preset.drs_preset_options
+                self.options = self.preset.options
             else:
                 self.options = resolve_options(_given(config))
         except KitError as exc:
@@ -123,10 +127,10 @@ class DrsSession:
         self.started = time.time()
         self.report: dict[str, Any] | None = None
         self.report_paths: dict[str, Path] = {}
-        self.deviations: Any = getattr(self.preset, "drs_preset_deviations", None)  # read by the CLI already
+        self.deviations: Deviations | None = self.preset.deviations if self.preset else None  # read by the CLI already
         self.target: Target | None = None
-        self.redactor: Any = None
-        self.live: Any = None  # a LiveRun for inventory and external control-API runs (journal, put-back)
+        self.redactor: Redactor | None = None
+        self.live: LiveRun | None = None  # inventory and external control-API runs (journal, put-back)
 
     @property
     def strict(self) -> bool:
@@ -134,7 +138,7 @@ class DrsSession:
 
     @property
     def is_worker(self) -> bool:
-        return hasattr(self.config, "workerinput")
+        return xdist_handoff.is_worker(self.config)
 
     def fatal(self, error: KitError) -> NoReturn:
         """Stop the whole run on a kit error (bad options, unreachable target) with its exit code."""
@@ -148,7 +152,7 @@ class DrsSession:
     def pytest_configure_node(self, node: Any) -> None:
         """xdist controller: hand every worker the options resolved here (flags, environment, config file)."""
         if self.options is not None:
-            node.workerinput[_WORKER_OPTIONS] = self.options.to_dict()
+            xdist_handoff.hand_over_options(node, self.options)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect outcomes here: on the xdist controller they arrive from every worker."""
@@ -166,7 +170,7 @@ class DrsSession:
         selection = selection_text(session.config, _suite_roots(), self.options.requirements if self.options else ())
         self.plan = Plan.of(session.items, self.deselected, selection)
         if self.is_worker:
-            session.config.workeroutput[_WORKER_PLAN] = self.plan.to_dict()  # type: ignore[attr-defined]
+            xdist_handoff.hand_over_plan(session.config, self.plan)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -174,11 +178,8 @@ class DrsSession:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        """xdist controller: a worker finished; its plan says what the run selected."""
-        output = getattr(node, "workeroutput", None) or {}
-        if self.plan is None and _WORKER_PLAN in output:
-            self.plan = Plan.from_dict(output[_WORKER_PLAN])
-        REQUESTS.merge(output.get(_WORKER_REQUESTS) or {})  # the run's load is the sum of its processes'
+        """xdist controller: a worker finished; its plan says what the run selected, its requests add up."""
+        self.plan = xdist_handoff.take_over_worker_output(node, self.plan)
 
     # Stopping: a signal is remembered, and the reports are written, marked interrupted.
 
@@ -226,8 +227,11 @@ class DrsSession:
                     self._put_back()
                 finally:
                     self._end_stopping()
+        # Loaded once reports are due, not at pytest's start: it loads reporting (allure, jsonschema, the HTML page).
+        from drs_conformance.report_writing import add_junit_properties, write_run_reports
+
         self.report = self._build(session)
-        _add_junit_properties(session.config, self.report)
+        add_junit_properties(session.config, self.report)
         try:
             return (yield)
         except KeyboardInterrupt:
@@ -240,7 +244,9 @@ class DrsSession:
             try:
                 if self._put_back():  # a stopped run tore its fixtures down just now (inside the yield)
                     self.report = self._build(session)
-                self._write(session)
+                assert self.options is not None and self.report is not None and self.redactor is not None
+                self.report = write_run_reports(session, self.report, self.options.report_dir, self.redactor,
+                                                lambda: self._build(session), self.report_paths)
             finally:
                 self.exit_code = int(self.report["summary"]["exit_code"])
                 session.exitstatus = self.exit_code
@@ -255,88 +261,28 @@ class DrsSession:
         self.live.finish_session()
         return True
 
-    def _scope(self, session: pytest.Session) -> Any:
-        from drs_conformance.reporting import RunScope
-
-        plan = self.plan
-        return RunScope(
-            selected=None if plan is None else plan.selected,
-            deselected={} if plan is None else plan.deselected,
-            selection="" if plan is None else plan.selection,
-            traffic_checks=frozenset(COMMON_CHECKS),
-            collected=self.collected if plan is None else plan.collected,
-            collect_only=bool(session.config.option.collectonly),
-            stopped_by=interruption.stopped_by(),
-            stopped_early=str(session.shouldfail) if session.shouldfail else self.stopped_early,
-            chosen=frozenset(self.options.requirements) if self.options else frozenset(),
-        )
-
-    def _write(self, session: pytest.Session) -> None:
-        """Write the reports, shielded; a stop that arrives meanwhile rewrites them marked interrupted."""
-        from drs_conformance.reporting import write_environment, write_reports
-
-        assert self.options is not None and self.report is not None
-        while True:
-            written = False
-            try:
-                with interruption.shielded("writing reports"):
-                    self.report_paths = write_reports(self.report, self.options.report_dir, self.redactor)
-                    allure_dir = getattr(session.config.option, "allure_report_dir", None)
-                    if allure_dir:
-                        write_environment(allure_dir, self.report, self.redactor)
-                    written = True
-            except KeyboardInterrupt:
-                if not written:
-                    print("drs-conformance: reports not written: a second signal abandoned them", file=sys.stderr)
-                    raise
-            if self.report["summary"]["interruption"] is not None or interruption.stopped_by() is None:
-                return
-            self.report = self._build(session)  # stopped while writing: the run was interrupted after all
-
     def _build(self, session: pytest.Session) -> dict[str, Any]:
-        """The conformance.json document of the run so far."""
-        from drs_conformance.redaction import Redactor
-        from drs_conformance.reporting import RunInfo, build_report
+        """The conformance.json document of the run so far (and the redactor the reports are written through)."""
+        from drs_conformance.report_writing import build_run_report, run_scope  # loads reporting: see above
 
         assert self.options is not None
-        options = self.options
-        redactor = self.target.redactor if self.target else Redactor(options.secrets)
-        self.redactor = redactor
-        info = RunInfo(
-            base_url=self.target.base_url if self.target else (options.base_url or "embedded sandbox"),
-            mode=options.mode,
-            project_id=self.target.project_id if self.target else _project_of(options),
-            kit_version=__version__,
-            spec_version=contract().version,
-            seed=options.seed,
-            hypothesis_profile=str(session.config.getoption("hypothesis_profile", default=None) or DEFAULT_PROFILE),
-            strict=options.strict_conformance,
-            require_complete=options.require_complete,
-            options=options.public(),
-            live_jobs=self.live.report_data() if self.live is not None else None,
-            requests=REQUESTS.snapshot(),
-            started_at=self.started,
-            finished_at=time.time(),
+        scope = run_scope(session, options=self.options, plan=self.plan, collected=self.collected,
+                          stopped_early=self.stopped_early)
+        report, self.redactor = build_run_report(
+            session, options=self.options, target=self.target, live=self.live, outcomes=self.outcomes,
+            deviations=self.deviations, scope=scope, started=self.started,
         )
-        return build_report(info, self.outcomes, catalogue(), self.deviations, strict=self.strict,
-                            redactor=redactor, scope=self._scope(session))
+        return report
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """The verdict, each kind of failure once, what was not judged, and the report files, at the end."""
         if self.report is None or not self.report_paths:
             return
-        from drs_conformance.reporting import styled_summary_lines
+        from drs_conformance.report_writing import report_locations  # loads reporting: see pytest_sessionfinish
+        from drs_conformance.reporting import styled_summary_lines  # loaded by report_writing already
 
         terminalreporter.section("drs-conformance")
-        from _pytest.junitxml import xml_key  # what pytest's junitxml plugin writes through (absent: -p no:junitxml)
-
-        paths: dict[str, Any] = {}
-        if self.config.stash.get(xml_key, None) is not None:
-            paths["junit"] = Path(self.config.option.xmlpath)
-        if self.config.pluginmanager.has_plugin("allure_pytest") and getattr(self.config.option, "allure_report_dir",
-                                                                             None):
-            paths["allure"] = Path(self.config.option.allure_report_dir)
-        paths.update(self.report_paths)
+        paths = report_locations(self.config, self.report_paths)
         for line, markup in styled_summary_lines(self.report, paths, redactor=self.redactor):
             terminalreporter.write_line(line, **markup)
         console = self.config.pluginmanager.get_plugin(_CONSOLE)
@@ -358,6 +304,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state = DrsSession(config)
     config.stash[_STATE] = state
+    config.stash[SESSION] = state  # what the fixtures read of it
     config.pluginmanager.register(state, "drs-conformance-session")
     if not _is_suite_run(config) or state.options is None:
         return
@@ -368,15 +315,11 @@ def pytest_configure(config: pytest.Config) -> None:
             REQUESTS.reset()  # `drs-conformance run` resets it itself, before its preflight
     _route_signals(state)
     try:
-        from drs_conformance.output_paths import check_outputs
-
         check_outputs(state.options)  # before junit and allure open their files (not an INTERNALERROR)
     except KitError as exc:
         state.error = exc
         return
     if state.options.keeps_journal:
-        from drs_conformance.live_run import LiveRun
-
         state.live = LiveRun(config, state.options, state.fatal)
         config.pluginmanager.register(state.live, "drs-conformance-live-run")  # after the session: runs first
     _load_deviations(state)
@@ -400,8 +343,6 @@ def _share_rate_limit(state: DrsSession, config: pytest.Config) -> None:
     options = state.options
     if options is None or not options.rate_limit or options.rate_limit_file is not None:
         return
-    import tempfile
-
     folder = Path(tempfile.mkdtemp(prefix="drs-conformance-rate-"))
     state.options = replace(options, rate_limit_file=folder / "next-slot")
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
@@ -428,9 +369,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """xdist worker, after the session's teardown (its last deletions): hand the controller its request count."""
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput[_WORKER_REQUESTS] = REQUESTS.snapshot()
+    xdist_handoff.hand_over_requests(session.config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -440,15 +379,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """
     state = session.config.stash[_STATE]
     if state.suite_run and not state.is_worker and not session.config.pluginmanager.has_plugin(_CONSOLE):
-        from drs_conformance.console import Console
-
         session.config.pluginmanager.register(Console(session.config), _CONSOLE)
     if state.suite_run and not state.is_worker and state.options is not None:
-        from drs_conformance.reporting import REPORT_FILES
+        from drs_conformance.report_writing import remove_previous_reports  # loads reporting: a suite run's only
 
-        for name in REPORT_FILES.values():
-            with contextlib.suppress(OSError):
-                (state.options.report_dir / name).unlink(missing_ok=True)
+        remove_previous_reports(state.options.report_dir)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -457,7 +392,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not marked:
         return
     if state.is_worker:  # every worker collects in this order, and xdist hands tests out in it
-        items[:] = _long_ones_apart(items)
+        items[:] = xdist_handoff.long_ones_apart(items)
     state.active = True
     _route_signals(state)
     if state.error is not None:
@@ -485,27 +420,12 @@ def _keep_chosen(config: pytest.Config, items: list[pytest.Item], chosen: set[st
         items[:] = kept
 
 
-def _long_ones_apart(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The tests marked long_running first (most requests first), each followed by one other test: xdist's load
-    scheduling (with --maxschedchunk 1, as `drs-conformance run` starts it) hands every worker two tests at first,
-    so each long test starts at once, on a worker of its own, and the others fill the workers around them."""
-
-    def requests(item: pytest.Item) -> int:
-        marker = item.get_closest_marker(LONG_RUNNING)
-        return -1 if marker is None else int(marker.kwargs.get("requests", 0))
-
-    long = sorted((item for item in items if requests(item) >= 0), key=requests, reverse=True)
-    short = [item for item in items if requests(item) < 0]
-    paired = [item for pair in zip(long, short) for item in pair]
-    return paired + long[len(short):] + short[len(long):]
-
-
 def _load_deviations(state: DrsSession) -> None:
     """Read --known-deviations once per process (the controller needs them for the report too)."""
     assert state.options is not None
     if state.options.known_deviations is None or state.deviations is not None:
         return
-    from drs_conformance.reporting import load_deviations
+    from drs_conformance.reporting import load_deviations  # loads reporting: only a run with deviations
 
     try:
         state.deviations = load_deviations(state.options.known_deviations)
@@ -513,173 +433,10 @@ def _load_deviations(state: DrsSession) -> None:
         state.error = exc
 
 
-def _project_of(options: KitOptions) -> str:
-    """The run's project when no target was opened in this process (the xdist controller)."""
-    if options.project_id:
-        return options.project_id
-    if options.inventory is not None:
-        from drs_conformance.inventory import load_inventory
-
-        return load_inventory(options.inventory).project_id
-    from drs_conformance.sandbox import DEFAULT_PROJECT
-
-    return DEFAULT_PROJECT
-
-
-_requirements = requirements_of
-
-
-def _add_junit_properties(config: pytest.Config, report: dict[str, Any]) -> None:
-    """The verdict, coverage and exit code as testsuite properties of junit.xml (written after this)."""
-    from _pytest.junitxml import xml_key  # what pytest's record_testsuite_property fixture uses
-
-    from drs_conformance.reporting import junit_properties
-
-    xml = config.stash.get(xml_key, None)
-    if xml is not None:
-        for name, value in junit_properties(report):
-            xml.add_global_property(name, value)
-
-
-# -- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def drs_options(pytestconfig: pytest.Config) -> KitOptions:
-    """The run's options (flags over environment over config file)."""
-    state = pytestconfig.stash[_STATE]
-    if state.error is not None:
-        state.fatal(state.error)
-    assert state.options is not None
-    return state.options
-
-
-@pytest.fixture(scope="session")
-def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Target]:
-    """The target of the run: the embedded sandbox, or the external endpoint the options name."""
-    state = pytestconfig.stash[_STATE]
-    try:
-        opened = open_target(drs_options)
-    except KitError as exc:
-        state.fatal(exc)
-    state.target = opened
-    if state.live is not None:
-        state.live.attach(opened)  # the run's journal; what is left is put back at the session's end
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def drs_log(request: pytest.FixtureRequest) -> Iterator[ExchangeLog]:
-    """The exchanges of this test (the last few are shown when it fails)."""
-    log = ExchangeLog()
-    request.node.stash[_LOG] = log
-    yield log
-
-
-@pytest.fixture
-def api(target: Target, drs_log: ExchangeLog) -> DrsClient:
-    """The target's documented API as this test's project, recorded into this test's log."""
-    return target.client_for(drs_log)
-
-
-@pytest.fixture
-def jobs(target: Target, api: DrsClient, request: pytest.FixtureRequest) -> Iterator[Jobs]:
-    """Jobs this test owns: created (control API) or leased from the inventory (locked, journaled) and put back."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    provider = Jobs(target, api, worker)
-    yield provider
-    provider.restore()
-
-
-def _label_for_allure(item: pytest.Item, outcome: TestOutcome, state: DrsSession) -> None:
-    """Label the test in Allure once, with the requirement conformance.json counts it for.
-
-    A failure counts for the requirement it is attributed to (a NO-5XX raised in a BODY-SHAPE test is
-    NO-5XX's); any other result for the test's own first requirement. allure-pytest's test result is still
-    open here, and its description (set at set-up) is replaced by the requirement's sentence.
-    """
-    if item.stash.get(_LABELLED, False):
-        return
-    item.stash[_LABELLED] = True
-    from drs_conformance.reporting import label_requirement, title_test
-    from drs_conformance.reporting.verdicts import attributed_requirement
-
-    title_test(item)  # the docstring's first line, as the HTML report reads
-    failing = outcome.outcome in ("failed", "error", "xfailed")
-    requirement = attributed_requirement(outcome) if failing else outcome.requirements[0]
-    if requirement is not None and requirement in catalogue():
-        label_requirement(requirement, link_base=state.options.report_url if state.options else None)
-
-
-def _attach_traffic(item: pytest.Item, report: pytest.TestReport, state: DrsSession) -> None:
-    """Attach the test's traffic to its Allure result: all of it for a failure, the last exchange otherwise."""
-    from drs_conformance.reporting import attach_exchanges
-
-    log = item.stash.get(_LOG, None)
-    if log is not None and len(log):
-        exchanges = list(log)
-        attach_exchanges(exchanges if report.failed else exchanges[-1:],
-                         state.target.redactor if state.target else None)
-
-
-# -- outcomes -----------------------------------------------------------------------------------
-
-
-def _outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> TestOutcome:
-    state = item.config.stash[_STATE]
-    requirements = _requirements(item)
-    outcome: str
-    failed_requirement: str | None = None
-    also_failed: tuple[str, ...] = ()
-    message = ""
-    unanswered: tuple[Any, ...] = ()
-    exc = call.excinfo.value if call.excinfo else None
-    if report.failed:
-        unanswered = no_answers(exc)
-    if unanswered:  # the target's availability, not a broken rule: charged to no requirement
-        outcome = "unanswered"
-        message = no_answer_message(exc, unanswered)  # type: ignore[arg-type]
-    elif report.skipped:
-        outcome = "skipped"
-        longrepr = report.longrepr
-        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-        message = message.removeprefix("Skipped: ")
-    elif report.failed:
-        outcome = "failed" if report.when == "call" else "error"
-        attribution = attribute(exc, requirements)
-        failed_requirement = attribution.requirement or requirements[0]
-        also_failed, message = attribution.also, attribution.message
-    else:
-        outcome = "passed"
-    log = item.stash.get(_LOG, None)
-    exchanges = tuple(log) if log is not None and outcome in ("failed", "error", "xfailed") else ()
-    if log is not None and outcome != "unanswered":
-        # The common checks judged this test's traffic too: it counts as a test of theirs.
-        requirements = requirements + tuple(sorted(log.checked - set(requirements)))
-    redactor = state.target.redactor if state.target else None
-    if redactor is not None:
-        message = redactor.text(message)
-    nodeid = item.nodeid if report.when != "teardown" else f"{item.nodeid} (teardown)"
-    return TestOutcome(
-        nodeid=nodeid,
-        requirements=requirements,
-        outcome=outcome,  # type: ignore[arg-type]
-        failed_requirement=failed_requirement,
-        also_failed=also_failed,
-        message=message[:_MAX_MESSAGE],
-        exchanges=exchanges,
-        duration_s=round(report.duration, 4),
-        reproduce=reproduce_command(state.options, state.target.project_id if state.target else None, item.nodeid)
-        if outcome in ("failed", "error", "unanswered") and state.options is not None else None,
-        unanswered_requests=len(unanswered),
-    )
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report: pytest.TestReport = yield
-    requirements = _requirements(item)
+    requirements = requirements_of(item)
     if not requirements:
         return report
     relevant = report.when == "call" or (report.when == "setup" and not report.passed) or (
@@ -687,78 +444,44 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     )
     if not relevant:
         return report
+    # Loaded at the first suite test's report, not at pytest's start: reporting loads allure, jsonschema, the HTML page.
+    from drs_conformance.reporting import (
+        apply_deviations,
+        attach_exchanges,
+        expected_failure_reason,
+        failure_section,
+        label_test,
+        test_verdict,
+    )
+
     state = item.config.stash[_STATE]
-    outcome = _with_deviation(_outcome_of(item, report, call), report, state, requirements)
+    log = item.stash.get(TEST_LOG, None)
+    outcome = outcome_of(item, report, call, log=log, options=state.options, target=state.target)
+    if state.deviations is not None:
+        outcome = apply_deviations(outcome, state.deviations, requirements)
+        if outcome.outcome == "xfailed":
+            report.outcome = "skipped"
+            report.wasxfail = expected_failure_reason(outcome)
     if outcome.outcome in ("failed", "error", "unanswered") and is_judged_failure(call.excinfo.value if call.excinfo
                                                                                    else None):
         setattr(report, GROUPED_ATTR, True)  # the summary shows it grouped; pytest's traceback is left out
+    redactor = state.target.redactor if state.target else None
     if outcome.outcome in ("failed", "error"):
-        from drs_conformance.reporting import test_verdict
-
         if test_verdict(outcome, strict=state.strict) == "warn":
             report.outcome = "skipped"
             report.wasxfail = f"WARN {outcome.failed_requirement} (SHOULD): {outcome.message.splitlines()[0]}"
-        _add_failure_section(report, outcome, state)
+        report.sections.append(("drs-conformance", failure_section(outcome, redactor)))
     elif outcome.outcome == "unanswered":
-        _add_failure_section(report, outcome, state)
-    _label_for_allure(item, outcome, state)
+        report.sections.append(("drs-conformance", failure_section(outcome, redactor)))
+    if not item.stash.get(_LABELLED, False):
+        item.stash[_LABELLED] = True
+        label_test(item, outcome, link_base=state.options.report_url if state.options else None)
     setattr(report, _OUTCOME_ATTR, outcome.to_dict())
-    if report.when == "call":
-        _attach_traffic(item, report, state)
+    if report.when == "call" and log is not None and len(log):
+        # The test's traffic in its Allure result: all of it for a failure, the last exchange otherwise.
+        exchanges = list(log)
+        attach_exchanges(exchanges if report.failed else exchanges[-1:], redactor)
     return report
-
-
-def _with_deviation(outcome: TestOutcome, report: pytest.TestReport, state: DrsSession,
-                    requirements: tuple[str, ...]) -> TestOutcome:
-    """Apply the known deviations: by the requirement a failure is attributed to, whichever test it is in.
-
-    A covered failure becomes an expected failure; a passing test of a deviated requirement "xpassed"
-    (the report then judges whether the deviation is fixed: only if no covered failure remains).
-    """
-    if state.deviations is None:
-        return outcome
-    today = dt.date.today()
-    if outcome.outcome in ("failed", "error") and outcome.failed_requirement:
-        broken = (outcome.failed_requirement, *outcome.also_failed)
-        covering = {rid: state.deviations.match(outcome.nodeid, (rid,), today) for rid in broken}
-        uncovered = [rid for rid, deviation in covering.items() if deviation is None]
-        if uncovered:  # a failure no deviation declares keeps the test failed, and counts first
-            covered = tuple(rid for rid in broken if rid not in uncovered)
-            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]),
-                           also_covered=covered)
-        deviation = covering[outcome.failed_requirement]
-        assert deviation is not None
-        report.outcome = "skipped"
-        report.wasxfail = f"known deviation ({deviation.requirement}): {deviation.reason}"
-        return replace(outcome, outcome="xfailed", deviation=deviation.reason)
-    if outcome.outcome == "passed":
-        deviation = state.deviations.match(outcome.nodeid, requirements, today)
-        if deviation is not None:
-            return replace(outcome, outcome="xpassed", failed_requirement=deviation.requirement,
-                           deviation=deviation.reason)
-    return outcome
-
-
-def _add_failure_section(report: pytest.TestReport, outcome: TestOutcome, state: DrsSession) -> None:
-    """Say which requirement broke, what the document says, and how to reproduce it."""
-    from drs_conformance.reporting import curl_line
-
-    requirement = catalogue()[outcome.failed_requirement] if outcome.failed_requirement else None
-    lines = []
-    if outcome.outcome == "unanswered":
-        lines.append("unanswered: the target gave no answer; this test judges no requirement (not a failure of "
-                     f"{', '.join(outcome.requirements)})")
-    if requirement is not None:
-        lines.append(f"requirement: {requirement.id} ({requirement.level}) {requirement.title}")
-        lines.append(f"document:    {requirement.quote}")
-    if outcome.reproduce:
-        lines.append(f"reproduce:   {outcome.reproduce}")
-    if outcome.exchanges:
-        last = outcome.exchanges[-1]
-        lines.append(f"last request: {curl_line(last, state.target.redactor if state.target else None)}")
-        if last.response is not None:
-            lines.append(f"last response: {last.response.status} {last.response.body[:500]}")
-    report.sections.append(("drs-conformance", "\n".join(lines)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

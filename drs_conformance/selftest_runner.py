@@ -23,7 +23,7 @@ from pathlib import Path
 
 from drs_conformance.errors import ExitCode
 
-__all__ = ["PRELOAD", "RowCommand", "RowResult", "run_commands", "threads_of"]
+__all__ = ["PRELOAD", "RowCommand", "RowResult", "run_commands", "run_in_child", "threads_of"]
 
 # What every run imports (the libraries through the kit's modules that use them), imported once by the
 # fork server. Never the suites: they read the run's options (seed, hypothesis profile) when imported.
@@ -83,7 +83,7 @@ def _context() -> ForkServerContext | SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
-def _child(command: RowCommand, channel: Connection, forked: bool) -> None:
+def run_in_child(command: RowCommand, channel: Connection, forked: bool) -> None:
     """In the child: the command's output into its file, its own environment, then the kit's main."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -148,7 +148,7 @@ def run_commands(commands: Sequence[RowCommand], jobs: int) -> Iterator[tuple[in
             while pending and len(running) < jobs:
                 index, command = pending.pop(0)
                 reader, writer = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(command, writer, forked), name=f"selftest-row-{index}")
+                process = context.Process(target=run_in_child, args=(command, writer, forked), name=f"selftest-row-{index}")
                 process.start()
                 writer.close()
                 running[process.sentinel] = _Running(index, process, reader, time.monotonic())

@@ -13,6 +13,7 @@ from drs_conformance.reporting.allure_support import (
     attach_exchanges,
     environment_properties,
     label_requirement,
+    label_test,
     operation_name,
     requirement_link,
     title_test,
@@ -20,7 +21,15 @@ from drs_conformance.reporting.allure_support import (
 )
 from drs_conformance.reporting.compare import Change, Comparison, compare_reports, load_report, run_compare
 from drs_conformance.reporting.curl import AUTH_TOKEN_VARIABLE, MAX_INLINE_BODY, curl_line
-from drs_conformance.reporting.deviations import Deviation, Deviations, load_deviations, parse_deviations
+from drs_conformance.reporting.deviations import (
+    Deviation,
+    Deviations,
+    apply_deviations,
+    expected_failure_reason,
+    load_deviations,
+    parse_deviations,
+)
+from drs_conformance.reporting.failure_section import failure_section
 from drs_conformance.reporting.groups import FailureGroup, groups_of, message_shape, tests_line
 from drs_conformance.reporting.html_page import render_html
 from drs_conformance.reporting.junit import junit_properties
@@ -80,6 +89,8 @@ __all__ = [
     # known deviations
     "Deviation",
     "Deviations",
+    "apply_deviations",
+    "expected_failure_reason",
     "load_deviations",
     "parse_deviations",
     # failures of one shape, and what a requirement's tests did
@@ -103,6 +114,7 @@ __all__ = [
     "AUTH_TOKEN_VARIABLE",
     "MAX_INLINE_BODY",
     "curl_line",
+    "failure_section",
     "render_markdown",
     "render_html",
     "REPORT_FILES",
@@ -114,6 +126,7 @@ __all__ = [
     "DEFAULT_LINK_BASE",
     "requirement_link",
     "label_requirement",
+    "label_test",
     "title_test",
     "operation_name",
     "attach_exchanges",

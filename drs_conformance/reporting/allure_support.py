@@ -22,16 +22,19 @@ import allure
 
 from drs_conformance.catalogue import Catalogue, Requirement, catalogue as shipped_catalogue
 from drs_conformance.exchange import Exchange
+from drs_conformance.outcomes import TestOutcome
 from drs_conformance.redaction import Redactor
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.html_page import pretty_body
 from drs_conformance.reporting.run_report import anchor
+from drs_conformance.reporting.verdicts import attributed_requirement
 
 __all__ = [
     "DEFAULT_LINK_BASE",
     "ENVIRONMENT_FILE",
     "requirement_link",
     "label_requirement",
+    "label_test",
     "title_test",
     "operation_name",
     "attach_exchanges",
@@ -119,6 +122,21 @@ def _response_text(exchange: Exchange, redactor: Redactor) -> str:
     response = exchange.response
     headers = "\n".join(f"{name}: {value}" for name, value in redactor.headers(response.headers))
     return f"{response.status} ({response.elapsed_ms:.0f} ms)\n{headers}\n\n{pretty_body(response.body)}"
+
+
+def label_test(item: Any, outcome: TestOutcome, *, link_base: str | None = None) -> None:
+    """Title the running test and label it with the requirement conformance.json counts it for (call it once).
+
+    A failure counts for the requirement it is attributed to (a NO-5XX raised in a BODY-SHAPE test is
+    NO-5XX's); any other result for the test's own first requirement. allure-pytest's test result is still
+    open while pytest makes the test's report, and its description (set at set-up) is replaced by the
+    requirement's sentence.
+    """
+    title_test(item)  # the docstring's first line, as the HTML report reads
+    failing = outcome.outcome in ("failed", "error", "xfailed")
+    requirement = attributed_requirement(outcome) if failing else outcome.requirements[0]
+    if requirement is not None and requirement in shipped_catalogue():
+        label_requirement(requirement, link_base=link_base)
 
 
 def attach_exchanges(exchanges: Iterable[Exchange], redactor: Redactor | None = None) -> None:

@@ -18,13 +18,16 @@ Which tests `test` covers (`Deviation.covers`), checked against a test's pytest 
 
 A deviation whose `expires` date has passed no longer applies (`match` ignores it): its failures count
 again, and `Deviations.expired` lists it so the report can say so.
+
+`apply_deviations` is the policy: what a test's outcome becomes under the deviations (the plugin calls it on every
+suite test, the report then judges each requirement).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -34,8 +37,17 @@ import yaml
 from drs_conformance.catalogue import Catalogue, catalogue as shipped_catalogue
 from drs_conformance.errors import ConfigError
 from drs_conformance.hints import did_you_mean, yaml_problem
+from drs_conformance.outcomes import TestOutcome
 
-__all__ = ["DEVIATIONS_SCHEMA", "Deviation", "Deviations", "load_deviations", "parse_deviations"]
+__all__ = [
+    "DEVIATIONS_SCHEMA",
+    "Deviation",
+    "Deviations",
+    "apply_deviations",
+    "expected_failure_reason",
+    "load_deviations",
+    "parse_deviations",
+]
 
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _ENTRY = {
@@ -152,12 +164,41 @@ class Deviations:
         candidates = [d for d in self.active(today) if d.covers(nodeid, requirement_ids)]
         return next((d for d in candidates if d.test is not None), candidates[0] if candidates else None)
 
-    def expired_match(
-        self, nodeid: str, requirement_ids: Iterable[str], today: dt.date | None = None
-    ) -> Deviation | None:
-        """An expired deviation that would have covered this test (to say so in its failure)."""
-        requirement_ids = tuple(requirement_ids)
-        return next((d for d in self.expired(today) if d.covers(nodeid, requirement_ids)), None)
+
+
+def apply_deviations(outcome: TestOutcome, deviations: Deviations, requirement_ids: Iterable[str],
+                     today: dt.date | None = None) -> TestOutcome:
+    """A test's outcome under the known deviations: by the requirement a failure is attributed to, whichever test it
+    is in.
+
+    A failure whose every broken requirement a deviation covers becomes an expected failure (`xfailed`); a failure
+    that also broke an undeclared requirement stays failed and counts against that one first (`also_covered` keeps
+    the declared ones). A passing test of a deviated requirement `xpassed` (the report then judges whether the
+    deviation is fixed: only if no covered failure remains).
+    """
+    today = today or dt.date.today()
+    if outcome.outcome in ("failed", "error") and outcome.failed_requirement:
+        broken = (outcome.failed_requirement, *outcome.also_failed)
+        covering = {rid: deviations.match(outcome.nodeid, (rid,), today) for rid in broken}
+        uncovered = [rid for rid, deviation in covering.items() if deviation is None]
+        if uncovered:  # a failure no deviation declares keeps the test failed, and counts first
+            covered = tuple(rid for rid in broken if rid not in uncovered)
+            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]),
+                           also_covered=covered)
+        deviation = covering[outcome.failed_requirement]
+        assert deviation is not None, f"no deviation covers {outcome.failed_requirement} though none is uncovered"
+        return replace(outcome, outcome="xfailed", deviation=deviation.reason)
+    if outcome.outcome == "passed":
+        deviation = deviations.match(outcome.nodeid, requirement_ids, today)
+        if deviation is not None:
+            return replace(outcome, outcome="xpassed", failed_requirement=deviation.requirement,
+                           deviation=deviation.reason)
+    return outcome
+
+
+def expected_failure_reason(outcome: TestOutcome) -> str:
+    """What pytest shows for a failure a deviation covers (its xfail reason)."""
+    return f"known deviation ({outcome.failed_requirement}): {outcome.deviation}"
 
 
 def _entry_name(source: str, index: int, entry: Any) -> str:

@@ -18,7 +18,7 @@ from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient, http_transport
 from drs_conformance.credentials import TokenCredentials
 from drs_conformance.errors import NoAnswer
-from drs_conformance.jobs import _judge_put_back
+from drs_conformance.jobs import judge_put_back
 from drs_conformance.journal import JobLocks, Journal, RunJournal
 from drs_conformance.options import KitOptions
 from drs_conformance.putback import (
@@ -267,7 +267,7 @@ def test_one_signal_waits_for_the_restore_to_finish(tmp_path: Path, sandbox: Run
 ])
 def test_a_teardown_names_the_right_cause(restored: Restored, raised: type[Exception], says: str) -> None:
     with pytest.raises(raised) as caught:
-        _judge_put_back(restored)
+        judge_put_back(restored)
     assert says in str(caught.value)
     if raised is NonConformance:
         expected = "NO-5XX" if restored.server_errors else "SUPPORT-RESUME"
@@ -275,7 +275,7 @@ def test_a_teardown_names_the_right_cause(restored: Restored, raised: type[Excep
 
 
 def test_a_clean_put_back_reports_nothing() -> None:
-    _judge_put_back(Restored())
+    judge_put_back(Restored())
 
 
 def test_the_restore_command_names_the_target_and_no_secret(tmp_path: Path) -> None:

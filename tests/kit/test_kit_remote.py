@@ -27,10 +27,10 @@ from drs_conformance.concurrency import (
 from drs_conformance.errors import ExitCode
 from drs_conformance.jobs import Jobs
 from drs_conformance.options import KitOptions, resolve_options
-from drs_conformance.plugin import LONG_RUNNING, _long_ones_apart
 from drs_conformance.reporting import summary_lines, validate_report
 from drs_conformance.spec import contract
 from drs_conformance.target import Target, open_target
+from drs_conformance.xdist_handoff import LONG_RUNNING, long_ones_apart
 from tests.fault_proxy import delay, respond
 
 PROJECT = contract().example_project_id
@@ -80,7 +80,7 @@ def test_max_workers_is_an_option_of_the_one_table() -> None:
     assert resolve_options({"max_workers": "2"}, {"DRS_MAX_WORKERS": "4"}).max_workers == 2
     from drs_conformance.errors import UsageError
 
-    with pytest.raises(UsageError, match="--max-workers .*'0' is not a whole number of at least 1"):
+    with pytest.raises(UsageError, match="--max-workers: '0' is not a whole number of at least 1"):
         resolve_options({"max_workers": "0"}, {})
 
 
@@ -93,7 +93,7 @@ def test_long_tests_are_handed_out_first_most_first_one_per_pair() -> None:
     """xdist (--maxschedchunk 1) gives each worker two tests at first: each long test is first of a pair."""
     items = [_item("a"), _item("state-machine", 360), _item("b"), _item("contract", 320), _item("c"), _item("d"),
              _item("properties", 95)]
-    assert [item.name for item in _long_ones_apart(items)] == [
+    assert [item.name for item in long_ones_apart(items)] == [
         "state-machine", "a", "contract", "b", "properties", "c", "d"]
 
 

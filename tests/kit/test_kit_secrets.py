@@ -162,7 +162,7 @@ def test_debug_tracebacks_are_redacted(monkeypatch: pytest.MonkeyPatch, capsys: 
     def broken(args: object) -> int:
         raise RuntimeError(f"boom with {TOKEN}")
 
-    monkeypatch.setitem(cli._COMMANDS, "report", broken)
+    monkeypatch.setitem(cli.COMMANDS, "report", broken)
     monkeypatch.setenv("DRS_DEBUG", "1")
     code = cli.main(["report", "compare", "a.json", "b.json"])
     error = capsys.readouterr().err

@@ -114,7 +114,7 @@ def test_a_row_refuses_to_run_in_a_child_of_a_process_with_threads(tmp_path: Pat
         context = multiprocessing.get_context("spawn")
         reader, writer = context.Pipe(duplex=False)
         output = tmp_path / "output.txt"
-        child = context.Process(target=selftest_runner._child,
+        child = context.Process(target=selftest_runner.run_in_child,
                                 args=(RowCommand(("run",), output, {}, cli.main), writer, True))
         child.start()
         writer.close()

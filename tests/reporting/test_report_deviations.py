@@ -96,7 +96,6 @@ def test_match_prefers_the_deviation_naming_the_test_and_ignores_expired_ones(tm
     assert deviations.match(NODE, ["CONTENT-TYPE-415"], TODAY).reason == "this test"
     assert deviations.match("suites/x.py::test_other", ["CONTENT-TYPE-415"], TODAY).reason == "whole requirement"
     assert deviations.match(NODE, ["NO-5XX"], TODAY) is None
-    assert deviations.expired_match(NODE, ["NO-5XX"], TODAY).reason == "expired"
     assert deviations.match(NODE, ["HTTP-METHODS"], TODAY).reason == "last day"  # in force through its date
     assert deviations.match(NODE, ["HTTP-METHODS"], TODAY + dt.timedelta(days=1)) is None
     assert [d.requirement for d in deviations.expired(TODAY)] == ["NO-5XX"]
