@@ -22,10 +22,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TOP = "drs_conformance"
 
-# None: a cycle found is a failure (move the shared names to a module both can import, or pass the object in).
-ALLOWED_CYCLES: tuple[frozenset[str], ...] = ()
-
-
 @dataclass(frozen=True)
 class Edge:
     """One import statement that makes `source` depend on `target`."""
@@ -200,22 +196,11 @@ def test_the_graph_covers_every_module_of_the_kit(kit_modules: dict[str, Path]) 
         assert name in kit_modules, f"{name} is not in the graph; found {len(kit_modules)} modules"
 
 
-def test_the_kit_has_no_import_cycle_but_the_allowed_ones(kit_cycles: list[tuple[frozenset[str], list[Edge]]]) -> None:
-    new = [(component, cycle) for component, cycle in kit_cycles if component not in ALLOWED_CYCLES]
+def test_the_kit_has_no_import_cycle(kit_cycles: list[tuple[frozenset[str], list[Edge]]]) -> None:
+    new = list(kit_cycles)
     assert not new, (
         "import cycles (each listed with the statements that close it); move the shared names to a module "
         f"both can import, or pass the object in:\n{_describe(new)}"
-    )
-
-
-@pytest.mark.parametrize("allowed", [pytest.param(c, id="<->".join(sorted(c))) for c in ALLOWED_CYCLES])
-def test_every_allowed_cycle_still_exists(
-    allowed: frozenset[str], kit_cycles: list[tuple[frozenset[str], list[Edge]]]
-) -> None:
-    components = [component for component, _ in kit_cycles]
-    assert allowed in components, (
-        f"the allowed cycle {' <-> '.join(sorted(allowed))} no longer exists as such: remove it from ALLOWED_CYCLES "
-        f"in {Path(__file__).relative_to(REPO)}"
     )
 
 
