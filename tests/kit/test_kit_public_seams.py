@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ROOTS = ("drs_conformance", "strategies", "suites", "tests")
+ROOTS = ("drs_conformance", "tests")  # the strategies and suites are drs_conformance.strategies and .suites
 SELF = ("self", "cls")
 
 

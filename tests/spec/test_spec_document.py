@@ -81,7 +81,7 @@ def test_no_second_copy_of_the_status_lists() -> None:
     """The statuses are listed once, in the document: no source line names three or more of them."""
     names = set(SPEC.statuses)
     copies = []
-    for folder in ("drs_conformance", "strategies", "suites"):
+    for folder in ("drs_conformance",):  # the strategies and suites included
         for path in (REPO / folder).rglob("*.py"):
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if len(names.intersection(re.findall(r"[A-Z][A-Z_]{4,}", line))) >= 3:
@@ -136,7 +136,7 @@ def test_no_status_or_type_picked_by_its_place_in_a_list() -> None:
     """Code names the status or type it means (`pausable_status(name)`): a reordered YAML list changes no test."""
     by_place = re.compile(r"(statuses|_types|pause_modes)\[-?\d+\]")
     found = []
-    for folder in ("drs_conformance", "strategies", "suites", "tests/model"):
+    for folder in ("drs_conformance", "tests/model"):
         for path in (REPO / folder).rglob("*.py"):
             if "sandbox" in path.parts:  # the sandbox's own pause-mode defaults: its lane's to name
                 continue
@@ -149,7 +149,7 @@ def test_no_status_or_type_picked_by_its_place_in_a_list() -> None:
 def test_no_second_copy_of_the_limits() -> None:
     """The batch and body limits are stated once, in the document (`x-drs-limits`), outside the sandbox's own copy."""
     copies = []
-    folders = ("strategies", "suites", "drs_conformance/schemathesis_suite")
+    folders = ("drs_conformance/strategies", "drs_conformance/suites", "drs_conformance/schemathesis_suite")
     paths = [p for folder in folders for p in (REPO / folder).rglob("*.py")]
     paths += [REPO / "drs_conformance" / name for name in ("model.py", "target.py", "judge.py", "jobs.py", "putback.py")]
     for path in paths:
