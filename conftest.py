@@ -11,9 +11,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import httpx
 import pytest
@@ -38,8 +39,11 @@ class KitRun:
 
 
 def _child_env(extra: dict[str, str] | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_", "DRS_", "HYPOTHESIS")) and k != "COV_CORE_SOURCE"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "DRS_", "HYPOTHESIS")) and k != "COV_CORE_SOURCE"
+    }
     env.update(extra or {})
     return env
 
@@ -88,8 +92,13 @@ def kit_process(tmp_path: Path) -> Iterator[Callable[..., KitProcess]]:
         env = {"XDG_STATE_HOME": str(tmp_path / "state"), **(env or {})}
         log = tmp_path / f"kit-{len(started)}.log"
         with log.open("wb") as output:  # a file, not a pipe: an unread pipe blocks the run
-            process = subprocess.Popen([sys.executable, "-m", "drs_conformance", *args], cwd=tmp_path,
-                                       env=_child_env(env), stdout=output, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "drs_conformance", *args],
+                cwd=tmp_path,
+                env=_child_env(env),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         started.append(KitProcess(process, log))
         return started[-1]
 

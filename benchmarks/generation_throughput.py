@@ -27,15 +27,21 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peer_baseline import schemathesis_command  # noqa: E402  (a sibling script)
+from peer_baseline import schemathesis_command
 
-from drs_conformance.client import http_transport  # noqa: E402
-from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, SandboxConfig, create_app  # noqa: E402
-from drs_conformance.sandbox.server import bind_socket, uvicorn_config  # noqa: E402
-from drs_conformance.spec import PAUSE_PATH  # noqa: E402
+from drs_conformance.client import http_transport
+from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, SandboxConfig, create_app
+from drs_conformance.sandbox.server import bind_socket, uvicorn_config
+from drs_conformance.spec import PAUSE_PATH
 
-DOMAIN_SUITES = ["test_conformance_requests.py", "test_conformance_items.py", "test_security.py",
-                 "test_properties.py", "test_stateful.py", "test_smoke.py"]
+DOMAIN_SUITES = [
+    "test_conformance_requests.py",
+    "test_conformance_items.py",
+    "test_security.py",
+    "test_properties.py",
+    "test_stateful.py",
+    "test_smoke.py",
+]
 COUNT_PATH = "/_bench/count"
 
 
@@ -48,8 +54,9 @@ class Counter:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == COUNT_PATH:
             body = json.dumps({"count": self.count}).encode()
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": body})
             return
         if scope["type"] == "http":
@@ -88,14 +95,34 @@ def _domain(url: str, profile: str, work: Path) -> float:
 
     root = Path(next(iter(suites.__path__)))
     report = work / "domain"
-    subprocess.run([sys.executable, "-m", "drs_conformance", "run", "--base-url", url, "--project-id",
-                    DEFAULT_PROJECT, "--auth-token", DEFAULT_TOKEN, "--control-api", "--report-dir", str(report),
-                    "--", "-q", "--hypothesis-profile", profile, *[str(root / s) for s in DOMAIN_SUITES]],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "drs_conformance",
+            "run",
+            "--base-url",
+            url,
+            "--project-id",
+            DEFAULT_PROJECT,
+            "--auth-token",
+            DEFAULT_TOKEN,
+            "--control-api",
+            "--report-dir",
+            str(report),
+            "--",
+            "-q",
+            "--hypothesis-profile",
+            profile,
+            *[str(root / s) for s in DOMAIN_SUITES],
+        ],
+        check=True,
+        capture_output=True,
+    )
     junit = (report / "junit.xml").read_text()
     marker = 'time="'
-    suite = junit[junit.index("<testsuite "):]
-    return float(suite[suite.index(marker) + len(marker):].split('"', 1)[0])
+    suite = junit[junit.index("<testsuite ") :]
+    return float(suite[suite.index(marker) + len(marker) :].split('"', 1)[0])
 
 
 def _schemathesis(url: str, examples: int, work: Path) -> None:
@@ -107,8 +134,7 @@ def _raw(url: str, count: int) -> None:
     headers = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}
     with httpx.Client(base_url=url, transport=http_transport()) as client:
         for n in range(count):
-            body = json.dumps({"jobs": [{"job_id": f"{n:08d}-0000-0000-0000-000000000000",
-                                         "pause_mode": "target"}]})
+            body = json.dumps({"jobs": [{"job_id": f"{n:08d}-0000-0000-0000-000000000000", "pause_mode": "target"}]})
             client.post(path, content=body, headers=headers)
 
 
@@ -137,8 +163,7 @@ def main() -> int:
                 time.sleep(0.1)
         rows = [
             _measure(url, f"domain suites ({args.profile})", lambda: _domain(url, args.profile, work)),
-            _measure(url, f"plain schemathesis (-n {args.examples})", lambda: _schemathesis(url, args.examples,
-                                                                                              work)),
+            _measure(url, f"plain schemathesis (-n {args.examples})", lambda: _schemathesis(url, args.examples, work)),
             _measure(url, f"raw httpx loop ({args.raw})", lambda: _raw(url, args.raw)),
         ]
         server.terminate()
@@ -148,10 +173,12 @@ def main() -> int:
         inner = f"{row['inner_rate']:.0f} ({row['inner_seconds']:.1f} s)" if "inner_rate" in row else "-"
         print(f"{row['driver']:<34} {row['requests']:>9} {row['seconds']:>8.1f} {row['rate']:>8.0f}  {inner}")
     kit, peer, raw = rows[0], rows[1], rows[2]
-    print(f"\ndomain suites / plain schemathesis: {kit['rate'] / peer['rate']:.1f}x wall "
-          f"({kit.get('inner_rate', kit['rate']) / peer['rate']:.1f}x in-session); "
-          f"domain suites / raw loop: {kit['rate'] / raw['rate']:.2f} wall "
-          f"({kit.get('inner_rate', kit['rate']) / raw['rate']:.2f} in-session)")
+    print(
+        f"\ndomain suites / plain schemathesis: {kit['rate'] / peer['rate']:.1f}x wall "
+        f"({kit.get('inner_rate', kit['rate']) / peer['rate']:.1f}x in-session); "
+        f"domain suites / raw loop: {kit['rate'] / raw['rate']:.2f} wall "
+        f"({kit.get('inner_rate', kit['rate']) / raw['rate']:.2f} in-session)"
+    )
     return 0
 
 

@@ -26,6 +26,7 @@ wall time of each run (the schemathesis one includes starting its sandbox). Netw
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -76,8 +77,9 @@ def _run(argv: list[str], *, log: Path, cwd: Path, timeout: float) -> tuple[int 
     """Run a child in its own process group, output to `log`; (exit code or None on timeout, seconds)."""
     started = time.perf_counter()
     with log.open("wb") as out:
-        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=_environment(),
-                                 start_new_session=True)
+        child = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=_environment(), start_new_session=True
+        )
         try:
             code: int | None = child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -94,10 +96,8 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
         os.killpg(child.pid, signal.SIGTERM)
         child.wait(timeout=10)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         child.wait()
 
 
@@ -115,9 +115,28 @@ def schemathesis_command(url: str, *, examples: int, where: Path) -> list[str]:
     """The plain `schemathesis run` of the spec against url; writes its config file (project_id) into `where`."""
     config = where / "schemathesis.toml"
     config.write_text(f'[parameters]\n"path.project_id" = "{DEFAULT_PROJECT}"\n')
-    return [*_schemathesis_command(), "--config-file", str(config), "run", str(spec_path()), "--url", url,
-            "-H", f"X-Auth-Token: {DEFAULT_TOKEN}", "--mode", "all", "--phases", "examples,coverage,fuzzing",
-            "-n", str(examples), "--seed", "42", "--generation-database", "none", "--no-color"]
+    return [
+        *_schemathesis_command(),
+        "--config-file",
+        str(config),
+        "run",
+        str(spec_path()),
+        "--url",
+        url,
+        "-H",
+        f"X-Auth-Token: {DEFAULT_TOKEN}",
+        "--mode",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "-n",
+        str(examples),
+        "--seed",
+        "42",
+        "--generation-database",
+        "none",
+        "--no-color",
+    ]
 
 
 def _flags(target: str, *, prefix: str) -> list[str]:
@@ -139,11 +158,21 @@ def _folder(target: str) -> str:
 
 
 def _start_sandbox(target: str, log: Path, cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    argv = [sys.executable, "-m", "drs_conformance", "sandbox", "--host", "127.0.0.1", "--port", "0",
-            *_flags(target, prefix="")]
+    argv = [
+        sys.executable,
+        "-m",
+        "drs_conformance",
+        "sandbox",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        *_flags(target, prefix=""),
+    ]
     out = log.open("wb")
-    child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=_environment(),
-                             start_new_session=True)
+    child = subprocess.Popen(
+        argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=_environment(), start_new_session=True
+    )
     out.close()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -165,7 +194,7 @@ def _failure_codes(output: str) -> str:
     except StopIteration:
         return ""
     found = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             break
         text = re.sub(r"^\W+", "", line.strip())
@@ -193,8 +222,9 @@ def run_schemathesis(target: str, *, examples: int, extra: list[str], timeout: f
     run.seconds = time.perf_counter() - started
     output = run.log.read_text(errors="replace")
     run.killed = run.code not in (0, None)
-    run.detail = "timeout" if run.code is None else (_failure_codes(output) or ("" if run.code == 0 else
-                                                                                f"exit {run.code}"))
+    run.detail = (
+        "timeout" if run.code is None else (_failure_codes(output) or ("" if run.code == 0 else f"exit {run.code}"))
+    )
     return run
 
 
@@ -202,8 +232,16 @@ def run_kit(target: str, *, timeout: float, work: Path) -> Run:
     where = work / "kit" / _folder(target)
     where.mkdir(parents=True, exist_ok=True)
     report_dir = where / "report"
-    argv = [sys.executable, "-m", "drs_conformance", "run", *_flags(target, prefix="sandbox-"),
-            "--strict-conformance", "--report-dir", str(report_dir)]
+    argv = [
+        sys.executable,
+        "-m",
+        "drs_conformance",
+        "run",
+        *_flags(target, prefix="sandbox-"),
+        "--strict-conformance",
+        "--report-dir",
+        str(report_dir),
+    ]
     run = Run("kit", target, log=where / "output.txt")
     run.code, run.seconds = _run(argv, log=run.log, cwd=where, timeout=timeout)
     if run.code is None:
@@ -245,7 +283,7 @@ def _cell(target: str, run: Run | None) -> str:
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
-    return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths)) + " |"
+    return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)) + " |"
 
 
 def print_table(targets: list[str], results: dict[tuple[str, str], Run]) -> None:
@@ -254,9 +292,18 @@ def print_table(targets: list[str], results: dict[tuple[str, str], Run]) -> None
     rows = []
     for target in targets:
         st, kit = results.get(("schemathesis", target)), results.get(("kit", target))
-        rows.append([target, _requirement(target), _cell(target, st), f"{st.seconds:.1f}" if st else "-",
-                     _cell(target, kit), f"{kit.seconds:.1f}" if kit else "-", st.detail[:70] if st else "",
-                     kit.detail[:70] if kit else ""])
+        rows.append(
+            [
+                target,
+                _requirement(target),
+                _cell(target, st),
+                f"{st.seconds:.1f}" if st else "-",
+                _cell(target, kit),
+                f"{kit.seconds:.1f}" if kit else "-",
+                st.detail[:70] if st else "",
+                kit.detail[:70] if kit else "",
+            ]
+        )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print(_row(header, widths))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -266,19 +313,36 @@ def print_table(targets: list[str], results: dict[tuple[str, str], Run]) -> None
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Kill rates of a plain schemathesis run and of the kit, per defect.")
-    parser.add_argument("--defect", action="append", metavar="NAME", help="only this defect (repeatable; "
-                        "default: the whole gallery)")
+    parser.add_argument(
+        "--defect", action="append", metavar="NAME", help="only this defect (repeatable; default: the whole gallery)"
+    )
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="runs in parallel (default 2)")
     parser.add_argument("--examples", type=int, default=50, metavar="N", help="schemathesis -n (default 50)")
     parser.add_argument("--timeout", type=float, default=900.0, metavar="S", help="bound of each run (default 900)")
-    parser.add_argument("--variants", action="store_true", help="also run every allowed option of the "
-                        "sandbox's variants (a tool failing one raises a false alarm)")
-    parser.add_argument("--tools", default="schemathesis,kit", metavar="LIST",
-                        help="which tools to run: schemathesis, kit or both (default schemathesis,kit)")
-    parser.add_argument("--schemathesis-arg", action="append", default=[], metavar="ARG",
-                        help="one more argument for `schemathesis run` (repeatable; write --schemathesis-arg=--x=y)")
-    parser.add_argument("--work-dir", type=Path, metavar="DIR", help="keep every run's output here "
-                        "(default: a temporary directory, removed at the end)")
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also run every allowed option of the sandbox's variants (a tool failing one raises a false alarm)",
+    )
+    parser.add_argument(
+        "--tools",
+        default="schemathesis,kit",
+        metavar="LIST",
+        help="which tools to run: schemathesis, kit or both (default schemathesis,kit)",
+    )
+    parser.add_argument(
+        "--schemathesis-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="one more argument for `schemathesis run` (repeatable; write --schemathesis-arg=--x=y)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep every run's output here (default: a temporary directory, removed at the end)",
+    )
     args = parser.parse_args(argv)
     if args.jobs < 1 or args.examples < 1 or args.timeout <= 0:
         parser.error("--jobs and --examples must be at least 1, --timeout positive")
@@ -296,24 +360,35 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work_dir or Path(temporary.name)  # type: ignore[union-attr]
     work.mkdir(parents=True, exist_ok=True)
     extra = " ".join(args.schemathesis_arg)
-    print(f"peer baseline: {len(defects)} defect(s) + clean{f' + {len(variants)} variant(s)' if variants else ''}; "
-          f"schemathesis -n {args.examples} --seed 42{' ' + extra if extra else ''}; kit --strict-conformance; "
-          f"{args.jobs} run(s) in parallel, timeout {args.timeout:g} s each", flush=True)
+    print(
+        f"peer baseline: {len(defects)} defect(s) + clean{f' + {len(variants)} variant(s)' if variants else ''}; "
+        f"schemathesis -n {args.examples} --seed 42{' ' + extra if extra else ''}; kit --strict-conformance; "
+        f"{args.jobs} run(s) in parallel, timeout {args.timeout:g} s each",
+        flush=True,
+    )
     started = time.perf_counter()
     tasks = [(tool, target) for tool in tools for target in targets]
     results: dict[tuple[str, str], Run] = {}
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {
-            (tool, target): pool.submit(run_schemathesis, target, examples=args.examples, extra=args.schemathesis_arg,
-                                        timeout=args.timeout, work=work)
-            if tool == "schemathesis" else pool.submit(run_kit, target, timeout=args.timeout, work=work)
+            (tool, target): pool.submit(
+                run_schemathesis,
+                target,
+                examples=args.examples,
+                extra=args.schemathesis_arg,
+                timeout=args.timeout,
+                work=work,
+            )
+            if tool == "schemathesis"
+            else pool.submit(run_kit, target, timeout=args.timeout, work=work)
             for tool, target in tasks
         }
         for key, future in futures.items():
             results[key] = future.result()
             run = results[key]
-            print(f"  {run.tool:12} {run.target:32} exit {run.code!s:4} {run.seconds:6.1f} s", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  {run.tool:12} {run.target:32} exit {run.code!s:4} {run.seconds:6.1f} s", file=sys.stderr, flush=True
+            )
     wall = time.perf_counter() - started
 
     print()
@@ -326,8 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         note = "" if clean.code == 0 else "  (FAILS THE CLEAN SANDBOX: kill rate not meaningful)"
         alarms = [v.removeprefix(VARIANT) for v in variants if results[(tool, v)].code != 0]
         alarm_note = f", false alarms {len(alarms)}/{len(variants)}" if variants else ""
-        print(f"{tool:12} kill rate {killed}/{len(defects)} ({100 * killed / max(len(defects), 1):.0f}%)"
-              f"{alarm_note}, total {seconds:.0f} s over {len(targets)} runs{note}")
+        print(
+            f"{tool:12} kill rate {killed}/{len(defects)} ({100 * killed / max(len(defects), 1):.0f}%)"
+            f"{alarm_note}, total {seconds:.0f} s over {len(targets)} runs{note}"
+        )
         if alarms:
             print(f"{'':12} false alarms on: {', '.join(alarms)}")
     if len(tools) == 2:

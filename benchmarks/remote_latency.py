@@ -105,8 +105,12 @@ class _Sandbox:
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
         with log.open("wb") as output:
-            self.process = subprocess.Popen([sys.executable, "-m", "drs_conformance", "sandbox", "--port", str(port),
-                                             *args], stdout=output, stderr=subprocess.STDOUT, env=env)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "drs_conformance", "sandbox", "--port", str(port), *args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -145,16 +149,33 @@ def measure(mode: str, rtt_ms: float, folder: Path, extra: list[str], *, proxy_a
         sandbox_args += ["--seed", str(inventory), "--no-control-api"]
         run_args += ["--inventory", str(inventory)]
     sandbox = _Sandbox(sandbox_args, folder / "sandbox.log", env)
-    proxy = FaultProxy(sandbox.url, [delay(rtt_ms / 2000, rtt_ms / 2000)], max_connections=256).start() \
-        if rtt_ms or proxy_at_zero else None
+    proxy = (
+        FaultProxy(sandbox.url, [delay(rtt_ms / 2000, rtt_ms / 2000)], max_connections=256).start()
+        if rtt_ms or proxy_at_zero
+        else None
+    )
     run_args[1] = proxy.url if proxy is not None else sandbox.url
     report_dir = folder / "reports"
     try:
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "drs_conformance", "run", *run_args, "--report-dir",
-                               str(report_dir), *(["--", *extra] if extra else [])],
-                              capture_output=True, text=True, env=env, cwd=folder, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "drs_conformance",
+                "run",
+                *run_args,
+                "--report-dir",
+                str(report_dir),
+                *(["--", *extra] if extra else []),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=folder,
+            check=False,
+        )
         seconds = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
@@ -175,8 +196,18 @@ def measure(mode: str, rtt_ms: float, folder: Path, extra: list[str], *, proxy_a
     chosen = re.search(r"(\d+) workers in parallel", done.stderr)
     given = re.search(r"(?:^| )-n ?(\d+)", " ".join(extra))
     workers = int(chosen.group(1)) if chosen else int(given.group(1)) if given else 1
-    return Measured(mode, rtt_ms, seconds, done.returncode, report["summary"]["verdict"], _outcomes(report),
-                    by_operation, report["run"].get("requests", {}).get("by_operation"), workers, cpu)
+    return Measured(
+        mode,
+        rtt_ms,
+        seconds,
+        done.returncode,
+        report["summary"]["verdict"],
+        _outcomes(report),
+        by_operation,
+        report["run"].get("requests", {}).get("by_operation"),
+        workers,
+        cpu,
+    )
 
 
 def _requests_line(measured: Measured) -> str:
@@ -197,27 +228,47 @@ def main() -> int:
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="remote-latency-"))
     print(f"load average before: {_load()}; {os.cpu_count()} CPUs; folders in {root}")
-    print("| mode | RTT | workers | wall time | CPU time | verdict | tests | same outcomes as at 0 ms | requests (by "
-          "operation) |")
+    print(
+        "| mode | RTT | workers | wall time | CPU time | verdict | tests | same outcomes as at 0 ms | requests (by "
+        "operation) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     runs: list[Measured] = []
     for mode in args.mode:
         reference: dict[str, str] | None = None
         for rtt in args.rtt_ms:
             for attempt in range(args.repeat):
-                measured = measure(mode, rtt, root / f"{mode}-{rtt:g}ms-{attempt}", args.extra,
-                                   proxy_at_zero=args.proxy_at_zero)
+                measured = measure(
+                    mode, rtt, root / f"{mode}-{rtt:g}ms-{attempt}", args.extra, proxy_at_zero=args.proxy_at_zero
+                )
                 runs.append(measured)
                 if rtt == 0 and reference is None:
                     reference = measured.outcomes
-                same = "-" if reference is None else ("yes" if measured.outcomes == reference else "NO: " + ", ".join(
-                    f"{k} {reference.get(k)}->{v}" for k, v in sorted(measured.outcomes.items())
-                    if reference.get(k) != v)[:300])
-                print(f"| {mode} | {rtt:g} ms | {measured.workers} | {measured.seconds:.1f} s | "
-                      f"{measured.cpu_seconds:.1f} s | {measured.verdict} (exit "
-                      f"{measured.exit_code}) | {measured.counts} | {same} | {_requests_line(measured)} |", flush=True)
-                if measured.reported_requests is not None and measured.proxy_requests and \
-                        dict(measured.proxy_requests) != measured.reported_requests:
+                same = (
+                    "-"
+                    if reference is None
+                    else (
+                        "yes"
+                        if measured.outcomes == reference
+                        else "NO: "
+                        + ", ".join(
+                            f"{k} {reference.get(k)}->{v}"
+                            for k, v in sorted(measured.outcomes.items())
+                            if reference.get(k) != v
+                        )[:300]
+                    )
+                )
+                print(
+                    f"| {mode} | {rtt:g} ms | {measured.workers} | {measured.seconds:.1f} s | "
+                    f"{measured.cpu_seconds:.1f} s | {measured.verdict} (exit "
+                    f"{measured.exit_code}) | {measured.counts} | {same} | {_requests_line(measured)} |",
+                    flush=True,
+                )
+                if (
+                    measured.reported_requests is not None
+                    and measured.proxy_requests
+                    and dict(measured.proxy_requests) != measured.reported_requests
+                ):
                     print(f"|   | | | | | | | | the proxy counted {dict(measured.proxy_requests)} |", flush=True)
     if args.repeat > 1:
         print("\n| mode | RTT | workers | wall time: median (min-max) | CPU time (median) | requests |")
@@ -229,8 +280,10 @@ def main() -> int:
                 totals = sorted(sum((m.reported_requests or m.proxy_requests).values()) for m in same_runs)
                 workers = sorted({m.workers for m in same_runs})
                 cpu = statistics.median(m.cpu_seconds for m in same_runs)
-                print(f"| {mode} | {rtt:g} ms | {'/'.join(map(str, workers))} | {statistics.median(seconds):.1f} s "
-                      f"({seconds[0]:.1f}-{seconds[-1]:.1f}) | {cpu:.1f} s | {statistics.median(totals):,.0f} |")
+                print(
+                    f"| {mode} | {rtt:g} ms | {'/'.join(map(str, workers))} | {statistics.median(seconds):.1f} s "
+                    f"({seconds[0]:.1f}-{seconds[-1]:.1f}) | {cpu:.1f} s | {statistics.median(totals):,.0f} |"
+                )
     print(f"load average after: {_load()}")
     return 0
 

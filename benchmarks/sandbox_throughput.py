@@ -62,7 +62,9 @@ def serve_child(kind: str) -> None:
         app = Starlette(routes=[Route("/", hello)])
     else:
         app = create_app(SandboxConfig())
-        app.state.store.put_many((job_id(i), DEFAULT_PROJECT, "INCRE_TRANSFER_STARTED", "sync") for i in range(PRESEEDED))
+        app.state.store.put_many(
+            (job_id(i), DEFAULT_PROJECT, "INCRE_TRANSFER_STARTED", "sync") for i in range(PRESEEDED)
+        )
     sock = bind_socket("127.0.0.1", 0)
     print(sock.getsockname()[1], flush=True)
     uvicorn.Server(uvicorn_config(app, quiet=True)).run(sockets=[sock])
@@ -106,7 +108,9 @@ class Ids:
             return [job_id(next(self._next) % PRESEEDED) for _ in range(count)]
 
 
-def drive(url: str, request: Callable[[httpx.Client], httpx.Response], seconds: float, connections: int) -> tuple[float, list[float], int]:
+def drive(
+    url: str, request: Callable[[httpx.Client], httpx.Response], seconds: float, connections: int
+) -> tuple[float, list[float], int]:
     """Send `request(client)` from `connections` threads for `seconds`; (req/s, latencies in ms, errors)."""
     stop_at = time.perf_counter() + seconds
     latencies: list[list[float]] = [[] for _ in range(connections)]
@@ -148,7 +152,9 @@ def main() -> None:
         serve_child(args.serve)
         return
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.connections} connections, {args.seconds:.0f} s per scenario")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.connections} connections, {args.seconds:.0f} s per scenario"
+    )
     hello = start_child("--serve", "hello")
     sandbox = start_child("--serve", "sandbox")
     assert hello.stdout is not None and sandbox.stdout is not None, "the children's stdout is a pipe"
@@ -160,13 +166,23 @@ def main() -> None:
         ids = Ids()
         scenarios = [
             ("hello-world GET /", hello_url, lambda c: c.get("/")),
-            ("single-job pause", sandbox_url, lambda c: c.post(PAUSE, content=pause_body(ids.take(1)), headers=HEADERS)),
-            ("100-job batch pause", sandbox_url, lambda c: c.post(PAUSE, content=pause_body(ids.take(100)), headers=HEADERS)),
+            (
+                "single-job pause",
+                sandbox_url,
+                lambda c: c.post(PAUSE, content=pause_body(ids.take(1)), headers=HEADERS),
+            ),
+            (
+                "100-job batch pause",
+                sandbox_url,
+                lambda c: c.post(PAUSE, content=pause_body(ids.take(100)), headers=HEADERS),
+            ),
         ]
         print(f"\n{'scenario':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-200':>8}")
         for name, url, request in scenarios:
             rate, latencies, errors = drive(url, request, args.seconds, args.connections)
-            print(f"{name:<24} {rate:>9.0f} {percentile(latencies, 0.5):>8.2f} {percentile(latencies, 0.99):>8.2f} {errors:>8}")
+            print(
+                f"{name:<24} {rate:>9.0f} {percentile(latencies, 0.5):>8.2f} {percentile(latencies, 0.99):>8.2f} {errors:>8}"
+            )
 
         print(f"\n{'batch size':>10} {'ms/request':>11} {'body KiB':>9} {'server RSS MiB':>15} {'peak RSS MiB':>13}")
         with httpx.Client(base_url=sandbox_url, timeout=60, trust_env=False) as client:
@@ -180,7 +196,9 @@ def main() -> None:
                     times.append((time.perf_counter() - began) * 1000)
                     assert response.status_code == 200 and response.json()["count"] == size
                 rss, peak = rss_mib(sandbox.pid)
-                print(f"{size:>10} {statistics.median(times):>11.2f} {len(body) / 1024:>9.0f} {rss:>15.0f} {peak:>13.0f}")
+                print(
+                    f"{size:>10} {statistics.median(times):>11.2f} {len(body) / 1024:>9.0f} {rss:>15.0f} {peak:>13.0f}"
+                )
         print(f"(the sandbox server holds {PRESEEDED:,} pre-seeded jobs; {next(ids._next):,} ids used)")
     finally:
         for process in (hello, sandbox):
@@ -223,10 +241,12 @@ def million_startup() -> None:
             process.terminate()
             process.wait(30)
         latencies.sort()
-        print(f"\n1,000,000 seeded jobs ({size_mib:.0f} MiB JSON inventory): ready after {ready:.1f} s, "
-              f"RSS {rss:.0f} MiB (peak {peak:.0f} MiB), {health['jobs']:,} jobs; single-job pause over 500 "
-              f"jobs: p50 {latencies[250]:.2f} ms, p99 {latencies[494]:.2f} ms, "
-              f"{statuses.count('success')}/500 success")
+        print(
+            f"\n1,000,000 seeded jobs ({size_mib:.0f} MiB JSON inventory): ready after {ready:.1f} s, "
+            f"RSS {rss:.0f} MiB (peak {peak:.0f} MiB), {health['jobs']:,} jobs; single-job pause over 500 "
+            f"jobs: p50 {latencies[250]:.2f} ms, p99 {latencies[494]:.2f} ms, "
+            f"{statuses.count('success')}/500 success"
+        )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,24 @@ from drs_conformance.options import child_run_environment
 
 def _run(report: Path, profile: str, extra: list[str]) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "drs_conformance", "run", "--report-dir", str(report), "--",
-                           "-q", "--hypothesis-profile", profile, *extra], capture_output=True, text=True,
-                          env=child_run_environment(os.environ))  # the embedded sandbox, whatever DRS_* says
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "drs_conformance",
+            "run",
+            "--report-dir",
+            str(report),
+            "--",
+            "-q",
+            "--hypothesis-profile",
+            profile,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=child_run_environment(os.environ),
+    )  # the embedded sandbox, whatever DRS_* says
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"the run failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -47,10 +62,14 @@ def main() -> int:
         parallel_s, parallel = _run(Path(folder) / "parallel", args.profile, ["-n", args.workers])
     serial_tests, serial_verdicts = _outcomes(serial)
     parallel_tests, parallel_verdicts = _outcomes(parallel)
-    print(f"profile {args.profile}: serial {serial_s:.1f} s, -n {args.workers} {parallel_s:.1f} s, "
-          f"speed-up {serial_s / parallel_s:.2f}x")
-    print(f"tests: {len(serial_tests)} serial, {len(parallel_tests)} parallel; identical outcomes: "
-          f"{serial_tests == parallel_tests}; identical verdicts: {serial_verdicts == parallel_verdicts}")
+    print(
+        f"profile {args.profile}: serial {serial_s:.1f} s, -n {args.workers} {parallel_s:.1f} s, "
+        f"speed-up {serial_s / parallel_s:.2f}x"
+    )
+    print(
+        f"tests: {len(serial_tests)} serial, {len(parallel_tests)} parallel; identical outcomes: "
+        f"{serial_tests == parallel_tests}; identical verdicts: {serial_verdicts == parallel_verdicts}"
+    )
     for nodeid, outcome in sorted(serial_tests ^ parallel_tests)[:20]:
         print(f"  differs: {nodeid} {outcome}")
     return 0

@@ -10,7 +10,7 @@ from drs_conformance.checks import NonConformance
 from drs_conformance.errors import NoAnswer
 from drs_conformance.options import KitOptions
 
-__all__ = ["Attribution", "attribute", "no_answers", "no_answer_message", "reproduce_command"]
+__all__ = ["Attribution", "attribute", "no_answer_message", "no_answers", "reproduce_command"]
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Iterator, Literal
+from typing import Literal
 
 import yaml
 
-__all__ = ["Level", "Requirement", "Catalogue", "catalogue"]
+__all__ = ["Catalogue", "Level", "Requirement", "catalogue"]
 
 Level = Literal["MUST", "SHOULD", "EITHER"]
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "EITHER")
@@ -75,8 +76,4 @@ def catalogue() -> Catalogue:
     """The catalogue shipped with the kit, parsed once."""
     text = (resources.files("drs_conformance") / "requirements.yaml").read_text(encoding="utf-8")
     entries = yaml.safe_load(text)["requirements"]
-    return Catalogue(
-        tuple(
-            Requirement(**{**entry, "options": tuple(entry.get("options", ()))}) for entry in entries
-        )
-    )
+    return Catalogue(tuple(Requirement(**{**entry, "options": tuple(entry.get("options", ()))}) for entry in entries))

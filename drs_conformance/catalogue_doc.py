@@ -18,7 +18,7 @@ import pytest
 from drs_conformance.catalogue import Requirement, catalogue
 from drs_conformance.checks import checked_requirements
 
-__all__ = ["collect_requirement_tests", "render", "problems", "main"]
+__all__ = ["collect_requirement_tests", "main", "problems", "render"]
 
 # Requirements judged on every response by drs_conformance.checks.check_response.
 COMMON_CHECKS = frozenset(checked_requirements(200) + checked_requirements(400))
@@ -49,8 +49,10 @@ def collect_requirement_tests() -> tuple[dict[str, list[str]], list[str]]:
     root = Path(next(iter(suites.__path__)))
     collector = _Collector()
     with contextlib.redirect_stdout(io.StringIO()) as output:
-        code = pytest.main(["-c", str(root / "pytest.ini"), "--rootdir", str(root), "--collect-only", "-qq",
-                            str(root)], plugins=[collector])
+        code = pytest.main(
+            ["-c", str(root / "pytest.ini"), "--rootdir", str(root), "--collect-only", "-qq", str(root)],
+            plugins=[collector],
+        )
     assert code == 0, f"collecting the suites failed (pytest exit {code}):\n{output.getvalue()[-3000:]}"
     return dict(collector.tests), collector.unmarked
 
@@ -71,7 +73,9 @@ def _row(requirement: Requirement, node_ids: list[str]) -> str:
     else:
         tests = f"NOT TESTED: {requirement.not_tested or 'no test'}"
     quote = requirement.quote.replace("|", "\\|").replace("\n", " ")
-    return f"| `{requirement.id}` | {requirement.level} | {requirement.title} | {quote} ({requirement.source}) | {tests} |"
+    return (
+        f"| `{requirement.id}` | {requirement.level} | {requirement.title} | {quote} ({requirement.source}) | {tests} |"
+    )
 
 
 def render(tests: dict[str, Any]) -> str:

@@ -8,8 +8,9 @@ import signal
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 # Each command imports what it needs inside its function: help, a bad flag and `report compare` answer without
 # loading pytest, httpx, Starlette or the suites.
@@ -49,13 +50,18 @@ RUN_EXAMPLES = _examples(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Contract and conformance test kit for DRS batch-pause-task.",
-                     formatter_class=_HELP, epilog=_examples(
-                         "drs-conformance run                 # the suites against the embedded sandbox",
-                         "drs-conformance requirements        # what is checked: id, level, the document's sentence",
-                         "drs-conformance run --help          # every option of a run",
-                     ) + "\n\nexit codes: 0 conformant, 1 non-conformant, 2 usage, 3 target, 4 kit bug, 5 incomplete "
-                     "(--require-complete), 130/143 interrupted (README: Exit codes)")
+    parser = _Parser(
+        prog=PROG,
+        description="Contract and conformance test kit for DRS batch-pause-task.",
+        formatter_class=_HELP,
+        epilog=_examples(
+            "drs-conformance run                 # the suites against the embedded sandbox",
+            "drs-conformance requirements        # what is checked: id, level, the document's sentence",
+            "drs-conformance run --help          # every option of a run",
+        )
+        + "\n\nexit codes: 0 conformant, 1 non-conformant, 2 usage, 3 target, 4 kit bug, 5 incomplete "
+        "(--require-complete), 130/143 interrupted (README: Exit codes)",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -65,20 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the conformance suites and write reports (junit.xml, allure-results/, conformance.json/"
         ".md/.html). Arguments after `--` go to pytest (e.g. -- -k concurrent -n auto --hypothesis-profile "
         "thorough; --tb=long or -v for pytest's own tracebacks and lines).",
-        formatter_class=_HELP, epilog=RUN_EXAMPLES,
+        formatter_class=_HELP,
+        epilog=RUN_EXAMPLES,
     )
     add_argparse_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
     requirements = commands.add_parser(
-        "requirements", help="list the requirement catalogue: id, level and the document's sentence",
+        "requirements",
+        help="list the requirement catalogue: id, level and the document's sentence",
         description="List the requirements the suites judge, in catalogue order: id, level (MUST, SHOULD, EITHER), "
         "what is required and the document's sentence.",
-        formatter_class=_HELP, epilog=_examples(
+        formatter_class=_HELP,
+        epilog=_examples(
             "drs-conformance requirements",
             "drs-conformance requirements --level MUST",
             "drs-conformance requirements --json --tests > requirements.json",
-        ))
+        ),
+    )
     _add_requirements_arguments(requirements)
 
     restore = commands.add_parser(
@@ -87,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Resume every job the journal holds open for the target (and put back control-API records "
         "a run overwrote), waiting until each has left PAUSING; one line per job. Exit 0 when every job is back, "
         "1 when some are not. Touches no job outside the journal.",
-        formatter_class=_HELP, epilog=_examples(
+        formatter_class=_HELP,
+        epilog=_examples(
             "drs-conformance restore --base-url https://staging.example.com --inventory inventory.yaml",
             "drs-conformance restore --config ci.yaml      # the same options as the run it follows",
         ),
@@ -98,37 +109,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     from drs_conformance.sandbox import cli_sandbox
 
-    sandbox = commands.add_parser("sandbox", help="serve the reference sandbox on 127.0.0.1",
-                                  description="Serve the kit's reference endpoint (the sandbox) under uvicorn.",
-                                  formatter_class=_HELP, epilog=_examples(
-                                      "drs-conformance sandbox --port 8080",
-                                      "drs-conformance sandbox --defect count-wrong --variant duplicates=refuse",
-                                      "drs-conformance sandbox --list-defects",
-                                  ))
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the reference sandbox on 127.0.0.1",
+        description="Serve the kit's reference endpoint (the sandbox) under uvicorn.",
+        formatter_class=_HELP,
+        epilog=_examples(
+            "drs-conformance sandbox --port 8080",
+            "drs-conformance sandbox --defect count-wrong --variant duplicates=refuse",
+            "drs-conformance sandbox --list-defects",
+        ),
+    )
     cli_sandbox.add_arguments(sandbox)
 
-    selftest = commands.add_parser("selftest", help="prove the suites: clean sandbox passes, every defect is caught",
-                                   description="Run the suites against the clean sandbox and against every "
-                                   "defect of the gallery; print each row as it ends, then the kill matrix.",
-                                   formatter_class=_HELP, epilog=_examples(
-                                       "drs-conformance selftest --defect count-wrong --no-variants   # one row",
-                                       "drs-conformance selftest --jobs 2 --report-dir /tmp/matrix",
-                                   ))
+    selftest = commands.add_parser(
+        "selftest",
+        help="prove the suites: clean sandbox passes, every defect is caught",
+        description="Run the suites against the clean sandbox and against every "
+        "defect of the gallery; print each row as it ends, then the kill matrix.",
+        formatter_class=_HELP,
+        epilog=_examples(
+            "drs-conformance selftest --defect count-wrong --no-variants   # one row",
+            "drs-conformance selftest --jobs 2 --report-dir /tmp/matrix",
+        ),
+    )
     from drs_conformance import selftest as selftest_module
 
     selftest_module.add_arguments(selftest)
 
-    report = commands.add_parser("report", help="work with conformance.json reports",
-                                 description="Work with conformance.json reports.", formatter_class=_HELP,
-                                 epilog=_examples("drs-conformance report compare baseline/conformance.json "
-                                                  "reports/conformance.json"))
+    report = commands.add_parser(
+        "report",
+        help="work with conformance.json reports",
+        description="Work with conformance.json reports.",
+        formatter_class=_HELP,
+        epilog=_examples("drs-conformance report compare baseline/conformance.json reports/conformance.json"),
+    )
     report_commands = report.add_subparsers(dest="report_command", metavar="ACTION", parser_class=_Parser)
-    compare = report_commands.add_parser("compare", help="what regressed and what was fixed since a baseline "
-                                         "(exit 1 on any regression)",
-                                         description="Print what regressed and what was fixed since a baseline; "
-                                         "exit 1 on any regression.", formatter_class=_HELP,
-                                         epilog=_examples("drs-conformance report compare old/conformance.json "
-                                                          "new/conformance.json"))
+    compare = report_commands.add_parser(
+        "compare",
+        help="what regressed and what was fixed since a baseline (exit 1 on any regression)",
+        description="Print what regressed and what was fixed since a baseline; exit 1 on any regression.",
+        formatter_class=_HELP,
+        epilog=_examples("drs-conformance report compare old/conformance.json new/conformance.json"),
+    )
     compare.add_argument("old", type=Path, metavar="OLD.json")
     compare.add_argument("new", type=Path, metavar="NEW.json")
     for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare):
@@ -138,10 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_requirements_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the catalogue as JSON")
-    parser.add_argument("--level", choices=("MUST", "SHOULD", "EITHER"), action="append",
-                        help="only requirements of this level (repeatable)")
-    parser.add_argument("--tests", action="store_true",
-                        help="with each requirement the suite tests that carry it (collects the suites: a few seconds)")
+    parser.add_argument(
+        "--level",
+        choices=("MUST", "SHOULD", "EITHER"),
+        action="append",
+        help="only requirements of this level (repeatable)",
+    )
+    parser.add_argument(
+        "--tests",
+        action="store_true",
+        help="with each requirement the suite tests that carry it (collects the suites: a few seconds)",
+    )
 
 
 def _suites_dir() -> Path:
@@ -172,8 +202,13 @@ def _pytest_exit_to_kit(code: int) -> int:
     stopped = interruption.exit_code()
     if stopped is not None:
         return stopped
-    mapping = {1: ExitCode.NON_CONFORMANT, 2: ExitCode.INTERRUPTED, 3: ExitCode.INTERNAL, 4: ExitCode.USAGE,
-               5: ExitCode.USAGE}
+    mapping = {
+        1: ExitCode.NON_CONFORMANT,
+        2: ExitCode.INTERRUPTED,
+        3: ExitCode.INTERNAL,
+        4: ExitCode.USAGE,
+        5: ExitCode.USAGE,
+    }
     return int(mapping.get(code, ExitCode.INTERNAL))
 
 
@@ -184,8 +219,12 @@ def _with_workers(options: KitOptions, rtt: float) -> list[str]:
     workers = choose_workers(rtt, cap=options.max_workers, rate_limit=options.rate_limit)
     chosen = worker_args(workers)
     if chosen:
-        print(f"{PROG}: round trip {rtt * 1000:.0f} ms: {workers} workers in parallel (--max-workers caps them, "
-              "-- -n N sets them)", file=sys.stderr, flush=True)
+        print(
+            f"{PROG}: round trip {rtt * 1000:.0f} ms: {workers} workers in parallel (--max-workers caps them, "
+            "-- -n N sets them)",
+            file=sys.stderr,
+            flush=True,
+        )
     return chosen
 
 
@@ -235,8 +274,7 @@ def run_suites(options: KitOptions, pytest_args: Sequence[str] = ()) -> int:
     preset = RunPreset(options, deviations)  # registered as run_preset.PRESET_PLUGIN, read by the plugin
     # The CLI imported starlette (and so anyio, a pytest plugin) before pytest starts: not a problem.
     quiet = ["-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]
-    code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *quiet, *args],
-                       plugins=[preset])
+    code = pytest.main(["-c", str(suites / "pytest.ini"), "--rootdir", str(suites), *quiet, *args], plugins=[preset])
     if preset.left_paused:  # jobs left paused on the target: the last line says which, and how to fix it
         print(f"{PROG}: {preset.left_paused}", file=sys.stderr, flush=True)
     if preset.fatal is not None:
@@ -325,8 +363,9 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: one line and a distinct exit code for every kit error."""
     # hypothesis keeps a cache (.hypothesis/) in the working directory: not in the user's directory.
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
-                          os.path.join(tempfile.gettempdir(), "drs-conformance-hypothesis"))
+    os.environ.setdefault(
+        "HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "drs-conformance-hypothesis")
+    )
     try:
         args = _parse(build_parser(), argv)
         if args.command is None or (args.command == "report" and args.report_command is None):
@@ -343,14 +382,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of the kit: one line, the traceback only on request
         stopped = interruption.exit_code()
         if stopped is not None and not os.environ.get("DRS_DEBUG"):  # the stop cut something short: still a stop
-            print(f"{PROG}: interrupted; while stopping: {type(exc).__name__}: {redact_known(str(exc))}",
-                  file=sys.stderr)
+            print(
+                f"{PROG}: interrupted; while stopping: {type(exc).__name__}: {redact_known(str(exc))}", file=sys.stderr
+            )
             return stopped
         if os.environ.get("DRS_DEBUG"):  # the traceback, redacted by value like every other output
             print(redact_known("".join(traceback.format_exception(exc)), traceback=True), file=sys.stderr, end="")
             return int(ExitCode.INTERNAL)
-        print(f"{PROG}: internal error: {type(exc).__name__}: {redact_known(str(exc))} (set DRS_DEBUG=1 for the traceback; "
-              "please report it)", file=sys.stderr)
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {redact_known(str(exc))} (set DRS_DEBUG=1 for the traceback; "
+            "please report it)",
+            file=sys.stderr,
+        )
         return int(ExitCode.INTERNAL)
 
 

@@ -9,9 +9,10 @@ import socket
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -23,8 +24,18 @@ from drs_conformance.redaction import Redactor, basic_credential, split_user_inf
 from drs_conformance.reply import Reply  # re-exported: tests and suites take it from the client
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
-__all__ = ["Reply", "ExchangeLog", "RateLimiter", "RequestCounter", "REQUESTS", "OTHER_METHODS", "DrsClient", "DEFAULT",
-           "http_transport", "operation_of"]
+__all__ = [
+    "DEFAULT",
+    "OTHER_METHODS",
+    "REQUESTS",
+    "DrsClient",
+    "ExchangeLog",
+    "RateLimiter",
+    "Reply",
+    "RequestCounter",
+    "http_transport",
+    "operation_of",
+]
 
 _MAX_RETRY_AFTER_S = 30.0
 _THROTTLE_BACKOFF_S = 0.5  # a 429 without Retry-After: 0.5 s, 1 s, 2 s
@@ -387,10 +398,12 @@ class DrsClient:
                 if attempt <= self.max_retries and (read_only or not sent):
                     time.sleep(_TRANSPORT_BACKOFF_S * attempt)
                     continue
-                raise NoAnswer(self.redactor.text(
-                    f"{method} {path}: {what}; no answer after {attempt} attempt{'s' if attempt > 1 else ''}"
-                    + ("" if read_only or not sent else " (not sent again: it may have reached the target)")
-                )) from None
+                raise NoAnswer(
+                    self.redactor.text(
+                        f"{method} {path}: {what}; no answer after {attempt} attempt{'s' if attempt > 1 else ''}"
+                        + ("" if read_only or not sent else " (not sent again: it may have reached the target)")
+                    )
+                ) from None
             exchange = self._record(request, response, None, label, started)
             wait = _throttled_wait(response, attempt)
             if wait is not None and attempt <= self.max_retries:

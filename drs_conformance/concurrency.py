@@ -14,8 +14,14 @@ import importlib.util
 import math
 from collections.abc import Sequence
 
-__all__ = ["DEFAULT_MAX_WORKERS", "LOOPBACK_RTT_S", "WORKER_PER_RTT_S", "choose_workers", "user_chose_workers",
-           "worker_args"]
+__all__ = [
+    "DEFAULT_MAX_WORKERS",
+    "LOOPBACK_RTT_S",
+    "WORKER_PER_RTT_S",
+    "choose_workers",
+    "user_chose_workers",
+    "worker_args",
+]
 
 LOOPBACK_RTT_S = 0.004  # below this a request costs the kit more CPU than waiting for it: one process
 WORKER_PER_RTT_S = 0.003  # one worker per this much round-trip time (5 ms: 2, 10 ms: 4, from 18 ms: the most)

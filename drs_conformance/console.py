@@ -58,8 +58,9 @@ class Console:
         self.config = config
         self.terminal: Any = config.pluginmanager.get_plugin("terminalreporter")
         self.compact = self.terminal is not None and config.get_verbosity() == 0
-        self.trim_failures = self.terminal is not None and config.get_verbosity() <= 0 and \
-            config.option.tbstyle == "auto"
+        self.trim_failures = (
+            self.terminal is not None and config.get_verbosity() <= 0 and config.option.tbstyle == "auto"
+        )
         self.live = self.compact and bool(getattr(self.terminal, "isatty", False))
         self.hidden = 0  # failures left out of pytest's own sections (the summary groups them)
         self.total = 0
@@ -143,8 +144,11 @@ class Console:
         """'[ 45%] test_conformance_items.py: 38 passed, 2 failed (on COUNT-EQUALS-RESULTS); checks A, B +9'."""
         results, failed_on = self.results[name], self.failed_on[name]
         on = f" (on {', '.join(sorted(failed_on))})" if failed_on else ""
-        parts = [f"{results[outcome]} {outcome}{on if outcome == 'failed' else ''}" for outcome in _OUTCOMES
-                 if results[outcome]]
+        parts = [
+            f"{results[outcome]} {outcome}{on if outcome == 'failed' else ''}"
+            for outcome in _OUTCOMES
+            if results[outcome]
+        ]
         checked = sorted(self.seen[name])
         more = f" +{len(checked) - 3}" if len(checked) > 3 else ""
         checks = f"; checks {', '.join(checked[:3])}{more}" if checked else ""

@@ -7,14 +7,14 @@ long traceback, and a repr is what it prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from drs_conformance.signing import sign_request_headers
 
-__all__ = ["Credentials", "TokenCredentials", "AkSkCredentials", "NoCredentials"]
+__all__ = ["AkSkCredentials", "Credentials", "NoCredentials", "TokenCredentials"]
 
 
 class Credentials:
@@ -81,7 +81,7 @@ class AkSkCredentials(Credentials):
                 body=request.content,
                 ak=self.ak,
                 sk=self.sk,
-                now=datetime.now(timezone.utc) + timedelta(seconds=self.skew_seconds) if self.skew_seconds else None,
+                now=datetime.now(UTC) + timedelta(seconds=self.skew_seconds) if self.skew_seconds else None,
             )
         )
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 __all__ = [
-    "ExitCode",
-    "KitError",
-    "UsageError",
     "ConfigError",
+    "ExitCode",
     "InventoryError",
-    "TargetUnreachable",
-    "TargetRefused",
+    "KitError",
     "NoAnswer",
+    "TargetRefused",
+    "TargetUnreachable",
+    "UsageError",
 ]
 
 import enum

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["RecordedRequest", "RecordedResponse", "Exchange", "MAX_BODY_CHARS"]
+__all__ = ["MAX_BODY_CHARS", "Exchange", "RecordedRequest", "RecordedResponse"]
 
 MAX_BODY_CHARS = 20_000  # a report shows at most this much of any body
 

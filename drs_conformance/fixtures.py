@@ -69,7 +69,7 @@ def drs_log(request: pytest.FixtureRequest) -> Iterator[ExchangeLog]:
     """The exchanges of this test (the last few are shown when it fails)."""
     log = ExchangeLog()
     request.node.stash[TEST_LOG] = log
-    yield log
+    return log
 
 
 @pytest.fixture

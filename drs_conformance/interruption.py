@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["install", "uninstall", "stopped_by", "exit_code", "shielded", "note_stop", "reset"]
+__all__ = ["exit_code", "install", "note_stop", "reset", "shielded", "stopped_by", "uninstall"]
 
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
 

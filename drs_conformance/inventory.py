@@ -17,7 +17,7 @@ from drs_conformance.hints import yaml_problem
 from drs_conformance.paths import readable_path
 from drs_conformance.spec import contract
 
-__all__ = ["InventoryJob", "Inventory", "load_inventory", "parse_inventory", "FOREIGN_PROJECT_DEFAULT"]
+__all__ = ["FOREIGN_PROJECT_DEFAULT", "Inventory", "InventoryJob", "load_inventory", "parse_inventory"]
 
 # The project a foreign job is seeded into when the inventory does not say (sandbox only).
 FOREIGN_PROJECT_DEFAULT = "f0e1d2c3b4a5968778695a4b3c2d1e0f"

@@ -60,8 +60,7 @@ class Interference(pytest.skip.Exception):  # type: ignore[name-defined,misc]  #
     __module__ = "builtins"  # shown as "Interference: ..." the way pytest shows its own "Skipped: ..."
 
     def __init__(self, job_id: str, detail: str) -> None:
-        super().__init__(f"inconclusive: job {job_id} {detail} (another run or an operator?); "
-                         "nothing was judged on it")
+        super().__init__(f"inconclusive: job {job_id} {detail} (another run or an operator?); nothing was judged on it")
         self.job_id = job_id
 
 
@@ -146,8 +145,9 @@ class Jobs:
         if self.target.control is None:
             pytest.skip(NEEDS_CONTROL.format(what=what))
 
-    def create(self, *, status: str, type: str = "sync", project_id: str | None = None,
-               job_id: str | None = None) -> str:
+    def create(
+        self, *, status: str, type: str = "sync", project_id: str | None = None, job_id: str | None = None
+    ) -> str:
         """A new job in exactly this status and type (control API only).
 
         On an external target, a given `job_id` may name a job that is already there (the document's
@@ -166,8 +166,14 @@ class Jobs:
             job_id = spec.get("job_id")
             if job_id is not None:
                 self.borrow(job_id)
-            wanted.append({"id": job_id or self.new_id(), "project_id": spec.get("project_id") or self.target.project_id,
-                           "status": status, "type": type_})
+            wanted.append(
+                {
+                    "id": job_id or self.new_id(),
+                    "project_id": spec.get("project_id") or self.target.project_id,
+                    "status": status,
+                    "type": type_,
+                }
+            )
         if not wanted:
             return []
         assert self.target.control is not None
@@ -193,14 +199,20 @@ class Jobs:
         The teardown PUTs the record back. A job that does not exist is claimed (locked) instead: if the
         test creates it, it is the run's own and is deleted at the teardown.
         """
-        if (not self._journals_control or job_id in self._borrowed or job_id in self._created
-                or job_id.startswith(self.target.run_prefix)):
+        if (
+            not self._journals_control
+            or job_id in self._borrowed
+            or job_id in self._created
+            or job_id.startswith(self.target.run_prefix)
+        ):
             return
         ledger = self._ledger()
         lock = ledger.locks.acquire(job_id, ledger.holder, timeout=self.target.options.resume_timeout)
         if lock is None:
-            pytest.skip(f"job {job_id} is held by another run ({ledger.locks.holder(job_id)}) for longer than "
-                        "--resume-timeout; runs on one target must not overlap")
+            pytest.skip(
+                f"job {job_id} is held by another run ({ledger.locks.holder(job_id)}) for longer than "
+                "--resume-timeout; runs on one target must not overlap"
+            )
         try:
             assert self.target.control is not None
             record = self.target.control.get_job(job_id)
@@ -221,8 +233,10 @@ class Jobs:
         if self.target.control is not None:
             return self.create(status=status or _running(), type=type or contract().pausable_type("sync"))
         return self._lease(
-            lambda job, current: job.type in (type and (type,) or contract().pausable_types)
-            and current in ((status,) if status else pausable),
+            lambda job, current: (
+                job.type in ((type and (type,)) or contract().pausable_types)
+                and current in ((status,) if status else pausable)
+            ),
             f"{type or 'migration or sync'} job in {status or 'a pausable state'}",
         )
 
@@ -246,18 +260,19 @@ class Jobs:
         """A disaster-recovery (cloudDataGuard) job in `status` (by default one pausable for sync)."""
         if self.target.control is not None:
             return self.create(status=status or _running(), type="cloudDataGuard")
-        return self._lease(lambda job, current: job.type == "cloudDataGuard" and status in (None, current),
-                           f"cloudDataGuard job in {status}" if status else "cloudDataGuard job")
+        return self._lease(
+            lambda job, current: job.type == "cloudDataGuard" and status in (None, current),
+            f"cloudDataGuard job in {status}" if status else "cloudDataGuard job",
+        )
 
     def foreign(self) -> str:
         """A job of another project (in a pausable state when it can be arranged)."""
         if self.target.control is not None:
-            return self.create(
-                status=_running(), type="sync", project_id=self.target.foreign_project_id
-            )
+            return self.create(status=_running(), type="sync", project_id=self.target.foreign_project_id)
         if self.target.inventory is None or not self.target.inventory.foreign_jobs:
-            pytest.skip("needs a job of another project: list one under foreign_jobs in --inventory, "
-                        "or give --control-api")
+            pytest.skip(
+                "needs a job of another project: list one under foreign_jobs in --inventory, or give --control-api"
+            )
         return self.target.inventory.foreign_jobs[0].id
 
     def subject(self) -> str:
@@ -293,8 +308,11 @@ class Jobs:
         if self.target.control is None:
             return {job_id: JobState(status) for job_id, status in self.statuses(ids).items()}
         now = REQUESTS.changing_requests
-        known = {} if fresh else {job_id: seen[0] for job_id in ids
-                                  if (seen := self._seen.get(job_id)) is not None and seen[1] == now}
+        known = (
+            {}
+            if fresh
+            else {job_id: seen[0] for job_id in ids if (seen := self._seen.get(job_id)) is not None and seen[1] == now}
+        )
         unknown = [job_id for job_id in ids if job_id not in known]
         records = self.target.control.get_jobs(unknown) if unknown else {}
         for job_id in unknown:
@@ -370,10 +388,18 @@ class Jobs:
                 self._leased[job.id] = _Hold(lock, entry)
                 return job.id
             if not holders or time.monotonic() > deadline:
-                held = (f"; busy for {self.target.options.resume_timeout:g} s: {', '.join(sorted(holders))} "
-                        "(runs on one inventory must not overlap)") if holders else ""
-                pytest.skip(f"the inventory has no {description} now (statuses are read with batch-status "
-                            f"before each test){held}; provision one to run this test")
+                held = (
+                    (
+                        f"; busy for {self.target.options.resume_timeout:g} s: {', '.join(sorted(holders))} "
+                        "(runs on one inventory must not overlap)"
+                    )
+                    if holders
+                    else ""
+                )
+                pytest.skip(
+                    f"the inventory has no {description} now (statuses are read with batch-status "
+                    f"before each test){held}; provision one to run this test"
+                )
             time.sleep(0.5)
 
     # -- teardown ---------------------------------------------------------------------------------
@@ -402,10 +428,16 @@ class Jobs:
             return None
         ledger = self._ledger()
         restored = restore_entries(
-            ledger.journal, entries, api=self.api, control=self.target.control, locks=ledger.locks,
-            holder=ledger.holder, timeout=self.target.options.resume_timeout,
+            ledger.journal,
+            entries,
+            api=self.api,
+            control=self.target.control,
+            locks=ledger.locks,
+            holder=ledger.holder,
+            timeout=self.target.options.resume_timeout,
             held={job_id: hold.lock for job_id, hold in holds.items()},
-            command=restore_command(self.target.options), label="restore",
+            command=restore_command(self.target.options),
+            label="restore",
         )
         self.target.left_paused.update({job_id: left.reason for job_id, left in restored.left.items()})
         return restored
@@ -425,16 +457,22 @@ def judge_put_back(restored: Restored) -> None:
     left = ", ".join(f"{job_id} ({why.reason})" for job_id, why in sorted(restored.left.items()))
     outcome = f"left not back: {left}" if left else "every job is back after retries"
     if restored.server_errors:
-        raise NonConformance("NO-5XX", f"received {restored.server_errors[0]} while putting jobs back "
-                             f"({len(restored.server_errors)} such answer(s); {outcome}); documented: no request "
-                             "gets a 5xx")
+        raise NonConformance(
+            "NO-5XX",
+            f"received {restored.server_errors[0]} while putting jobs back "
+            f"({len(restored.server_errors)} such answer(s); {outcome}); documented: no request "
+            "gets a 5xx",
+        )
     causes = {why.cause for why in restored.left.values()}
     if causes <= {NO_ANSWER, HELD}:
         raise NoAnswer(f"the target did not answer while putting jobs back; {outcome}")
     if UNREPORTED in causes:
         raise NonConformance("SUPPORT-STATUS", f"batch-status does not report a job it was asked about; {outcome}")
-    raise NonConformance("SUPPORT-RESUME", f"{outcome}; documented: batch-retry-task resumes a paused job, which "
-                         "then leaves PAUSING (raise --resume-timeout if the target is slow)")
+    raise NonConformance(
+        "SUPPORT-RESUME",
+        f"{outcome}; documented: batch-retry-task resumes a paused job, which "
+        "then leaves PAUSING (raise --resume-timeout if the target is slow)",
+    )
 
 
 def resume(api: DrsClient, job_ids: list[str], *, timeout: float) -> None:

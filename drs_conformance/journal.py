@@ -91,7 +91,7 @@ class Entry:
 
     @classmethod
     def from_line(cls, data: Mapping[str, Any]) -> Entry:
-        names = {f for f in cls.__dataclass_fields__}
+        names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -120,8 +120,18 @@ class Journal:
 
     def close(self, entry: Entry, *, how: str) -> None:
         """Record that the job is back (seen out of PAUSING, or its earlier record put back)."""
-        self._append([{"event": "close", "target": entry.target, "job_id": entry.job_id, "run_id": entry.run_id,
-                       "how": how, "at": time.time()}])
+        self._append(
+            [
+                {
+                    "event": "close",
+                    "target": entry.target,
+                    "job_id": entry.job_id,
+                    "run_id": entry.run_id,
+                    "how": how,
+                    "at": time.time(),
+                }
+            ]
+        )
 
     def _append(self, lines: list[dict[str, Any]]) -> None:
         data = "".join(json.dumps(line, sort_keys=True, ensure_ascii=True) + "\n" for line in lines).encode()
@@ -157,8 +167,9 @@ class Journal:
             if isinstance(event, dict) and event.get("event") in ("open", "close"):
                 yield event
 
-    def open_entries(self, *, target: str | None = None, project_id: str | None = None,
-                     run_id: str | None = None) -> list[Entry]:
+    def open_entries(
+        self, *, target: str | None = None, project_id: str | None = None, run_id: str | None = None
+    ) -> list[Entry]:
         """Entries opened and not closed since, oldest first (optionally of one target, project or run).
 
         A close closes every open entry of its job on its target, whichever run opened it: the job is back.
@@ -174,10 +185,13 @@ class Journal:
             except (TypeError, ValueError):
                 continue
             open_.setdefault(entry.key, entry)  # the oldest entry holds the earliest "before"
-        return [entry for entry in open_.values()
-                if (target is None or entry.target == target)
-                and (project_id is None or entry.project_id == project_id)
-                and (run_id is None or entry.run_id == run_id)]
+        return [
+            entry
+            for entry in open_.values()
+            if (target is None or entry.target == target)
+            and (project_id is None or entry.project_id == project_id)
+            and (run_id is None or entry.run_id == run_id)
+        ]
 
     def compact(self) -> None:
         """Drop closed entries (the file keeps only what is still open), under the same lock as appends."""
@@ -318,12 +332,26 @@ class RunJournal:
         """What a lock says about who holds it."""
         return f"pid {os.getpid()}, run {self.run_id}"
 
-    def entry(self, job_id: str, status_before: str | None, *, kind: str = PAUSED,
-              record_before: Mapping[str, Any] | None = None) -> Entry:
-        return Entry(job_id=job_id, project_id=self.project_id, target=self.target, run_id=self.run_id,
-                     status_before=status_before, kind=kind, record_before=record_before)
+    def entry(
+        self,
+        job_id: str,
+        status_before: str | None,
+        *,
+        kind: str = PAUSED,
+        record_before: Mapping[str, Any] | None = None,
+    ) -> Entry:
+        return Entry(
+            job_id=job_id,
+            project_id=self.project_id,
+            target=self.target,
+            run_id=self.run_id,
+            status_before=status_before,
+            kind=kind,
+            record_before=record_before,
+        )
 
     def open_entries(self, *, this_run: bool = False) -> list[Entry]:
         """Open entries on this target and project (of this run only, or of every run)."""
-        return self.journal.open_entries(target=self.target, project_id=self.project_id,
-                                         run_id=self.run_id if this_run else None)
+        return self.journal.open_entries(
+            target=self.target, project_id=self.project_id, run_id=self.run_id if this_run else None
+        )

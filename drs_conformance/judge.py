@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import Reply
 from drs_conformance.spec import contract, contract_constant
 
 __all__ = [
-    "SUCCESS",
     "FAILED",
-    "results_by_id",
+    "SUCCESS",
+    "describe",
+    "expect_4xx",
     "expect_ok",
     "expect_refused",
-    "expect_4xx",
-    "single_result",
     "is_success",
-    "describe",
+    "results_by_id",
+    "single_result",
 ]
 
 SUCCESS: str  # the contract's result words, read on first use (__getattr__)
@@ -66,8 +67,8 @@ def results_by_id(reply: Reply, requested: Sequence[str]) -> dict[str, list[dict
     count = body.get("count")
     if count != len(results):
         raise NonConformance(
-            "COUNT-EQUALS-RESULTS", f"received count {count!r} with {len(results)} results, documented "
-            "count == len(results)"
+            "COUNT-EQUALS-RESULTS",
+            f"received count {count!r} with {len(results)} results, documented count == len(results)",
         )
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in results:

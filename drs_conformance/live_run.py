@@ -55,8 +55,15 @@ def replay(target: Target, ledger: RunJournal) -> list[Entry]:
         return []
     command = restore_command(target.options)
     restored = restore_entries(
-        ledger.journal, entries, api=target.client, control=control_for(target, entries), locks=ledger.locks,
-        holder=ledger.holder, timeout=target.options.resume_timeout, command=command, label="start: restore",
+        ledger.journal,
+        entries,
+        api=target.client,
+        control=control_for(target, entries),
+        locks=ledger.locks,
+        holder=ledger.holder,
+        timeout=target.options.resume_timeout,
+        command=command,
+        label="start: restore",
     )
     stuck = {job_id: left for job_id, left in restored.left.items() if left.cause != HELD}
     if stuck:
@@ -89,8 +96,10 @@ def census(target: Target, ledger: RunJournal) -> frozenset[str]:
             continue  # a live run holds it: its own pause
         try:
             journaled = {entry.job_id for entry in ledger.open_entries()}
-            if job_id not in journaled and observe_statuses(target.client, [job_id], "start: batch-status")[
-                    job_id] == paused:
+            if (
+                job_id not in journaled
+                and observe_statuses(target.client, [job_id], "start: batch-status")[job_id] == paused
+            ):
                 others.add(job_id)
         except (NonConformance, TargetUnreachable):
             continue
@@ -108,8 +117,12 @@ def replay_journal(options: KitOptions, out: TextIO | None = None) -> None:
     finally:
         target.close()
     if back:
-        print(f"drs-conformance: put back {len(back)} job(s) an earlier run had left changed: "
-              f"{', '.join(entry.job_id for entry in back)}", file=out or sys.stderr, flush=True)
+        print(
+            f"drs-conformance: put back {len(back)} job(s) an earlier run had left changed: "
+            f"{', '.join(entry.job_id for entry in back)}",
+            file=out or sys.stderr,
+            flush=True,
+        )
 
 
 class LiveRun:
@@ -183,9 +196,16 @@ class LiveRun:
         entries = ledger.open_entries(this_run=True)
         if entries:
             restored = restore_entries(
-                ledger.journal, entries, api=self._target.client, control=control_for(self._target, entries),
-                locks=ledger.locks, holder=ledger.holder, timeout=self.options.resume_timeout,
-                lock_wait=self.options.resume_timeout, command=self.command, label="end of run: restore",
+                ledger.journal,
+                entries,
+                api=self._target.client,
+                control=control_for(self._target, entries),
+                locks=ledger.locks,
+                holder=ledger.holder,
+                timeout=self.options.resume_timeout,
+                lock_wait=self.options.resume_timeout,
+                command=self.command,
+                label="end of run: restore",
             )
             self.left = {job_id: left.reason for job_id, left in restored.left.items()}
         ledger.journal.compact()
@@ -211,15 +231,20 @@ class LiveRun:
     def terminal_lines(self) -> list[str]:
         lines = []
         if self.put_back_at_start:
-            lines.append(f"put back before the tests (left changed by an earlier run): "
-                         f"{', '.join(self.put_back_at_start)}")
+            lines.append(
+                f"put back before the tests (left changed by an earlier run): {', '.join(self.put_back_at_start)}"
+            )
         if self.paused_by_others:
-            lines.append(f"paused by someone else (PAUSING before this run and not in its journal; not leased, "
-                         f"not resumed): {', '.join(sorted(self.paused_by_others))}")
+            lines.append(
+                f"paused by someone else (PAUSING before this run and not in its journal; not leased, "
+                f"not resumed): {', '.join(sorted(self.paused_by_others))}"
+            )
         undeleted = sum(target.undeleted for target in self._attached)
         if undeleted:
-            lines.append(f"{undeleted} job(s) this run created are left on the target (its control API has no "
-                         "DELETE /_sandbox/jobs/{id}); reset the sandbox to remove them")
+            lines.append(
+                f"{undeleted} job(s) this run created are left on the target (its control API has no "
+                "DELETE /_sandbox/jobs/{id}); reset the sandbox to remove them"
+            )
         if self.left:
             lines.append(self._left_line())
             lines.append(f"put them back with: {self.command}")

@@ -21,11 +21,11 @@ from drs_conformance.spec import contract, contract_constant
 
 __all__ = [
     "SUCCESS",
-    "ModelJob",
     "ItemExpectation",
-    "Violation",
-    "Observation",
     "Model",
+    "ModelJob",
+    "Observation",
+    "Violation",
     "first_exception",
 ]
 
@@ -160,8 +160,16 @@ class Model:
 
     # -- the jobs -------------------------------------------------------------------------------
 
-    def add(self, job_id: str, *, status: str, type: str, project_id: str | None = None,
-            pause_mode: str | None = None, why: str = "made for the test") -> ModelJob:
+    def add(
+        self,
+        job_id: str,
+        *,
+        status: str,
+        type: str,
+        project_id: str | None = None,
+        pause_mode: str | None = None,
+        why: str = "made for the test",
+    ) -> ModelJob:
         """A job the suite created (control API) or leased and observed (inventory)."""
         if status not in self._statuses:
             raise ValueError(f"status={status!r} is not a status of the contract")
@@ -192,8 +200,9 @@ class Model:
         if job is None:
             return ItemExpectation(job_id, mode, False, Req.UNKNOWN_JOB_FAILS, f"an unknown job id ({job_id})")
         if job.project_id != self.project_id:
-            return ItemExpectation(job_id, mode, False, Req.FOREIGN_JOB_FAILS,
-                                   f"a job of another project ({job_id}, {job.describe()})")
+            return ItemExpectation(
+                job_id, mode, False, Req.FOREIGN_JOB_FAILS, f"a job of another project ({job_id}, {job.describe()})"
+            )
         if not job.settled:
             raise ValueError(f"job {job_id} may read {_listing(job.statuses)}: observe it before pausing it")
         what = f"{job.describe()} ({job_id})"
@@ -244,8 +253,9 @@ class Model:
         return Req.ITEMS_INDEPENDENT if len(outcomes) > 1 else expectations[0].requirement
 
     @staticmethod
-    def judge_results(expectations: Sequence[ItemExpectation],
-                      results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Violation]:
+    def judge_results(
+        expectations: Sequence[ItemExpectation], results: Mapping[str, Sequence[Mapping[str, Any]]]
+    ) -> list[Violation]:
         """Each item's result against its expectation (results grouped by id, one per item, already checked)."""
         violations: list[Violation] = []
         success = contract().success_word
@@ -255,16 +265,24 @@ class Model:
             status = result.get("status")
             if item.succeeds and status != success:
                 others = failing_elsewhere - {item.job_id}
-                violations.append(Violation(
-                    item.requirement,
-                    f"received status {status!r} for {item.why}, mode {item.mode!r}; documented {success!r}",
-                    item.job_id, item.mode, isolate=bool(others),
-                ))
+                violations.append(
+                    Violation(
+                        item.requirement,
+                        f"received status {status!r} for {item.why}, mode {item.mode!r}; documented {success!r}",
+                        item.job_id,
+                        item.mode,
+                        isolate=bool(others),
+                    )
+                )
             elif not item.succeeds and status == success:
-                violations.append(Violation(
-                    item.requirement, f"received {success!r} for {item.why}; documented a failed item",
-                    item.job_id, item.mode,
-                ))
+                violations.append(
+                    Violation(
+                        item.requirement,
+                        f"received {success!r} for {item.why}; documented a failed item",
+                        item.job_id,
+                        item.mode,
+                    )
+                )
         return violations
 
     # -- batch-retry-task ---------------------------------------------------------------------------
@@ -285,16 +303,22 @@ class Model:
             if job.statuses == {self._paused}:
                 leaving.append(job_id)
                 self.jobs[job_id] = replace(
-                    job, statuses=self._statuses - {self._paused}, pause_modes=every_mode,
+                    job,
+                    statuses=self._statuses - {self._paused},
+                    pause_modes=every_mode,
                     why=f"resumed with batch-retry-task (it was {job.describe()})",
-                    rule=Req.SUPPORT_RESUME, mode_rule=Req.SUPPORT_RESUME,
+                    rule=Req.SUPPORT_RESUME,
+                    mode_rule=Req.SUPPORT_RESUME,
                 )
             else:
                 self.jobs[job_id] = replace(
-                    job, statuses=self._statuses, pause_modes=every_mode,
+                    job,
+                    statuses=self._statuses,
+                    pause_modes=every_mode,
                     why=f"retried with batch-retry-task while not paused (it was {job.describe()}); the contract "
                     "does not say what that does",
-                    rule=None, mode_rule=None,
+                    rule=None,
+                    mode_rule=None,
                 )
         return leaving
 
@@ -307,8 +331,9 @@ class Model:
             return f"any status but {self._paused}"
         return "a status" if job.statuses == self._statuses else _listing(job.statuses)
 
-    def _status_violation(self, job_id: str, job: ModelJob, seen: str | None, requirement: str | None,
-                          source: str) -> Violation | None:
+    def _status_violation(
+        self, job_id: str, job: ModelJob, seen: str | None, requirement: str | None, source: str
+    ) -> Violation | None:
         if seen in job.statuses:
             return None
         if self.drift and seen is not None and seen != self._paused and self._paused not in job.statuses:
@@ -319,8 +344,7 @@ class Model:
             job_id,
         )
 
-    def observe(self, observed: Mapping[str, Observation], *, modes: bool,
-                source: str = "observed") -> list[Violation]:
+    def observe(self, observed: Mapping[str, Observation], *, modes: bool, source: str = "observed") -> list[Violation]:
         """Compare what the suite saw with the model, then adopt it (statuses; modes when `modes`).
 
         Nothing is adopted when something differs. Jobs not in `observed` are left as they are.
@@ -334,12 +358,14 @@ class Model:
             if problem is not None:
                 violations.append(problem)
             if modes and seen.pause_mode not in job.pause_modes:
-                violations.append(Violation(
-                    job.mode_rule,
-                    f"received pause mode {seen.pause_mode!r} for job {job_id} ({source}), documented "
-                    f"{_listing(job.pause_modes)}: {job.why}",
-                    job_id,
-                ))
+                violations.append(
+                    Violation(
+                        job.mode_rule,
+                        f"received pause mode {seen.pause_mode!r} for job {job_id} ({source}), documented "
+                        f"{_listing(job.pause_modes)}: {job.why}",
+                        job_id,
+                    )
+                )
         if violations:
             return violations
         for job_id, seen in observed.items():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
@@ -16,14 +17,14 @@ from drs_conformance.hints import did_you_mean, yaml_problem
 from drs_conformance.redaction import basic_credential, split_user_info
 
 __all__ = [
-    "Option",
+    "CONFIG_ENV",
     "OPTIONS",
     "KitOptions",
-    "resolve_options",
+    "Option",
     "add_argparse_options",
     "argparse_to_given",
-    "CONFIG_ENV",
     "child_run_environment",
+    "resolve_options",
 ]
 
 CONFIG_ENV = "DRS_CONFORMANCE_CONFIG"
@@ -57,61 +58,198 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("--config", "config", "YAML config file with target, credentials and run options "
-           "(sample: examples/drs-conformance.sample.yaml)", env=CONFIG_ENV, kind="path", metavar="FILE"),
-    Option("--base-url", "base_url", "base URL of an external target, e.g. https://drs.example.com "
-           "(without it the embedded sandbox is used)", "DRS_BASE_URL", "target.base_url", metavar="URL"),
-    Option("--project-id", "project_id", "project ID the credentials belong to (path parameter project_id)",
-           "DRS_PROJECT_ID", "target.project_id", metavar="ID"),
-    Option("--auth-token", "auth_token", "IAM token sent as X-Auth-Token (prefer the environment variable)",
-           "DRS_AUTH_TOKEN", "credentials.auth_token", metavar="TOKEN", secret=True),
+    Option(
+        "--config",
+        "config",
+        "YAML config file with target, credentials and run options (sample: examples/drs-conformance.sample.yaml)",
+        env=CONFIG_ENV,
+        kind="path",
+        metavar="FILE",
+    ),
+    Option(
+        "--base-url",
+        "base_url",
+        "base URL of an external target, e.g. https://drs.example.com (without it the embedded sandbox is used)",
+        "DRS_BASE_URL",
+        "target.base_url",
+        metavar="URL",
+    ),
+    Option(
+        "--project-id",
+        "project_id",
+        "project ID the credentials belong to (path parameter project_id)",
+        "DRS_PROJECT_ID",
+        "target.project_id",
+        metavar="ID",
+    ),
+    Option(
+        "--auth-token",
+        "auth_token",
+        "IAM token sent as X-Auth-Token (prefer the environment variable)",
+        "DRS_AUTH_TOKEN",
+        "credentials.auth_token",
+        metavar="TOKEN",
+        secret=True,
+    ),
     Option("--ak", "ak", "access key for AK/SK signing", "DRS_AK", "credentials.ak", metavar="AK", secret=True),
     Option("--sk", "sk", "secret key for AK/SK signing", "DRS_SK", "credentials.sk", metavar="SK", secret=True),
-    Option("--control-api", "control_api", "the target serves the sandbox control API (/_sandbox/...): "
-           "every test runs (vendor sandboxes)", "DRS_CONTROL_API", "target.control_api", kind="bool",
-           default=False),
-    Option("--inventory", "inventory", "inventory of jobs provisioned for testing on a live target: only "
-           "those are paused, and resumed afterwards", "DRS_INVENTORY", "inventory", kind="path",
-           metavar="FILE"),
-    Option("--strict-conformance", "strict_conformance", "SHOULD violations (and fixed known deviations) "
-           "fail the run too", "DRS_STRICT_CONFORMANCE", "run.strict_conformance", kind="bool",
-           default=False),
-    Option("--require-complete", "require_complete", "an incomplete run (no failure, but some MUST or EITHER "
-           "requirement not judged) exits 5 instead of 0", "DRS_REQUIRE_COMPLETE", "run.require_complete",
-           kind="bool", default=False),
-    Option("--report-dir", "report_dir", "where reports are written", "DRS_REPORT_DIR", "run.report_dir",
-           kind="path", default="reports", metavar="DIR"),
-    Option("--report-url", "report_url", "where the report directory is published (e.g. "
-           "https://ci.example.com/builds/7/reports/): Allure's requirement links point at its conformance.html "
-           "(default: ../conformance.html, beside allure-report/)", "DRS_REPORT_URL", "run.report_url",
-           metavar="URL"),
-    Option("--journal", "journal", "write-ahead journal of the jobs a live run may have paused and not yet put "
-           "back (default: $XDG_STATE_HOME/drs-conformance/journal.jsonl, i.e. ~/.local/state/...); "
-           "drs-conformance restore reads it", "DRS_JOURNAL", "run.journal", kind="path", metavar="FILE"),
-    Option("--known-deviations", "known_deviations", "YAML file of known deviations (requirement, optional "
-           "test, reason, optional expiry)", "DRS_KNOWN_DEVIATIONS", "run.known_deviations", kind="path",
-           metavar="FILE"),
-    Option("--requirement", "requirements", "run only the tests of this requirement (repeatable; the ids: "
-           "drs-conformance requirements); the verdict then covers the chosen requirements only",
-           "DRS_REQUIREMENTS", "run.requirements", kind="list", default=(), metavar="ID"),
-    Option("--seed", "seed", "seed of every generated case (hypothesis and schemathesis)", "DRS_SEED",
-           "run.seed", kind="int", default=0, metavar="N"),
-    Option("--rate-limit", "rate_limit", "at most this many requests per second to the target (the whole run: "
-           "every worker together)", "DRS_RATE_LIMIT", "run.rate_limit", kind="float", metavar="N"),
-    Option("--max-workers", "max_workers", "drs-conformance run against an external target runs the tests in "
-           "parallel pytest-xdist workers, as many as the round-trip time it measures pays for: at most this many "
-           "(1: one process; `-- -n N` sets the number outright)", "DRS_MAX_WORKERS", "run.max_workers",
-           kind="count", metavar="N"),
-    Option("--request-timeout", "timeout", "seconds to wait for one answer of the target", "DRS_TIMEOUT",
-           "run.timeout", kind="float", default=30.0, metavar="S"),
-    Option("--resume-timeout", "resume_timeout", "seconds to wait for a resumed job to leave PAUSING "
-           "(default 60; 5 for the embedded sandbox, which resumes at once)",
-           "DRS_RESUME_TIMEOUT", "run.resume_timeout", kind="float", default=60.0, metavar="S"),
-    Option("--sandbox-defect", "sandbox_defect", "embedded sandbox only: break this one rule "
-           "(see: drs-conformance sandbox --list-defects)", None, None, metavar="NAME"),
-    Option("--sandbox-variant", "sandbox_variants", "embedded sandbox only: take this allowed choice, "
-           "NAME=OPTION (repeatable; see: drs-conformance sandbox --list-variants)", None, None,
-           kind="list", default=(), metavar="NAME=OPTION"),
+    Option(
+        "--control-api",
+        "control_api",
+        "the target serves the sandbox control API (/_sandbox/...): every test runs (vendor sandboxes)",
+        "DRS_CONTROL_API",
+        "target.control_api",
+        kind="bool",
+        default=False,
+    ),
+    Option(
+        "--inventory",
+        "inventory",
+        "inventory of jobs provisioned for testing on a live target: only those are paused, and resumed afterwards",
+        "DRS_INVENTORY",
+        "inventory",
+        kind="path",
+        metavar="FILE",
+    ),
+    Option(
+        "--strict-conformance",
+        "strict_conformance",
+        "SHOULD violations (and fixed known deviations) fail the run too",
+        "DRS_STRICT_CONFORMANCE",
+        "run.strict_conformance",
+        kind="bool",
+        default=False,
+    ),
+    Option(
+        "--require-complete",
+        "require_complete",
+        "an incomplete run (no failure, but some MUST or EITHER requirement not judged) exits 5 instead of 0",
+        "DRS_REQUIRE_COMPLETE",
+        "run.require_complete",
+        kind="bool",
+        default=False,
+    ),
+    Option(
+        "--report-dir",
+        "report_dir",
+        "where reports are written",
+        "DRS_REPORT_DIR",
+        "run.report_dir",
+        kind="path",
+        default="reports",
+        metavar="DIR",
+    ),
+    Option(
+        "--report-url",
+        "report_url",
+        "where the report directory is published (e.g. "
+        "https://ci.example.com/builds/7/reports/): Allure's requirement links point at its conformance.html "
+        "(default: ../conformance.html, beside allure-report/)",
+        "DRS_REPORT_URL",
+        "run.report_url",
+        metavar="URL",
+    ),
+    Option(
+        "--journal",
+        "journal",
+        "write-ahead journal of the jobs a live run may have paused and not yet put "
+        "back (default: $XDG_STATE_HOME/drs-conformance/journal.jsonl, i.e. ~/.local/state/...); "
+        "drs-conformance restore reads it",
+        "DRS_JOURNAL",
+        "run.journal",
+        kind="path",
+        metavar="FILE",
+    ),
+    Option(
+        "--known-deviations",
+        "known_deviations",
+        "YAML file of known deviations (requirement, optional test, reason, optional expiry)",
+        "DRS_KNOWN_DEVIATIONS",
+        "run.known_deviations",
+        kind="path",
+        metavar="FILE",
+    ),
+    Option(
+        "--requirement",
+        "requirements",
+        "run only the tests of this requirement (repeatable; the ids: "
+        "drs-conformance requirements); the verdict then covers the chosen requirements only",
+        "DRS_REQUIREMENTS",
+        "run.requirements",
+        kind="list",
+        default=(),
+        metavar="ID",
+    ),
+    Option(
+        "--seed",
+        "seed",
+        "seed of every generated case (hypothesis and schemathesis)",
+        "DRS_SEED",
+        "run.seed",
+        kind="int",
+        default=0,
+        metavar="N",
+    ),
+    Option(
+        "--rate-limit",
+        "rate_limit",
+        "at most this many requests per second to the target (the whole run: every worker together)",
+        "DRS_RATE_LIMIT",
+        "run.rate_limit",
+        kind="float",
+        metavar="N",
+    ),
+    Option(
+        "--max-workers",
+        "max_workers",
+        "drs-conformance run against an external target runs the tests in "
+        "parallel pytest-xdist workers, as many as the round-trip time it measures pays for: at most this many "
+        "(1: one process; `-- -n N` sets the number outright)",
+        "DRS_MAX_WORKERS",
+        "run.max_workers",
+        kind="count",
+        metavar="N",
+    ),
+    Option(
+        "--request-timeout",
+        "timeout",
+        "seconds to wait for one answer of the target",
+        "DRS_TIMEOUT",
+        "run.timeout",
+        kind="float",
+        default=30.0,
+        metavar="S",
+    ),
+    Option(
+        "--resume-timeout",
+        "resume_timeout",
+        "seconds to wait for a resumed job to leave PAUSING "
+        "(default 60; 5 for the embedded sandbox, which resumes at once)",
+        "DRS_RESUME_TIMEOUT",
+        "run.resume_timeout",
+        kind="float",
+        default=60.0,
+        metavar="S",
+    ),
+    Option(
+        "--sandbox-defect",
+        "sandbox_defect",
+        "embedded sandbox only: break this one rule (see: drs-conformance sandbox --list-defects)",
+        None,
+        None,
+        metavar="NAME",
+    ),
+    Option(
+        "--sandbox-variant",
+        "sandbox_variants",
+        "embedded sandbox only: take this allowed choice, "
+        "NAME=OPTION (repeatable; see: drs-conformance sandbox --list-variants)",
+        None,
+        None,
+        kind="list",
+        default=(),
+        metavar="NAME=OPTION",
+    ),
 )
 
 
@@ -211,8 +349,16 @@ class KitOptions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
         paths = {"inventory", "report_dir", "journal", "known_deviations", "config", "rate_limit_file"}
-        values = {key: (Path(value) if key in paths and value is not None else
-                        tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
+        values = {
+            key: (
+                Path(value)
+                if key in paths and value is not None
+                else tuple(value)
+                if isinstance(value, list)
+                else value
+            )
+            for key, value in data.items()
+        }
         return cls(**values)
 
     def public(self) -> dict[str, Any]:
@@ -302,9 +448,7 @@ def _read_config(path: Path, origin: str = "--config") -> dict[str, Any]:
     return flat
 
 
-def resolve_options(
-    given: Mapping[str, Any], environ: Mapping[str, str] | None = None
-) -> KitOptions:
+def resolve_options(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> KitOptions:
     """Merge flag values (`given`, by dest; None = not given) over environment over config file, then check."""
     environ = os.environ if environ is None else environ
     config_option = OPTIONS[0]
@@ -332,8 +476,9 @@ def resolve_options(
         values["base_url"], values["base_url_user_info"] = split_user_info(values["base_url"])
     if "resume_timeout" not in sources and values.get("base_url") is None:
         values["resume_timeout"] = EMBEDDED_RESUME_TIMEOUT
-    options = KitOptions(**{k: v for k, v in values.items() if k in {f.name for f in fields(KitOptions)}},
-                         sources=sources)
+    options = KitOptions(
+        **{k: v for k, v in values.items() if k in {f.name for f in fields(KitOptions)}}, sources=sources
+    )
     _check(options)
     return options
 
@@ -345,8 +490,10 @@ def _check_requirements(requirements: Sequence[str]) -> None:
     known = catalogue().ids
     for requirement in requirements:
         if requirement not in known:
-            raise UsageError(f"--requirement {requirement!r} is not a requirement id{did_you_mean(requirement, known)} "
-                             "(see: drs-conformance requirements)")
+            raise UsageError(
+                f"--requirement {requirement!r} is not a requirement id{did_you_mean(requirement, known)} "
+                "(see: drs-conformance requirements)"
+            )
 
 
 def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
@@ -357,25 +504,33 @@ def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
     if defect is not None:
         names = [d.name for d in list_defects()]
         if defect not in names:
-            raise UsageError(f"--sandbox-defect: unknown defect {defect!r}{did_you_mean(defect, names)} "
-                             "(see: drs-conformance sandbox --list-defects)")
+            raise UsageError(
+                f"--sandbox-defect: unknown defect {defect!r}{did_you_mean(defect, names)} "
+                "(see: drs-conformance sandbox --list-defects)"
+            )
     by_name = {variant.name: variant for variant in list_variants()}
     seen: set[str] = set()
     for text in variants:
         name, sep, option = (part.strip() for part in text.partition("="))
         if not sep or not name or not option:
-            raise UsageError(f"--sandbox-variant {text!r}: write NAME=OPTION, e.g. duplicates=refuse "
-                             "(see: drs-conformance sandbox --list-variants)")
+            raise UsageError(
+                f"--sandbox-variant {text!r}: write NAME=OPTION, e.g. duplicates=refuse "
+                "(see: drs-conformance sandbox --list-variants)"
+            )
         if name not in by_name:
-            raise UsageError(f"--sandbox-variant: unknown variant {name!r}{did_you_mean(name, by_name)} "
-                             "(see: drs-conformance sandbox --list-variants)")
+            raise UsageError(
+                f"--sandbox-variant: unknown variant {name!r}{did_you_mean(name, by_name)} "
+                "(see: drs-conformance sandbox --list-variants)"
+            )
         if name in seen:
             raise UsageError(f"--sandbox-variant {name} is given twice; give each variant once")
         seen.add(name)
         choices = by_name[name].options
         if option not in choices:
-            raise UsageError(f"--sandbox-variant: variant {name} has no option {option!r}"
-                             f"{did_you_mean(option, choices)} (choose one of {', '.join(choices)})")
+            raise UsageError(
+                f"--sandbox-variant: variant {name} has no option {option!r}"
+                f"{did_you_mean(option, choices)} (choose one of {', '.join(choices)})"
+            )
 
 
 def _check(options: KitOptions) -> None:
@@ -383,28 +538,37 @@ def _check(options: KitOptions) -> None:
     _check_requirements(options.requirements)
     if options.base_url is None:
         _check_sandbox(options.sandbox_defect, options.sandbox_variants)
-        for dest, flag in (("project_id", "--project-id"), ("auth_token", "--auth-token"), ("ak", "--ak"),
-                           ("sk", "--sk"), ("inventory", "--inventory")):
+        for dest, flag in (
+            ("project_id", "--project-id"),
+            ("auth_token", "--auth-token"),
+            ("ak", "--ak"),
+            ("sk", "--sk"),
+            ("inventory", "--inventory"),
+        ):
             if getattr(options, dest):
-                raise UsageError(f"{flag} needs --base-url (without --base-url the embedded sandbox is used, "
-                                 "with its own credentials)")
+                raise UsageError(
+                    f"{flag} needs --base-url (without --base-url the embedded sandbox is used, "
+                    "with its own credentials)"
+                )
         if options.control_api:
             raise UsageError("--control-api needs --base-url (the embedded sandbox always has it)")
         return
     parts = urlsplit(options.base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise UsageError(f"--base-url {options.base_url!r} is not an http(s) URL; "
-                         "give e.g. https://drs.example.com")
+        raise UsageError(f"--base-url {options.base_url!r} is not an http(s) URL; give e.g. https://drs.example.com")
     if options.sandbox_defect or options.sandbox_variants:
-        raise UsageError("--sandbox-defect/--sandbox-variant apply to the embedded sandbox only; "
-                         "drop --base-url or start the sandbox with --defect")
+        raise UsageError(
+            "--sandbox-defect/--sandbox-variant apply to the embedded sandbox only; "
+            "drop --base-url or start the sandbox with --defect"
+        )
     if options.auth_token and (options.ak or options.sk):
         raise UsageError("give either --auth-token or --ak/--sk, not both")
     if bool(options.ak) != bool(options.sk):
         raise UsageError("--ak and --sk go together; give both")
     if not (options.auth_token or options.ak):
-        raise UsageError("an external target needs credentials: give --auth-token TOKEN "
-                         "(or DRS_AUTH_TOKEN) or --ak AK --sk SK")
+        raise UsageError(
+            "an external target needs credentials: give --auth-token TOKEN (or DRS_AUTH_TOKEN) or --ak AK --sk SK"
+        )
     if options.control_api and options.inventory:
         raise UsageError("choose one of --control-api (a sandbox) and --inventory (live staging)")
     if not options.project_id and not options.inventory:
@@ -425,5 +589,8 @@ def argparse_to_given(namespace: argparse.Namespace) -> dict[str, Any]:
 def child_run_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` for a child `drs-conformance run` that must take only its own flags: no option variable, no pytest settings."""
     options = {option.env for option in OPTIONS if option.env}
-    return {name: value for name, value in environ.items()
-            if name not in options and name not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
+    return {
+        name: value
+        for name, value in environ.items()
+        if name not in options and name not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")
+    }

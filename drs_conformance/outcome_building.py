@@ -19,8 +19,15 @@ __all__ = ["MAX_MESSAGE", "outcome_of"]
 MAX_MESSAGE = 2000  # characters of a failure message an outcome keeps
 
 
-def outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None], *,
-               log: ExchangeLog | None, options: KitOptions | None, target: Target | None) -> TestOutcome:
+def outcome_of(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    call: pytest.CallInfo[None],
+    *,
+    log: ExchangeLog | None,
+    options: KitOptions | None,
+    target: Target | None,
+) -> TestOutcome:
     """The outcome of one relevant report of a test (its call, a failed set-up or a failed teardown)."""
     requirements = requirements_of(item)
     outcome: str
@@ -64,6 +71,7 @@ def outcome_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallIn
         exchanges=exchanges,
         duration_s=round(report.duration, 4),
         reproduce=reproduce_command(options, target.project_id if target else None, item.nodeid)
-        if outcome in ("failed", "error", "unanswered") and options is not None else None,
+        if outcome in ("failed", "error", "unanswered") and options is not None
+        else None,
         unanswered_requests=len(unanswered),
     )

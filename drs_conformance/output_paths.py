@@ -36,8 +36,7 @@ def check_report_dir(report_dir: Path) -> None:
     for name in _REPORT_FILES:
         path = report_dir / name
         if path.is_dir():
-            raise UsageError(f"{path} is a directory, but the run writes its report {name} there; "
-                             f"remove it or {fix}")
+            raise UsageError(f"{path} is a directory, but the run writes its report {name} there; remove it or {fix}")
         if path.exists() and not os.access(path, os.W_OK):
             raise UsageError(f"{path} exists and is not writable; remove it or {fix}")
     for name in _REPORT_DIRS:

@@ -14,8 +14,8 @@ import shutil
 import signal
 import tempfile
 import time
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -54,6 +54,7 @@ _RUN = {"seed": 0}
 def run_seed() -> int:
     """The run's --seed, for generators that seed themselves (schemathesis) at import time."""
     return _RUN["seed"]
+
 
 register_profiles()  # before hypothesis reads --hypothesis-profile in its pytest_configure
 
@@ -245,8 +246,14 @@ class DrsSession:
                 if self._put_back():  # a stopped run tore its fixtures down just now (inside the yield)
                     self.report = self._build(session)
                 assert self.options is not None and self.report is not None and self.redactor is not None
-                self.report = write_run_reports(session, self.report, self.options.report_dir, self.redactor,
-                                                lambda: self._build(session), self.report_paths)
+                self.report = write_run_reports(
+                    session,
+                    self.report,
+                    self.options.report_dir,
+                    self.redactor,
+                    lambda: self._build(session),
+                    self.report_paths,
+                )
             finally:
                 self.exit_code = int(self.report["summary"]["exit_code"])
                 session.exitstatus = self.exit_code
@@ -266,11 +273,18 @@ class DrsSession:
         from drs_conformance.report_writing import build_run_report, run_scope  # loads reporting: see above
 
         assert self.options is not None
-        scope = run_scope(session, options=self.options, plan=self.plan, collected=self.collected,
-                          stopped_early=self.stopped_early)
+        scope = run_scope(
+            session, options=self.options, plan=self.plan, collected=self.collected, stopped_early=self.stopped_early
+        )
         report, self.redactor = build_run_report(
-            session, options=self.options, target=self.target, live=self.live, outcomes=self.outcomes,
-            deviations=self.deviations, scope=scope, started=self.started,
+            session,
+            options=self.options,
+            target=self.target,
+            live=self.live,
+            outcomes=self.outcomes,
+            deviations=self.deviations,
+            scope=scope,
+            started=self.started,
         )
         return report
 
@@ -287,8 +301,10 @@ class DrsSession:
             terminalreporter.write_line(line, **markup)
         console = self.config.pluginmanager.get_plugin(_CONSOLE)
         if console is not None and console.hidden:
-            terminalreporter.write_line(f"({console.hidden} failures are shown above by kind, each test in "
-                                        "conformance.html; pytest's own tracebacks: add -- --tb=long, or -v)")
+            terminalreporter.write_line(
+                f"({console.hidden} failures are shown above by kind, each test in "
+                "conformance.html; pytest's own tracebacks: add -- --tb=long, or -v)"
+            )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -439,8 +455,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     requirements = requirements_of(item)
     if not requirements:
         return report
-    relevant = report.when == "call" or (report.when == "setup" and not report.passed) or (
-        report.when == "teardown" and report.failed
+    relevant = (
+        report.when == "call"
+        or (report.when == "setup" and not report.passed)
+        or (report.when == "teardown" and report.failed)
     )
     if not relevant:
         return report
@@ -462,8 +480,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if outcome.outcome == "xfailed":
             report.outcome = "skipped"
             report.wasxfail = expected_failure_reason(outcome)
-    if outcome.outcome in ("failed", "error", "unanswered") and is_judged_failure(call.excinfo.value if call.excinfo
-                                                                                   else None):
+    if outcome.outcome in ("failed", "error", "unanswered") and is_judged_failure(
+        call.excinfo.value if call.excinfo else None
+    ):
         setattr(report, GROUPED_ATTR, True)  # the summary shows it grouped; pytest's traceback is left out
     redactor = state.target.redactor if state.target else None
     if outcome.outcome in ("failed", "error"):
@@ -490,5 +509,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     options = state.options
     where = options.base_url or "embedded sandbox"
-    return [f"drs-conformance {__version__}: target {where} ({options.mode}), seed {options.seed}, "
-            f"strict {'on' if options.strict_conformance else 'off'}"]
+    return [
+        (
+            f"drs-conformance {__version__}: target {where} ({options.mode}), seed {options.seed}, "
+            f"strict {'on' if options.strict_conformance else 'off'}"
+        )
+    ]

@@ -6,26 +6,32 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "register_profiles"]
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "register_profiles"]
 
 DEFAULT_PROFILE = "quick"
 
-_COMMON: dict[str, Any] = dict(
+_COMMON: dict[str, Any] = {
     # No explain phase: it replays a failing example against the target ~200 times only to annotate it.
-    phases=[phase for phase in Phase if phase is not Phase.explain],
-    deadline=None,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+    "phases": [phase for phase in Phase if phase is not Phase.explain],
+    "deadline": None,
+    "database": None,
+    "print_blob": True,
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+}
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": dict(max_examples=20, stateful_step_count=12, **_COMMON),  # every push
     "thorough": dict(max_examples=300, stateful_step_count=40, **_COMMON),  # nightly
 }
 # The kill matrix asks only whether a defect is caught: the quick profile without shrinking.
-PROFILES["kill"] = {**PROFILES["quick"],
-                    "phases": [phase for phase in Phase if phase not in (Phase.explain, Phase.shrink)]}
+PROFILES["kill"] = {
+    **PROFILES["quick"],
+    "phases": [phase for phase in Phase if phase not in (Phase.explain, Phase.shrink)],
+}
 
 
 def register_profiles() -> None:

@@ -56,7 +56,7 @@ def observe_statuses(api: DrsClient, job_ids: Iterable[str], label: str) -> dict
     size = contract().status_page_size
     found: dict[str, str | None] = {}
     for start in range(0, len(ids), size):
-        page = ids[start:start + size]
+        page = ids[start : start + size]
         reply = api.batch_status(page, label=label)
         if reply.status != 200:
             raise NonConformance(
@@ -145,13 +145,14 @@ def _trouble(result: Resumed, text: str, *, server: bool) -> None:
         result.server_errors.append(text)
 
 
-def _read_statuses(api: DrsClient, job_ids: list[str], label: str, result: Resumed,
-                   why: dict[str, Left]) -> dict[str, str | None] | None:
+def _read_statuses(
+    api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left]
+) -> dict[str, str | None] | None:
     """The statuses, or None when batch-status gave no usable answer this time (it is asked again)."""
     size = contract().status_page_size
     found: dict[str, str | None] = {}
     for start in range(0, len(job_ids), size):
-        page = job_ids[start:start + size]
+        page = job_ids[start : start + size]
         try:
             reply = api.batch_status(page, label=f"{label}: batch-status", validate=False)
         except TargetUnreachable as exc:
@@ -174,8 +175,9 @@ def _read_statuses(api: DrsClient, job_ids: list[str], label: str, result: Resum
     return found
 
 
-def _send_resume(api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left],
-                 accepted: set[str]) -> bool:
+def _send_resume(
+    api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left], accepted: set[str]
+) -> bool:
     """Resume the jobs (batch-retry-task); True when the target accepted every one of them."""
     try:
         reply = api.retry(job_ids, label=f"{label}: batch-retry-task", validate=False)
@@ -192,7 +194,7 @@ def _send_resume(api: DrsClient, job_ids: list[str], label: str, result: Resumed
             raise _Hopeless(text)
         return False
     try:
-        items = {job_id: item for job_id, item in _items(reply.json())}
+        items = dict(_items(reply.json()))
     except ValueError:
         items = {}
     for job_id in job_ids:
@@ -314,16 +316,23 @@ def restore_entries(
                         _close(journal, entry, f"seen {resumed.back[entry.job_id]}", result)
                         remaining.discard(entry.job_id)
             for entry in (e for e in mine if e.kind == REPLACED):
-                problem = put_back_record(control, entry, timeout=timeout) if control is not None else Left(
-                    "needs the control API to put its record back: give --control-api", REFUSED)
+                problem = (
+                    put_back_record(control, entry, timeout=timeout)
+                    if control is not None
+                    else Left("needs the control API to put its record back: give --control-api", REFUSED)
+                )
                 if problem is None:
                     _close(journal, entry, f"record put back ({(entry.record_before or {}).get('status')})", result)
                     remaining.discard(entry.job_id)
                 else:
                     result.left[entry.job_id] = problem
     except KeyboardInterrupt:
-        print(f"drs-conformance: stopped while putting jobs back; not back yet: {', '.join(sorted(remaining))}; "
-              f"put them back with: {command}", file=out or sys.stderr, flush=True)
+        print(
+            f"drs-conformance: stopped while putting jobs back; not back yet: {', '.join(sorted(remaining))}; "
+            f"put them back with: {command}",
+            file=out or sys.stderr,
+            flush=True,
+        )
         raise
     finally:
         for lock in taken:

@@ -9,7 +9,8 @@ secret this process registered (`redaction.redact_known`), fragments cut by safe
 
 from __future__ import annotations
 
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 __all__ = [
@@ -116,7 +116,7 @@ class Redactor:
         run = match.group(0)
         lowered, out, kept, index = run.lower(), [], 0, 0
         while index + 64 <= len(run):
-            if lowered[index:index + 64] in self._signatures:
+            if lowered[index : index + 64] in self._signatures:
                 out += [run[kept:index], REDACTED]
                 index = kept = index + 64
             else:
@@ -146,7 +146,7 @@ class Redactor:
         if hex_head and len(hex_head.group(0)) >= _MIN_FRAGMENT:
             head = hex_head.group(0).lower()
             if any(signature.endswith(head[:64]) for signature in self._signatures):
-                return REDACTED + piece[hex_head.end():]
+                return REDACTED + piece[hex_head.end() :]
         return piece
 
 

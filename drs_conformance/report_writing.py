@@ -53,8 +53,14 @@ __all__ = [
 ]
 
 
-def run_scope(session: pytest.Session, *, options: KitOptions | None, plan: Plan | None, collected: int | None,
-              stopped_early: str | None) -> RunScope:
+def run_scope(
+    session: pytest.Session,
+    *,
+    options: KitOptions | None,
+    plan: Plan | None,
+    collected: int | None,
+    stopped_early: str | None,
+) -> RunScope:
     """What the run selected and how it ended: the verdicts of requirements it did not judge say why."""
     return RunScope(
         selected=None if plan is None else plan.selected,
@@ -81,9 +87,17 @@ def _project_of(options: KitOptions) -> str:
     return DEFAULT_PROJECT
 
 
-def build_run_report(session: pytest.Session, *, options: KitOptions, target: Target | None, live: LiveRun | None,
-                     outcomes: Iterable[TestOutcome], deviations: Deviations | None, scope: RunScope,
-                     started: float) -> tuple[dict[str, Any], Redactor]:
+def build_run_report(
+    session: pytest.Session,
+    *,
+    options: KitOptions,
+    target: Target | None,
+    live: LiveRun | None,
+    outcomes: Iterable[TestOutcome],
+    deviations: Deviations | None,
+    scope: RunScope,
+    started: float,
+) -> tuple[dict[str, Any], Redactor]:
     """The conformance.json document of the run so far, and the redactor every report is written through."""
     redactor = target.redactor if target else Redactor(options.secrets)
     info = RunInfo(
@@ -102,13 +116,20 @@ def build_run_report(session: pytest.Session, *, options: KitOptions, target: Ta
         started_at=started,
         finished_at=time.time(),
     )
-    report = build_report(info, list(outcomes), catalogue(), deviations, strict=options.strict_conformance,
-                          redactor=redactor, scope=scope)
+    report = build_report(
+        info, list(outcomes), catalogue(), deviations, strict=options.strict_conformance, redactor=redactor, scope=scope
+    )
     return report, redactor
 
 
-def write_run_reports(session: pytest.Session, report: dict[str, Any], report_dir: Path, redactor: Redactor,
-                      rebuild: Callable[[], dict[str, Any]], written_paths: dict[str, Path]) -> dict[str, Any]:
+def write_run_reports(
+    session: pytest.Session,
+    report: dict[str, Any],
+    report_dir: Path,
+    redactor: Redactor,
+    rebuild: Callable[[], dict[str, Any]],
+    written_paths: dict[str, Path],
+) -> dict[str, Any]:
     """Write the reports, shielded; a stop that arrives meanwhile rewrites them marked interrupted (`rebuild`).
 
     Returns the report as last written; `written_paths` receives the files as soon as they are written.

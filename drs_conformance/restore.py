@@ -26,8 +26,21 @@ from drs_conformance.target import open_target
 __all__ = ["RESTORE_OPTIONS", "add_arguments", "run"]
 
 # The target options of `run` (so one config file, environment or command line serves both).
-RESTORE_OPTIONS = ("config", "base_url", "project_id", "auth_token", "ak", "sk", "control_api", "inventory",
-                   "report_dir", "journal", "resume_timeout", "timeout", "rate_limit")
+RESTORE_OPTIONS = (
+    "config",
+    "base_url",
+    "project_id",
+    "auth_token",
+    "ak",
+    "sk",
+    "control_api",
+    "inventory",
+    "report_dir",
+    "journal",
+    "resume_timeout",
+    "timeout",
+    "rate_limit",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +53,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     options = resolve_options(argparse_to_given(args))
     if options.embedded:
-        raise UsageError("restore needs --base-url (or DRS_BASE_URL): the target a run left jobs on; the embedded "
-                         "sandbox ends with its run and needs no restore")
+        raise UsageError(
+            "restore needs --base-url (or DRS_BASE_URL): the target a run left jobs on; the embedded "
+            "sandbox ends with its run and needs no restore"
+        )
     path = options.journal_path
     if not path.exists():
         print(f"nothing to put back: there is no journal at {path} (a live run writes it; see --journal)", file=out)
@@ -54,34 +69,54 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         entries = ledger.open_entries()
         others = [e for e in ledger.journal.open_entries(target=ledger.target) if e.project_id != target.project_id]
         if others:
-            print(f"{len(others)} open entr{'y' if len(others) == 1 else 'ies'} of other project(s) on this target "
-                  f"left alone (give that project's credentials): {', '.join(sorted({e.project_id for e in others}))}",
-                  file=out)
+            print(
+                f"{len(others)} open entr{'y' if len(others) == 1 else 'ies'} of other project(s) on this target "
+                f"left alone (give that project's credentials): {', '.join(sorted({e.project_id for e in others}))}",
+                file=out,
+            )
         if not entries:
-            print(f"nothing to put back: the journal {path} holds no open entry for {ledger.target} "
-                  f"(project {target.project_id})", file=out)
+            print(
+                f"nothing to put back: the journal {path} holds no open entry for {ledger.target} "
+                f"(project {target.project_id})",
+                file=out,
+            )
             return 0
-        print(f"putting back {len(entries)} job(s) from the journal {path} (within --resume-timeout "
-              f"{options.resume_timeout:g} s)", file=out, flush=True)
+        print(
+            f"putting back {len(entries)} job(s) from the journal {path} (within --resume-timeout "
+            f"{options.resume_timeout:g} s)",
+            file=out,
+            flush=True,
+        )
         restored = restore_entries(
-            ledger.journal, entries, api=target.client, control=control_for(target, entries), locks=ledger.locks,
-            holder=ledger.holder, timeout=options.resume_timeout, lock_wait=options.resume_timeout,
-            command=restore_command(options), out=out,
+            ledger.journal,
+            entries,
+            api=target.client,
+            control=control_for(target, entries),
+            locks=ledger.locks,
+            holder=ledger.holder,
+            timeout=options.resume_timeout,
+            lock_wait=options.resume_timeout,
+            command=restore_command(options),
+            out=out,
         )
         ledger.journal.compact()
     finally:
         target.close()
     for entry in entries:
         if entry.job_id in restored.how:
-            print(f"{entry.job_id}: back ({restored.how[entry.job_id]}; before the run: {entry.status_before})",
-                  file=out)
+            print(
+                f"{entry.job_id}: back ({restored.how[entry.job_id]}; before the run: {entry.status_before})", file=out
+            )
         elif entry.job_id in restored.left:
             print(f"{entry.job_id}: NOT back: {restored.left[entry.job_id].reason}", file=out)
         else:
             print(f"{entry.job_id}: back (put back meanwhile by another process)", file=out)
     if restored.left:
-        print(f"{len(restored.left)} job(s) not back: {', '.join(sorted(restored.left))}; run this command again "
-              "(raise --resume-timeout if the target is slow to resume)", file=out)
+        print(
+            f"{len(restored.left)} job(s) not back: {', '.join(sorted(restored.left))}; run this command again "
+            "(raise --resume-timeout if the target is slow to resume)",
+            file=out,
+        )
         return 1
     print(f"every job is back ({len(entries)})", file=out)
     return 0

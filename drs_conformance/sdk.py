@@ -32,8 +32,9 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -52,11 +53,11 @@ __all__ = [
     "SDK_OPERATION",
     "SdkCall",
     "SdkTraffic",
-    "sdk_client",
     "close_client",
-    "pause",
-    "model_differences",
     "error_fields",
+    "model_differences",
+    "pause",
+    "sdk_client",
 ]
 
 # What the SDK calls batch-pause-task (method of DrsClient, request and response models).
@@ -85,8 +86,11 @@ class SdkTraffic:
         self.last = None
         self._started = time.perf_counter()
         request = kwargs.get("request")  # the SDK's HttpRequest, about to be sent: counted with the kit's own
-        REQUESTS.add(operation_of(str(getattr(request, "method", "POST")),
-                                  urlsplit(str(getattr(request, "url", "") or "")).path or "sdk"))
+        REQUESTS.add(
+            operation_of(
+                str(getattr(request, "method", "POST")), urlsplit(str(getattr(request, "url", "") or "")).path or "sdk"
+            )
+        )
 
     def _on_response(self, **kwargs: Any) -> None:
         response = kwargs["response"]  # a requests.Response; its .request is what went on the wire
@@ -223,7 +227,7 @@ def pause(
             response = invoker.with_retry(_throttled(traffic), _THROTTLED_RETRIES, _RetryAfter(traffic)).invoke()
         except ServiceResponseException as exc:
             error = exc
-        except Exception as exc:  # noqa: BLE001 - any other failure of the SDK is reported, not raised
+        except Exception as exc:
             crash = f"{type(exc).__name__}: {traffic.redactor.text(str(exc))[:300]}"
     return SdkCall(response=response, error=error, reply=traffic.last, crash=crash)
 
@@ -264,10 +268,10 @@ def model_differences(response: BatchStopJobsResponse, body: bytes) -> list[str]
     raw_results = raw.get("results")
     parsed: Sequence[Any] = response.results or []
     if not isinstance(raw_results, list):
-        return found + [f"body.results is {json.dumps(raw_results)[:80]}, not the array the SDK reads"]
+        return [*found, f"body.results is {json.dumps(raw_results)[:80]}, not the array the SDK reads"]
     if len(parsed) != len(raw_results):
         found.append(f"body.results has {len(raw_results)} item(s) but the SDK reads {len(parsed)}")
-    for index, (item, model) in enumerate(zip(raw_results, parsed)):
+    for index, (item, model) in enumerate(zip(raw_results, parsed, strict=False)):
         found.extend(_model_fields(model, item, f"results[{index}]"))
     return found
 

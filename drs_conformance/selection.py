@@ -18,7 +18,7 @@ import pytest
 
 from drs_conformance.checks import checked_requirements
 
-__all__ = ["Plan", "COMMON_CHECKS", "requirements_of", "selection_text"]
+__all__ = ["COMMON_CHECKS", "Plan", "requirements_of", "selection_text"]
 
 # Requirements the common checks judge on every answer (checks.check_response): any test with traffic tests them.
 COMMON_CHECKS: tuple[str, ...] = tuple(dict.fromkeys((*checked_requirements(200), *checked_requirements(400))))
@@ -69,10 +69,18 @@ class Plan:
         return cls(selected=_count(items), deselected=_count(deselected), collected=len(items), selection=selection)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"selected": dict(self.selected), "deselected": dict(self.deselected), "collected": self.collected,
-                "selection": self.selection}
+        return {
+            "selected": dict(self.selected),
+            "deselected": dict(self.deselected),
+            "collected": self.collected,
+            "selection": self.selection,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
-        return cls(selected=dict(data["selected"]), deselected=dict(data["deselected"]),
-                   collected=int(data["collected"]), selection=str(data["selection"]))
+        return cls(
+            selected=dict(data["selected"]),
+            deselected=dict(data["deselected"]),
+            collected=int(data["collected"]),
+            selection=str(data["selection"]),
+        )

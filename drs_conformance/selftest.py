@@ -56,16 +56,34 @@ class Row:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                        help="where kill-matrix.md/.json and each run's reports go (default: reports)")
-    parser.add_argument("--defect", action="append", default=None, metavar="NAME",
-                        help="only these defects (repeatable; default: the whole gallery)")
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where kill-matrix.md/.json and each run's reports go (default: reports)",
+    )
+    parser.add_argument(
+        "--defect",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="only these defects (repeatable; default: the whole gallery)",
+    )
     parser.add_argument("--no-variants", action="store_true", help="skip the runs of the allowed choices")
-    parser.add_argument("--jobs", type=int, default=_usable_cpus(), metavar="N",
-                        help="runs at the same time (default: the number of CPUs this process may use)")
-    parser.add_argument("--full-collateral", action="store_true",
-                        help="defect runs run every test too, to list every requirement a defect breaks "
-                        "(default: a defect run stops once its own requirement fails)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=_usable_cpus(),
+        metavar="N",
+        help="runs at the same time (default: the number of CPUs this process may use)",
+    )
+    parser.add_argument(
+        "--full-collateral",
+        action="store_true",
+        help="defect runs run every test too, to list every requirement a defect breaks "
+        "(default: a defect run stops once its own requirement fails)",
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every run (default 0)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
@@ -187,8 +205,11 @@ def progress_line(row: Row, finished: int, count: int, left: tuple[float, str] |
     """'[ 3/14] ok     defect  count-wrong: caught by COUNT-EQUALS-RESULTS (4.1 s); about 2 min left'."""
     result = "ok" if row.ok else "MISSED" if row.kind == "defect" else "FAILED"
     if row.kind == "defect":
-        what = (f"caught by {row.requirement}" if row.ok else
-                f"expected to fail on {row.requirement}; failed: {', '.join(row.failed) or 'nothing'}")
+        what = (
+            f"caught by {row.requirement}"
+            if row.ok
+            else f"expected to fail on {row.requirement}; failed: {', '.join(row.failed) or 'nothing'}"
+        )
     else:
         what = "passed" if row.ok else f"exit {row.exit_code}; failed: {', '.join(row.failed) or row.error or '-'}"
     width = len(str(count))
@@ -209,17 +230,24 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
     lines = [
         "# Kill matrix",
         "",
-        (f"Clean sandbox and allowed choices passing: {len(passing)}/{len(others)}. "
-         f"Defects caught by their own requirement: {len(killed)}/{len(defects)}. "
-         f"Wall time {total_seconds:.0f} s{_cpu_note(rows)}."),
+        (
+            f"Clean sandbox and allowed choices passing: {len(passing)}/{len(others)}. "
+            f"Defects caught by their own requirement: {len(killed)}/{len(defects)}. "
+            f"Wall time {total_seconds:.0f} s{_cpu_note(rows)}."
+        ),
         "",
     ]
     stopped = [r for r in rows if r.stopped_early]
     if stopped:
         runs = "1 defect run" if len(stopped) == 1 else f"{len(stopped)} defect runs"
-        lines += [(f"{runs} stopped at the catch (the first test that failed the defect's requirement): "
-                   "their failed requirements list only what failed until then (`--full-collateral` runs "
-                   "every test)."), ""]
+        lines += [
+            (
+                f"{runs} stopped at the catch (the first test that failed the defect's requirement): "
+                "their failed requirements list only what failed until then (`--full-collateral` runs "
+                "every test)."
+            ),
+            "",
+        ]
     lines += [
         "| run | kind | expected | result | failed requirements | tests | time |",
         "|---|---|---|---|---|---|---|",
@@ -227,10 +255,14 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
     for row in rows:
         result = "ok" if row.ok else "**MISSED**" if row.kind == "defect" else "**FAILED**"
         failed = ", ".join(row.failed) or row.error or "-"
-        tests = f"{row.tests_run} of {row.tests_collected}, stopped at the catch" if row.stopped_early \
+        tests = (
+            f"{row.tests_run} of {row.tests_collected}, stopped at the catch"
+            if row.stopped_early
             else str(row.tests_run)
-        lines.append(f"| `{row.name}` | {row.kind} | {row.expected} | {result} | {failed} | {tests} "
-                     f"| {row.seconds:.1f} s |")
+        )
+        lines.append(
+            f"| `{row.name}` | {row.kind} | {row.expected} | {result} | {failed} | {tests} | {row.seconds:.1f} s |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -254,8 +286,11 @@ def run(args: argparse.Namespace, entry: Callable[[list[str]], int]) -> int:
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     kinds = {kind: sum(1 for row in done if row.kind == kind) for kind in ("clean", "variant", "defect")}
     defects = f"{kinds['defect']} defect{'s' if kinds['defect'] != 1 else ''}"
-    print(f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {defects}), "
-          f"{args.jobs} at a time; each run's output: {base}/KIND/NAME/output.txt", flush=True)
+    print(
+        f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {defects}), "
+        f"{args.jobs} at a time; each run's output: {base}/KIND/NAME/output.txt",
+        flush=True,
+    )
     finished: list[Row] = []
     for position, result in run_commands(commands, args.jobs):
         row = done[order[position]]
@@ -272,8 +307,10 @@ def run(args: argparse.Namespace, entry: Callable[[list[str]], int]) -> int:
     (args.report_dir / "kill-matrix.md").write_text(text, encoding="utf-8")
     data: dict[str, Any] = {
         "seconds": round(total, 1),
-        "rows": [{**asdict(row), "ok": row.ok, "collateral": row.collateral,
-                  "collateral_complete": not row.stopped_early} for row in done],
+        "rows": [
+            {**asdict(row), "ok": row.ok, "collateral": row.collateral, "collateral_complete": not row.stopped_early}
+            for row in done
+        ],
     }
     (args.report_dir / "kill-matrix.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
     print(text)

@@ -95,8 +95,11 @@ def run_in_child(command: RowCommand, channel: Connection, forked: bool) -> None
     os.environ.update(command.environ)
     threads = threads_of(os.getppid()) if forked else None
     if threads not in (None, 1):  # a thread's locks would be copied mid-use into the child
-        print(f"drs-conformance: internal error: the selftest fork server runs {threads} threads; "
-              "forking it is unsafe (a module in PRELOAD started a thread)", file=sys.stderr)
+        print(
+            f"drs-conformance: internal error: the selftest fork server runs {threads} threads; "
+            "forking it is unsafe (a module in PRELOAD started a thread)",
+            file=sys.stderr,
+        )
         channel.send({"exit_code": int(ExitCode.INTERNAL)})
         return
     from drs_conformance import selftest_stop
@@ -105,8 +108,15 @@ def run_in_child(command: RowCommand, channel: Connection, forked: bool) -> None
     sys.stdout.flush()
     sys.stderr.flush()
     progress = selftest_stop.PROGRESS
-    channel.send({"exit_code": code, "collected": progress.collected, "ran": progress.ran,
-                  "caught_by": progress.caught_by, "cpu_seconds": time.process_time()})
+    channel.send(
+        {
+            "exit_code": code,
+            "collected": progress.collected,
+            "ran": progress.ran,
+            "caught_by": progress.caught_by,
+            "cpu_seconds": time.process_time(),
+        }
+    )
 
 
 @dataclass
@@ -132,9 +142,14 @@ def _finish(running: _Running) -> RowResult:
         exit_code = 128 - exitcode
     else:  # the child ended before the kit's main returned: a bug of the kit
         exit_code = int(ExitCode.INTERNAL)
-    return RowResult(exit_code=exit_code, seconds=seconds, cpu_seconds=round(sent.get("cpu_seconds", 0.0), 1),
-                     collected=int(sent.get("collected", 0)), ran=int(sent.get("ran", 0)),
-                     caught_by=sent.get("caught_by"))
+    return RowResult(
+        exit_code=exit_code,
+        seconds=seconds,
+        cpu_seconds=round(sent.get("cpu_seconds", 0.0), 1),
+        collected=int(sent.get("collected", 0)),
+        ran=int(sent.get("ran", 0)),
+        caught_by=sent.get("caught_by"),
+    )
 
 
 def run_commands(commands: Sequence[RowCommand], jobs: int) -> Iterator[tuple[int, RowResult]]:
@@ -148,7 +163,9 @@ def run_commands(commands: Sequence[RowCommand], jobs: int) -> Iterator[tuple[in
             while pending and len(running) < jobs:
                 index, command = pending.pop(0)
                 reader, writer = context.Pipe(duplex=False)
-                process = context.Process(target=run_in_child, args=(command, writer, forked), name=f"selftest-row-{index}")
+                process = context.Process(
+                    target=run_in_child, args=(command, writer, forked), name=f"selftest-row-{index}"
+                )
                 process.start()
                 writer.close()
                 running[process.sentinel] = _Running(index, process, reader, time.monotonic())

@@ -34,7 +34,10 @@ PROGRESS = RunProgress()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("drs-conformance").addoption(
-        "--selftest-catch", dest="selftest_catch", default=None, metavar="REQ",
+        "--selftest-catch",
+        dest="selftest_catch",
+        default=None,
+        metavar="REQ",
         help="kill matrix: run the tests of requirement REQ first and stop once REQ fails",
     )
 
@@ -59,8 +62,7 @@ def _marked(item: pytest.Item) -> set[str]:
 
 
 def _breaks(outcome: TestOutcome, requirement: str) -> bool:
-    return outcome.outcome in ("failed", "error") and requirement in (outcome.failed_requirement,
-                                                                     *outcome.also_failed)
+    return outcome.outcome in ("failed", "error") and requirement in (outcome.failed_requirement, *outcome.also_failed)
 
 
 class _StopWhenCaught:
@@ -84,8 +86,10 @@ class _StopWhenCaught:
         recorder = self.session.config.pluginmanager.get_plugin(_SESSION_PLUGIN)
         assert recorder is not None, f"the {_SESSION_PLUGIN} plugin records the outcomes this plugin reads"
         outcomes: list[TestOutcome] = recorder.outcomes
-        fresh, self.seen = outcomes[self.seen:], len(outcomes)
+        fresh, self.seen = outcomes[self.seen :], len(outcomes)
         caught = next((outcome for outcome in fresh if _breaks(outcome, self.requirement)), None)
         if caught is not None and PROGRESS.caught_by is None:
             PROGRESS.caught_by = caught.nodeid
-            self.session.shouldfail = f"{self.requirement} failed: the defect is caught"  # as -x: exit 1, reports written
+            self.session.shouldfail = (
+                f"{self.requirement} failed: the defect is caught"  # as -x: exit 1, reports written
+            )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -29,7 +29,7 @@ def sign_request_headers(
 ) -> dict[str, str]:
     """The headers to add to a request so that it is signed like the official SDK signs it."""
     parts = urlsplit(url)
-    date = (now or datetime.now(timezone.utc)).strftime(DATE_FORMAT)
+    date = (now or datetime.now(UTC)).strftime(DATE_FORMAT)
     header_params = {name: value for name, value in headers.items() if name.lower() in _SIGNED}
     header_params["X-Sdk-Date"] = date
     header_params["Host"] = parts.netloc

@@ -13,18 +13,18 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "INFERRED",
     "PAUSE_PATH",
-    "STATUS_PATH",
     "RETRY_PATH",
     "SPEC_FILENAME",
+    "STATUS_PATH",
     "Contract",
     "contract",
     "contract_constant",
-    "spec_path",
-    "load_document",
-    "INFERRED",
     "documented_view",
     "inferred_constraints",
+    "load_document",
+    "spec_path",
 ]
 
 SPEC_FILENAME = "drs-batch-pause-task.yaml"

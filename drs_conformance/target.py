@@ -47,7 +47,7 @@ _NOT_SERVED = (404, 405, 501)  # a route a sandbox does not serve
 
 def _chunks(items: Sequence[Any], size: int = _BULK_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class ControlApi:
@@ -58,10 +58,16 @@ class ControlApi:
     one answers 404, 405 or 501, the kit works with the four basic endpoints, one job per request.
     """
 
-    def __init__(self, base_url: str, timeout: float, transport: httpx.BaseTransport | None = None,
-                 rate_limiter: RateLimiter | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                  transport=transport or http_transport())
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        transport: httpx.BaseTransport | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport or http_transport()
+        )
         self._limiter = rate_limiter or RateLimiter(None)
         # DELETE /_sandbox/jobs/{id} is an optional addition of the contract notes: None = not known yet.
         self.can_delete: bool | None = None
@@ -157,8 +163,9 @@ class ControlApi:
             answer = self._bulk(BULK_PUT_EXTENSION, "PUT", "/_sandbox/jobs", {"jobs": list(chunk)})
             if answer is None:
                 for job in chunk:
-                    stored[job["id"]] = self.put_job(job["id"], project_id=job["project_id"], status=job["status"],
-                                                     type=job["type"])
+                    stored[job["id"]] = self.put_job(
+                        job["id"], project_id=job["project_id"], status=job["status"], type=job["type"]
+                    )
                 continue
             records = {record.get("id"): record for record in answer.get("jobs", []) if isinstance(record, dict)}
             missing = [job["id"] for job in chunk if job["id"] not in records]
@@ -272,8 +279,9 @@ def _variant_choices(variants: tuple[str, ...]) -> dict[str, str]:
     for text in variants:
         name, sep, option = text.partition("=")
         if not sep or not name or not option:
-            raise UsageError(f"--sandbox-variant {text!r}: write NAME=OPTION (see: drs-conformance sandbox "
-                             "--list-variants)")
+            raise UsageError(
+                f"--sandbox-variant {text!r}: write NAME=OPTION (see: drs-conformance sandbox --list-variants)"
+            )
         chosen[name.strip()] = option.strip()
     return chosen
 
@@ -377,8 +385,9 @@ def preflight(target: Target) -> None:
         # The probe job does not exist: sending it again changes nothing, so a transport failure is retried.
         reply = target.client.pause_jobs([(probe, "target")], validate=False, idempotent=True, label="preflight")
     except NoAnswer as exc:  # refused, reset, cut short or timed out (the message names the option to raise)
-        raise TargetUnreachable(f"cannot reach {target.base_url}: {exc}; check --base-url and that the target is up"
-                                ) from None
+        raise TargetUnreachable(
+            f"cannot reach {target.base_url}: {exc}; check --base-url and that the target is up"
+        ) from None
     if reply.status in (401, 403):
         raise TargetRefused(
             f"{target.base_url} refused the credentials for project {target.project_id} "
@@ -400,8 +409,9 @@ def round_trip_time(target: Target, samples: int = 3) -> float:
         try:
             reply = target.client.batch_status([probe], validate=False, label="preflight: round trip")
         except NoAnswer as exc:
-            raise TargetUnreachable(f"cannot reach {target.base_url}: {exc}; check --base-url and that the target "
-                                    "is up") from None
+            raise TargetUnreachable(
+                f"cannot reach {target.base_url}: {exc}; check --base-url and that the target is up"
+            ) from None
         assert reply.exchange.response is not None
         fastest = min(fastest, reply.exchange.response.elapsed_ms / 1000)
     target.client.log.clear()

@@ -69,9 +69,7 @@ def _inline(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
             siblings = {k: _inline(v, defs, depth + 1) for k, v in node.items() if k != "$ref"}
             return {**target, **siblings}
         return {
-            k: _inline(v, defs, depth + 1)
-            for k, v in node.items()
-            if k not in ("$defs", "description", "examples")
+            k: _inline(v, defs, depth + 1) for k, v in node.items() if k not in ("$defs", "description", "examples")
         }
     if isinstance(node, list):
         return [_inline(v, defs, depth + 1) for v in node]

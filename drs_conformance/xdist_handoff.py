@@ -76,5 +76,5 @@ def long_ones_apart(items: list[pytest.Item]) -> list[pytest.Item]:
 
     long = sorted((item for item in items if requests(item) >= 0), key=requests, reverse=True)
     short = [item for item in items if requests(item) < 0]
-    paired = [item for pair in zip(long, short) for item in pair]
-    return paired + long[len(short):] + short[len(long):]
+    paired = [item for pair in zip(long, short, strict=False) for item in pair]
+    return paired + long[len(short) :] + short[len(long) :]

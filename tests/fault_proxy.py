@@ -17,6 +17,7 @@ In the kit's tests: the `fault_proxy` fixture of the root conftest. From a scrip
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import select
@@ -25,8 +26,9 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Iterable, Self, Sequence
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import h11
@@ -49,8 +51,18 @@ __all__ = [
 
 ACTIONS = ("pass", "delay", "reset", "respond", "truncate", "stall", "close", "rewrite")
 # Headers that describe one connection, not the message: never forwarded as they came.
-_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
-                         b"transfer-encoding", b"upgrade", b"content-length"})
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"content-length",
+    }
+)
 _MAX_BODY = 16 * 1024 * 1024
 _READ_SIZE = 65536
 
@@ -175,8 +187,15 @@ class _Closed(Exception):
 class FaultProxy:
     """A loopback proxy in front of `upstream`, in background threads, injecting the faults its rules name."""
 
-    def __init__(self, upstream: str, rules: Sequence[Rule] = (), *, seed: int = 0, max_connections: int = 64,
-                 io_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        rules: Sequence[Rule] = (),
+        *,
+        seed: int = 0,
+        max_connections: int = 64,
+        io_timeout: float = 30.0,
+    ) -> None:
         parts = urlsplit(upstream)
         assert parts.scheme == "http" and parts.hostname, f"upstream {upstream!r} is not an http:// URL"
         self.upstream = (parts.hostname, parts.port or 80)
@@ -219,10 +238,8 @@ class FaultProxy:
         with self._lock:
             sockets, threads = list(self._sockets), list(self._threads)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread in threads:
             thread.join(timeout=5)
         alive = [t.name for t in threads if t.is_alive()]
@@ -352,11 +369,18 @@ class FaultProxy:
             self._stall(client, rule.stall_s)
         if action == "rewrite" and rule is not None and rule.transform is not None:
             request_headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in request.headers}
-            answer = UpstreamAnswer(answer.status, answer.reason, answer.headers,
-                                    rule.transform(request_headers, answer))
+            answer = UpstreamAnswer(
+                answer.status, answer.reason, answer.headers, rule.transform(request_headers, answer)
+            )
         self._sleep(decision.down_s)
-        self._answer(client, conn, method, answer, rule.keep_bytes if rule and action == "truncate" else None,
-                     truncated=action == "truncate")
+        self._answer(
+            client,
+            conn,
+            method,
+            answer,
+            rule.keep_bytes if rule and action == "truncate" else None,
+            truncated=action == "truncate",
+        )
         if action in ("truncate", "close"):
             raise _Closed()
 
@@ -408,12 +432,23 @@ class FaultProxy:
         except (OSError, h11.ProtocolError, AssertionError) as exc:
             with self._lock:
                 self.faults["upstream-error"] += 1
-            return UpstreamAnswer(502, b"Bad Gateway", [(b"content-type", b"text/plain")],
-                                  f"fault proxy: upstream {type(exc).__name__}".encode())
+            return UpstreamAnswer(
+                502,
+                b"Bad Gateway",
+                [(b"content-type", b"text/plain")],
+                f"fault proxy: upstream {type(exc).__name__}".encode(),
+            )
 
     @staticmethod
-    def _answer(client: socket.socket, conn: h11.Connection, method: str, answer: UpstreamAnswer,
-                keep_bytes: int | None, *, truncated: bool) -> None:
+    def _answer(
+        client: socket.socket,
+        conn: h11.Connection,
+        method: str,
+        answer: UpstreamAnswer,
+        keep_bytes: int | None,
+        *,
+        truncated: bool,
+    ) -> None:
         headers = [(n, v) for n, v in answer.headers if n.lower() not in _HOP_BY_HOP]
         bodiless = method == "HEAD" or answer.status in (204, 304) or answer.status < 200
         if not bodiless:

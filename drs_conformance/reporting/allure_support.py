@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import allure
 
-from drs_conformance.catalogue import Catalogue, Requirement, catalogue as shipped_catalogue
+from drs_conformance.catalogue import Catalogue, Requirement
+from drs_conformance.catalogue import catalogue as shipped_catalogue
 from drs_conformance.exchange import Exchange
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.redaction import Redactor
@@ -32,13 +33,13 @@ from drs_conformance.reporting.verdicts import attributed_requirement
 __all__ = [
     "DEFAULT_LINK_BASE",
     "ENVIRONMENT_FILE",
-    "requirement_link",
-    "label_requirement",
-    "label_test",
-    "title_test",
-    "operation_name",
     "attach_exchanges",
     "environment_properties",
+    "label_requirement",
+    "label_test",
+    "operation_name",
+    "requirement_link",
+    "title_test",
     "write_environment",
 ]
 
@@ -75,9 +76,7 @@ def label_requirement(
     allure.dynamic.feature(requirement.level)
     allure.dynamic.story(f"{requirement.id}: {requirement.title}")
     allure.dynamic.description(f"{requirement.title}\n\n> {requirement.quote}\n\nSource: {requirement.source}")
-    allure.dynamic.link(
-        requirement_link(requirement.id, link_base), name=f"{requirement.id} ({requirement.level})"
-    )
+    allure.dynamic.link(requirement_link(requirement.id, link_base), name=f"{requirement.id} ({requirement.level})")
 
 
 def title_test(item: Any) -> None:
@@ -90,7 +89,7 @@ def title_test(item: Any) -> None:
         allure.dynamic.title(first)
     name = getattr(item, "name", "")
     if "[" in name and getattr(item, "callspec", None) is None:
-        allure.dynamic.parameter("case", name[name.index("[") + 1:].removesuffix("]"))
+        allure.dynamic.parameter("case", name[name.index("[") + 1 :].removesuffix("]"))
 
 
 _JOB_ID = re.compile(r"/[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}(?=/|$)", re.IGNORECASE)
@@ -102,7 +101,7 @@ def operation_name(exchange: Exchange) -> str:
     path = urlsplit(request.url).path.rstrip("/")
     method = request.method.upper()
     if "/_sandbox" in path:
-        return f"control API {method} {_JOB_ID.sub('/{id}', path[path.index('/_sandbox'):])}"
+        return f"control API {method} {_JOB_ID.sub('/{id}', path[path.index('/_sandbox') :])}"
     last = path.rsplit("/", 1)[-1]
     if last.startswith("batch-"):
         return last if method == "POST" else f"{method} {last}"
@@ -155,9 +154,7 @@ def attach_exchanges(exchanges: Iterable[Exchange], redactor: Redactor | None = 
             (f"{number}{operation} curl{label}", curl_line(exchange, redactor)),
         )
         for name, text in attachments:
-            allure.attach(
-                redactor.text(text), name=redactor.text(name), attachment_type=allure.attachment_type.TEXT
-            )
+            allure.attach(redactor.text(text), name=redactor.text(name), attachment_type=allure.attachment_type.TEXT)
 
 
 def _escaped(text: str, *, key: bool = False) -> str:
@@ -193,8 +190,10 @@ def write_environment(results_dir: str | Path, report: Mapping[str, Any], redact
     redactor = redactor or Redactor()
     path = Path(results_dir) / ENVIRONMENT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{_escaped(key, key=True)}={_escaped(redactor.text(value))}"
-             for key, value in environment_properties(report).items()]
+    lines = [
+        f"{_escaped(key, key=True)}={_escaped(redactor.text(value))}"
+        for key, value in environment_properties(report).items()
+    ]
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
     temporary.replace(path)

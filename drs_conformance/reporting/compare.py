@@ -145,9 +145,7 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> Compariso
                 regressed.append(change)
         elif now["verdict"] == before["verdict"]:
             unchanged += 1
-        elif now["verdict"] in _BAD and (before["verdict"] not in _BAD or now["verdict"] == "fail"):
-            regressed.append(change)
-        elif lost:
+        elif (now["verdict"] in _BAD and (before["verdict"] not in _BAD or now["verdict"] == "fail")) or lost:
             regressed.append(change)
         elif before["verdict"] in (_BAD | {"expected-fail"}) and now["verdict"] in _GOOD:
             fixed.append(change)

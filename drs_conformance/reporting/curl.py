@@ -66,8 +66,7 @@ def curl_line(exchange: Exchange, redactor: Redactor | None = None, *, max_body:
         if clipped or len(encoded) > max_body or "\x00" in request.body:
             why = "clipped in the recording" if clipped else f"over {max_body} bytes or not printable"
             comments.append(
-                f"# the request body ({size} bytes) is not inlined ({why}): "
-                f"put it in {BODY_FILE} next to this command"
+                f"# the request body ({size} bytes) is not inlined ({why}): put it in {BODY_FILE} next to this command"
             )
             options.append(f"--data-binary @{BODY_FILE}")
         else:

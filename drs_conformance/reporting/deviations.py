@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import jsonschema
 import yaml
 
-from drs_conformance.catalogue import Catalogue, catalogue as shipped_catalogue
+from drs_conformance.catalogue import Catalogue
+from drs_conformance.catalogue import catalogue as shipped_catalogue
 from drs_conformance.errors import ConfigError
 from drs_conformance.hints import did_you_mean, yaml_problem
 from drs_conformance.outcomes import TestOutcome
@@ -111,9 +113,7 @@ class Deviation:
         if "*" in self.test or "?" in self.test:
             return _glob(self.test).match(nodeid) is not None
         bare = nodeid.split("[", 1)[0]
-        return self.test in (nodeid, bare) or any(
-            name.endswith("::" + self.test) for name in (nodeid, bare)
-        )
+        return self.test in (nodeid, bare) or any(name.endswith("::" + self.test) for name in (nodeid, bare))
 
     def is_expired(self, today: dt.date) -> bool:
         """Expired the day after its `expires` date."""
@@ -156,18 +156,16 @@ class Deviations:
         today = today or dt.date.today()
         return tuple(d for d in self.entries if d.is_expired(today))
 
-    def match(
-        self, nodeid: str, requirement_ids: Iterable[str], today: dt.date | None = None
-    ) -> Deviation | None:
+    def match(self, nodeid: str, requirement_ids: Iterable[str], today: dt.date | None = None) -> Deviation | None:
         """The active deviation covering this test: one naming the test wins over a requirement-wide one."""
         requirement_ids = tuple(requirement_ids)
         candidates = [d for d in self.active(today) if d.covers(nodeid, requirement_ids)]
         return next((d for d in candidates if d.test is not None), candidates[0] if candidates else None)
 
 
-
-def apply_deviations(outcome: TestOutcome, deviations: Deviations, requirement_ids: Iterable[str],
-                     today: dt.date | None = None) -> TestOutcome:
+def apply_deviations(
+    outcome: TestOutcome, deviations: Deviations, requirement_ids: Iterable[str], today: dt.date | None = None
+) -> TestOutcome:
     """A test's outcome under the known deviations: by the requirement a failure is attributed to, whichever test it
     is in.
 
@@ -183,16 +181,18 @@ def apply_deviations(outcome: TestOutcome, deviations: Deviations, requirement_i
         uncovered = [rid for rid, deviation in covering.items() if deviation is None]
         if uncovered:  # a failure no deviation declares keeps the test failed, and counts first
             covered = tuple(rid for rid in broken if rid not in uncovered)
-            return replace(outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]),
-                           also_covered=covered)
+            return replace(
+                outcome, failed_requirement=uncovered[0], also_failed=tuple(uncovered[1:]), also_covered=covered
+            )
         deviation = covering[outcome.failed_requirement]
         assert deviation is not None, f"no deviation covers {outcome.failed_requirement} though none is uncovered"
         return replace(outcome, outcome="xfailed", deviation=deviation.reason)
     if outcome.outcome == "passed":
         deviation = deviations.match(outcome.nodeid, requirement_ids, today)
         if deviation is not None:
-            return replace(outcome, outcome="xpassed", failed_requirement=deviation.requirement,
-                           deviation=deviation.reason)
+            return replace(
+                outcome, outcome="xpassed", failed_requirement=deviation.requirement, deviation=deviation.reason
+            )
     return outcome
 
 
@@ -220,9 +220,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def parse_deviations(
-    data: Any, *, source: str = "<deviations>", catalogue: Catalogue | None = None
-) -> Deviations:
+def parse_deviations(data: Any, *, source: str = "<deviations>", catalogue: Catalogue | None = None) -> Deviations:
     """Validate parsed data and turn it into Deviations, or raise one one-line ConfigError."""
     known = shipped_catalogue() if catalogue is None else catalogue
     if data is None:
@@ -234,9 +232,7 @@ def parse_deviations(
             error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
             if error is not None:
                 raise ConfigError(f"{_entry_name(source, index, entry)}: {_schema_message(error)}")
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(DEVIATIONS_SCHEMA).iter_errors(data)
-    )
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(DEVIATIONS_SCHEMA).iter_errors(data))
     if error is not None:
         raise ConfigError(
             f"{source}: expected a list of deviations or a mapping with the key 'deviations' "
@@ -277,7 +273,7 @@ def load_deviations(path: str | Path, *, catalogue: Catalogue | None = None) -> 
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(f"cannot read known deviations {path}: {detail}; check --known-deviations") from None
     try:
-        data = yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_NoDatesLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return parse_deviations(data, source=str(path), catalogue=catalogue)

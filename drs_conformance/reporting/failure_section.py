@@ -16,8 +16,10 @@ def failure_section(outcome: TestOutcome, redactor: Redactor | None) -> str:
     requirement = catalogue()[outcome.failed_requirement] if outcome.failed_requirement else None
     lines = []
     if outcome.outcome == "unanswered":
-        lines.append("unanswered: the target gave no answer; this test judges no requirement (not a failure of "
-                     f"{', '.join(outcome.requirements)})")
+        lines.append(
+            "unanswered: the target gave no answer; this test judges no requirement (not a failure of "
+            f"{', '.join(outcome.requirements)})"
+        )
     if requirement is not None:
         lines.append(f"requirement: {requirement.id} ({requirement.level}) {requirement.title}")
         lines.append(f"document:    {requirement.quote}")

@@ -53,13 +53,23 @@ def group_failures(requirement_id: str, failures: Sequence[Mapping[str, Any]]) -
     """The groups of a requirement's failures (conformance.json entries): largest first, then by first failure."""
     members: dict[tuple[str, str], list[int]] = {}
     for index, failure in enumerate(failures):
-        members.setdefault((str(failure.get("verdict", "fail")), message_shape(failure.get("message"))), []).append(index)
+        members.setdefault((str(failure.get("verdict", "fail")), message_shape(failure.get("message"))), []).append(
+            index
+        )
     ranked = sorted(members.items(), key=lambda item: (-len(item[1]), item[1][0]))
     groups = []
     for rank, ((verdict, shape), indexes) in enumerate(ranked, 1):
         example = next((i for i in indexes if failures[i].get("exchanges")), indexes[0])
-        groups.append(FailureGroup(id=f"{requirement_id}/{rank}", requirement=requirement_id, shape=shape,
-                                   verdict=verdict, members=tuple(indexes), example=example))
+        groups.append(
+            FailureGroup(
+                id=f"{requirement_id}/{rank}",
+                requirement=requirement_id,
+                shape=shape,
+                verdict=verdict,
+                members=tuple(indexes),
+                example=example,
+            )
+        )
     return groups
 
 
@@ -69,8 +79,16 @@ def group_entries(requirement_id: str, failures: list[dict[str, Any]]) -> list[d
     for group in groups:
         for index in group.members:
             failures[index]["group"] = group.id
-    return [{"id": group.id, "shape": group.shape, "verdict": group.verdict, "count": group.count,
-             "example": failures[group.example]["nodeid"]} for group in groups]
+    return [
+        {
+            "id": group.id,
+            "shape": group.shape,
+            "verdict": group.verdict,
+            "count": group.count,
+            "example": failures[group.example]["nodeid"],
+        }
+        for group in groups
+    ]
 
 
 def groups_of(requirement: Mapping[str, Any]) -> list[FailureGroup]:
@@ -85,8 +103,16 @@ def groups_of(requirement: Mapping[str, Any]) -> list[FailureGroup]:
         if not indexes:
             continue
         example = next((i for i in indexes if failures[i]["nodeid"] == entry["example"]), indexes[0])
-        groups.append(FailureGroup(id=entry["id"], requirement=requirement["id"], shape=entry["shape"],
-                                   verdict=entry["verdict"], members=indexes, example=example))
+        groups.append(
+            FailureGroup(
+                id=entry["id"],
+                requirement=requirement["id"],
+                shape=entry["shape"],
+                verdict=entry["verdict"],
+                members=indexes,
+                example=example,
+            )
+        )
     return groups
 
 
@@ -125,8 +151,11 @@ def tests_line(requirement: Mapping[str, Any]) -> str:
     if elsewhere:
         named = ", ".join(f"{count} on {name}" if len(on) > 1 else name for name, count in on.most_common(3))
         more = f" and {len(on) - 3} more" if len(on) > 3 else ""
-        parts.append(f"{elsewhere} failed on {named}{more}" if len(on) == 1 else f"{elsewhere} failed on other "
-                     f"requirements ({named}{more})")
+        parts.append(
+            f"{elsewhere} failed on {named}{more}"
+            if len(on) == 1
+            else f"{elsewhere} failed on other requirements ({named}{more})"
+        )
     parts += [f"{count} {what}" for what, count in other.items()]
     return "; ".join(parts)
 

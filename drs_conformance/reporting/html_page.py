@@ -12,9 +12,9 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from html import escape
 from importlib import resources
-from collections.abc import Mapping
 from typing import Any
 
 from drs_conformance.catalogue import LEVELS
@@ -94,7 +94,7 @@ def _failure(failure: dict[str, Any]) -> str:
     """One failure in full: message, deviation, rerun command, the failing exchange (earlier ones folded)."""
     parts = [
         '<div class="failure">',
-        f'<h4>{_badge(failure["verdict"])} <code>{_e(failure["nodeid"])}</code></h4>',
+        f"<h4>{_badge(failure['verdict'])} <code>{_e(failure['nodeid'])}</code></h4>",
         _pre(failure["message"] or "(no message)", "message"),
     ]
     if failure["deviation"]:
@@ -104,8 +104,10 @@ def _failure(failure: dict[str, Any]) -> str:
     exchanges = failure["exchanges"]
     if len(exchanges) > 1:
         earlier = "".join(_exchange(i, exchange) for i, exchange in enumerate(exchanges[:-1], 1))
-        parts.append(f'<details class="earlier"><summary>{len(exchanges) - 1} earlier request'
-                     f'{"s" if len(exchanges) > 2 else ""} of this test</summary>{earlier}</details>')
+        parts.append(
+            f'<details class="earlier"><summary>{len(exchanges) - 1} earlier request'
+            f"{'s' if len(exchanges) > 2 else ''} of this test</summary>{earlier}</details>"
+        )
     if exchanges:
         parts.append(_exchange(len(exchanges), exchanges[-1]))
     parts.append("</div>")
@@ -116,18 +118,27 @@ def _group(group: FailureGroup, failures: list[dict[str, Any]]) -> str:
     """A group of failures: the example in full, the other tests like it behind their count."""
     example = failures[group.example]
     tests = f"{group.count} test{'s' if group.count != 1 else ''}"
-    parts = [f'<div class="failure-group" id="{_e(anchor(group.id))}">',
-             f'<h4 class="group-title">{_e(tests)}: <span class="shape">{_e(group.shape or "(no message)")}</span></h4>',
-             _failure(example)]
+    parts = [
+        f'<div class="failure-group" id="{_e(anchor(group.id))}">',
+        f'<h4 class="group-title">{_e(tests)}: <span class="shape">{_e(group.shape or "(no message)")}</span></h4>',
+        _failure(example),
+    ]
     others = [failures[i] for i in group.members if i != group.example]
     if others:
         items = "".join(
-            f'<li><code>{_e(f["nodeid"])}</code>'
-            + (f' <span class="muted">{_e(one_line(f["message"], 300))}</span>'
-               if one_line(f["message"], 300) != one_line(example["message"], 300) else "")
-            + "</li>" for f in others)
-        parts.append(f'<details class="more"><summary>and {len(others)} more test{"s" if len(others) != 1 else ""} '
-                     f'like it</summary><ul class="tests">{items}</ul></details>')
+            f"<li><code>{_e(f['nodeid'])}</code>"
+            + (
+                f' <span class="muted">{_e(one_line(f["message"], 300))}</span>'
+                if one_line(f["message"], 300) != one_line(example["message"], 300)
+                else ""
+            )
+            + "</li>"
+            for f in others
+        )
+        parts.append(
+            f'<details class="more"><summary>and {len(others)} more test{"s" if len(others) != 1 else ""} '
+            f'like it</summary><ul class="tests">{items}</ul></details>'
+        )
     parts.append("</div>")
     return "\n".join(parts)
 
@@ -140,7 +151,7 @@ def _test_items(tests: list[dict[str, Any]]) -> str:
         items.setdefault((function, test["verdict"]), []).append(test)
     html = []
     for (function, verdict), cases in items.items():
-        params = [case["nodeid"][len(function):] for case in cases if case["nodeid"] != function]
+        params = [case["nodeid"][len(function) :] for case in cases if case["nodeid"] != function]
         listed = f' <span class="muted">{_e(" ".join(params))}</span>' if params else ""
         message = (cases[0]["message"] or "").strip().splitlines() if len(cases) == 1 else []
         note = f' <span class="muted">{_e(message[0][:300])}</span>' if message else ""
@@ -165,12 +176,15 @@ def _row(requirement: dict[str, Any]) -> str:
     if groups:
         kinds = f" in {len(groups)} kinds" if len(groups) > 1 else ""
         count = len(requirement["failures"])
-        details.append(f'<p class="groups-note">{count} failure{"s" if count != 1 else ""}{kinds}; one example '
-                       "of each:</p>")
+        details.append(
+            f'<p class="groups-note">{count} failure{"s" if count != 1 else ""}{kinds}; one example of each:</p>'
+        )
         details += [_group(group, requirement["failures"]) for group in groups]
     if tests:
-        details.append(f'<details class="all-tests"><summary>All {len(tests)} test{"s" if len(tests) != 1 else ""}'
-                       f'</summary><ul class="tests">{_test_items(tests)}</ul></details>')
+        details.append(
+            f'<details class="all-tests"><summary>All {len(tests)} test{"s" if len(tests) != 1 else ""}'
+            f'</summary><ul class="tests">{_test_items(tests)}</ul></details>'
+        )
     details.append("</details>")
     return (
         f'<tr class="req" id="{_e(requirement["anchor"])}" data-verdict="{_e(requirement["verdict"])}" '
@@ -191,13 +205,11 @@ def _counts(counts: dict[str, dict[str, int]]) -> str:
     head = "".join(f"<th>{_badge(v)}</th>" for v in VERDICTS)
     body = []
     for level in (*LEVELS, "total"):
-        cells = "".join(
-            f'<td class="n{"" if counts[level][v] else " zero"}">{counts[level][v]}</td>' for v in VERDICTS
-        )
+        cells = "".join(f'<td class="n{"" if counts[level][v] else " zero"}">{counts[level][v]}</td>' for v in VERDICTS)
         body.append(f"<tr><th>{_e(level)}</th>{cells}</tr>")
     return (
         f'<table class="counts" id="counts"><thead><tr><th>level</th>{head}</tr></thead>'
-        f'<tbody>{"".join(body)}</tbody></table>'
+        f"<tbody>{''.join(body)}</tbody></table>"
     )
 
 
@@ -235,13 +247,15 @@ def _unanswered(tests: list[dict[str, Any]]) -> str:
     items = []
     for test in tests:
         reproduce = _pre(test["reproduce"], "reproduce") if test["reproduce"] else ""
-        items.append(f'<li>{_badge("unanswered")} <code>{_e(test["nodeid"])}</code> ({test["requests"]} requests)'
-                     f'{_pre(test["message"] or "(no message)", "message")}{reproduce}</li>')
+        items.append(
+            f"<li>{_badge('unanswered')} <code>{_e(test['nodeid'])}</code> ({test['requests']} requests)"
+            f"{_pre(test['message'] or '(no message)', 'message')}{reproduce}</li>"
+        )
     return (
         f"<h2>The target did not answer ({len(tests)} test{'s' if len(tests) != 1 else ''}, "
         f"{requests} request{'s' if requests != 1 else ''})</h2>"
         '<p class="muted">These tests ended without an answer (reset or refused connection, truncated body, '
-        'timeout): they judge no requirement.</p>'
+        "timeout): they judge no requirement.</p>"
         f'<ul id="unanswered" class="tests">{"".join(items)}</ul>'
     )
 
@@ -260,12 +274,17 @@ def _live_jobs(live: dict[str, Any] | None) -> str:
     """Jobs of a live target the reader must know about: not put back (with the command), paused by others."""
     if not live or not (live["left_paused"] or live["paused_by_others"]):
         return ""
-    items = [f"<li><strong>not put back</strong>: <code>{_e(job['job_id'])}</code> ({_e(job['why'])})</li>"
-             for job in live["left_paused"]]
+    items = [
+        f"<li><strong>not put back</strong>: <code>{_e(job['job_id'])}</code> ({_e(job['why'])})</li>"
+        for job in live["left_paused"]
+    ]
     if live["left_paused"]:
         items.append(f"<li>put them back with: <code>{_e(live['restore_command'])}</code></li>")
-    items += [f"<li>paused by someone else (PAUSING before the run, not in its journal; left alone): "
-              f"<code>{_e(job_id)}</code></li>" for job_id in live["paused_by_others"]]
+    items += [
+        f"<li>paused by someone else (PAUSING before the run, not in its journal; left alone): "
+        f"<code>{_e(job_id)}</code></li>"
+        for job_id in live["paused_by_others"]
+    ]
     return f'<h2>Jobs of the target</h2><ul id="live-jobs">{"".join(items)}</ul>'
 
 

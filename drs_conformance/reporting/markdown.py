@@ -10,18 +10,34 @@ from drs_conformance.catalogue import LEVELS
 from drs_conformance.reporting.groups import groups_of
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
 
-__all__ = ["MAX_ROWS", "display_time", "injected_text", "not_judged_groups", "one_line", "render_markdown", "scope_text",
-           "tests_text"]
+__all__ = [
+    "MAX_ROWS",
+    "display_time",
+    "injected_text",
+    "not_judged_groups",
+    "one_line",
+    "render_markdown",
+    "scope_text",
+    "tests_text",
+]
 
 MAX_ROWS = 50  # rows of the failure table; a pull-request comment holds at most 65,536 characters
 MAX_EXAMPLES = 5  # failure groups shown with an example (the first one open)
 _EXAMPLE_BODY = 1500
 _REASON_CHARS = 160
 _ATTENTION = ("fail", "warn", "fixed")
-_MARK = {"conformant": "✅ CONFORMANT", "non-conformant": "❌ NON-CONFORMANT", "incomplete": "⚠️ INCOMPLETE",
-         "interrupted": "⏹️ INTERRUPTED"}
-_BECAUSE = {"conformant": "Note", "non-conformant": "Non-conformant because", "incomplete": "Incomplete because",
-            "interrupted": "Interrupted"}
+_MARK = {
+    "conformant": "✅ CONFORMANT",
+    "non-conformant": "❌ NON-CONFORMANT",
+    "incomplete": "⚠️ INCOMPLETE",
+    "interrupted": "⏹️ INTERRUPTED",
+}
+_BECAUSE = {
+    "conformant": "Note",
+    "non-conformant": "Non-conformant because",
+    "incomplete": "Incomplete because",
+    "interrupted": "Interrupted",
+}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~!])")
 
 
@@ -70,8 +86,10 @@ def scope_text(summary: dict[str, Any]) -> str:
     if not scope:
         return ""
     chosen = scope["requirements"]
-    return (f"{len(chosen)} requirement{'s' if len(chosen) != 1 else ''} chosen with --requirement "
-            f"({', '.join(chosen)}); {scope['out_of_scope']} others not covered by this verdict")
+    return (
+        f"{len(chosen)} requirement{'s' if len(chosen) != 1 else ''} chosen with --requirement "
+        f"({', '.join(chosen)}); {scope['out_of_scope']} others not covered by this verdict"
+    )
 
 
 _FAILED_ON = re.compile(r"failed on ([A-Z0-9][A-Z0-9-]*)")
@@ -145,7 +163,7 @@ def _examples(requirements: list[dict[str, Any]]) -> list[str]:
         lines += ["", "</details>"]
     if len(groups) > MAX_EXAMPLES:
         lines += ["", f"… and {len(groups) - MAX_EXAMPLES} more kinds of failure: see conformance.html."]
-    return (["", "### One example of each kind of failure"] + lines) if lines else []
+    return (["", "### One example of each kind of failure", *lines]) if lines else []
 
 
 def _partly_passed(requirements: list[dict[str, Any]]) -> list[str]:
@@ -158,8 +176,13 @@ def _partly_passed(requirements: list[dict[str, Any]]) -> list[str]:
             entries.append(f"{_code(requirement['id'])} ({good} of {len(tests)} tests)")
     if not entries:
         return []
-    return ["", ("Passed on the tests that reached them (their other tests failed on another requirement first, or "
-                 "were skipped): " + ", ".join(entries) + ".")]
+    return [
+        "",
+        (
+            "Passed on the tests that reached them (their other tests failed on another requirement first, or "
+            "were skipped): " + ", ".join(entries) + "."
+        ),
+    ]
 
 
 def _counts_table(counts: dict[str, dict[str, int]]) -> list[str]:
@@ -211,8 +234,13 @@ def _unanswered_table(tests: list[dict[str, Any]]) -> list[str]:
         return []
     requests = sum(test["requests"] for test in tests)
     count = f"{len(tests)} test{'s' if len(tests) != 1 else ''}, {requests} request{'s' if requests != 1 else ''}"
-    lines = ["", f"### The target did not answer ({count}; no requirement charged)",
-             "", "| test | requests | error |", "|---|---:|---|"]
+    lines = [
+        "",
+        f"### The target did not answer ({count}; no requirement charged)",
+        "",
+        "| test | requests | error |",
+        "|---|---:|---|",
+    ]
     for test in tests[:MAX_ROWS]:
         lines.append(f"| {_code(test['nodeid'])} | {test['requests']} | {_cell(one_line(test['message']))} |")
     if len(tests) > MAX_ROWS:
@@ -243,10 +271,12 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"## DRS batch-pause-task conformance: {_MARK[summary['verdict']]}",
         "",
-        f"Target {_code(target['base_url'])} ({_cell(target['mode'])}), project {_code(target['project_id'])}; "
-        f"kit {_cell(run['kit_version'])}, spec {_cell(run['spec_version'])}, "
-        f"seed {_code(run['seed'] or 'none')}, {strict}; {run['duration_s']:.1f} s, "
-        f"{tests_text(summary['tests'])}.",
+        (
+            f"Target {_code(target['base_url'])} ({_cell(target['mode'])}), project {_code(target['project_id'])}; "
+            f"kit {_cell(run['kit_version'])}, spec {_cell(run['spec_version'])}, "
+            f"seed {_code(run['seed'] or 'none')}, {strict}; {run['duration_s']:.1f} s, "
+            f"{tests_text(summary['tests'])}."
+        ),
         "",
         f"Coverage: {_cell(summary['coverage']['text'])}.",
         "",

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from drs_conformance import __version__
-from drs_conformance.catalogue import LEVELS, Catalogue, catalogue as shipped_catalogue
+from drs_conformance.catalogue import LEVELS, Catalogue
+from drs_conformance.catalogue import catalogue as shipped_catalogue
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.redaction import REDACTED, Redactor
 from drs_conformance.reporting.curl import curl_line
@@ -33,8 +34,8 @@ __all__ = [
     "REPORT_FORMAT",
     "REPORT_FORMAT_VERSION",
     "TARGET_MODES",
-    "TargetMode",
     "RunInfo",
+    "TargetMode",
     "anchor",
     "build_report",
     "redact_data",
@@ -89,7 +90,7 @@ class RunInfo:
         for name in ("started_at", "finished_at"):
             value = getattr(self, name)
             if isinstance(value, (int, float)):
-                object.__setattr__(self, name, dt.datetime.fromtimestamp(value, tz=dt.timezone.utc))
+                object.__setattr__(self, name, dt.datetime.fromtimestamp(value, tz=dt.UTC))
             elif not isinstance(value, dt.datetime):
                 raise TypeError(f"{name} must be a datetime or seconds since the epoch, not {value!r}")
 
@@ -112,8 +113,16 @@ class RunInfo:
             "finished_at": self.finished_at.isoformat(),
             "duration_s": round(self.duration_s, 3),
             **({"live_jobs": dict(self.live_jobs)} if self.live_jobs is not None else {}),
-            **({"requests": {"total": sum(self.requests.values()), "by_operation": dict(sorted(
-                self.requests.items(), key=lambda item: (-item[1], item[0])))}} if self.requests is not None else {}),
+            **(
+                {
+                    "requests": {
+                        "total": sum(self.requests.values()),
+                        "by_operation": dict(sorted(self.requests.items(), key=lambda item: (-item[1], item[0]))),
+                    }
+                }
+                if self.requests is not None
+                else {}
+            ),
         }
 
 
@@ -244,7 +253,8 @@ def _coverage_entry(overall: Overall) -> dict[str, Any]:
         ],
         "categories": dict(NOT_JUDGED),
         "scope": {"requirements": list(covered.chosen), "out_of_scope": covered.out_of_scope}
-        if covered.chosen else None,
+        if covered.chosen
+        else None,
     }
 
 
@@ -278,8 +288,14 @@ def build_report(
     scope = scope or RunScope()
     verdicts = requirement_verdicts(outcomes, known, strict=strict, scope=scope)
     left_paused = [job["job_id"] for job in (info.live_jobs or {}).get("left_paused", ())]
-    overall = overall_verdict(verdicts, strict=strict, scope=scope, outcomes=outcomes,
-                              require_complete=info.require_complete, left_paused=left_paused)
+    overall = overall_verdict(
+        verdicts,
+        strict=strict,
+        scope=scope,
+        outcomes=outcomes,
+        require_complete=info.require_complete,
+        left_paused=left_paused,
+    )
 
     expired = deviations.expired(today) if deviations else ()
     active = deviations.active(today) if deviations else ()

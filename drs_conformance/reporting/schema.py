@@ -11,7 +11,7 @@ import jsonschema
 
 from drs_conformance.paths import readable_path
 
-__all__ = ["SCHEMA_FILENAME", "report_schema", "report_errors", "validate_report"]
+__all__ = ["SCHEMA_FILENAME", "report_errors", "report_schema", "validate_report"]
 
 SCHEMA_FILENAME = "conformance.schema.json"
 
@@ -35,8 +35,10 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def report_errors(document: Any) -> list[str]:
     """Every way the document breaks the schema, as `path: message` lines (empty when valid)."""
-    return [f"{readable_path(error.absolute_path, whole='(top level)')}: {error.message}"
-            for error in _validator().iter_errors(document)]
+    return [
+        f"{readable_path(error.absolute_path, whole='(top level)')}: {error.message}"
+        for error in _validator().iter_errors(document)
+    ]
 
 
 def validate_report(document: Any) -> None:

@@ -90,8 +90,14 @@ def _requests_lines(requests: Mapping[str, Any] | None, width: int) -> list[str]
     api = [f"{name} {n:,}" for name, n in counts.items() if not name.startswith("control ")]
     control = [f"{name.removeprefix('control ')} {n:,}" for name, n in counts.items() if name.startswith("control ")]
     text = ", ".join(api) + (f"; control API: {', '.join(control)}" if control else "")
-    return textwrap.wrap(f"requests sent: {requests['total']:,} ({text})", width=width, initial_indent="  ",
-                         subsequent_indent="    ", break_on_hyphens=False, break_long_words=False)
+    return textwrap.wrap(
+        f"requests sent: {requests['total']:,} ({text})",
+        width=width,
+        initial_indent="  ",
+        subsequent_indent="    ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 def verdict_note(report: Mapping[str, Any]) -> str:
@@ -108,8 +114,10 @@ def verdict_note(report: Mapping[str, Any]) -> str:
         return f"{verdict.upper()}, but the target did not answer every request: see UNANSWERED (exit 3)"
     if verdict == "incomplete":
         hint = "" if run.get("require_complete") else "; --require-complete makes an incomplete run exit 5"
-        return (f"INCOMPLETE: no failure, but not every MUST/EITHER requirement was judged: see NOT JUDGED "
-                f"(exit {code}{hint})")
+        return (
+            f"INCOMPLETE: no failure, but not every MUST/EITHER requirement was judged: see NOT JUDGED "
+            f"(exit {code}{hint})"
+        )
     if scope:
         return f"CONFORMANT for the {scope} (exit {code})"
     return f"CONFORMANT: every MUST and EITHER requirement was judged and held (exit {code})"
@@ -168,8 +176,10 @@ def _failure_lines(requirements: list[Mapping[str, Any]], redactor: Redactor) ->
         colour = {"red": True} if requirement["verdict"] == "fail" else {"yellow": True}
         count = len(failures)
         kinds = f", {len(groups)} kinds of failure" if len(groups) > 1 else ""
-        header = (f"  {requirement['verdict'].upper():<5} {requirement['level']:<6} {requirement['id']}: "
-                  f"{requirement['title']} ({count} test{'s' if count != 1 else ''}{kinds})")
+        header = (
+            f"  {requirement['verdict'].upper():<5} {requirement['level']:<6} {requirement['id']}: "
+            f"{requirement['title']} ({count} test{'s' if count != 1 else ''}{kinds})"
+        )
         lines.append((header, {**colour, "bold": True}))
         lines.append((f"    document: \u201c{one_line(requirement['quote'], 300)}\u201d ({requirement['source']})", {}))
         alone = len(failures) == 1
@@ -209,10 +219,18 @@ def _pass_lines(requirements: list[Mapping[str, Any]], width: int) -> list[str]:
     for requirement in (r for r in passed if r["id"] not in clean):
         tests = requirement["tests"]
         good = sum(1 for t in tests if t["verdict"] in ("pass", "fixed"))
-        blockers = sorted({str(t["failed_requirement"]) for t in tests
-                           if t["verdict"] in ("fail", "warn") and t["failed_requirement"] != requirement["id"]})
-        why = f"their other tests failed on {', '.join(blockers)} first" if blockers else \
-            "their other tests were skipped or got no answer"
+        blockers = sorted(
+            {
+                str(t["failed_requirement"])
+                for t in tests
+                if t["verdict"] in ("fail", "warn") and t["failed_requirement"] != requirement["id"]
+            }
+        )
+        why = (
+            f"their other tests failed on {', '.join(blockers)} first"
+            if blockers
+            else "their other tests were skipped or got no answer"
+        )
         partly.setdefault(why, []).append(f"{requirement['id']} ({good} of {len(tests)})")
     for why, entries in partly.items():
         lines += _id_list(f"PASS on the tests that reached it ({len(entries)}; {why})", entries, width)
@@ -224,9 +242,11 @@ def _reports_line(paths: Mapping[str, Path | str]) -> str:
     shown = [Path(p) for p in paths.values()]
     parents = {p.parent for p in shown}
     if len(parents) == 1:
-        names = [p.name + ("/" if key == "allure" else "") for key, p in zip(paths, shown)]
+        names = [p.name + ("/" if key == "allure" else "") for key, p in zip(paths, shown, strict=False)]
         return f"reports in {parents.pop()}: {', '.join(names)}"
-    return "reports: " + ", ".join(str(p) + ("/" if key == "allure" else "") for key, p in zip(paths, shown))
+    return "reports: " + ", ".join(
+        str(p) + ("/" if key == "allure" else "") for key, p in zip(paths, shown, strict=False)
+    )
 
 
 def styled_summary_lines(
@@ -240,8 +260,9 @@ def styled_summary_lines(
     summary, requirements = report["summary"], report["requirements"]
     redactor = redactor or Redactor()
     colour = {_COLOUR[summary["verdict"]]: True, "bold": True}
-    lines: list[Styled] = [(f"DRS conformance: {summary['verdict'].upper()} ({_counts_text(summary['counts'])})",
-                            colour)]
+    lines: list[Styled] = [
+        (f"DRS conformance: {summary['verdict'].upper()} ({_counts_text(summary['counts'])})", colour)
+    ]
     injected = injected_text(report["run"])
     if injected:
         lines.append((f"  sandbox: {injected} (the embedded sandbox was changed on purpose)", {"bold": True}))
@@ -250,8 +271,10 @@ def styled_summary_lines(
     id_width = max((len(r["id"]) for r in requirements), default=0)
     for verdict in _ONE_LINE:
         for requirement in (r for r in requirements if r["verdict"] == verdict):
-            line = (f"  {verdict.upper():<13} {requirement['level']:<6} {requirement['id']:<{id_width}}  "
-                    f"{_one_line_detail(requirement)}")
+            line = (
+                f"  {verdict.upper():<13} {requirement['level']:<6} {requirement['id']:<{id_width}}  "
+                f"{_one_line_detail(requirement)}"
+            )
             lines.append((line, {}))
     lines += [(line, {"green": True}) for line in _pass_lines(requirements, width)]
     lines += [(line, {}) for line in _not_judged_lines(report, width)]

@@ -17,30 +17,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from drs_conformance.catalogue import LEVELS, Catalogue, Requirement, catalogue as shipped_catalogue
+from drs_conformance.catalogue import LEVELS, Catalogue, Requirement
+from drs_conformance.catalogue import catalogue as shipped_catalogue
 from drs_conformance.errors import ExitCode
 from drs_conformance.outcomes import TestOutcome
 
 __all__ = [
-    "Verdict",
-    "VERDICTS",
-    "JUDGED",
-    "TestVerdict",
-    "RunVerdict",
-    "RUN_VERDICTS",
     "FAILING_OUTCOMES",
+    "JUDGED",
     "NOT_JUDGED",
-    "Gap",
-    "RunScope",
+    "RUN_VERDICTS",
+    "VERDICTS",
     "Coverage",
+    "Gap",
     "JudgedTest",
-    "RequirementVerdict",
     "Overall",
+    "RequirementVerdict",
+    "RunScope",
+    "RunVerdict",
+    "TestVerdict",
+    "Verdict",
     "attributed_requirement",
-    "test_verdict",
-    "requirement_verdicts",
     "coverage",
     "overall_verdict",
+    "requirement_verdicts",
+    "test_verdict",
     "tests_run",
 ]
 
@@ -73,10 +74,14 @@ _NOT_TESTED_IN_RUN = "no test selected in this run"
 # Skip messages, read for their category (the suites' skips say what to provide): first match wins.
 _SKIP_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("inconclusive", re.compile(r"^(Interference: )?inconclusive: ")),  # drs_conformance.jobs.Interference
-    ("no-inventory-job",
-     re.compile(r"the inventory has no|inventory job .* did not reach|provision one", re.IGNORECASE)),
-    ("needs-option",
-     re.compile(r"--control-api|--inventory|--ak\b|--sk\b|AK/SK|control API|credentials", re.IGNORECASE)),
+    (
+        "no-inventory-job",
+        re.compile(r"the inventory has no|inventory job .* did not reach|provision one", re.IGNORECASE),
+    ),
+    (
+        "needs-option",
+        re.compile(r"--control-api|--inventory|--ak\b|--sk\b|AK/SK|control API|credentials", re.IGNORECASE),
+    ),
 )
 
 
@@ -157,7 +162,12 @@ def test_verdict(outcome: TestOutcome, *, strict: bool, catalogue: Catalogue | N
         return "unanswered"
     known = shipped_catalogue() if catalogue is None else catalogue
     requirement_id = attributed_requirement(outcome, known)
-    if requirement_id is not None and requirement_id in known and known[requirement_id].level == "SHOULD" and not strict:
+    if (
+        requirement_id is not None
+        and requirement_id in known
+        and known[requirement_id].level == "SHOULD"
+        and not strict
+    ):
         return "warn"
     return "fail"
 
@@ -223,10 +233,13 @@ class Coverage:
         order = ("MUST", "EITHER", "SHOULD")
         if not self.chosen:
             return ", ".join(f"{self.judged[level]} of {self.total[level]} {level} judged" for level in order)
-        figures = ", ".join(f"{self.judged[level]} of {self.total[level]} {level} judged"
-                            for level in order if self.total[level])
-        return (f"{figures} (scope: {_plural(len(self.chosen), 'requirement')} chosen with --requirement; "
-                f"{self.out_of_scope} others not covered by this verdict)")
+        figures = ", ".join(
+            f"{self.judged[level]} of {self.total[level]} {level} judged" for level in order if self.total[level]
+        )
+        return (
+            f"{figures} (scope: {_plural(len(self.chosen), 'requirement')} chosen with --requirement; "
+            f"{self.out_of_scope} others not covered by this verdict)"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,8 +270,10 @@ def _blocked_gap(failed_on: str, nodeids: list[str]) -> Gap:
     """Tests of a requirement that failed on another one first: one gap per requirement they failed on."""
     if len(nodeids) == 1:
         return Gap("not-reached", f"not reached: {nodeids[0]} failed on {failed_on}")
-    return Gap("not-reached", f"not reached: {len(nodeids)} tests failed on {failed_on} first "
-               f"({nodeids[0]} and {len(nodeids) - 1} more)")
+    return Gap(
+        "not-reached",
+        f"not reached: {len(nodeids)} tests failed on {failed_on} first ({nodeids[0]} and {len(nodeids) - 1} more)",
+    )
 
 
 def _unrun_gap(requirement: Requirement, scope: RunScope) -> Gap:
@@ -275,8 +290,11 @@ def _unrun_gap(requirement: Requirement, scope: RunScope) -> Gap:
         tests = "its tests" if selected is None else _plural(selected, "selected test")
         return Gap("interrupted", f"not run: the run was stopped ({scope.signal_name}) before {tests} ran")
     if rid in scope.traffic_checks:
-        return Gap("not-selected", f"{_NOT_TESTED_IN_RUN} got an answer of the kind this check judges"
-                   + (f" (only {scope.selection} ran)" if scope.selection else ""))
+        return Gap(
+            "not-selected",
+            f"{_NOT_TESTED_IN_RUN} got an answer of the kind this check judges"
+            + (f" (only {scope.selection} ran)" if scope.selection else ""),
+        )
     if selected and scope.stopped_early:
         return Gap("not-reached", f"not run: {scope.stopped_early}")
     if selected:
@@ -378,9 +396,13 @@ def coverage(verdicts: Iterable[RequirementVerdict], scope: RunScope | None = No
     verdicts = [v for v in everything if scope.in_scope(v.id)]
     total: dict[str, int] = {level: sum(1 for v in verdicts if v.level == level) for level in LEVELS}
     judged: dict[str, int] = {level: sum(1 for v in verdicts if v.level == level and v.judged) for level in LEVELS}
-    return Coverage(judged=judged, total=total, not_judged=tuple(v for v in verdicts if not v.judged),
-                    chosen=tuple(v.id for v in verdicts) if scope.chosen else (),
-                    out_of_scope=len(everything) - len(verdicts))
+    return Coverage(
+        judged=judged,
+        total=total,
+        not_judged=tuple(v for v in verdicts if not v.judged),
+        chosen=tuple(v.id for v in verdicts) if scope.chosen else (),
+        out_of_scope=len(everything) - len(verdicts),
+    )
 
 
 def tests_run(outcomes: Iterable[TestOutcome]) -> int:
@@ -410,8 +432,12 @@ def overall_verdict(
     if not left or overall.verdict == "interrupted":
         return overall
     note = f"{_plural(len(left), 'job')} of the target not put back: {', '.join(left)}"
-    return Overall(verdict=overall.verdict, exit_code=ExitCode.TARGET, reasons=_distinct([note, *overall.reasons]),
-                   coverage=overall.coverage)
+    return Overall(
+        verdict=overall.verdict,
+        exit_code=ExitCode.TARGET,
+        reasons=_distinct([note, *overall.reasons]),
+        coverage=overall.coverage,
+    )
 
 
 def _overall(
@@ -440,28 +466,43 @@ def _overall(
     requests = sum(max(1, o.unanswered_requests) for o in unanswered)
     no_answer = (
         f"the target did not answer {_plural(requests, 'request')} ({_plural(len(unanswered), 'test')} "
-        "ended without an answer; they judge no requirement)" if unanswered else ""
+        "ended without an answer; they judge no requirement)"
+        if unanswered
+        else ""
     )
     incomplete = (
         f"{_plural(len(missing), 'MUST/EITHER requirement')} not judged: "
         + "; ".join(f"{v.id} ({v.gaps[0].category if v.gaps else 'skipped'})" for v in missing)
-        if missing else ""
+        if missing
+        else ""
     )
     if scope.stopped_by is not None:
         ran = tests_run(outcomes)
         of = f" of {scope.collected}" if scope.collected is not None else ""
         stop = f"stopped by {scope.signal_name} after {ran}{of} tests ran"
-        return Overall(verdict="interrupted", exit_code=128 + int(scope.stopped_by),
-                       reasons=_distinct([stop, *failed, no_answer, incomplete]), coverage=covered)
+        return Overall(
+            verdict="interrupted",
+            exit_code=128 + int(scope.stopped_by),
+            reasons=_distinct([stop, *failed, no_answer, incomplete]),
+            coverage=covered,
+        )
     if failed:
-        return Overall(verdict="non-conformant", exit_code=ExitCode.NON_CONFORMANT,
-                       reasons=_distinct([*failed, no_answer]), coverage=covered)
+        return Overall(
+            verdict="non-conformant",
+            exit_code=ExitCode.NON_CONFORMANT,
+            reasons=_distinct([*failed, no_answer]),
+            coverage=covered,
+        )
     if missing:
         code = ExitCode.TARGET if unanswered else ExitCode.INCOMPLETE if require_complete else ExitCode.CONFORMANT
-        return Overall(verdict="incomplete", exit_code=code, reasons=_distinct([incomplete, no_answer]),
-                       coverage=covered)
+        return Overall(
+            verdict="incomplete", exit_code=code, reasons=_distinct([incomplete, no_answer]), coverage=covered
+        )
     code = ExitCode.TARGET if unanswered else ExitCode.CONFORMANT
-    limited = (f"the verdict covers only the {_plural(len(covered.chosen), 'requirement')} chosen with "
-               f"--requirement ({', '.join(covered.chosen)}), not the other {covered.out_of_scope}"
-               if covered.chosen else "")
+    limited = (
+        f"the verdict covers only the {_plural(len(covered.chosen), 'requirement')} chosen with "
+        f"--requirement ({', '.join(covered.chosen)}), not the other {covered.out_of_scope}"
+        if covered.chosen
+        else ""
+    )
     return Overall(verdict="conformant", exit_code=code, reasons=_distinct([limited, no_answer]), coverage=covered)

@@ -1,10 +1,10 @@
 """The reference endpoint: an ASGI sandbox of DRS batch-pause-task with a defect gallery and variants.
 
-    from drs_conformance.sandbox import SandboxConfig, create_app, start_in_thread
+from drs_conformance.sandbox import SandboxConfig, create_app, start_in_thread
 
-    app = create_app(SandboxConfig())                 # in-process, e.g. httpx.ASGITransport(app)
-    with start_in_thread(SandboxConfig(defect="ids-rewritten")) as sandbox:
-        ...                                           # sandbox.url on 127.0.0.1, ephemeral port
+app = create_app(SandboxConfig())                 # in-process, e.g. httpx.ASGITransport(app)
+with start_in_thread(SandboxConfig(defect="ids-rewritten")) as sandbox:
+    ...                                           # sandbox.url on 127.0.0.1, ephemeral port
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from drs_conformance.sandbox.state import Job, JobStore
 from drs_conformance.sandbox.variants import Variant, list_variants
 
 __all__ = [
-    "AccessKey",
     "CONTROL_PREFIX",
     "DEFAULT_AK",
     "DEFAULT_PROJECT",
     "DEFAULT_SK",
     "DEFAULT_TOKEN",
+    "OPENAPI_PATH",
+    "AccessKey",
     "Defect",
     "Job",
     "JobStore",
-    "OPENAPI_PATH",
     "RunningSandbox",
     "SandboxConfig",
     "Seeded",

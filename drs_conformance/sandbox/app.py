@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
-from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
 from drs_conformance.sandbox.control import ControlApi
+from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
 from drs_conformance.sandbox.gateway import Gateway
 from drs_conformance.sandbox.handlers import Handlers
 from drs_conformance.sandbox.pipeline import RequestPipeline
@@ -27,7 +27,7 @@ from drs_conformance.sandbox.routes import api_routes, control_routes
 from drs_conformance.sandbox.state import JobStore
 from drs_conformance.spec import contract
 
-__all__ = ["create_app", "seed_store", "Seeded"]
+__all__ = ["Seeded", "create_app", "seed_store"]
 
 logger = logging.getLogger("drs_conformance.sandbox")
 
@@ -53,7 +53,12 @@ def seed_store(store: JobStore, seed: Inventory | Path | str | None) -> Seeded:
         for job in inventory.jobs
     )
     foreign = (
-        (job.id, job.project_id or FOREIGN_PROJECT_DEFAULT, job.status or DEFAULT_SEED_STATUS, job.type or DEFAULT_SEED_TYPE)
+        (
+            job.id,
+            job.project_id or FOREIGN_PROJECT_DEFAULT,
+            job.status or DEFAULT_SEED_STATUS,
+            job.type or DEFAULT_SEED_TYPE,
+        )
         for job in inventory.foreign_jobs
     )
     count = store.put_many(own) + store.put_many(foreign)
@@ -92,7 +97,12 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        logger.info("sandbox ready: %d jobs, defect=%s, variants=%s", len(store), config.defect.name, config.variants.non_default)
+        logger.info(
+            "sandbox ready: %d jobs, defect=%s, variants=%s",
+            len(store),
+            config.defect.name,
+            config.variants.non_default,
+        )
         yield
 
     routes = api_routes(handlers)

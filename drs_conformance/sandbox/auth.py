@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -18,7 +19,7 @@ from drs_conformance.sandbox.errors import SandboxError
 from drs_conformance.sandbox.policy import AuthPolicy
 from drs_conformance.spec import contract
 
-__all__ = ["Principal", "Authenticator", "parse_authorization", "sign_request_headers", "raw_path_of"]
+__all__ = ["Authenticator", "Principal", "parse_authorization", "raw_path_of", "sign_request_headers"]
 
 _AUTH_RE = re.compile(
     r"^(?P<algorithm>[A-Z0-9-]+)\s+Access=(?P<ak>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-fA-F]+)\s*$"
@@ -143,10 +144,10 @@ class Authenticator:
     def _check_date(self, value: str) -> None:
         minutes = int(self._max_skew // 60)
         try:
-            when = datetime.strptime(value, self._date_format).replace(tzinfo=timezone.utc)
+            when = datetime.strptime(value, self._date_format).replace(tzinfo=UTC)
         except ValueError:
             raise self._invalid("auth.aksk_date", minutes=minutes) from None
-        if abs((datetime.now(timezone.utc) - when).total_seconds()) > self._max_skew:
+        if abs((datetime.now(UTC) - when).total_seconds()) > self._max_skew:
             raise self._invalid("auth.aksk_date", minutes=minutes)
 
     def verify_signature(

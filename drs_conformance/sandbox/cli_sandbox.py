@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from drs_conformance.errors import UsageError
 from drs_conformance.inventory import load_inventory
@@ -29,34 +30,85 @@ __all__ = ["add_arguments", "check_host", "config_from_args", "limits_from_args"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of `drs-conformance sandbox` to `parser`."""
     where = parser.add_argument_group("where")
-    where.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only unless --allow-remote; default 127.0.0.1)")
+    where.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (loopback only unless --allow-remote; default 127.0.0.1)",
+    )
     where.add_argument("--port", type=int, default=8080, help="port to listen on (0 = any free port; default 8080)")
     where.add_argument("--allow-remote", action="store_true", help="allow a --host that is not a loopback address")
-    creds = parser.add_argument_group("credentials (default: token %s and the demo AK/SK, both for project %s)" % (DEFAULT_TOKEN, DEFAULT_PROJECT))
-    creds.add_argument("--token", action="append", default=[], metavar="TOKEN=PROJECT", help="accept X-Auth-Token TOKEN for PROJECT (repeatable; replaces the demo credentials)")
-    creds.add_argument("--ak", help="accept AK/SK signatures of this access key (with --sk; replaces the demo credentials)")
+    creds = parser.add_argument_group(
+        f"credentials (default: token {DEFAULT_TOKEN} and the demo AK/SK, both for project {DEFAULT_PROJECT})"
+    )
+    creds.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN=PROJECT",
+        help="accept X-Auth-Token TOKEN for PROJECT (repeatable; replaces the demo credentials)",
+    )
+    creds.add_argument(
+        "--ak", help="accept AK/SK signatures of this access key (with --sk; replaces the demo credentials)"
+    )
     creds.add_argument("--sk", help="the secret key of --ak")
-    creds.add_argument("--ak-project", metavar="PROJECT", help="the project --ak is valid for (default: the seed's project, else %s)" % DEFAULT_PROJECT)
+    creds.add_argument(
+        "--ak-project",
+        metavar="PROJECT",
+        help=f"the project --ak is valid for (default: the seed's project, else {DEFAULT_PROJECT})",
+    )
     state = parser.add_argument_group("state and behaviour")
-    state.add_argument("--seed", metavar="FILE", help="inventory file (YAML, or JSON by suffix) to seed jobs from; default: the document's example job")
+    state.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="inventory file (YAML, or JSON by suffix) to seed jobs from; default: the document's example job",
+    )
     state.add_argument("--defect", metavar="NAME", help="run with one deliberate defect (see --list-defects)")
-    state.add_argument("--variant", action="append", default=[], metavar="NAME=OPTION", help="take an allowed option of the contract (repeatable; see --list-variants)")
+    state.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=OPTION",
+        help="take an allowed option of the contract (repeatable; see --list-variants)",
+    )
     state.add_argument("--no-control-api", action="store_true", help="do not serve the /_sandbox control API")
-    state.add_argument("--basic-control-api", action="store_true", help="serve only the four basic control-API "
-                       "endpoints (health, reset, PUT and GET one job), as a vendor's sandbox may: no DELETE, no bulk forms")
+    state.add_argument(
+        "--basic-control-api",
+        action="store_true",
+        help="serve only the four basic control-API "
+        "endpoints (health, reset, PUT and GET one job), as a vendor's sandbox may: no DELETE, no bulk forms",
+    )
     limits = parser.add_argument_group("limits (what one client may hold of the server)")
-    limits.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="S",
-                        help="close a connection whose request head is not complete within S seconds "
-                        f"(a new connection's first one included; default {ServerLimits.header_timeout:g})")
-    limits.add_argument("--keep-alive-timeout", type=float, default=ServerLimits.keep_alive_timeout, metavar="S",
-                        help="close a kept-alive connection idle for S seconds between requests "
-                        f"(default {ServerLimits.keep_alive_timeout:g})")
-    limits.add_argument("--limit-concurrency", type=int, default=ServerLimits.limit_concurrency, metavar="N",
-                        help="at most N open connections: more are closed at once, and requests at the limit get "
-                        f"uvicorn's 503 (default {ServerLimits.limit_concurrency})")
-    limits.add_argument("--max-header-bytes", type=int, default=ServerLimits.max_header_bytes, metavar="N",
-                        help="a request head over N bytes gets 400 (default 1 MiB: larger heads reach the API, "
-                        "which answers JSON)")
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        default=ServerLimits.header_timeout,
+        metavar="S",
+        help="close a connection whose request head is not complete within S seconds "
+        f"(a new connection's first one included; default {ServerLimits.header_timeout:g})",
+    )
+    limits.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=ServerLimits.keep_alive_timeout,
+        metavar="S",
+        help="close a kept-alive connection idle for S seconds between requests "
+        f"(default {ServerLimits.keep_alive_timeout:g})",
+    )
+    limits.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=ServerLimits.limit_concurrency,
+        metavar="N",
+        help="at most N open connections: more are closed at once, and requests at the limit get "
+        f"uvicorn's 503 (default {ServerLimits.limit_concurrency})",
+    )
+    limits.add_argument(
+        "--max-header-bytes",
+        type=int,
+        default=ServerLimits.max_header_bytes,
+        metavar="N",
+        help="a request head over N bytes gets 400 (default 1 MiB: larger heads reach the API, which answers JSON)",
+    )
     lists = parser.add_argument_group("information")
     lists.add_argument("--list-defects", action="store_true", help="print the defect gallery and exit")
     lists.add_argument("--list-variants", action="store_true", help="print the variants and their options and exit")
@@ -76,9 +128,13 @@ def check_host(host: str, allow_remote: bool) -> None:
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
-        raise UsageError(f"--host {host!r} is not an IP address; use 127.0.0.1 (or an address with --allow-remote)") from None
+        raise UsageError(
+            f"--host {host!r} is not an IP address; use 127.0.0.1 (or an address with --allow-remote)"
+        ) from None
     if not loopback:
-        raise UsageError(f"--host {host} is not a loopback address; the sandbox has no real security, add --allow-remote to expose it anyway")
+        raise UsageError(
+            f"--host {host} is not a loopback address; the sandbox has no real security, add --allow-remote to expose it anyway"
+        )
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -131,8 +187,12 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
 
 def limits_from_args(args: argparse.Namespace) -> ServerLimits:
     """The server limits the options describe (a non-positive value is a one-line UsageError)."""
-    return ServerLimits(header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
-                        limit_concurrency=args.limit_concurrency, max_header_bytes=args.max_header_bytes)
+    return ServerLimits(
+        header_timeout=args.header_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        limit_concurrency=args.limit_concurrency,
+        max_header_bytes=args.max_header_bytes,
+    )
 
 
 def _print_defects(out: TextIO) -> None:
@@ -146,7 +206,10 @@ def _print_defects(out: TextIO) -> None:
 def _print_variants(out: TextIO) -> None:
     for variant in list_variants():
         options = ", ".join(f"{o} (default)" if o == variant.default else o for o in variant.options)
-        print(f"{variant.name}={{{'|'.join(variant.options)}}}  [{variant.requirement or 'undocumented'}]  {variant.description}; options: {options}", file=out)
+        print(
+            f"{variant.name}={{{'|'.join(variant.options)}}}  [{variant.requirement or 'undocumented'}]  {variant.description}; options: {options}",
+            file=out,
+        )
 
 
 def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
@@ -165,7 +228,9 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry point (`python -m drs_conformance.sandbox.cli_sandbox`), for use before cli.py wires it."""
-    parser = argparse.ArgumentParser(prog="drs-conformance sandbox", description="Run the DRS batch-pause-task sandbox.")
+    parser = argparse.ArgumentParser(
+        prog="drs-conformance sandbox", description="Run the DRS batch-pause-task sandbox."
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from drs_conformance.control_extensions import (
     BULK_DELETE_EXTENSION,
@@ -21,20 +21,20 @@ from drs_conformance.sandbox.variants import BODY_LIMIT_SERVED, VariantChoices
 from drs_conformance.spec import contract
 
 __all__ = [
-    "AccessKey",
-    "SandboxConfig",
-    "DEFAULT_TOKEN",
-    "DEFAULT_PROJECT",
-    "DEFAULT_AK",
-    "DEFAULT_SK",
-    "DEFAULT_SEED_STATUS",
-    "DEFAULT_SEED_TYPE",
     "BULK_DELETE_EXTENSION",
     "BULK_PUT_EXTENSION",
     "BULK_QUERY_EXTENSION",
     "CONTROL_BULK_LIMIT",
     "CONTROL_EXTENSIONS",
+    "DEFAULT_AK",
+    "DEFAULT_PROJECT",
+    "DEFAULT_SEED_STATUS",
+    "DEFAULT_SEED_TYPE",
+    "DEFAULT_SK",
+    "DEFAULT_TOKEN",
     "DELETE_JOB_EXTENSION",
+    "AccessKey",
+    "SandboxConfig",
 ]
 
 DEFAULT_TOKEN = "sandbox-token"

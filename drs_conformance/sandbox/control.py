@@ -87,8 +87,12 @@ class ControlApi:
         """POST /_sandbox/jobs/delete: remove the jobs of the list; says which were there and which were not."""
         ids = [_checked_job_id(job_id) for job_id in await self._bulk_list(request, "ids")]
         removed = self.store.delete_many(ids)
-        return json_response({"deleted": [job_id for job_id, gone in zip(ids, removed) if gone],
-                              "not_found": [job_id for job_id, gone in zip(ids, removed) if not gone]})
+        return json_response(
+            {
+                "deleted": [job_id for job_id, gone in zip(ids, removed, strict=False) if gone],
+                "not_found": [job_id for job_id, gone in zip(ids, removed, strict=False) if not gone],
+            }
+        )
 
     # -- bodies ----------------------------------------------------------------------------------
 
@@ -110,8 +114,7 @@ class ControlApi:
 def _checked_job_id(job_id: Any) -> str:
     """A job id held to the contract's rule as the API holds it: the whole id, and its length."""
     schema = contract().schema("JobId")
-    fits = isinstance(job_id, str) and schema.get("minLength", 0) <= len(job_id) <= schema.get(
-        "maxLength", len(job_id))
+    fits = isinstance(job_id, str) and schema.get("minLength", 0) <= len(job_id) <= schema.get("maxLength", len(job_id))
     if not (fits and contract().job_id_regex.fullmatch(job_id)):
         raise ControlBadRequest("control.job_id", job_id=job_id)
     return job_id

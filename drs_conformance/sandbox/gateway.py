@@ -86,8 +86,12 @@ class Gateway:
         request_id = uuid.uuid4().hex
         app = self.app
         if scope["path"].startswith(API_PREFIX) and next(self._api_requests) % self.throttle_every == 0:
-            app = Response(json.dumps({**APIG_THROTTLED, "request_id": request_id}), status_code=429,
-                           headers={"Retry-After": "0"}, media_type="application/json")
+            app = Response(
+                json.dumps({**APIG_THROTTLED, "request_id": request_id}),
+                status_code=429,
+                headers={"Retry-After": "0"},
+                media_type="application/json",
+            )
         await self._encoder(scope, app)(scope, receive, self._stamped(send, request_id))
 
     def _encoder(self, scope: Scope, app: ASGIApp) -> ASGIApp:

@@ -24,7 +24,7 @@ from drs_conformance.sandbox.errors import (
     SandboxError,
 )
 from drs_conformance.sandbox.policy import SandboxPolicy
-from drs_conformance.sandbox.state import JobStore, JobOutcome, Result
+from drs_conformance.sandbox.state import JobOutcome, JobStore, Result
 from drs_conformance.sandbox.validation import request_validators, validate
 from drs_conformance.spec import contract
 from drs_conformance.strict_json import loads_strict
@@ -281,7 +281,7 @@ class RequestPipeline:
         """A pause that checks every item, yields to the event loop once, then sets without the lock."""
         results = [self.store.check_pause(project_id, job_id, self.pause_policy) for job_id, _ in items]
         await asyncio.sleep(0.01)
-        for (job_id, mode), result in zip(items, results):
+        for (job_id, mode), result in zip(items, results, strict=False):
             if result[0] is JobOutcome.PAUSED:
                 self.store.apply_pause(job_id, mode, self.pause_policy)
         return results

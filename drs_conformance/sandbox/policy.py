@@ -215,7 +215,9 @@ def _request_policy(config: SandboxConfig) -> RequestPolicy:
     return RequestPolicy(
         content_type_refusal=content_type,
         body_limit=config.body_limit,
-        body_too_large=Refusal(Unprocessable, "body.too_large") if defect("large-body-422") else Refusal(PayloadTooLarge),
+        body_too_large=Refusal(Unprocessable, "body.too_large")
+        if defect("large-body-422")
+        else Refusal(PayloadTooLarge),
         language_refusal=language,
         crash_on_non_object=defect("crash-on-non-object"),
         extra_field_refusal=extra_field,

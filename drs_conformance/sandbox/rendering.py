@@ -47,7 +47,7 @@ def _page(results: list[dict[str, Any]], paging: Mapping[str, Any]) -> list[dict
     if per_page == 0:
         return results
     start = (max(paging.get("cur_page", 1), 1) - 1) * per_page
-    return results[start:start + per_page]
+    return results[start : start + per_page]
 
 
 class Renderer:
@@ -88,7 +88,11 @@ class Renderer:
         pending = iter(outcomes)
         for item in items:
             if item.invalid_where is not None:
-                results.append(self._failure(item.echo, ITEM_INVALID_CODE, language, "result.invalid_item", where=item.invalid_where))
+                results.append(
+                    self._failure(
+                        item.echo, ITEM_INVALID_CODE, language, "result.invalid_item", where=item.invalid_where
+                    )
+                )
                 continue
             outcome, detail = next(pending)
             if outcome is JobOutcome.PAUSED and planned_success_failed:
@@ -152,10 +156,16 @@ class Renderer:
         language = self.message_language(request)
         lookup_status = dict(self.policy.lookup_status)
         results: list[dict[str, Any]] = []
-        for job_id, status in zip(job_ids, statuses):
+        for job_id, status in zip(job_ids, statuses, strict=False):
             if status is None:
-                results.append({"id": job_id, **lookup_status, "error_code": ITEM_NOT_FOUND_CODE,
-                                "error_message": message("result.not_found", language)})
+                results.append(
+                    {
+                        "id": job_id,
+                        **lookup_status,
+                        "error_code": ITEM_NOT_FOUND_CODE,
+                        "error_message": message("result.not_found", language),
+                    }
+                )
             else:
                 results.append({"id": job_id, "status": status})
         results = self._order(results)
@@ -171,13 +181,27 @@ class Renderer:
         language = self.message_language(request)
         failed = self._failed_word
         results: list[dict[str, Any]] = []
-        for job_id, (outcome, detail) in zip(job_ids, outcomes):
+        for job_id, (outcome, detail) in zip(job_ids, outcomes, strict=False):
             if outcome.succeeded:
                 results.append({"id": job_id, "status": self._success_word})
             elif outcome in (JobOutcome.NOT_FOUND, JobOutcome.FOREIGN):
-                results.append({"id": job_id, "status": failed, "error_code": ITEM_NOT_FOUND_CODE, "error_msg": message("result.not_found", language)})
+                results.append(
+                    {
+                        "id": job_id,
+                        "status": failed,
+                        "error_code": ITEM_NOT_FOUND_CODE,
+                        "error_msg": message("result.not_found", language),
+                    }
+                )
             else:
-                results.append({"id": job_id, "status": failed, "error_code": ITEM_STATE_CODE, "error_msg": message("result.retry_state", language, status=detail)})
+                results.append(
+                    {
+                        "id": job_id,
+                        "status": failed,
+                        "error_code": ITEM_STATE_CODE,
+                        "error_msg": message("result.retry_state", language, status=detail),
+                    }
+                )
         return json_response(self._extras({"results": self._order(results), "count": len(results)}))
 
     # -- shared bookkeeping ----------------------------------------------------------------------

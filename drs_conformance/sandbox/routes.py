@@ -41,10 +41,11 @@ def control_routes(control: ControlApi, extensions: Collection[str]) -> list[Rou
     jobs = f"{CONTROL_PREFIX}/jobs"
     bulk = [  # before /jobs/{job_id}, which would take "query" and "delete" for job ids
         (Route(jobs, control.put_jobs, methods=["PUT"], name="sandbox-put-jobs"), BULK_PUT_EXTENSION),
-        (Route(f"{jobs}/query", control.query_jobs, methods=["POST"], name="sandbox-query-jobs"),
-         BULK_QUERY_EXTENSION),
-        (Route(f"{jobs}/delete", control.delete_jobs, methods=["POST"], name="sandbox-delete-jobs"),
-         BULK_DELETE_EXTENSION),
+        (Route(f"{jobs}/query", control.query_jobs, methods=["POST"], name="sandbox-query-jobs"), BULK_QUERY_EXTENSION),
+        (
+            Route(f"{jobs}/delete", control.delete_jobs, methods=["POST"], name="sandbox-delete-jobs"),
+            BULK_DELETE_EXTENSION,
+        ),
     ]
     return [
         Route(f"{CONTROL_PREFIX}/health", control.health, methods=["GET"], name="sandbox-health"),
@@ -52,6 +53,9 @@ def control_routes(control: ControlApi, extensions: Collection[str]) -> list[Rou
         *(route for route, extension in bulk if extension in extensions),
         Route(f"{jobs}/{{job_id}}", control.get_job, methods=["GET"], name="sandbox-get-job"),
         Route(f"{jobs}/{{job_id}}", control.put_job, methods=["PUT"], name="sandbox-put-job"),
-        *([Route(f"{jobs}/{{job_id}}", control.delete_job, methods=["DELETE"], name="sandbox-delete-job")]
-          if DELETE_JOB_EXTENSION in extensions else []),
+        *(
+            [Route(f"{jobs}/{{job_id}}", control.delete_job, methods=["DELETE"], name="sandbox-delete-job")]
+            if DELETE_JOB_EXTENSION in extensions
+            else []
+        ),
     ]

@@ -26,7 +26,15 @@ from drs_conformance.sandbox.config import DEFAULT_TOKEN, SandboxConfig
 from drs_conformance.sandbox.routes import CONTROL_PREFIX, OPENAPI_PATH
 from drs_conformance.spec import PAUSE_PATH, contract
 
-__all__ = ["RunningSandbox", "ServerLimits", "bind_socket", "example_curl", "serve", "start_in_thread", "uvicorn_config"]
+__all__ = [
+    "RunningSandbox",
+    "ServerLimits",
+    "bind_socket",
+    "example_curl",
+    "serve",
+    "start_in_thread",
+    "uvicorn_config",
+]
 
 # Headers up to this size reach the application (which answers JSON) instead of uvicorn's text 400.
 MAX_HEADER_BYTES = 1024 * 1024
@@ -106,7 +114,9 @@ def _protocol(limits: ServerLimits) -> type[H11Protocol]:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (0 = ephemeral), or a UsageError saying what to do."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only with IPPROTO_TCP
+    sock = socket.socket(
+        family, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # asyncio sets TCP_NODELAY only with IPPROTO_TCP
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -114,7 +124,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise UsageError(f"port {port} on {host} is already in use; choose another with --port (or stop the process using it)") from None
+            raise UsageError(
+                f"port {port} on {host} is already in use; choose another with --port (or stop the process using it)"
+            ) from None
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host and --port") from None
     sock.set_inheritable(True)
     return sock
@@ -159,8 +171,14 @@ def example_curl(url: str, config: SandboxConfig, *, project_id: str | None = No
     )
 
 
-def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8080, *, out: TextIO | None = None,
-          limits: ServerLimits | None = None) -> int:
+def serve(
+    config: SandboxConfig,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    out: TextIO | None = None,
+    limits: ServerLimits | None = None,
+) -> int:
     """Serve in the foreground until Ctrl-C; print the URL and a curl example first. Returns 0."""
     out = out or sys.stdout
     app = create_app(config)
@@ -219,7 +237,11 @@ class RunningSandbox:
 
 
 def start_in_thread(
-    config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0, *, ready_timeout: float = 15.0,
+    config: SandboxConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    ready_timeout: float = 15.0,
     limits: ServerLimits | None = None,
 ) -> RunningSandbox:
     """Start a sandbox under uvicorn in a daemon thread and return once it answers HTTP; logs nothing to stdout."""

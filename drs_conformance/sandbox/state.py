@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import sys
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional, Sequence, Tuple
 
-__all__ = ["Job", "JobStore", "JobOutcome", "PausePolicy", "ResumePolicy", "Result"]
+__all__ = ["Job", "JobOutcome", "JobStore", "PausePolicy", "Result", "ResumePolicy"]
 
 
 @dataclass(slots=True)
@@ -124,8 +124,10 @@ class JobStore:
 
     def put_all(self, records: Sequence[tuple[str, str, str, str]]) -> list[Job]:
         """Create or replace (job_id, project_id, status, type) records under one lock; return copies, in order."""
-        jobs = [Job(job_id, sys.intern(project_id), sys.intern(status), sys.intern(type_))
-                for job_id, project_id, status, type_ in records]
+        jobs = [
+            Job(job_id, sys.intern(project_id), sys.intern(status), sys.intern(type_))
+            for job_id, project_id, status, type_ in records
+        ]
         with self._lock:
             for job in jobs:
                 self._jobs[job.id] = job
@@ -215,9 +217,9 @@ class JobStore:
             return JobOutcome.FOREIGN, None
         outcome = policy.decide(job)
         result = _with_detail(outcome, job)
-        if outcome is JobOutcome.PAUSED:
-            self._mark_paused(job, mode, policy)
-        elif outcome is JobOutcome.NOT_PAUSABLE_STATE and policy.change_on_state_failure:
+        if outcome is JobOutcome.PAUSED or (
+            outcome is JobOutcome.NOT_PAUSABLE_STATE and policy.change_on_state_failure
+        ):
             self._mark_paused(job, mode, policy)
         return result
 
@@ -257,7 +259,7 @@ class JobStore:
         return JobOutcome.NOT_RESUMABLE, job.status
 
 
-Result = Tuple[JobOutcome, Optional[str]]
+Result = tuple[JobOutcome, str | None]
 
 
 def _with_detail(outcome: JobOutcome, job: Job) -> Result:

@@ -8,13 +8,13 @@ run accepts. (A failed item's status word has no variant: the contract says it S
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 from drs_conformance.errors import UsageError
 from drs_conformance.spec import contract
 
-__all__ = ["Variant", "VariantChoices", "list_variants", "get_variant", "BODY_LIMIT_SERVED"]
+__all__ = ["BODY_LIMIT_SERVED", "Variant", "VariantChoices", "get_variant", "list_variants"]
 
 # The sandbox's own choice: the body limit under large-body=serve (the documented limit is contract().body_limit).
 BODY_LIMIT_SERVED = 16 * 1024 * 1024
@@ -35,33 +35,77 @@ class Variant:
 
 
 _REGISTRY: tuple[Variant, ...] = (
-    Variant("duplicates", ("per-item", "refuse"), "DUPLICATE-IDS",
-            "a job named twice in one batch: per-item = each occurrence gets its own result, at most one success; refuse = 400 DRS.M00301"),
-    Variant("extra-fields", ("ignore", "refuse"), "EXTRA-FIELDS",
-            "unknown fields in the body or an item: ignore them, or refuse the request with 400"),
-    Variant("unknown-language", ("refuse", "fallback"), "LANGUAGE-UNKNOWN",
-            "an X-Language other than en-us/zh-cn: refuse with 400 DRS.M00007, or fall back to en-us"),
-    Variant("large-batch", ("serve", "refuse"), "BATCH-OVER-100",
-            f"more than {contract().batch_limit} jobs in one batch: serve, or refuse with 413 DRS.M00273"),
-    Variant("large-body", ("refuse", "serve"), "BODY-OVER-1MIB",
-            f"a body over {contract().body_limit} bytes: refuse with 413, or serve (the limit becomes {BODY_LIMIT_SERVED} bytes)"),
-    Variant("result-order", ("request", "reversed", "shuffled"), "ONE-RESULT-PER-ITEM",
-            "order of results: as requested, reversed, or shuffled (the document does not fix it)"),
-    Variant("project-mismatch-status", ("403", "401"), "AUTH-PROJECT-STATUS",
-            "credentials of one project on another project's path: 403 or 401"),
-    Variant("response-extras", ("none", "present"), "RESPONSE-SCHEMA",
-            "present = every body and every result carries extra harmless fields (request_id)"),
-    Variant("status-paging", ("all", "pages"), "SUPPORT-STATUS",
-            "batch-status results: all of them (page_req ignored), or one page as the platform pages: "
-            "page_req.per_page results (its documented default when absent; 0 = all) of page page_req.cur_page "
-            "(default 1), with count the number of ids asked"),
-    Variant("failed-lookup-status", ("absent", "empty", "null"), "SUPPORT-STATUS",
-            "a batch-status result for an unknown id or a job of another project carries error_code and "
-            "error_message, and its status is left out, \"\" or null (the documents do not say which)"),
-    Variant("gateway", ("none", "apig"), None,
-            "apig = behind an API gateway: gzip or deflate as the client accepts, every 29th API request "
-            "throttled with 429 + Retry-After: 0 (APIG.0308), every 5th connection closed (Connection: close), "
-            "X-Request-Id headers (drs_conformance/sandbox/gateway.py)"),
+    Variant(
+        "duplicates",
+        ("per-item", "refuse"),
+        "DUPLICATE-IDS",
+        "a job named twice in one batch: per-item = each occurrence gets its own result, at most one success; refuse = 400 DRS.M00301",
+    ),
+    Variant(
+        "extra-fields",
+        ("ignore", "refuse"),
+        "EXTRA-FIELDS",
+        "unknown fields in the body or an item: ignore them, or refuse the request with 400",
+    ),
+    Variant(
+        "unknown-language",
+        ("refuse", "fallback"),
+        "LANGUAGE-UNKNOWN",
+        "an X-Language other than en-us/zh-cn: refuse with 400 DRS.M00007, or fall back to en-us",
+    ),
+    Variant(
+        "large-batch",
+        ("serve", "refuse"),
+        "BATCH-OVER-100",
+        f"more than {contract().batch_limit} jobs in one batch: serve, or refuse with 413 DRS.M00273",
+    ),
+    Variant(
+        "large-body",
+        ("refuse", "serve"),
+        "BODY-OVER-1MIB",
+        f"a body over {contract().body_limit} bytes: refuse with 413, or serve (the limit becomes {BODY_LIMIT_SERVED} bytes)",
+    ),
+    Variant(
+        "result-order",
+        ("request", "reversed", "shuffled"),
+        "ONE-RESULT-PER-ITEM",
+        "order of results: as requested, reversed, or shuffled (the document does not fix it)",
+    ),
+    Variant(
+        "project-mismatch-status",
+        ("403", "401"),
+        "AUTH-PROJECT-STATUS",
+        "credentials of one project on another project's path: 403 or 401",
+    ),
+    Variant(
+        "response-extras",
+        ("none", "present"),
+        "RESPONSE-SCHEMA",
+        "present = every body and every result carries extra harmless fields (request_id)",
+    ),
+    Variant(
+        "status-paging",
+        ("all", "pages"),
+        "SUPPORT-STATUS",
+        "batch-status results: all of them (page_req ignored), or one page as the platform pages: "
+        "page_req.per_page results (its documented default when absent; 0 = all) of page page_req.cur_page "
+        "(default 1), with count the number of ids asked",
+    ),
+    Variant(
+        "failed-lookup-status",
+        ("absent", "empty", "null"),
+        "SUPPORT-STATUS",
+        "a batch-status result for an unknown id or a job of another project carries error_code and "
+        'error_message, and its status is left out, "" or null (the documents do not say which)',
+    ),
+    Variant(
+        "gateway",
+        ("none", "apig"),
+        None,
+        "apig = behind an API gateway: gzip or deflate as the client accepts, every 29th API request "
+        "throttled with 429 + Retry-After: 0 (APIG.0308), every 5th connection closed (Connection: close), "
+        "X-Request-Id headers (drs_conformance/sandbox/gateway.py)",
+    ),
 )
 
 _BY_NAME: dict[str, Variant] = {variant.name: variant for variant in _REGISTRY}
@@ -91,9 +135,7 @@ class VariantChoices(Mapping[str, str]):
         for name, option in picked.items():
             variant = get_variant(name)
             if option not in variant.options:
-                raise UsageError(
-                    f"variant {name} has no option {option!r}; choose one of {', '.join(variant.options)}"
-                )
+                raise UsageError(f"variant {name} has no option {option!r}; choose one of {', '.join(variant.options)}")
         self._chosen = {v.name: picked.get(v.name, v.default) for v in _REGISTRY}
 
     def __getitem__(self, name: str) -> str:

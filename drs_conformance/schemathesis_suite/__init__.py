@@ -20,12 +20,12 @@ from drs_conformance.schemathesis_suite.transport import (
 )
 
 __all__ = [
-    "KitCredentials",
     "NO_RESEND",
-    "Sent",
     "UNDER_TEST",
     "WRONG_JOB_IDS",
     "WRONG_JOB_IDS_DICTIONARY",
+    "KitCredentials",
+    "Sent",
     "Wire",
     "as_httpx",
     "classify_request",

@@ -9,7 +9,13 @@ from drs_conformance.schemathesis_suite.operations import body_schema_name
 from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, contract, documented_view
 from drs_conformance.strategies import with_job_id_format
 
-__all__ = ["WRONG_JOB_IDS", "WRONG_JOB_IDS_DICTIONARY", "generation_document", "request_schemas", "response_schema_names"]
+__all__ = [
+    "WRONG_JOB_IDS",
+    "WRONG_JOB_IDS_DICTIONARY",
+    "generation_document",
+    "request_schemas",
+    "response_schema_names",
+]
 
 # A well-formed id of no job (its last group says so), from which every wrong id below is made. Each one
 # breaks the UUID rule in one way that a known validator mistake lets through (kinds job-id/* of

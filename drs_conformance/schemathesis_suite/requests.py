@@ -25,7 +25,12 @@ __all__ = ["RULE_ORDER", "Sent", "Wire", "classify_request", "rule_of"]
 
 # Order in which broken rules name a refusal that did not happen: the first one found is reported.
 RULE_ORDER = (
-    Req.BODY_SHAPE, Req.ITEM_SHAPE, Req.JOB_ID_RULE, Req.PAUSE_MODE_VALUES, Req.CONTENT_TYPE_REFUSED, Req.AUTH_REQUIRED,
+    Req.BODY_SHAPE,
+    Req.ITEM_SHAPE,
+    Req.JOB_ID_RULE,
+    Req.PAUSE_MODE_VALUES,
+    Req.CONTENT_TYPE_REFUSED,
+    Req.AUTH_REQUIRED,
 )
 
 
@@ -134,10 +139,15 @@ def classify_request(operation: str, wire: Wire) -> Sent:
         name = body_schema_name(contract().document, operation)
         errors = sorted(contract_validator(name).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
-            broken.append((rule_of(error), f"{readable_path(error.absolute_path, whole='the body')}: {error.message[:160]}"))
+            broken.append(
+                (rule_of(error), f"{readable_path(error.absolute_path, whole='the body')}: {error.message[:160]}")
+            )
         closed = contract_validator(name, closed=True).iter_errors(document)
-        extras = [f"{readable_path(e.absolute_path, whole='the body')}: {e.message[:99]}" for e in closed
-                  if e.validator == "additionalProperties"]
+        extras = [
+            f"{readable_path(e.absolute_path, whole='the body')}: {e.message[:99]}"
+            for e in closed
+            if e.validator == "additionalProperties"
+        ]
         if extras:
             choices.append((Req.EXTRA_FIELDS, "; ".join(extras[:3])))
         if not errors:

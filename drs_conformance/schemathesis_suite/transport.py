@@ -57,14 +57,21 @@ def to_wire(case: schemathesis.Case, target: Target, stand_in: str | None) -> Wi
     unknown = set(kwargs) - _ALLOWED_KWARGS
     assert not unknown, f"schemathesis serialised the case with {unknown}: the contract suite cannot send that"
     prepared = requests.Request(
-        method=kwargs["method"], url=kwargs["url"], headers=kwargs.get("headers"), params=kwargs.get("params"),
-        cookies=kwargs.get("cookies"), json=kwargs.get("json"), data=kwargs.get("data"), files=kwargs.get("files"),
+        method=kwargs["method"],
+        url=kwargs["url"],
+        headers=kwargs.get("headers"),
+        params=kwargs.get("params"),
+        cookies=kwargs.get("cookies"),
+        json=kwargs.get("json"),
+        data=kwargs.get("data"),
+        files=kwargs.get("files"),
     ).prepare()
     body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
     if stand_in is not None and body and case.path in (PAUSE_PATH, RETRY_PATH):
         body = body.replace(contract().example_job_id.encode(), stand_in.encode())
     headers = {
-        name: value for name, value in prepared.headers.items()
+        name: value
+        for name, value in prepared.headers.items()
         if name.lower() not in _NOT_FORWARDED and _TRANSPORT_DEFAULTS.get(name.lower()) != value
     }
     token_header = security_header("token")
@@ -73,16 +80,30 @@ def to_wire(case: schemathesis.Case, target: Target, stand_in: str | None) -> Wi
         del headers[token_header]
     url = str(prepared.url)
     assert url.startswith(target.base_url), f"{url} is not under the target's base URL {target.base_url}"
-    return Wire(str(prepared.method), url[len(target.base_url):], headers, body or None, with_credentials)
+    return Wire(str(prepared.method), url[len(target.base_url) :], headers, body or None, with_credentials)
 
 
-def send(api: DrsClient, target: Target, wire: Wire, label: str, *,
-         credentials: Credentials | None = None, headers: dict[str, str] | None = None) -> Reply:
+def send(
+    api: DrsClient,
+    target: Target,
+    wire: Wire,
+    label: str,
+    *,
+    credentials: Credentials | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
     """Send through the kit's client: the target's credentials if the case carried the marker, else none."""
     if credentials is None:
         credentials = target.credentials if wire.with_credentials else NoCredentials()
-    return api.send(wire.method, wire.path, content=wire.body, headers={**wire.headers, **(headers or {})},
-                    credentials=credentials, project_id=target.project_id, label=label)
+    return api.send(
+        wire.method,
+        wire.path,
+        content=wire.body,
+        headers={**wire.headers, **(headers or {})},
+        credentials=credentials,
+        project_id=target.project_id,
+        label=label,
+    )
 
 
 # How the body travelled (compressed, chunked, its length on the wire): `Reply.content` is already decoded,
@@ -97,8 +118,9 @@ def as_httpx(target: Target, wire: Wire, reply: Reply) -> httpx.Response:
     (httpx sets Content-Length for the decoded body), every other header is kept.
     """
     request = httpx.Request(wire.method, target.base_url + wire.path, headers=wire.headers, content=wire.body)
-    headers = [(name, value) for name, value in reply.headers.multi_items()
-               if name.lower() not in _WIRE_ENCODING_HEADERS]
+    headers = [
+        (name, value) for name, value in reply.headers.multi_items() if name.lower() not in _WIRE_ENCODING_HEADERS
+    ]
     response = httpx.Response(reply.status, headers=headers, content=reply.content, request=request)
     elapsed = reply.exchange.response.elapsed_ms if reply.exchange.response is not None else 0.0
     response.elapsed = dt.timedelta(milliseconds=elapsed)

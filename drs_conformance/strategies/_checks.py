@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-__all__ = ["check_strategy", "check_integer", "check_sizes", "check_choices"]
+__all__ = ["check_choices", "check_integer", "check_sizes", "check_strategy"]
 
 
 _NOUNS = {"kinds": "kind", "shapes": "shape", "statuses": "status", "types": "type", "expects": "expect"}

@@ -15,7 +15,7 @@ from ._rule import id_rule
 from .job_ids import job_ids as _job_ids
 from .modes import pause_modes
 
-__all__ = ["BATCH_LIMIT", "pause_infos", "batches", "batches_over"]
+__all__ = ["BATCH_LIMIT", "batches", "batches_over", "pause_infos"]
 
 
 BATCH_LIMIT: int  # the contract's batch limit, read on first use (__getattr__)

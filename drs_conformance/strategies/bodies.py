@@ -15,7 +15,7 @@ from .batches import batches
 from .faults import Fault, encode
 from .registry import REGISTRY, FaultKind
 
-__all__ = ["BODY_LIMIT", "not_json_bodies", "wrong_content_types", "oversized_bodies"]
+__all__ = ["BODY_LIMIT", "not_json_bodies", "oversized_bodies", "wrong_content_types"]
 
 
 BODY_LIMIT: int  # the contract's body limit, read on first use (__getattr__)
@@ -27,6 +27,7 @@ def __getattr__(name: str) -> int:
     Read from the contract (`x-drs-limits`) on first use, so that importing the strategies reads nothing.
     """
     return contract_constant(__name__, name, BODY_LIMIT="body_limit")
+
 
 NOT_JSON_KINDS = REGISTRY.kind_set("not_json_bodies", scope="request")
 CONTENT_TYPE_KINDS = REGISTRY.kind_set("wrong_content_types", scope="request")
@@ -123,7 +124,9 @@ def _not_json(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.one_of(cut(), st.builds(family, batches(max_size=3), st.sampled_from(_FAMILIES)))
 
 
-@NOT_JSON_KINDS.kind("body/empty", Req.BODY_SHAPE, "refuse-400", "no bytes at all (with Content-Type: application/json)")
+@NOT_JSON_KINDS.kind(
+    "body/empty", Req.BODY_SHAPE, "refuse-400", "no bytes at all (with Content-Type: application/json)"
+)
 def _empty(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.just(
         kind.fault(

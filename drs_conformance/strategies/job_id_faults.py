@@ -176,7 +176,9 @@ def _no_hyphens(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(make, job_ids(), pause_modes())
 
 
-@KINDS.kind("job-id/extra-hyphen", Req.JOB_ID_RULE, "refuse-400", "a well-formed id with one more hyphen (37 characters)")
+@KINDS.kind(
+    "job-id/extra-hyphen", Req.JOB_ID_RULE, "refuse-400", "a well-formed id with one more hyphen (37 characters)"
+)
 def _extra_hyphen(kind: FaultKind) -> st.SearchStrategy[Fault]:
     rule = id_rule()
 
@@ -215,7 +217,10 @@ def _whitespace_name(text: str) -> str:
 
 
 @KINDS.kind(
-    "job-id/leading-whitespace", Req.JOB_ID_RULE, "refuse-400", "a well-formed id after one or two whitespace characters"
+    "job-id/leading-whitespace",
+    Req.JOB_ID_RULE,
+    "refuse-400",
+    "a well-formed id after one or two whitespace characters",
 )
 def _leading_whitespace(kind: FaultKind) -> st.SearchStrategy[Fault]:
     def make(base: str, mode: str, space: str) -> Fault:

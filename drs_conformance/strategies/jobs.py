@@ -14,7 +14,7 @@ from ._checks import check_choices
 from .faults import Fault
 from .registry import REGISTRY, FaultKind
 
-__all__ = ["JobSpec", "job_specs", "pausable_job_specs", "non_pausable_job_specs"]
+__all__ = ["JobSpec", "job_specs", "non_pausable_job_specs", "pausable_job_specs"]
 
 
 @dataclass(frozen=True)

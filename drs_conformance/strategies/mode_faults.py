@@ -76,7 +76,9 @@ def _padded(kind: FaultKind) -> st.SearchStrategy[Fault]:
     return st.builds(lambda base, job_id, pad: make(base, job_id, *pad), pause_modes(), job_ids(), around)
 
 
-@KINDS.kind("mode/other-word", Req.PAUSE_MODE_VALUES, "refuse-400", "another word (`stop`, `targets`, `target,all`, ...)")
+@KINDS.kind(
+    "mode/other-word", Req.PAUSE_MODE_VALUES, "refuse-400", "another word (`stop`, `targets`, `target,all`, ...)"
+)
 def _other_word(kind: FaultKind) -> st.SearchStrategy[Fault]:
     modes = contract().pause_modes
     words = [word for word in _OTHER_WORDS if word.strip().lower() not in modes]

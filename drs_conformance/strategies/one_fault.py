@@ -17,7 +17,7 @@ from .faults import EXPECTS, Expect, Fault, encode
 from .job_ids import job_ids as _job_ids
 from .registry import REGISTRY, Scope
 
-__all__ = ["item_faults", "request_faults", "one_fault_batches"]
+__all__ = ["item_faults", "one_fault_batches", "request_faults"]
 
 
 def _combined(scopes: Collection[Scope], kinds: Any, expects: Any, name: str) -> st.SearchStrategy[Fault]:

@@ -19,7 +19,7 @@ from .job_ids import job_ids
 from .modes import pause_modes
 from .registry import REGISTRY, FaultKind
 
-__all__ = ["malformed_items", "malformed_bodies", "extra_fields", "duplicate_id_batches", "oversized_batches"]
+__all__ = ["duplicate_id_batches", "extra_fields", "malformed_bodies", "malformed_items", "oversized_batches"]
 
 ITEM_KINDS = REGISTRY.kind_set("malformed_items", scope="item")
 BODY_KINDS = REGISTRY.kind_set("malformed_bodies", scope="request")

@@ -15,7 +15,7 @@ from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 from drs_conformance.strategies import JobSpec, job_specs, non_pausable_job_specs, pausable_job_specs
 
-__all__ = ["boundary_job_specs", "raise_first", "pause_against", "observe"]
+__all__ = ["boundary_job_specs", "observe", "pause_against", "raise_first"]
 
 
 def boundary_job_specs() -> st.SearchStrategy[JobSpec]:

@@ -92,8 +92,9 @@ def test_job_in_other_state_fails_and_is_unchanged(api: DrsClient, jobs: Jobs, s
         job_id = jobs.paused()  # live targets: pause an inventory job first, then try again
     else:
         job_id = jobs.in_state(status)  # live targets: an inventory job that is in this status now
-    _expect_failed_and_unchanged(api, jobs, job_id, f"a migration or sync job in {status}",
-                                 Req.NON_PAUSABLE_STATE_FAILS)
+    _expect_failed_and_unchanged(
+        api, jobs, job_id, f"a migration or sync job in {status}", Req.NON_PAUSABLE_STATE_FAILS
+    )
 
 
 @pytest.mark.requirement(Req.DR_JOB_FAILS)
@@ -122,8 +123,7 @@ def _failed_results(api: DrsClient, jobs: Jobs, language: str | None = None) -> 
     """Failed items of the kinds every mode can produce, plus state failures where jobs can be made."""
     ids = [jobs.new_id()]
     if jobs.target.control is not None:
-        ids += jobs.create_many([{"status": "CREATING", "type": "sync"},
-                                 {"status": STARTED, "type": "cloudDataGuard"}])
+        ids += jobs.create_many([{"status": "CREATING", "type": "sync"}, {"status": STARTED, "type": "cloudDataGuard"}])
     reply = api.pause_jobs([(job_id, "target") for job_id in ids], language=language)
     expect_ok(reply, Req.ONE_RESULT_PER_ITEM, "a well-formed batch is served with one result per item")
     grouped = results_by_id(reply, ids)
@@ -188,8 +188,10 @@ def test_count_equals_number_of_results(api: DrsClient, jobs: Jobs, size: int) -
 
 
 @pytest.mark.requirement(Req.ITEMS_INDEPENDENT)
-@pytest.mark.parametrize("position", [pytest.param(0, id="failing-first"), pytest.param(1, id="failing-middle"),
-                                      pytest.param(2, id="failing-last")])
+@pytest.mark.parametrize(
+    "position",
+    [pytest.param(0, id="failing-first"), pytest.param(1, id="failing-middle"), pytest.param(2, id="failing-last")],
+)
 def test_failing_item_does_not_change_the_others(api: DrsClient, jobs: Jobs, position: int) -> None:
     """A failing item does not change the outcome of the other items of its batch."""
     good = [jobs.pausable()]
@@ -224,7 +226,9 @@ def test_batch_status_reports_each_job(api: DrsClient, jobs: Jobs) -> None:
     """batch-status reports each requested job's status, matched by id."""
     if jobs.target.control is not None:
         statuses = ("CREATING", PAUSING, STARTED)
-        made = dict(zip(jobs.create_many({"status": status, "type": "sync"} for status in statuses), statuses))
+        made = dict(
+            zip(jobs.create_many({"status": status, "type": "sync"} for status in statuses), statuses, strict=False)
+        )
     else:
         job_id = jobs.pausable()
         made = {job_id: None}

@@ -47,8 +47,7 @@ def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
     """With the control API, make every id of a drawn body a pausable job (to see what a request changes)."""
     if jobs.target.control is None:
         return False
-    jobs.create_many({"job_id": job_id, "status": STARTED, "type": "sync"}
-                     for job_id in dict.fromkeys(job_ids_))
+    jobs.create_many({"job_id": job_id, "status": STARTED, "type": "sync"} for job_id in dict.fromkeys(job_ids_))
     return True
 
 
@@ -56,8 +55,8 @@ def _assert_unchanged(jobs: Jobs, job_ids_: tuple[str, ...], why: str) -> None:
     for job_id, state in jobs.states(dict.fromkeys(job_ids_)).items():
         if state.status != STARTED:
             raise NonConformance(
-                Req.REFUSAL_ATOMIC, f"{why}: job {job_id} is {state.status} after the refusal, documented unchanged "
-                f"({STARTED})"
+                Req.REFUSAL_ATOMIC,
+                f"{why}: job {job_id} is {state.status} after the refusal, documented unchanged ({STARTED})",
             )
 
 
@@ -112,13 +111,19 @@ def test_refusal_code_is_documented(api: DrsClient, jobs: Jobs, fault: Fault) ->
 
 
 @pytest.mark.requirement(Req.REFUSAL_ATOMIC)
-@pytest.mark.parametrize(("bad_item", "broken"), [
-    pytest.param({"job_id": "not-a-uuid", "pause_mode": "target"}, Req.JOB_ID_RULE, id="bad-id-last"),
-    pytest.param({"job_id": None, "pause_mode": "all"}, Req.ITEM_SHAPE, id="null-id-last"),
-    pytest.param({}, Req.ITEM_SHAPE, id="empty-object-last"),
-])
+@pytest.mark.parametrize(
+    ("bad_item", "broken"),
+    [
+        pytest.param({"job_id": "not-a-uuid", "pause_mode": "target"}, Req.JOB_ID_RULE, id="bad-id-last"),
+        pytest.param({"job_id": None, "pause_mode": "all"}, Req.ITEM_SHAPE, id="null-id-last"),
+        pytest.param({}, Req.ITEM_SHAPE, id="empty-object-last"),
+    ],
+)
 def test_refused_batch_changes_no_job(
-    api: DrsClient, jobs: Jobs, bad_item: dict, broken: str  # type: ignore[type-arg]
+    api: DrsClient,
+    jobs: Jobs,
+    bad_item: dict,
+    broken: str,  # type: ignore[type-arg]
 ) -> None:
     """A batch refused for one bad item leaves its well-formed items' jobs as they were."""
     good = jobs.pausable()
@@ -157,9 +162,7 @@ def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> Non
 # -- allowed choices ("Either") -----------------------------------------------------------------
 
 
-def _served_or_refused(
-    api: DrsClient, jobs: Jobs, fault: Fault
-) -> tuple[dict[str, list[dict]], bool] | None:  # type: ignore[type-arg]
+def _served_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> tuple[dict[str, list[dict]], bool] | None:  # type: ignore[type-arg]
     """Send an allowed-choice fault: a 400 must change nothing (None); a 200 gives its results by id.
 
     With the control API the body's ids are pausable jobs first (`seeded`), so what a choice does is seen.
@@ -255,9 +258,7 @@ def test_batch_over_100_is_served_or_refused(api: DrsClient, jobs: Jobs, fault: 
     if reply.status == 200:
         results_by_id(reply, [item["job_id"] for item in fault.json()["jobs"]])
         return
-    assert reply.status in (400, 413), (
-        f"received {describe(reply)} for {fault.value} items, documented 200, 400 or 413"
-    )
+    assert reply.status in (400, 413), f"received {describe(reply)} for {fault.value} items, documented 200, 400 or 413"
 
 
 UNKNOWN_LANGUAGES = [pytest.param(v, id=v) for v in ("fr-fr", "ja-jp", "klingon")]
@@ -272,8 +273,10 @@ def test_unknown_language_falls_back_or_is_refused(api: DrsClient, jobs: Jobs, l
     if reply.status == 400:
         return
     if reply.status != 200:
-        raise NonConformance(Req.LANGUAGE_UNKNOWN, f"received {describe(reply)} for X-Language {language}, "
-                             "documented 200 (falls back to en-us) or 400")
+        raise NonConformance(
+            Req.LANGUAGE_UNKNOWN,
+            f"received {describe(reply)} for X-Language {language}, documented 200 (falls back to en-us) or 400",
+        )
     message = str(results_by_id(reply, [job_id])[job_id][0].get("error_msg", ""))
     assert not CJK.search(message), (
         f"X-Language {language} answered in Chinese ({message!r}), documented a fall back to en-us"

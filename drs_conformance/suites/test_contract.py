@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import hypothesis
@@ -80,34 +80,36 @@ SIGNATURE_HEADER = security_header("aksk")
 def _load(path: str, *, modes: tuple[str, ...], phases: tuple[str, ...]) -> schemathesis.BaseSchema:
     """The adjusted document as schemathesis sees it, for the operation at `path` (one test per operation)."""
     document = generation_document(DOCUMENT, languages="positive" in modes)
-    config = schemathesis.Config.from_dict({
-        # schemathesis seeds each test itself (randomly unless told), overriding hypothesis's seed.
-        "seed": run_seed(),
-        # The run's hypothesis profile decides how many cases fuzzing draws (quick 20, thorough 300).
-        "generation": {
-            "max-examples": hypothesis.settings.default.max_examples,
-            "database": "none",  # a database makes runs slower and breaks --seed reproducibility
-            "with-security-parameters": False,  # the kit supplies credentials (see KitCredentials)
-            "unique-inputs": True,
-        },
-        "phases": {
-            "examples": {"enabled": "examples" in phases},
-            "coverage": {"enabled": "coverage" in phases},
-            "fuzzing": {
-                "enabled": "fuzzing" in phases,
-                # Cases depend on the seed only, never on what the target answered before.
-                "error-feedback": {"enabled": False},
-                "extra-data-sources": {"responses": False},
+    config = schemathesis.Config.from_dict(
+        {
+            # schemathesis seeds each test itself (randomly unless told), overriding hypothesis's seed.
+            "seed": run_seed(),
+            # The run's hypothesis profile decides how many cases fuzzing draws (quick 20, thorough 300).
+            "generation": {
+                "max-examples": hypothesis.settings.default.max_examples,
+                "database": "none",  # a database makes runs slower and breaks --seed reproducibility
+                "with-security-parameters": False,  # the kit supplies credentials (see KitCredentials)
+                "unique-inputs": True,
             },
-            "stateful": {"enabled": False},
-        },
-        "suppress-health-check": ["all"],  # as the kit's profiles; the fixtures are reset by hand
-        "parameters": {
-            "project_id": PROJECT_PLACEHOLDER,
-            "body.jobs[*].job_id": {"dictionary": WRONG_JOB_IDS_DICTIONARY, "probability": 0.5},
-        },
-        "dictionaries": {WRONG_JOB_IDS_DICTIONARY: {"values": list(WRONG_JOB_IDS)}},
-    })
+            "phases": {
+                "examples": {"enabled": "examples" in phases},
+                "coverage": {"enabled": "coverage" in phases},
+                "fuzzing": {
+                    "enabled": "fuzzing" in phases,
+                    # Cases depend on the seed only, never on what the target answered before.
+                    "error-feedback": {"enabled": False},
+                    "extra-data-sources": {"responses": False},
+                },
+                "stateful": {"enabled": False},
+            },
+            "suppress-health-check": ["all"],  # as the kit's profiles; the fixtures are reset by hand
+            "parameters": {
+                "project_id": PROJECT_PLACEHOLDER,
+                "body.jobs[*].job_id": {"dictionary": WRONG_JOB_IDS_DICTIONARY, "probability": 0.5},
+            },
+            "dictionaries": {WRONG_JOB_IDS_DICTIONARY: {"values": list(WRONG_JOB_IDS)}},
+        }
+    )
     schema = schemathesis.openapi.from_dict(document, config=config)
     schema.config.generation.update(modes=[GenerationMode(mode) for mode in modes])
     schema.auth()(KitCredentials)
@@ -128,9 +130,12 @@ def _scenario(case: schemathesis.Case) -> CoverageScenario | None:
     return getattr(data, "scenario", None)
 
 
-_CONTENT_TYPE_PROBES = frozenset({
-    CoverageScenario.UNSUPPORTED_CONTENT_TYPE, CoverageScenario.MALFORMED_CONTENT_TYPE,
-})
+_CONTENT_TYPE_PROBES = frozenset(
+    {
+        CoverageScenario.UNSUPPORTED_CONTENT_TYPE,
+        CoverageScenario.MALFORMED_CONTENT_TYPE,
+    }
+)
 _EXPLICIT_PHASES = frozenset({TestPhase.EXAMPLES, TestPhase.COVERAGE})
 
 
@@ -182,8 +187,7 @@ def _judge_refusals(sent: Sent, reply: Reply) -> None:
         pause_only = requirement == Req.CONTENT_TYPE_REFUSED
         applies = requirement == Req.AUTH_REQUIRED or (pause_only and sent.role == UNDER_TEST)
         if applies and not 400 <= reply.status < 500:
-            raise NonConformance(requirement, f"received {describe(reply)} for a request with {why}, "
-                                 "documented a 4xx")
+            raise NonConformance(requirement, f"received {describe(reply)} for a request with {why}, documented a 4xx")
 
 
 def _judge_choices(sent: Sent, reply: Reply) -> None:
@@ -193,8 +197,11 @@ def _judge_choices(sent: Sent, reply: Reply) -> None:
     if reply.status in refusals:
         return
     if reply.status == 413 and sent.role == UNDER_TEST:  # refused as too large, yet within the limits
-        raise NonConformance(Req.BATCH_100, f"received {describe(reply)} for {len(sent.job_ids or ())} jobs in a "
-                             f"well-formed batch, documented: batches of up to {contract().batch_limit} jobs are served")
+        raise NonConformance(
+            Req.BATCH_100,
+            f"received {describe(reply)} for {len(sent.job_ids or ())} jobs in a "
+            f"well-formed batch, documented: batches of up to {contract().batch_limit} jobs are served",
+        )
     if reply.status != 200:
         requirement, what = sent.choices[0]
         options = "; or ".join(catalogue()[requirement].options)
@@ -204,8 +211,11 @@ def _judge_choices(sent: Sent, reply: Reply) -> None:
         for job_id, times in Counter(sent.job_ids).items():
             successes = sum(is_success(result) for result in grouped.get(job_id, ()))
             if times > 1 and successes > 1:
-                raise NonConformance(Req.DUPLICATE_IDS, f"received {successes} successes for job {job_id} named "
-                                     f"{times} times in one batch, documented at most one")
+                raise NonConformance(
+                    Req.DUPLICATE_IDS,
+                    f"received {successes} successes for job {job_id} named "
+                    f"{times} times in one batch, documented at most one",
+                )
 
 
 def _judge_bookkeeping(sent: Sent, reply: Reply) -> None:
@@ -219,28 +229,37 @@ def _probe_credentials(api: DrsClient, target: Target, sent: Sent, wire: Wire) -
     probes = {
         "no credentials": {},
         f"an invalid {TOKEN_HEADER}": {TOKEN_HEADER: INVALID_CREDENTIAL},
-        f"an invalid {SIGNATURE_HEADER}": {SIGNATURE_HEADER: f"SDK-HMAC-SHA256 Access={INVALID_CREDENTIAL}, "
-                                                             "SignedHeaders=host, Signature=00"},
+        f"an invalid {SIGNATURE_HEADER}": {
+            SIGNATURE_HEADER: f"SDK-HMAC-SHA256 Access={INVALID_CREDENTIAL}, SignedHeaders=host, Signature=00"
+        },
     }
 
     def probe(what: str) -> Reply:
-        return send(api, target, wire, f"contract: probe with {what}", credentials=NoCredentials(),
-                    headers=probes[what])
+        return send(
+            api, target, wire, f"contract: probe with {what}", credentials=NoCredentials(), headers=probes[what]
+        )
 
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:  # independent requests: one round trip for all
-        replies = dict(zip(probes, pool.map(probe, probes)))
+        replies = dict(zip(probes, pool.map(probe, probes), strict=False))
     for what, reply in replies.items():  # judged in a fixed order, whatever order the answers came in
         if not 400 <= reply.status < 500:
-            raise NonConformance(Req.AUTH_REQUIRED, f"received {describe(reply)} for a request with {what} (the same "
-                                 "request with the kit's credentials was served), documented a 4xx")
+            raise NonConformance(
+                Req.AUTH_REQUIRED,
+                f"received {describe(reply)} for a request with {what} (the same "
+                "request with the kit's credentials was served), documented a 4xx",
+            )
         _judge_common(api, sent, reply)
 
 
 def _exchange(case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None) -> None:
     """Send one generated case through the kit and judge the answer."""
     meta = case.meta
-    if stand_in is not None and meta is not None and meta.phase.name == TestPhase.EXAMPLES \
-            and case.path in (PAUSE_PATH, RETRY_PATH):
+    if (
+        stand_in is not None
+        and meta is not None
+        and meta.phase.name == TestPhase.EXAMPLES
+        and case.path in (PAUSE_PATH, RETRY_PATH)
+    ):
         return  # external target: the document's example id could name a job of its own
     wire = to_wire(case, target, stand_in)
     sent = classify_request(case.path, wire)
@@ -285,8 +304,15 @@ def _is_method_probe(case: schemathesis.Case) -> bool:
 
 
 @pytest.mark.long_running(requests=60)
-@pytest.mark.requirement(Req.RESPONSE_SCHEMA, Req.NO_5XX, Req.JSON_RESPONSES, Req.JOB_ID_WELL_FORMED, Req.AUTH_REQUIRED,
-                         Req.ONE_RESULT_PER_ITEM, Req.COUNT_EQUALS_RESULTS)
+@pytest.mark.requirement(
+    Req.RESPONSE_SCHEMA,
+    Req.NO_5XX,
+    Req.JSON_RESPONSES,
+    Req.JOB_ID_WELL_FORMED,
+    Req.AUTH_REQUIRED,
+    Req.ONE_RESULT_PER_ITEM,
+    Req.COUNT_EQUALS_RESULTS,
+)
 @_load(PAUSE_PATH, modes=("positive",), phases=_ALL_PHASES).parametrize()
 def test_valid_pause_requests_are_served_as_documented(
     case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None
@@ -296,8 +322,19 @@ def test_valid_pause_requests_are_served_as_documented(
 
 
 @pytest.mark.long_running(requests=80)
-@pytest.mark.requirement(Req.RESPONSE_SCHEMA, Req.NO_5XX, Req.JSON_RESPONSES, Req.ERROR_BODY, Req.BODY_SHAPE, Req.ITEM_SHAPE,
-                         Req.JOB_ID_RULE, Req.PAUSE_MODE_VALUES, Req.CONTENT_TYPE_REFUSED, Req.EXTRA_FIELDS, Req.DUPLICATE_IDS)
+@pytest.mark.requirement(
+    Req.RESPONSE_SCHEMA,
+    Req.NO_5XX,
+    Req.JSON_RESPONSES,
+    Req.ERROR_BODY,
+    Req.BODY_SHAPE,
+    Req.ITEM_SHAPE,
+    Req.JOB_ID_RULE,
+    Req.PAUSE_MODE_VALUES,
+    Req.CONTENT_TYPE_REFUSED,
+    Req.EXTRA_FIELDS,
+    Req.DUPLICATE_IDS,
+)
 @_load(PAUSE_PATH, modes=("negative",), phases=("coverage", "fuzzing")).parametrize()
 def test_invalid_pause_requests_are_refused_as_documented(
     case: schemathesis.Case, target: Target, api: DrsClient, stand_in: str | None
@@ -342,8 +379,10 @@ def _methods_test(path: str) -> Callable[..., None]:
                 # schemathesis excuses a 404 when it cannot tell that the path parameters were pinned
                 # (here: when the target's project is the document's example project); the kit pins
                 # them, so the path exists.
-                raise NonConformance(Req.HTTP_METHODS, f"received {describe(reply)}, documented 405 Method "
-                                     "Not Allowed with an Allow header")
+                raise NonConformance(
+                    Req.HTTP_METHODS,
+                    f"received {describe(reply)}, documented 405 Method Not Allowed with an Allow header",
+                )
 
     test.__doc__ = f"{_OPERATIONS[path]['operationId']}: {_methods_test.__doc__}"
     return test

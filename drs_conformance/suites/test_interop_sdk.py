@@ -10,7 +10,8 @@ response checks as the kit's own traffic does; on top, each 200 must come out of
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -97,8 +98,10 @@ def sdk(_sdk_client: Sdk | None, drs_log: ExchangeLog) -> Sdk:
 def _sdk_view(call: SdkCall) -> str:
     """What the SDK made of an answer, for failure messages."""
     if call.error is not None:
-        return (f"the SDK raised {type(call.error).__name__} (status_code {call.error.status_code}, error_code "
-                f"{call.error.error_code!r})")
+        return (
+            f"the SDK raised {type(call.error).__name__} (status_code {call.error.status_code}, error_code "
+            f"{call.error.error_code!r})"
+        )
     if call.crash is not None or call.response is None or call.reply is None:
         return f"the SDK failed: {call.crash}"
     changed = model_differences(call.response, call.reply.content)
@@ -152,13 +155,14 @@ def _refused(call: SdkCall, log: ExchangeLog, requirement: str, why: str) -> Cli
     reply = _answer(call, log)
     if call.error is None:
         raise NonConformance(
-            requirement, f"received {call.received}, documented 400: {why}; the SDK returned it as a success; "
-            f"sent {call.sent}"
+            requirement,
+            f"received {call.received}, documented 400: {why}; the SDK returned it as a success; sent {call.sent}",
         )
     if not isinstance(call.error, ClientRequestException) or call.error.status_code != 400:
         raise NonConformance(
-            requirement, f"received {call.received} (the SDK raised {type(call.error).__name__} with status "
-            f"{call.error.status_code}), documented 400: {why}; sent {call.sent}"
+            requirement,
+            f"received {call.received} (the SDK raised {type(call.error).__name__} with status "
+            f"{call.error.status_code}), documented 400: {why}; sent {call.sent}",
         )
     code, message = error_fields(reply.content)
     # An empty error_code is the kit's business at SHOULD level (INFERRED-CONSTRAINTS), not the SDK's to carry.
@@ -181,7 +185,9 @@ def test_sdk_plays_the_documented_example(sdk: Sdk, jobs: Jobs) -> None:
     """The example request, built from the SDK's models, gets the example response as the SDK reads it."""
     example = SPEC.example_request["jobs"][0]
     if jobs.target.can_create_jobs:
-        job_id = jobs.create(job_id=SPEC.example_job_id, status=SPEC.pausable_status("INCRE_TRANSFER_STARTED"), type="sync")
+        job_id = jobs.create(
+            job_id=SPEC.example_job_id, status=SPEC.pausable_status("INCRE_TRANSFER_STARTED"), type="sync"
+        )
     else:
         job_id = jobs.pausable()  # live targets: the example's shape on a job the inventory gives
     documented = SPEC.example_response
@@ -252,8 +258,9 @@ def test_sdk_reads_a_failed_item(
         assert after == before, f"job {job_id} changed from {before} to {after} although its item failed"
     if not result.error_code:
         raise NonConformance(
-            Req.FAILED_ERROR_DETAILS, f"the failed item of job {job_id} carries no error_code (the SDK reads "
-            f"{result.error_code!r}); received {call.received}"
+            Req.FAILED_ERROR_DETAILS,
+            f"the failed item of job {job_id} carries no error_code (the SDK reads "
+            f"{result.error_code!r}); received {call.received}",
         )
 
 
@@ -275,8 +282,10 @@ def test_sdk_reads_every_result_of_a_mixed_batch(sdk: Sdk, jobs: Jobs) -> None:
     assert response.count == len(batch), f"the SDK reads count {response.count!r} for {len(batch)} items"
     for job_id, requirement in failing.items():
         if results[job_id].status == SUCCESS:
-            raise NonConformance(requirement, f"the SDK reads 'success' for failing item {job_id} in a mixed batch; "
-                                              f"received {call.received}")
+            raise NonConformance(
+                requirement,
+                f"the SDK reads 'success' for failing item {job_id} in a mixed batch; received {call.received}",
+            )
     if results[pausable].status != SUCCESS:
         paused = jobs.state(pausable).status == PAUSING
         raise NonConformance(
@@ -296,12 +305,16 @@ def test_sdk_sends_x_language_and_reads_chinese_messages(sdk: Sdk, jobs: Jobs) -
     response = _parsed(call, sdk.log, Req.UNKNOWN_JOB_FAILS, "a well-formed batch is served")
     result = _by_id(call, response, [job_id])[job_id]
     if result.status == SUCCESS:
-        raise NonConformance(Req.UNKNOWN_JOB_FAILS, f"the SDK reads 'success' for unknown job {job_id}; received "
-                                                  f"{call.received}")
+        raise NonConformance(
+            Req.UNKNOWN_JOB_FAILS, f"the SDK reads 'success' for unknown job {job_id}; received {call.received}"
+        )
     message = result.error_msg
     if not message:
-        raise NonConformance(Req.FAILED_ERROR_DETAILS, f"the failed item of unknown job {job_id} carries no error_msg "
-                                                     f"(the SDK reads {message!r}); received {call.received}")
+        raise NonConformance(
+            Req.FAILED_ERROR_DETAILS,
+            f"the failed item of unknown job {job_id} carries no error_msg "
+            f"(the SDK reads {message!r}); received {call.received}",
+        )
     assert CJK.search(message), (
         f"the SDK reads error_msg {message!r} with X-Language zh-cn, documented a Chinese message"
     )
@@ -386,8 +399,9 @@ def test_sdk_signing_with_a_wrong_secret_key_is_refused(target: Target, drs_log:
     _answer(call, drs_log)
     if call.error is None or not isinstance(call.error, ClientRequestException):
         raise NonConformance(
-            Req.AUTH_REQUIRED, f"a request signed with a wrong secret key received {call.received}, documented a 4xx "
-            f"(the SDK {'returned it as a success' if call.error is None else 'raised ' + type(call.error).__name__})"
+            Req.AUTH_REQUIRED,
+            f"a request signed with a wrong secret key received {call.received}, documented a 4xx "
+            f"(the SDK {'returned it as a success' if call.error is None else 'raised ' + type(call.error).__name__})",
         )
     if jobs.is_real(job_id):
         after = jobs.state(job_id)

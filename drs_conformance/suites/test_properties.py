@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from drs_conformance.checks import NonConformance
 from drs_conformance.client import DrsClient
-from drs_conformance.jobs import JobState, Jobs, resume
+from drs_conformance.jobs import Jobs, JobState, resume
 from drs_conformance.judge import expect_refused
 from drs_conformance.model import Model
 from drs_conformance.requirement_ids import Req
@@ -30,8 +30,16 @@ FOREIGN_JOBS = st.lists(st.one_of(pausable_job_specs(), boundary_job_specs()), m
 
 @pytest.mark.long_running(requests=95)
 @pytest.mark.requirement(
-    Req.PAUSABLE_SUCCEEDS, Req.NON_PAUSABLE_STATE_FAILS, Req.DR_JOB_FAILS, Req.UNKNOWN_JOB_FAILS, Req.FOREIGN_JOB_FAILS,
-    Req.ITEMS_INDEPENDENT, Req.PAUSE_MODE_RECORDED, Req.SUPPORT_STATUS, Req.ONE_RESULT_PER_ITEM, Req.COUNT_EQUALS_RESULTS,
+    Req.PAUSABLE_SUCCEEDS,
+    Req.NON_PAUSABLE_STATE_FAILS,
+    Req.DR_JOB_FAILS,
+    Req.UNKNOWN_JOB_FAILS,
+    Req.FOREIGN_JOB_FAILS,
+    Req.ITEMS_INDEPENDENT,
+    Req.PAUSE_MODE_RECORDED,
+    Req.SUPPORT_STATUS,
+    Req.ONE_RESULT_PER_ITEM,
+    Req.COUNT_EQUALS_RESULTS,
 )
 @given(data=st.data())
 def test_every_item_of_any_batch_follows_the_rules(jobs: Jobs, data: st.DataObject) -> None:
@@ -46,12 +54,12 @@ def test_every_item_of_any_batch_follows_the_rules(jobs: Jobs, data: st.DataObje
     project = jobs.target.foreign_project_id
     made = [(spec, None) for spec in own] + [(spec, project) for spec in foreign]
     created = jobs.create_many({"status": spec.status, "type": spec.type, "project_id": where} for spec, where in made)
-    for job_id, (spec, where) in zip(created, made):
+    for job_id, (spec, where) in zip(created, made, strict=False):
         model.add(job_id, status=spec.status, type=spec.type, project_id=where)
     ids = [*model.jobs, *(jobs.new_id() for _ in range(unknown))]
     order = data.draw(st.permutations(ids), label="order")
     modes = data.draw(st.lists(pause_modes(), min_size=len(ids), max_size=len(ids)), label="modes")
-    items = list(zip(order, modes))
+    items = list(zip(order, modes, strict=False))
     for job_id, mode in items:
         note(f"{job_id} {mode:6} -> {model.expect_item(job_id, mode).why}")
 
@@ -99,7 +107,9 @@ def test_one_fault_batch_is_refused_and_changes_no_job(
     fault = jobs.fresh(fault)
     body, ids = fault.body or b"", list(dict.fromkeys(fault.job_ids))
     specs = data.draw(st.lists(pausable_job_specs(), min_size=len(ids), max_size=len(ids)), label="jobs")
-    jobs.create_many({"job_id": job_id, "status": spec.status, "type": spec.type} for job_id, spec in zip(ids, specs))
+    jobs.create_many(
+        {"job_id": job_id, "status": spec.status, "type": spec.type} for job_id, spec in zip(ids, specs, strict=False)
+    )
     note(f"sent with fresh ids: {body[:400]!r}")
     _refused_and_unchanged(api, jobs, fault, body, ids)
 

@@ -96,8 +96,11 @@ def test_body_changed_after_signing_is_refused(api: DrsClient, jobs: Jobs, targe
     sent = json.dumps(_body(job_id)).encode()
     path = PAUSE_PATH.replace("{project_id}", target.project_id)
     headers = {"Content-Type": "application/json", "X-Project-Id": target.project_id}
-    headers.update(sign_request_headers(method="POST", url=f"{target.base_url}{path}", headers=headers,
-                                        body=signed_for, ak=aksk.ak, sk=aksk.sk))
+    headers.update(
+        sign_request_headers(
+            method="POST", url=f"{target.base_url}{path}", headers=headers, body=signed_for, ak=aksk.ak, sk=aksk.sk
+        )
+    )
     reply = api.pause(content=sent, headers=headers, credentials=NoCredentials())
     _refused_and_unchanged(jobs, reply, job_id, Req.AUTH_REQUIRED, "a body that is not the one signed")
 
@@ -118,8 +121,13 @@ def test_credentials_on_another_projects_path_are_refused(api: DrsClient, jobs: 
     """This project's credentials on another project's path get a 4xx and change nothing."""
     job_id = jobs.subject()
     reply = api.pause(_body(job_id), project_id=target.foreign_project_id)
-    _refused_and_unchanged(jobs, reply, job_id, Req.AUTH_PROJECT_SCOPE,
-                           f"credentials of project {target.project_id} on the path of {target.foreign_project_id}")
+    _refused_and_unchanged(
+        jobs,
+        reply,
+        job_id,
+        Req.AUTH_PROJECT_SCOPE,
+        f"credentials of project {target.project_id} on the path of {target.foreign_project_id}",
+    )
 
 
 @pytest.mark.requirement(Req.AUTH_PROJECT_SCOPE)

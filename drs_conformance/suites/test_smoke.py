@@ -18,7 +18,9 @@ def test_documented_example_is_answered_as_documented(api: DrsClient, jobs: Jobs
     """The example request gets the example response (with the id of a job the run may pause)."""
     spec = contract()
     if jobs.target.can_create_jobs:
-        job_id = jobs.create(job_id=spec.example_job_id, status=spec.pausable_status("INCRE_TRANSFER_STARTED"), type="sync")
+        job_id = jobs.create(
+            job_id=spec.example_job_id, status=spec.pausable_status("INCRE_TRANSFER_STARTED"), type="sync"
+        )
     else:
         job_id = jobs.pausable()  # live targets: the example's shape on a job the inventory gives
     body = json.loads(json.dumps(spec.example_request).replace(spec.example_job_id, job_id))

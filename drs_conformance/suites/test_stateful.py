@@ -39,8 +39,9 @@ MAX_JOBS = 10
 
 def _batches(*members: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[str, str]]]:
     """Batches of distinct ids drawn from `members` (bundles, unknown stand-ins), a mode each, any order."""
-    return st.lists(st.tuples(st.one_of(*members), pause_modes()), min_size=1, max_size=MAX_BATCH,
-                    unique_by=lambda item: item[0])
+    return st.lists(
+        st.tuples(st.one_of(*members), pause_modes()), min_size=1, max_size=MAX_BATCH, unique_by=lambda item: item[0]
+    )
 
 
 def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedStateMachine]:
@@ -69,9 +70,10 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
 
         def _create(self, specs: list[JobSpec], project_id: str | None = None) -> list[str]:
             """The jobs, made in one control-API request where the target serves the bulk form."""
-            made = jobs.create_many({"status": spec.status, "type": spec.type, "project_id": project_id}
-                                    for spec in specs)
-            for job_id, spec in zip(made, specs):
+            made = jobs.create_many(
+                {"status": spec.status, "type": spec.type, "project_id": project_id} for spec in specs
+            )
+            for job_id, spec in zip(made, specs, strict=False):
                 self.model.add(job_id, status=spec.status, type=spec.type, project_id=project_id)
             return made
 
@@ -96,8 +98,10 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             def adopt_leased_jobs(self) -> Any:
                 for job_id, status in jobs.statuses(leased).items():
                     if status is None:
-                        raise NonConformance(Req.SUPPORT_STATUS, f"received no status for inventory job {job_id} "
-                                             "from batch-status, documented its status")
+                        raise NonConformance(
+                            Req.SUPPORT_STATUS,
+                            f"received no status for inventory job {job_id} from batch-status, documented its status",
+                        )
                     self.model.add(job_id, status=status, type=inventory_types[job_id], why="leased, as observed")
                 return multiple(*leased)
 
@@ -133,7 +137,9 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             """Resume the jobs (batch-retry-task): anything but 200 breaks SUPPORT-RESUME."""
             reply = api.retry(job_ids, label=label)
             if reply.status != 200:
-                raise NonConformance(Req.SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200")
+                raise NonConformance(
+                    Req.SUPPORT_RESUME, f"received {describe(reply)} from batch-retry-task, documented 200"
+                )
 
         def _wait_until_left(self, job_ids: list[str]) -> list[str]:
             """Resuming may take a while on a real target: wait (up to --resume-timeout); the ids still PAUSING.
@@ -172,9 +178,12 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
             self._resume(paused, "teardown: batch-retry-task")
             still = self._wait_until_left(paused)
             if still:
-                raise NonConformance(Req.SUPPORT_RESUME, f"received status {PAUSING} for job(s) {', '.join(still)} "
-                                     f"after batch-retry-task (--resume-timeout {timeout:g} s), documented: a resumed job leaves "
-                                     f"{PAUSING} (raise --resume-timeout if the target is slow)")
+                raise NonConformance(
+                    Req.SUPPORT_RESUME,
+                    f"received status {PAUSING} for job(s) {', '.join(still)} "
+                    f"after batch-retry-task (--resume-timeout {timeout:g} s), documented: a resumed job leaves "
+                    f"{PAUSING} (raise --resume-timeout if the target is slow)",
+                )
 
     return PauseMachine
 
@@ -188,8 +197,16 @@ def _lease(jobs: Jobs) -> list[str]:
 
 @pytest.mark.long_running(requests=360)
 @pytest.mark.requirement(
-    Req.PAUSABLE_SUCCEEDS, Req.NON_PAUSABLE_STATE_FAILS, Req.DR_JOB_FAILS, Req.UNKNOWN_JOB_FAILS, Req.FOREIGN_JOB_FAILS,
-    Req.ITEMS_INDEPENDENT, Req.PAUSE_MODE_RECORDED, Req.SUPPORT_STATUS, Req.SUPPORT_RESUME, Req.ONE_RESULT_PER_ITEM,
+    Req.PAUSABLE_SUCCEEDS,
+    Req.NON_PAUSABLE_STATE_FAILS,
+    Req.DR_JOB_FAILS,
+    Req.UNKNOWN_JOB_FAILS,
+    Req.FOREIGN_JOB_FAILS,
+    Req.ITEMS_INDEPENDENT,
+    Req.PAUSE_MODE_RECORDED,
+    Req.SUPPORT_STATUS,
+    Req.SUPPORT_RESUME,
+    Req.ONE_RESULT_PER_ITEM,
     Req.COUNT_EQUALS_RESULTS,
 )
 def test_target_follows_the_model_step_by_step(api: DrsClient, jobs: Jobs) -> None:

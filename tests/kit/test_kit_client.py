@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -42,8 +43,9 @@ def _client(handler: Callable[[httpx.Request], httpx.Response], **options: objec
 
 
 def _json(status: int, body: object, **headers: str) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(), headers={"content-type": "application/json",
-                                                                                  **headers})
+    return httpx.Response(
+        status, content=json.dumps(body).encode(), headers={"content-type": "application/json", **headers}
+    )
 
 
 def test_rate_limit_spaces_requests() -> None:
@@ -57,7 +59,7 @@ def test_rate_limit_spaces_requests() -> None:
     client = _client(handler, rate_limiter=RateLimiter(20.0))
     for _ in range(5):
         client.batch_status(["x"])
-    gaps = [b - a for a, b in zip(seen, seen[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
     assert min(gaps) >= 0.045, f"requests 1/20 s apart at most, received gaps {gaps}"
 
 
@@ -115,6 +117,7 @@ def test_timeout_is_no_answer_and_says_what_to_do() -> None:
 
 def test_recorded_exchanges_carry_no_secret() -> None:
     """The token by value and the signature by header name never reach the record."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         return _json(200, {"results": [], "count": 0, "echo": request.headers.get("x-auth-token")})
 
@@ -138,10 +141,18 @@ def test_no_answer_is_not_an_assertion() -> None:
     ("error", "said"),
     [
         pytest.param(httpx.ReadError("[Errno 104] Connection reset by peer"), "connection was reset", id="reset"),
-        pytest.param(httpx.RemoteProtocolError("peer closed connection without sending complete message body: "
-                                               "received 10 bytes, expected 64"), "cut short", id="truncated"),
-        pytest.param(httpx.RemoteProtocolError("Server disconnected without sending a response."),
-                     "closed the connection without answering", id="closed"),
+        pytest.param(
+            httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body: received 10 bytes, expected 64"
+            ),
+            "cut short",
+            id="truncated",
+        ),
+        pytest.param(
+            httpx.RemoteProtocolError("Server disconnected without sending a response."),
+            "closed the connection without answering",
+            id="closed",
+        ),
         pytest.param(httpx.WriteError("[Errno 32] Broken pipe"), "broke while sending", id="write"),
         pytest.param(httpx.ReadTimeout("timed out"), "did not answer within 30 s", id="timeout"),
     ],
@@ -211,7 +222,11 @@ def test_429_without_retry_after_is_sent_again_after_a_short_backoff() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(time.monotonic())
-        return _json(429, {"error_code": "APIG.0308", "error_msg": "throttled"}) if len(calls) == 1 else _json(200, OK_BODY)
+        return (
+            _json(429, {"error_code": "APIG.0308", "error_msg": "throttled"})
+            if len(calls) == 1
+            else _json(200, OK_BODY)
+        )
 
     assert _client(handler).pause({"jobs": []}).status == 200
     assert len(calls) == 2 and calls[1] - calls[0] >= 0.45, "a 429 without Retry-After waits a little, then re-sends"
@@ -237,12 +252,14 @@ def test_an_echoed_signature_is_redacted_by_value() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         authorization = request.headers["authorization"]
         signatures.append(authorization.rsplit("Signature=", 1)[1])
-        return _json(400, {"error_code": "DRS.M00001", "error_msg": f"bad request {authorization}",
-                           "raw": signatures[-1]})
+        return _json(
+            400, {"error_code": "DRS.M00001", "error_msg": f"bad request {authorization}", "raw": signatures[-1]}
+        )
 
     client = _client(handler)
-    reply = client.pause({"jobs": []}, credentials=AkSkCredentials("AKLIVE0000000001", "SK-live-secret-0001"),
-                         validate=False)
+    reply = client.pause(
+        {"jobs": []}, credentials=AkSkCredentials("AKLIVE0000000001", "SK-live-secret-0001"), validate=False
+    )
     text = json.dumps(reply.exchange.to_dict())
     assert len(signatures[0]) == 64 and signatures[0] not in text, "the echoed signature reached the record"
     assert client.redactor.text(f"bare {signatures[0]} value") == f"bare {REDACTED} value"
@@ -267,9 +284,13 @@ def test_user_info_of_the_base_url_is_sent_as_basic_and_never_shown() -> None:
         seen.append(request.headers.get("authorization", ""))
         return _json(200, {**OK_BODY, "echo": seen[-1]})
 
-    client = DrsClient(base_url="http://robot:Pa55-w0rd-secret@127.0.0.1:9", project_id="p1",
-                       credentials=TokenCredentials(TOKEN), redactor=Redactor(),
-                       transport=httpx.MockTransport(handler))
+    client = DrsClient(
+        base_url="http://robot:Pa55-w0rd-secret@127.0.0.1:9",
+        project_id="p1",
+        credentials=TokenCredentials(TOKEN),
+        redactor=Redactor(),
+        transport=httpx.MockTransport(handler),
+    )
     reply = client.pause({"jobs": []})
     assert seen[0].startswith("Basic ")
     assert client.base_url == "http://127.0.0.1:9"
@@ -293,14 +314,21 @@ def live_client() -> Iterator[Callable[..., DrsClient]]:
     made: list[DrsClient] = []
 
     def make(url: str, *, timeout: float = 5.0) -> DrsClient:
-        made.append(DrsClient(base_url=url, project_id=DEFAULT_PROJECT, credentials=TokenCredentials(DEFAULT_TOKEN),
-                              redactor=Redactor(), timeout=timeout))
+        made.append(
+            DrsClient(
+                base_url=url,
+                project_id=DEFAULT_PROJECT,
+                credentials=TokenCredentials(DEFAULT_TOKEN),
+                redactor=Redactor(),
+                timeout=timeout,
+            )
+        )
         return made[-1]
 
     yield make
     for client in made:
         client.close()
-    
+
 
 def _sandbox_status(sandbox: RunningSandbox, job_id: str) -> str:
     answer = httpx.get(f"{sandbox.url}/_sandbox/jobs/{job_id}", trust_env=False)
@@ -351,11 +379,23 @@ def test_proxy_429_keeps_the_pause_from_the_service_and_it_is_sent_again(
     fault_proxy: Callable[..., FaultProxy], sandbox_upstream: RunningSandbox, live_client: Callable[..., DrsClient]
 ) -> None:
     job_id = new_job_id("k429")
-    control = httpx.put(f"{sandbox_upstream.url}/_sandbox/jobs/{job_id}", trust_env=False,
-                        json={"project_id": DEFAULT_PROJECT, "status": "INCRE_TRANSFER_STARTED", "type": "sync"})
+    control = httpx.put(
+        f"{sandbox_upstream.url}/_sandbox/jobs/{job_id}",
+        trust_env=False,
+        json={"project_id": DEFAULT_PROJECT, "status": "INCRE_TRANSFER_STARTED", "type": "sync"},
+    )
     assert control.status_code == 200, control.text
-    proxy = fault_proxy(sandbox_upstream.url, [respond(429, headers=[("Retry-After", "0")], nth=[1],
-                                                       body='{"error_code": "APIG.0308", "error_msg": "throttled"}')])
+    proxy = fault_proxy(
+        sandbox_upstream.url,
+        [
+            respond(
+                429,
+                headers=[("Retry-After", "0")],
+                nth=[1],
+                body='{"error_code": "APIG.0308", "error_msg": "throttled"}',
+            )
+        ],
+    )
     reply = live_client(proxy.url).pause_jobs([(job_id, "target")])
     assert reply.status == 200 and proxy.faults == {"respond": 1} and sum(proxy.requests.values()) == 2
     assert reply.json()["results"][0]["status"] == "success"

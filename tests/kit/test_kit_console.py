@@ -49,7 +49,9 @@ def test_one_defect_fits_on_one_screen_and_the_json_keeps_every_failure(kit: Cal
     biggest = entry["groups"][0]
     assert f"    [1] {biggest['count']} tests: [COUNT-EQUALS-RESULTS] received count" in run.stdout
     assert f"and {biggest['count'] - 1} more tests like it" in run.stdout
-    assert run.stdout.count("rerun:    drs-conformance run --seed 0 --sandbox-defect count-wrong") == len(entry["groups"])
+    assert run.stdout.count("rerun:    drs-conformance run --seed 0 --sandbox-defect count-wrong") == len(
+        entry["groups"]
+    )
     assert "  sandbox: injected defect count-wrong" in run.stdout
     assert "PASS on the tests that reached it" in run.stdout and "failed on COUNT-EQUALS-RESULTS first" in run.stdout
     assert "reports in out: junit.xml, allure-results/, conformance.json, conformance.md, conformance.html" in lines
@@ -61,8 +63,9 @@ def test_one_defect_fits_on_one_screen_and_the_json_keeps_every_failure(kit: Cal
 
 
 def test_pytest_tracebacks_are_given_to_whoever_asks(kit: Callable) -> None:
-    run = kit("run", "--sandbox-defect", "count-wrong", "--report-dir", "out", "--", "--tb=short",
-              "-k", "count_equals_number")
+    run = kit(
+        "run", "--sandbox-defect", "count-wrong", "--report-dir", "out", "--", "--tb=short", "-k", "count_equals_number"
+    )
     assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
     assert "FAILURES" in run.stdout and "short test summary info" in run.stdout
     assert "test_count_equals_number_of_results" in run.stdout.split("FAILURES", 1)[1]
@@ -73,9 +76,19 @@ def test_an_error_of_the_kit_keeps_its_long_traceback(kit: Callable, tmp_path: P
     (tmp_path / "kitbug.py").write_text(
         "import pytest\n\n\n@pytest.hookimpl(tryfirst=True)\ndef pytest_runtest_setup(item):\n"
         "    if 'documented_example_is_answered' in item.nodeid:\n        raise KeyError('results')\n",
-        encoding="utf-8")
-    run = kit("run", "--report-dir", "out", "--", "-k", "documented_example", "-p", "kitbug",
-              env={"PYTHONPATH": str(tmp_path)})
+        encoding="utf-8",
+    )
+    run = kit(
+        "run",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        "documented_example",
+        "-p",
+        "kitbug",
+        env={"PYTHONPATH": str(tmp_path)},
+    )
     assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
     errors = run.stdout.split("==== ERRORS ====", 1)
     assert len(errors) == 2, run.stdout[-3000:]
@@ -94,8 +107,9 @@ def test_one_requirement_runs_only_its_tests_and_the_verdict_covers_it_only(kit:
     assert summary["verdict"] == "conformant"
     assert summary["coverage"]["scope"] == {"requirements": ["COUNT-EQUALS-RESULTS"], "out_of_scope": 42}
     assert summary["coverage"]["levels"]["MUST"] == {"judged": 1, "total": 1}
-    assert summary["reasons"] == [("the verdict covers only the 1 requirement chosen with --requirement "
-                                   "(COUNT-EQUALS-RESULTS), not the other 42")]
+    assert summary["reasons"] == [
+        ("the verdict covers only the 1 requirement chosen with --requirement (COUNT-EQUALS-RESULTS), not the other 42")
+    ]
     assert "CONFORMANT for the 1 requirement chosen with --requirement (COUNT-EQUALS-RESULTS)" in run.stdout
     not_judged = {e["id"] for e in summary["coverage"]["not_judged"]}
     assert not_judged == set(), "the scope's requirement was judged; the others are out of scope, not missing"
@@ -116,8 +130,15 @@ def _pty_run(tmp_path: Path, *args: str, environ: dict[str, str] | None = None, 
     env.pop("NO_COLOR", None)
     env.update({"COLUMNS": "120", "TERM": "xterm", **(environ or {})})
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "drs_conformance", *args], cwd=tmp_path, env=env,
-                               stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drs_conformance", *args],
+        cwd=tmp_path,
+        env=env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        close_fds=True,
+    )
     os.close(follower)
     seen = b""
     deadline = time.monotonic() + timeout
@@ -151,8 +172,7 @@ def test_on_a_terminal_a_live_line_with_colour(tmp_path: Path) -> None:
 
 
 def test_no_color_is_respected(tmp_path: Path) -> None:
-    text = _pty_run(tmp_path, "run", "--report-dir", "out", "--", "-k", "documented_example",
-                    environ={"NO_COLOR": "1"})
+    text = _pty_run(tmp_path, "run", "--report-dir", "out", "--", "-k", "documented_example", environ={"NO_COLOR": "1"})
     assert "[100%] 3/3 tests done" in text
     assert "\x1b[" not in text, "colour despite NO_COLOR"
 
@@ -186,12 +206,15 @@ def test_the_selftest_estimate_of_what_is_left() -> None:
     assert estimate_left([clean], [variant, defect], 2) == (12.0, "at most")  # a defect row: at most a full row
     assert estimate_left([clean, defect], [variant, other], 1) == (14.0, "about")
     assert progress_line(defect, 3, 14, (150.0, "about")) == (
-        "[ 3/14] ok     defect  count-wrong: caught by COUNT-EQUALS-RESULTS (2.0 s); about 2 min left")
+        "[ 3/14] ok     defect  count-wrong: caught by COUNT-EQUALS-RESULTS (2.0 s); about 2 min left"
+    )
     missed = _row("defect", "count-wrong", 2.0, ok=False)
     assert progress_line(missed, 14, 14, None).startswith(
-        "[14/14] MISSED defect  count-wrong: expected to fail on COUNT-EQUALS-RESULTS; failed: nothing (2.0 s); all done")
+        "[14/14] MISSED defect  count-wrong: expected to fail on COUNT-EQUALS-RESULTS; failed: nothing (2.0 s); all done"
+    )
     assert progress_line(_row("clean", "clean", 9.0, ok=False), 1, 3, None).endswith(
-        "FAILED clean   clean: exit 4; failed: - (9.0 s); time left: known once a run of every test has ended")
+        "FAILED clean   clean: exit 4; failed: - (9.0 s); time left: known once a run of every test has ended"
+    )
 
 
 def test_the_sandbox_counts_its_jobs_in_words(sandbox_process: Callable) -> None:

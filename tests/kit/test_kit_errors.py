@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -28,42 +28,94 @@ def _write(path: Path, text: str) -> Path:
 
 
 USAGE_CASES = [
-    pytest.param(["run", "--bogus"], "unrecognized arguments: --bogus (see: drs-conformance run --help)",
-                 id="unknown-flag"),
-    pytest.param(["run", "--sandbox-defects", "count-wrong"], "did you mean '--sandbox-defect'?",
-                 id="unknown-flag-near-miss"),
+    pytest.param(
+        ["run", "--bogus"], "unrecognized arguments: --bogus (see: drs-conformance run --help)", id="unknown-flag"
+    ),
+    pytest.param(
+        ["run", "--sandbox-defects", "count-wrong"], "did you mean '--sandbox-defect'?", id="unknown-flag-near-miss"
+    ),
     pytest.param(["sandbox", "--prot", "1"], "(see: drs-conformance sandbox --help)", id="unknown-sandbox-flag"),
     pytest.param(["frobnicate"], "invalid choice", id="unknown-command"),
-    pytest.param(["run", "--seed", "abc"], "--seed: 'abc' is not a whole number; give e.g. --seed 0",
-                 id="seed-not-a-number"),
-    pytest.param(["run", "--request-timeout", "soon"], "--request-timeout: 'soon' is not a number",
-                 id="timeout-not-a-number"),
-    pytest.param(["run", "--rate-limit", "-3", "--base-url", "http://127.0.0.1:9", "--auth-token", SECRET,
-                  "--project-id", PROJECT], "--rate-limit", id="negative-rate"),
-    pytest.param(["run", "--base-url", "ftp://example.com", "--auth-token", SECRET, "--project-id", PROJECT],
-                 "not an http(s) URL", id="bad-url"),
-    pytest.param(["run", "--base-url", "http://127.0.0.1:9", "--project-id", PROJECT], "needs credentials",
-                 id="no-credentials"),
-    pytest.param(["run", "--base-url", "http://127.0.0.1:9", "--ak", "AK"], "--ak and --sk go together",
-                 id="ak-without-sk"),
+    pytest.param(
+        ["run", "--seed", "abc"], "--seed: 'abc' is not a whole number; give e.g. --seed 0", id="seed-not-a-number"
+    ),
+    pytest.param(
+        ["run", "--request-timeout", "soon"], "--request-timeout: 'soon' is not a number", id="timeout-not-a-number"
+    ),
+    pytest.param(
+        [
+            "run",
+            "--rate-limit",
+            "-3",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--auth-token",
+            SECRET,
+            "--project-id",
+            PROJECT,
+        ],
+        "--rate-limit",
+        id="negative-rate",
+    ),
+    pytest.param(
+        ["run", "--base-url", "ftp://example.com", "--auth-token", SECRET, "--project-id", PROJECT],
+        "not an http(s) URL",
+        id="bad-url",
+    ),
+    pytest.param(
+        ["run", "--base-url", "http://127.0.0.1:9", "--project-id", PROJECT], "needs credentials", id="no-credentials"
+    ),
+    pytest.param(
+        ["run", "--base-url", "http://127.0.0.1:9", "--ak", "AK"], "--ak and --sk go together", id="ak-without-sk"
+    ),
     pytest.param(["run", "--auth-token", SECRET], "needs --base-url", id="token-without-url"),
-    pytest.param(["run", "--base-url", "http://127.0.0.1:9", "--auth-token", SECRET, "--project-id", PROJECT,
-                  "--control-api", "--inventory", "x.yaml"], "choose one", id="control-and-inventory"),
+    pytest.param(
+        [
+            "run",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--auth-token",
+            SECRET,
+            "--project-id",
+            PROJECT,
+            "--control-api",
+            "--inventory",
+            "x.yaml",
+        ],
+        "choose one",
+        id="control-and-inventory",
+    ),
     pytest.param(["run", "--sandbox-defect", "no-such-defect"], "unknown defect", id="unknown-defect"),
-    pytest.param(["run", "--sandbox-defect", "count-wrnog"], "unknown defect 'count-wrnog'; did you mean "
-                 "'count-wrong'?", id="defect-near-miss"),
+    pytest.param(
+        ["run", "--sandbox-defect", "count-wrnog"],
+        "unknown defect 'count-wrnog'; did you mean 'count-wrong'?",
+        id="defect-near-miss",
+    ),
     pytest.param(["run", "--sandbox-variant", "no-such=thing"], "unknown variant", id="unknown-variant"),
-    pytest.param(["run", "--sandbox-variant", "duplicate=refuse"], "did you mean 'duplicates'?",
-                 id="variant-near-miss"),
-    pytest.param(["run", "--sandbox-variant", "duplicates=maybe"], "variant duplicates has no option 'maybe' "
-                 "(choose one of per-item, refuse)", id="variant-option"),
-    pytest.param(["run", "--sandbox-variant", "duplicates=refuse", "--sandbox-variant", "duplicates=per-item"],
-                 "given twice", id="variant-twice"),
+    pytest.param(
+        ["run", "--sandbox-variant", "duplicate=refuse"], "did you mean 'duplicates'?", id="variant-near-miss"
+    ),
+    pytest.param(
+        ["run", "--sandbox-variant", "duplicates=maybe"],
+        "variant duplicates has no option 'maybe' (choose one of per-item, refuse)",
+        id="variant-option",
+    ),
+    pytest.param(
+        ["run", "--sandbox-variant", "duplicates=refuse", "--sandbox-variant", "duplicates=per-item"],
+        "given twice",
+        id="variant-twice",
+    ),
     pytest.param(["run", "--sandbox-variant", "duplicates"], "NAME=OPTION", id="variant-without-option"),
-    pytest.param(["run", "--requirement", "COUNT-EQUAL-RESULTS"], "did you mean 'COUNT-EQUALS-RESULTS'?",
-                 id="requirement-near-miss"),
-    pytest.param(["run", "--config", "missing.yaml"], "cannot read config file missing.yaml: No such file or "
-                 "directory; check --config", id="missing-config"),
+    pytest.param(
+        ["run", "--requirement", "COUNT-EQUAL-RESULTS"],
+        "did you mean 'COUNT-EQUALS-RESULTS'?",
+        id="requirement-near-miss",
+    ),
+    pytest.param(
+        ["run", "--config", "missing.yaml"],
+        "cannot read config file missing.yaml: No such file or directory; check --config",
+        id="missing-config",
+    ),
     pytest.param(["run", "--known-deviations", "missing.yaml"], "missing.yaml", id="missing-deviations"),
     pytest.param(["run", "--", "-k", "no_test_has_this_name"], "no test was selected", id="nothing-selected"),
     pytest.param(["report", "compare", "old.json", "new.json"], "old.json", id="compare-missing-files"),
@@ -110,8 +162,9 @@ def test_bare_command_prints_help_and_exits_0(kit: Callable) -> None:
     assert "examples:" in run.stdout
 
 
-@pytest.mark.parametrize("command", [["run"], ["requirements"], ["restore"], ["sandbox"], ["selftest"], ["report"],
-                                     ["report", "compare"]])
+@pytest.mark.parametrize(
+    "command", [["run"], ["requirements"], ["restore"], ["sandbox"], ["selftest"], ["report"], ["report", "compare"]]
+)
 def test_every_command_help_has_an_example(kit: Callable, command: list[str]) -> None:
     run = kit(*command, "--help")
     assert run.code == 0, run.output
@@ -119,10 +172,14 @@ def test_every_command_help_has_an_example(kit: Callable, command: list[str]) ->
     assert len(examples) == 2, f"no examples in {' '.join(command)} --help"
     assert examples[1].lstrip().startswith(f"drs-conformance {command[0]}")
 
+
 INVENTORIES = [
     pytest.param("project_id: p\njobs: [\n", "not valid YAML: line 3, column 1: ", id="yaml-syntax"),
-    pytest.param("project_id: p\njobs:\n  - id: 8d0e8e36-a618-490d-8a46-8c61ac9jb502\n    type: batch\n",
-                 "jobs[0].type", id="unknown-type"),
+    pytest.param(
+        "project_id: p\njobs:\n  - id: 8d0e8e36-a618-490d-8a46-8c61ac9jb502\n    type: batch\n",
+        "jobs[0].type",
+        id="unknown-type",
+    ),
     pytest.param("project_id: p\njobs:\n  - id: NOT-AN-ID\n    type: sync\n", "jobs[0].id", id="bad-id"),
     pytest.param("jobs: []\n", "project_id", id="no-project"),
     pytest.param("[1, 2]\n", "(top level)", id="not-a-mapping"),
@@ -157,8 +214,9 @@ def test_refused_token_is_exit_3(kit: Callable, sandbox_process: Callable) -> No
 
 def test_control_api_missing_is_exit_3(kit: Callable, sandbox_process: Callable) -> None:
     sandbox = sandbox_process("--no-control-api")
-    run = kit("run", "--base-url", sandbox.url, "--auth-token", "sandbox-token", "--project-id", PROJECT,
-              "--control-api")
+    run = kit(
+        "run", "--base-url", sandbox.url, "--auth-token", "sandbox-token", "--project-id", PROJECT, "--control-api"
+    )
     assert run.code == ExitCode.TARGET, run.output
     assert "control API" in _one_line(run)
 
@@ -172,8 +230,9 @@ def test_port_in_use_is_one_line(kit: Callable, sandbox_process: Callable) -> No
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
-            if path.is_file()}
+    return {
+        str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()
+    }
 
 
 REFUSED_BEFORE_PYTEST = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -50,8 +50,13 @@ class Upstream:
             self.hits.append(request.url.path)
             return Response(BIG, media_type="text/plain")
 
-        return Starlette(routes=[Route("/hit", hit, methods=["GET", "POST"]), Route("/other", hit, methods=["POST"]),
-                                 Route("/big", big)])
+        return Starlette(
+            routes=[
+                Route("/hit", hit, methods=["GET", "POST"]),
+                Route("/other", hit, methods=["POST"]),
+                Route("/big", big),
+            ]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +89,9 @@ def client() -> Iterator[httpx.Client]:
         yield http
 
 
-def test_passthrough_keeps_the_client_connection_alive(fault_proxy: Start, upstream: Upstream,
-                                                       client: httpx.Client) -> None:
+def test_passthrough_keeps_the_client_connection_alive(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
     proxy = fault_proxy(upstream.url)
     answers = [client.post(proxy.url + "/hit", content=f"body {i}") for i in range(3)]
     assert [a.json()["echo"] for a in answers] == ["body 0", "body 1", "body 2"]
@@ -104,8 +110,9 @@ def test_latency_is_added_in_each_direction(fault_proxy: Start, upstream: Upstre
     assert proxy.faults == {"delay": 1}
 
 
-def test_reset_before_forwarding_never_reaches_the_service(fault_proxy: Start, upstream: Upstream,
-                                                           client: httpx.Client) -> None:
+def test_reset_before_forwarding_never_reaches_the_service(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
     proxy = fault_proxy(upstream.url, [reset(path="/hit")])
     with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
         client.post(proxy.url + "/hit")
@@ -113,8 +120,9 @@ def test_reset_before_forwarding_never_reaches_the_service(fault_proxy: Start, u
     assert proxy.faults == {"reset": 1}
 
 
-def test_reset_after_forwarding_loses_the_answer_of_a_request_served(fault_proxy: Start, upstream: Upstream,
-                                                                     client: httpx.Client) -> None:
+def test_reset_after_forwarding_loses_the_answer_of_a_request_served(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
     proxy = fault_proxy(upstream.url, [reset(forwarded=True, path="/hit")])
     with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
         client.post(proxy.url + "/hit")
@@ -122,8 +130,10 @@ def test_reset_after_forwarding_loses_the_answer_of_a_request_served(fault_proxy
 
 
 def test_respond_answers_without_forwarding(fault_proxy: Start, upstream: Upstream, client: httpx.Client) -> None:
-    proxy = fault_proxy(upstream.url, [respond(429, headers=[("Retry-After", "2")], body='{"error_code": "APIG.0308"}',
-                                               method="POST", path="/hit")])
+    proxy = fault_proxy(
+        upstream.url,
+        [respond(429, headers=[("Retry-After", "2")], body='{"error_code": "APIG.0308"}', method="POST", path="/hit")],
+    )
     answer = client.post(proxy.url + "/hit")
     assert (answer.status_code, answer.headers["retry-after"], answer.json()) == (429, "2", {"error_code": "APIG.0308"})
     assert upstream.hits == []
@@ -154,8 +164,9 @@ def test_stall_is_bounded_then_closes(fault_proxy: Start, upstream: Upstream, cl
     assert client.post(proxy.url + "/hit").status_code == 200
 
 
-def test_close_after_a_response_is_survived_by_a_new_connection(fault_proxy: Start, upstream: Upstream,
-                                                                client: httpx.Client) -> None:
+def test_close_after_a_response_is_survived_by_a_new_connection(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
     proxy = fault_proxy(upstream.url, [close_after(nth=[1])])
     assert client.post(proxy.url + "/hit").status_code == 200
     time.sleep(0.05)  # the close reaches the client's pool before its next request
@@ -163,8 +174,9 @@ def test_close_after_a_response_is_survived_by_a_new_connection(fault_proxy: Sta
     assert proxy.connections == 2, f"received {proxy.connections} connections, documented 2 (the first was closed)"
 
 
-def test_nth_limit_and_passthrough_choose_which_requests(fault_proxy: Start, upstream: Upstream,
-                                                         client: httpx.Client) -> None:
+def test_nth_limit_and_passthrough_choose_which_requests(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
     rules = [passthrough(path="^/other$"), respond(503, nth=[2, 3]), respond(502, limit=1)]
     proxy = fault_proxy(upstream.url, rules)
     statuses = [client.post(proxy.url + path).status_code for path in ("/hit", "/other", "/hit", "/hit", "/hit")]
@@ -205,8 +217,9 @@ def test_a_dead_upstream_is_a_502(fault_proxy: Start, closed_url: str, client: h
     assert proxy.faults == {"upstream-error": 1}
 
 
-def test_stop_closes_kept_alive_connections_and_leaves_no_thread(fault_proxy: Start, upstream: Upstream,
-                                                                 client: httpx.Client) -> None:
+def test_stop_closes_kept_alive_connections_and_leaves_no_thread(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
     proxy = fault_proxy(upstream.url)
     assert client.post(proxy.url + "/hit").status_code == 200
     proxy.stop()

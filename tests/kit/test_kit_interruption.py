@@ -22,10 +22,13 @@ def _kit_signals() -> Iterator[None]:
     interruption.reset()
 
 
-@pytest.mark.parametrize(("signum", "code"), [
-    pytest.param(signal.SIGINT, 130, id="sigint"),
-    pytest.param(signal.SIGTERM, 143, id="sigterm"),
-])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [
+        pytest.param(signal.SIGINT, 130, id="sigint"),
+        pytest.param(signal.SIGTERM, 143, id="sigterm"),
+    ],
+)
 def test_a_signal_stops_with_its_exit_code(signum: int, code: int) -> None:
     with pytest.raises(KeyboardInterrupt):
         signal.raise_signal(signum)
@@ -47,10 +50,9 @@ def test_nothing_stopped_the_run() -> None:
 
 def test_a_shield_finishes_its_block_then_the_stop_goes_on(capsys: pytest.CaptureFixture[str]) -> None:
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with interruption.shielded("resuming 2 jobs"):
-            signal.raise_signal(signal.SIGTERM)
-            finished.append("restore")
+    with pytest.raises(KeyboardInterrupt), interruption.shielded("resuming 2 jobs"):
+        signal.raise_signal(signal.SIGTERM)
+        finished.append("restore")
     assert finished == ["restore"], "the signal cut the shielded block"
     assert "finishing resuming 2 jobs first" in capsys.readouterr().err
     assert interruption.exit_code() == 143
@@ -58,23 +60,21 @@ def test_a_shield_finishes_its_block_then_the_stop_goes_on(capsys: pytest.Captur
 
 def test_a_second_signal_interrupts_the_shielded_block() -> None:
     reached = []
-    with pytest.raises(KeyboardInterrupt):
-        with interruption.shielded("resuming 2 jobs"):
-            signal.raise_signal(signal.SIGINT)
-            reached.append("after the first")
-            signal.raise_signal(signal.SIGINT)
-            reached.append("after the second")
+    with pytest.raises(KeyboardInterrupt), interruption.shielded("resuming 2 jobs"):
+        signal.raise_signal(signal.SIGINT)
+        reached.append("after the first")
+        signal.raise_signal(signal.SIGINT)
+        reached.append("after the second")
     assert reached == ["after the first"]
 
 
 def test_nested_shields_defer_to_the_outermost() -> None:
     order = []
-    with pytest.raises(KeyboardInterrupt):
-        with interruption.shielded("writing reports"):
-            with interruption.shielded("writing conformance.json"):
-                signal.raise_signal(signal.SIGTERM)
-            order.append("inner done")
-            order.append("outer done")
+    with pytest.raises(KeyboardInterrupt), interruption.shielded("writing reports"):
+        with interruption.shielded("writing conformance.json"):
+            signal.raise_signal(signal.SIGTERM)
+        order.append("inner done")
+        order.append("outer done")
     assert order == ["inner done", "outer done"]
 
 

@@ -28,8 +28,14 @@ JOB = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"
 OTHER = "11111111-2222-3333-4444-55555555jb01"
 
 
-def _entry(job_id: str = JOB, *, run_id: str = "run-a", target: str = URL, project_id: str = PROJECT,
-           status: str = "INCRE_TRANSFER_STARTED") -> Entry:
+def _entry(
+    job_id: str = JOB,
+    *,
+    run_id: str = "run-a",
+    target: str = URL,
+    project_id: str = PROJECT,
+    status: str = "INCRE_TRANSFER_STARTED",
+) -> Entry:
     return Entry(job_id=job_id, project_id=project_id, target=target_key(target), run_id=run_id, status_before=status)
 
 
@@ -161,7 +167,8 @@ def test_a_job_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
     assert locks.holder(JOB) == "pid 1, run first"
     assert locks.try_acquire(OTHER, "pid 1, run second") is not None, "another job was locked too"
     assert JobLocks(tmp_path / "locks", "http://other:1").try_acquire(JOB, "x") is not None, (
-        "the same job id on another target was locked")
+        "the same job id on another target was locked"
+    )
     held.release()
     assert locks.acquire(JOB, "pid 1, run second", timeout=1) is not None
 

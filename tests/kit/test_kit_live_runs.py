@@ -62,8 +62,13 @@ def _statuses(url: str) -> dict[str, str]:
     """Every inventory job's status, read 5 at a time as the platform pages them."""
     found: dict[str, str] = {}
     for start in range(0, len(JOBS), 5):
-        reply = httpx.post(f"{url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": JOBS[start:start + 5]},
-                           headers={"X-Auth-Token": TOKEN}, trust_env=False, timeout=10)
+        reply = httpx.post(
+            f"{url}/v3/{PROJECT}/jobs/batch-status",
+            json={"jobs": JOBS[start : start + 5]},
+            headers={"X-Auth-Token": TOKEN},
+            trust_env=False,
+            timeout=10,
+        )
         found.update({r["id"]: r["status"] for r in reply.json()["results"]})
     return found
 
@@ -93,12 +98,22 @@ def _stop_while_a_job_is_paused(run: Any, url: str, timeout: float = 120) -> set
 
 
 def test_a_killed_run_leaves_its_jobs_in_the_journal_and_restore_puts_them_back(
-        kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """SIGKILL (nothing can be done in the run) while a job is paused: the journal has it; restore brings it back."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    run = kit_process("run", *_target_args(sandbox.url, inventory), "--rate-limit", "5", "--report-dir", "out",
-                      "--", "-k", PAUSING_TESTS)
+    run = kit_process(
+        "run",
+        *_target_args(sandbox.url, inventory),
+        "--rate-limit",
+        "5",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        PAUSING_TESTS,
+    )
     paused = _stop_while_a_job_is_paused(run, sandbox.url)
     run.process.kill()
     run.wait(30)
@@ -119,11 +134,21 @@ def test_a_killed_run_leaves_its_jobs_in_the_journal_and_restore_puts_them_back(
 
 
 def test_the_next_run_puts_back_what_a_killed_run_left_before_its_tests(
-        kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    run = kit_process("run", *_target_args(sandbox.url, inventory), "--rate-limit", "5", "--report-dir", "first",
-                      "--", "-k", PAUSING_TESTS)
+    run = kit_process(
+        "run",
+        *_target_args(sandbox.url, inventory),
+        "--rate-limit",
+        "5",
+        "--report-dir",
+        "first",
+        "--",
+        "-k",
+        PAUSING_TESTS,
+    )
     paused = _stop_while_a_job_is_paused(run, sandbox.url)
     run.process.kill()
     run.wait(30)
@@ -139,12 +164,22 @@ def test_the_next_run_puts_back_what_a_killed_run_left_before_its_tests(
 
 
 def test_sigterm_puts_the_jobs_back_before_the_run_exits(
-        kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """What `timeout`, `docker stop` and CI cancellation send: the run stops, but puts back what it took first."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    run = kit_process("run", *_target_args(sandbox.url, inventory), "--rate-limit", "5", "--report-dir", "out",
-                      "--", "-k", PAUSING_TESTS)
+    run = kit_process(
+        "run",
+        *_target_args(sandbox.url, inventory),
+        "--rate-limit",
+        "5",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        PAUSING_TESTS,
+    )
     _stop_while_a_job_is_paused(run, sandbox.url)
     run.process.send_signal(signal.SIGTERM)
     run.process.send_signal(signal.SIGCONT)
@@ -157,7 +192,8 @@ def test_sigterm_puts_the_jobs_back_before_the_run_exits(
 
 
 def test_a_503_burst_on_batch_retry_task_still_ends_with_every_job_back(
-        kit: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """The measured case: two 503s without Retry-After used to leave 2 jobs PAUSING for good.
 
     The 503s stay a NO-5XX failure (the target answered them); the jobs are back all the same.
@@ -178,7 +214,8 @@ def test_a_503_burst_on_batch_retry_task_still_ends_with_every_job_back(
 
 
 def test_a_run_refuses_to_start_while_the_journal_holds_a_job_it_cannot_put_back(
-        kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """A job an earlier run left PAUSING that will not resume now: the run does not start on top of it."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api", "--defect", "retry-noop")
     stuck = OPERATOR_PAUSED  # seeded PAUSING; this time an earlier run's journal says it paused it
@@ -197,11 +234,21 @@ def test_a_run_refuses_to_start_while_the_journal_holds_a_job_it_cannot_put_back
 
 
 def test_jobs_that_cannot_be_put_back_are_listed_last_with_the_command_and_exit_3(
-        kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """A target that accepts resumes and never does them: the run says which jobs it leaves, and how to fix it."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api", "--defect", "retry-noop")
-    run = kit("run", *_target_args(sandbox.url, inventory), "--resume-timeout", "1", "--report-dir", "out",
-              "--", "-k", "pausable_job_is_paused")
+    run = kit(
+        "run",
+        *_target_args(sandbox.url, inventory),
+        "--resume-timeout",
+        "1",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        "pausable_job_is_paused",
+    )
     left = {job for job, status in _statuses(sandbox.url).items() if status == PAUSING} - {OPERATOR_PAUSED}
     assert left, "the defect should have kept a job PAUSING"
     assert run.code == ExitCode.TARGET, f"exit {run.code}:\n{run.output[-3000:]}"
@@ -221,10 +268,18 @@ def test_jobs_that_cannot_be_put_back_are_listed_last_with_the_command_and_exit_
 
 
 def test_a_job_paused_by_someone_else_is_named_and_never_resumed(
-        kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
-    run = kit("run", *_target_args(sandbox.url, inventory), "--report-dir", "out", "--", "-k",
-              f"{PAUSING_TESTS} or other_state")
+    run = kit(
+        "run",
+        *_target_args(sandbox.url, inventory),
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        f"{PAUSING_TESTS} or other_state",
+    )
     assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
     assert "paused by someone else" in run.stdout and OPERATOR_PAUSED in run.stdout, run.stdout[-2000:]
     report = json.loads((tmp_path / "out" / "conformance.json").read_text(encoding="utf-8"))
@@ -236,7 +291,8 @@ def test_a_job_paused_by_someone_else_is_named_and_never_resumed(
 
 
 def test_a_job_changed_under_the_test_by_another_hand_is_inconclusive(
-        kit: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """An operator (or the job itself) moves a job on while the test pauses it: named, not blamed on the target."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     job = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7jb301"  # the inventory's CONFIGURATION job
@@ -252,12 +308,20 @@ def test_a_job_changed_under_the_test_by_another_hand_is_inconclusive(
         return json.dumps(body).encode()
 
     proxy = fault_proxy(sandbox.url, [rewrite(moved_on, path="batch-status")])
-    run = kit("run", *_target_args(proxy.url, inventory), "--report-dir", "out", "--", "-k",
-              "other_state_fails_and_is_unchanged and CONFIGURATION")
+    run = kit(
+        "run",
+        *_target_args(proxy.url, inventory),
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        "other_state_fails_and_is_unchanged and CONFIGURATION",
+    )
 
     report = json.loads((tmp_path / "out" / "conformance.json").read_text(encoding="utf-8"))
-    [test] = {t["nodeid"]: t for r in report["requirements"] for t in r["tests"] if "[CONFIGURATION]" in t["nodeid"]
-              }.values()  # listed under each requirement it counts for
+    [test] = {
+        t["nodeid"]: t for r in report["requirements"] for t in r["tests"] if "[CONFIGURATION]" in t["nodeid"]
+    }.values()  # listed under each requirement it counts for
     assert test["outcome"] == "skipped", f"received {test['outcome']}: {test.get('message')}"
     assert f"inconclusive: job {job} changed from CONFIGURATION to STARTJOBING" in test["message"]
     assert run.code != ExitCode.NON_CONFORMANT, run.output[-3000:]
@@ -275,40 +339,70 @@ def _printed_curl(log: str) -> dict[str, Any]:
     """Play the curl the sandbox printed (as the existing sandbox test does) and return the answer's body."""
     lines = log.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("curl "))
-    argv = shlex.split(" ".join(line.rstrip("\\").strip() for line in lines[start:start + 3]))
-    headers = dict(header.split(": ", 1) for header in argv[argv.index("-H") + 1::2][:2])
+    argv = shlex.split(" ".join(line.rstrip("\\").strip() for line in lines[start : start + 3]))
+    headers = dict(header.split(": ", 1) for header in argv[argv.index("-H") + 1 :: 2][:2])
     return httpx.post(argv[4], content=argv[-1], headers=headers, trust_env=False, timeout=10).json()
 
 
 def test_a_control_api_run_leaves_the_target_as_it_found_it(
-        kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """Created jobs removed, every job there before (the document's example included) back as it was."""
     sandbox = sandbox_process("--seed", str(inventory))  # a vendor's sandbox with jobs of its own
     before = {job: _control_get(sandbox.url, job) for job in JOBS}
     count = httpx.get(f"{sandbox.url}/_sandbox/health", trust_env=False).json()["jobs"]
 
-    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api",
-              "--report-dir", "out")
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--report-dir",
+        "out",
+    )
 
     assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
     after = {job: _control_get(sandbox.url, job) for job in JOBS}
     assert after == before, f"jobs changed: { {j: (before[j], after[j]) for j in JOBS if before[j] != after[j]} }"
     assert httpx.get(f"{sandbox.url}/_sandbox/health", trust_env=False).json()["jobs"] == count, (
-        "jobs the run created are still there")
+        "jobs the run created are still there"
+    )
     assert _printed_curl(sandbox.log.read_text()) == contract().example_response, "the printed curl stopped working"
     assert _journal(tmp_path).open_entries() == []
 
 
 def test_a_killed_control_api_run_leaves_the_example_job_to_restore(
-        kit: Callable, kit_process: Callable, sandbox_process: Callable, fault_proxy: Callable, inventory: Path,
-        tmp_path: Path) -> None:
+    kit: Callable,
+    kit_process: Callable,
+    sandbox_process: Callable,
+    fault_proxy: Callable,
+    inventory: Path,
+    tmp_path: Path,
+) -> None:
     """The borrowed example job's record is in the journal: restore --control-api PUTs it back after SIGKILL."""
     sandbox = sandbox_process("--seed", str(inventory))
     before = _control_get(sandbox.url, EXAMPLE)
     # The put-back (a PUT of the example's record) is held: the run is caught with the job changed, every time.
     proxy = fault_proxy(sandbox.url, [stall(120, method="PUT", path=f"^/_sandbox/jobs/{EXAMPLE}$", limit=1)])
-    run = kit_process("run", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN,
-                      "--control-api", "--report-dir", "out", "--", "-k", "documented_example")
+    run = kit_process(
+        "run",
+        "--base-url",
+        proxy.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        "documented_example",
+    )
     deadline = time.monotonic() + 120
     while not any(event.action == "stall" for event in proxy.events):
         assert run.process.poll() is None and time.monotonic() < deadline, f"no put-back:\n{run.output[-3000:]}"
@@ -319,36 +413,51 @@ def test_a_killed_control_api_run_leaves_the_example_job_to_restore(
     [entry] = _journal(tmp_path).open_entries()
     assert entry.job_id == EXAMPLE and entry.record_before == before
 
-    restored = kit("restore", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN,
-                   "--control-api")  # the same target as the run's (the held PUT was the only one held)
+    restored = kit(
+        "restore", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api"
+    )  # the same target as the run's (the held PUT was the only one held)
 
     assert restored.code == 0 and f"{EXAMPLE}: back (record put back" in restored.stdout, restored.output
     assert _control_get(sandbox.url, EXAMPLE) == before
 
 
 def test_two_runs_on_one_inventory_at_once_report_no_false_failure(
-        kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path) -> None:
+    kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
+) -> None:
     """They used to lease the same jobs ("2 successes from 6 concurrent pauses"): now one waits for the other."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    runs = [kit_process("run", *_target_args(sandbox.url, inventory), "--resume-timeout", "30", "--report-dir", name)
-            for name in ("a", "b")]
+    runs = [
+        kit_process("run", *_target_args(sandbox.url, inventory), "--resume-timeout", "30", "--report-dir", name)
+        for name in ("a", "b")
+    ]
     codes = [run.wait(600) for run in runs]
-    for name, run, code in zip(("a", "b"), runs, codes):
+    for name, run, code in zip(("a", "b"), runs, codes, strict=False):
         report = json.loads((tmp_path / name / "conformance.json").read_text(encoding="utf-8"))
-        failed = [t["nodeid"] for r in report["requirements"] for t in r["tests"] if t["outcome"] in ("failed", "error")]
+        failed = [
+            t["nodeid"] for r in report["requirements"] for t in r["tests"] if t["outcome"] in ("failed", "error")
+        ]
         assert not failed, f"run {name} failed {failed}:\n{run.output[-3000:]}"
         assert code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), f"run {name} exit {code}:\n{run.output[-3000:]}"
     assert _statuses(sandbox.url) == before
 
 
-@pytest.mark.parametrize(("make", "says"), [
-    pytest.param(lambda d: (d / "reports").write_text("x"), "is a file, not a directory", id="report-dir-is-a-file"),
-    pytest.param(lambda d: (d / "reports" / "conformance.json").mkdir(parents=True), "is a directory",
-                 id="conformance-json-is-a-directory"),
-])
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        pytest.param(
+            lambda d: (d / "reports").write_text("x"), "is a file, not a directory", id="report-dir-is-a-file"
+        ),
+        pytest.param(
+            lambda d: (d / "reports" / "conformance.json").mkdir(parents=True),
+            "is a directory",
+            id="conformance-json-is-a-directory",
+        ),
+    ],
+)
 def test_a_report_directory_that_cannot_be_written_is_one_line_before_anything_runs(
-        kit: Callable, tmp_path: Path, make: Callable[[Path], Any], says: str) -> None:
+    kit: Callable, tmp_path: Path, make: Callable[[Path], Any], says: str
+) -> None:
     make(tmp_path)
     run = kit("run", "--report-dir", "reports")
     assert run.code == ExitCode.USAGE, run.output[-3000:]
@@ -357,13 +466,18 @@ def test_a_report_directory_that_cannot_be_written_is_one_line_before_anything_r
     assert "collected" not in run.stdout, "the suites ran before the report directory was checked"
 
 
-@pytest.mark.parametrize(("make", "says"), [
-    pytest.param(lambda d: (d / "journal").mkdir(), "is a directory", id="journal-is-a-directory"),
-    pytest.param(lambda d: (d / "blocked").write_text("x"), "is a file, not a directory", id="journal-dir-is-a-file"),
-])
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        pytest.param(lambda d: (d / "journal").mkdir(), "is a directory", id="journal-is-a-directory"),
+        pytest.param(
+            lambda d: (d / "blocked").write_text("x"), "is a file, not a directory", id="journal-dir-is-a-file"
+        ),
+    ],
+)
 def test_a_journal_that_cannot_be_written_is_one_line_before_the_first_request(
-        kit: Callable, closed_url: str, inventory: Path, tmp_path: Path, make: Callable[[Path], Any],
-        says: str) -> None:
+    kit: Callable, closed_url: str, inventory: Path, tmp_path: Path, make: Callable[[Path], Any], says: str
+) -> None:
     """Checked before any request: against a URL nothing listens on, the answer is 2 (not 3, unreachable)."""
     make(tmp_path)
     journal = tmp_path / ("journal" if "journal-is" in says or (tmp_path / "journal").is_dir() else "blocked/j.jsonl")
@@ -391,7 +505,8 @@ def test_the_sample_ci_workflow_puts_back_what_a_cancelled_run_left() -> None:
 
 
 def test_restore_without_a_target_is_one_usage_line_and_without_a_journal_has_nothing_to_do(
-        kit: Callable, closed_url: str) -> None:
+    kit: Callable, closed_url: str
+) -> None:
     run = kit("restore")
     assert run.code == ExitCode.USAGE and run.stderr.count("\n") == 1 and "restore needs --base-url" in run.stderr
     empty = kit("restore", "--base-url", closed_url, "--project-id", PROJECT, "--auth-token", TOKEN)
@@ -399,7 +514,8 @@ def test_restore_without_a_target_is_one_usage_line_and_without_a_journal_has_no
 
 
 def test_the_contract_suite_never_pauses_the_example_job_of_an_external_control_api_target(
-        kit: Callable, sandbox_process: Callable, inventory: Path) -> None:
+    kit: Callable, sandbox_process: Callable, inventory: Path
+) -> None:
     """schemathesis' example phase sends the document's example body: on an external target it gets a fresh id.
 
     A vendor's sandbox with a control API may hold the example job; the pause tests alone (no later resume to
@@ -408,8 +524,21 @@ def test_the_contract_suite_never_pauses_the_example_job_of_an_external_control_
     sandbox = sandbox_process("--seed", str(inventory))
     before = _control_get(sandbox.url, EXAMPLE)
 
-    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api",
-              "--report-dir", "out", "--", "-k", "test_contract and pause")
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        "test_contract and pause",
+    )
 
     assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
     after = _control_get(sandbox.url, EXAMPLE)

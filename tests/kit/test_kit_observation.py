@@ -21,7 +21,7 @@ class PagingTarget:
     """batch-status answers the first 5 results only (no page_req); batch-retry-task resumes `resumable` jobs."""
 
     def __init__(self, resumable: set[str]) -> None:
-        self.statuses = {job_id: "PAUSING" for job_id in JOBS}
+        self.statuses = dict.fromkeys(JOBS, "PAUSING")
         self.resumable = resumable
         self.asked: list[int] = []
 
@@ -39,8 +39,13 @@ class PagingTarget:
 
 
 def _client(target: PagingTarget) -> DrsClient:
-    return DrsClient(base_url="http://127.0.0.1:9", project_id="p1", credentials=TokenCredentials("t"),
-                     redactor=Redactor(), transport=httpx.MockTransport(target))
+    return DrsClient(
+        base_url="http://127.0.0.1:9",
+        project_id="p1",
+        credentials=TokenCredentials("t"),
+        redactor=Redactor(),
+        transport=httpx.MockTransport(target),
+    )
 
 
 def test_every_job_is_observed_when_the_target_answers_a_page_at_a_time() -> None:

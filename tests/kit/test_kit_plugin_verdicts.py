@@ -30,10 +30,32 @@ def _run_suite(tmp_path: Path, source: str, *args: str) -> tuple[subprocess.Comp
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DRS_", "HYPOTHESIS"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "drs_conformance.plugin", "-p", "allure_pytest.plugin",
-         "-p", "no:cacheprovider", "--report-dir", str(reports), f"--junitxml={reports / 'junit.xml'}",
-         f"--alluredir={reports / 'allure-results'}", "--rootdir", str(tmp_path), *args, str(suite)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "drs_conformance.plugin",
+            "-p",
+            "allure_pytest.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--report-dir",
+            str(reports),
+            f"--junitxml={reports / 'junit.xml'}",
+            f"--alluredir={reports / 'allure-results'}",
+            "--rootdir",
+            str(tmp_path),
+            *args,
+            str(suite),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     return done, reports
 
@@ -113,13 +135,20 @@ def test_a_test_without_an_answer_is_unanswered_and_charged_to_no_requirement(tm
     summary = report["summary"]
     assert summary["exit_code"] == 3 and summary["verdict"] == "incomplete"
     unanswered = {entry["nodeid"].rsplit("::", 1)[-1]: entry for entry in summary["unanswered"]}
-    assert set(unanswered) == {"test_reset_through_a_transport", "test_no_answer_in_a_group_beside_an_assertion",
-                               "test_assertion_raised_while_handling_no_answer", "test_flaky_because_of_the_transport"}
+    assert set(unanswered) == {
+        "test_reset_through_a_transport",
+        "test_no_answer_in_a_group_beside_an_assertion",
+        "test_assertion_raised_while_handling_no_answer",
+        "test_flaky_because_of_the_transport",
+    }
     assert unanswered["test_reset_through_a_transport"]["message"] == (
-        "the target did not answer: POST /v3/p/jobs/batch-pause-task: ReadError: connection reset by peer")
+        "the target did not answer: POST /v3/p/jobs/batch-pause-task: ReadError: connection reset by peer"
+    )
     assert unanswered["test_flaky_because_of_the_transport"]["requests"] == 2
-    assert "also raised (not judged): AssertionError: received 200, documented 400" in (
-        unanswered["test_no_answer_in_a_group_beside_an_assertion"]["message"])
+    assert (
+        "also raised (not judged): AssertionError: received 200, documented 400"
+        in (unanswered["test_no_answer_in_a_group_beside_an_assertion"]["message"])
+    )
     by_id = {r["id"]: r for r in report["requirements"]}
     for rid in ("BODY-SHAPE", "JOB-ID-RULE", "ITEM-SHAPE", "PAUSE-MODE-VALUES"):
         assert by_id[rid]["failures"] == [], f"{rid}: a missing answer is not a failure of it"
@@ -142,7 +171,7 @@ def test_a_5xx_is_an_answer_and_fails_no_5xx(tmp_path: Path) -> None:
     assert report["summary"]["tests"]["unanswered"] == 4 and report["summary"]["exit_code"] == 1
 
 
-LABELS_SUITE = '''
+LABELS_SUITE = """
     import pytest
 
     from drs_conformance.checks import NonConformance
@@ -164,7 +193,7 @@ LABELS_SUITE = '''
     @pytest.mark.requirement("BATCH-100")
     def test_skipped():
         pytest.skip("needs jobs it may pause: give --inventory FILE or --control-api")
-'''
+"""
 
 
 def test_allure_labels_agree_with_conformance_json(tmp_path: Path) -> None:
@@ -173,7 +202,10 @@ def test_allure_labels_agree_with_conformance_json(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.NON_CONFORMANT, done.stdout[-3000:]
     report = _report(reports)
     charged = {f["nodeid"].rsplit("::", 1)[-1]: r["id"] for r in report["requirements"] for f in r["failures"]}
-    assert charged == {"test_body_shape_breaks_no_5xx": "NO-5XX", "test_count_breaks_its_own_rule": "COUNT-EQUALS-RESULTS"}
+    assert charged == {
+        "test_body_shape_breaks_no_5xx": "NO-5XX",
+        "test_count_breaks_its_own_rule": "COUNT-EQUALS-RESULTS",
+    }
     expected = {**charged, "test_should_passes": "CONTENT-TYPE-415", "test_skipped": "BATCH-100"}
     allure = _allure_results(reports)
     assert set(allure) == set(expected)
@@ -184,17 +216,21 @@ def test_allure_labels_agree_with_conformance_json(tmp_path: Path) -> None:
         assert _labels(result, "feature") == [level], f"{name}: one level label, received {_labels(result, 'feature')}"
         assert _labels(result, "story") == [f"{requirement}: {catalogue()[requirement].title}"]
         assert [link["url"] for link in result["links"]] == [
-            f"https://ci.example.test/7/reports/conformance.html#req-{requirement}"]
+            f"https://ci.example.test/7/reports/conformance.html#req-{requirement}"
+        ]
         assert catalogue()[requirement].quote in result["description"]
     assert allure["test_body_shape_breaks_no_5xx"]["status"] == "failed"
     environment = (reports / "allure-results" / "environment.properties").read_text(encoding="utf-8").splitlines()
     assert "verdict=non-conformant" in environment and "exit.code=1" in environment
     assert any(line.startswith("coverage=") and "of 28 MUST judged" in line for line in environment), environment
-    assert _junit_properties(reports) == {"verdict": "non-conformant", "exit_code": "1",
-                                          "coverage": report["summary"]["coverage"]["text"]}
+    assert _junit_properties(reports) == {
+        "verdict": "non-conformant",
+        "exit_code": "1",
+        "coverage": report["summary"]["coverage"]["text"],
+    }
 
 
-STOPPED_SUITE = '''
+STOPPED_SUITE = """
     import os
     import signal
     import time
@@ -225,17 +261,21 @@ STOPPED_SUITE = '''
     @pytest.mark.requirement("ITEM-SHAPE")
     def test_never_reached():
         pass
-'''
+"""
 
 
-@pytest.mark.parametrize(("signal_name", "count", "code", "restored"), [
-    pytest.param("SIGINT", 1, 130, True, id="one-ctrl-c"),
-    pytest.param("SIGINT", 2, 130, True, id="double-ctrl-c-waits-for-the-restore"),
-    pytest.param("SIGINT", 3, 130, False, id="third-ctrl-c-abandons-the-restore-but-not-the-reports"),
-    pytest.param("SIGTERM", 1, 143, True, id="sigterm"),
-])
-def test_a_stopped_run_is_reported_interrupted(tmp_path: Path, signal_name: str, count: int, code: int,
-                                              restored: bool) -> None:
+@pytest.mark.parametrize(
+    ("signal_name", "count", "code", "restored"),
+    [
+        pytest.param("SIGINT", 1, 130, True, id="one-ctrl-c"),
+        pytest.param("SIGINT", 2, 130, True, id="double-ctrl-c-waits-for-the-restore"),
+        pytest.param("SIGINT", 3, 130, False, id="third-ctrl-c-abandons-the-restore-but-not-the-reports"),
+        pytest.param("SIGTERM", 1, 143, True, id="sigterm"),
+    ],
+)
+def test_a_stopped_run_is_reported_interrupted(
+    tmp_path: Path, signal_name: str, count: int, code: int, restored: bool
+) -> None:
     done, reports = _run_suite(tmp_path, STOPPED_SUITE.format(signal=signal_name, count=count))
     output = done.stdout + done.stderr
     assert done.returncode == code, output[-3000:]
@@ -248,6 +288,10 @@ def test_a_stopped_run_is_reported_interrupted(tmp_path: Path, signal_name: str,
     by_id = {r["id"]: r for r in report["requirements"]}
     assert by_id["DOC-EXAMPLE"]["verdict"] == "pass"
     assert by_id["ITEM-SHAPE"]["not_judged"] == [
-        {"category": "interrupted", "reason": f"not run: the run was stopped ({signal_name}) before 1 selected test ran"}]
+        {
+            "category": "interrupted",
+            "reason": f"not run: the run was stopped ({signal_name}) before 1 selected test ran",
+        }
+    ]
     assert _junit_properties(reports)["verdict"] == "interrupted"
     assert f"INTERRUPTED: stopped by {signal_name} after 1 of 3 tests ran" in done.stdout

@@ -74,8 +74,11 @@ def reaches(tree: ast.AST, own: set[str], elsewhere: set[str]) -> Iterator[tuple
 
 
 def _files(roots: Iterable[Path]) -> dict[Path, ast.AST]:
-    return {path: ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            for root in roots for path in sorted(root.rglob("*.py"))}
+    return {
+        path: ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for root in roots
+        for path in sorted(root.rglob("*.py"))
+    }
 
 
 def all_reaches(roots: Iterable[Path]) -> list[str]:
@@ -129,12 +132,15 @@ FIXTURE = {
 }
 
 
-@pytest.mark.parametrize("expected", [
-    pytest.param((3, "from tests.owner import _judge"), id="from-import"),
-    pytest.param((4, "from .owner import _LIMIT"), id="relative"),
-    pytest.param((7, "jobs._require_control"), id="method-of-an-object"),
-    pytest.param((10, "o._LIMIT"), id="module-attribute"),
-])
+@pytest.mark.parametrize(
+    "expected",
+    [
+        pytest.param((3, "from tests.owner import _judge"), id="from-import"),
+        pytest.param((4, "from .owner import _LIMIT"), id="relative"),
+        pytest.param((7, "jobs._require_control"), id="method-of-an-object"),
+        pytest.param((10, "o._LIMIT"), id="module-attribute"),
+    ],
+)
 def test_the_scan_finds_each_kind_of_reach(tmp_path: Path, expected: tuple[int, str]) -> None:
     for name, text in FIXTURE.items():
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")

@@ -98,8 +98,13 @@ def _close_clients() -> Iterator[None]:
 
 def _client(sandbox: RunningSandbox, transport: httpx.BaseTransport) -> DrsClient:
     """A client of the sandbox through `transport` (closed after the test)."""
-    client = DrsClient(base_url=sandbox.url, project_id=DEFAULT_PROJECT, credentials=TokenCredentials(DEFAULT_TOKEN),
-                       redactor=Redactor(), transport=transport)
+    client = DrsClient(
+        base_url=sandbox.url,
+        project_id=DEFAULT_PROJECT,
+        credentials=TokenCredentials(DEFAULT_TOKEN),
+        redactor=Redactor(),
+        transport=transport,
+    )
     _OPEN.append(client)
     return client
 
@@ -181,8 +186,9 @@ def _ledger(tmp_path: Path, sandbox: RunningSandbox) -> RunJournal:
     return RunJournal(Journal(tmp_path / "journal.jsonl"), sandbox.url, DEFAULT_PROJECT, "run-test")
 
 
-def test_restore_closes_what_is_back_and_leaves_what_a_live_process_holds(tmp_path: Path,
-                                                                         sandbox: RunningSandbox) -> None:
+def test_restore_closes_what_is_back_and_leaves_what_a_live_process_holds(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
     ledger = _ledger(tmp_path, sandbox)
     mine, held = _jobs(sandbox, 2)
     entries = [ledger.entry(job_id, RUNNING) for job_id in (mine, held)]
@@ -191,8 +197,15 @@ def test_restore_closes_what_is_back_and_leaves_what_a_live_process_holds(tmp_pa
     other_process = JobLocks(ledger.journal.locks_dir, sandbox.url).try_acquire(held, "pid 4242, run theirs")
     assert other_process is not None
     try:
-        restored = restore_entries(ledger.journal, entries, api=_client(sandbox, http_transport()),
-                                   locks=ledger.locks, holder=ledger.holder, timeout=5, command="restore")
+        restored = restore_entries(
+            ledger.journal,
+            entries,
+            api=_client(sandbox, http_transport()),
+            locks=ledger.locks,
+            holder=ledger.holder,
+            timeout=5,
+            command="restore",
+        )
     finally:
         other_process.release()
     assert [entry.job_id for entry in restored.back] == [mine]
@@ -211,8 +224,9 @@ def kit_signals() -> Iterator[None]:
     interruption.reset()
 
 
-def test_a_second_signal_lists_the_jobs_left_and_the_command(tmp_path: Path, sandbox: RunningSandbox,
-                                                            kit_signals: None) -> None:
+def test_a_second_signal_lists_the_jobs_left_and_the_command(
+    tmp_path: Path, sandbox: RunningSandbox, kit_signals: None
+) -> None:
     """One signal waits for the restore; a second stops it, and what is left is printed, never dropped silently."""
     ledger = _ledger(tmp_path, sandbox)
     ids = _jobs(sandbox, 2)
@@ -228,8 +242,16 @@ def test_a_second_signal_lists_the_jobs_left_and_the_command(tmp_path: Path, san
     faulty.on_retry = twice
     out = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
-        restore_entries(ledger.journal, entries, api=_client(sandbox, faulty), locks=ledger.locks,
-                        holder=ledger.holder, timeout=5, command="drs-conformance restore --base-url URL", out=out)
+        restore_entries(
+            ledger.journal,
+            entries,
+            api=_client(sandbox, faulty),
+            locks=ledger.locks,
+            holder=ledger.holder,
+            timeout=5,
+            command="drs-conformance restore --base-url URL",
+            out=out,
+        )
     printed = out.getvalue()
     assert all(job_id in printed for job_id in ids), f"the jobs left were not listed: {printed!r}"
     assert "put them back with: drs-conformance restore --base-url URL" in printed
@@ -237,8 +259,7 @@ def test_a_second_signal_lists_the_jobs_left_and_the_command(tmp_path: Path, san
     _client(sandbox, http_transport()).retry(ids)
 
 
-def test_one_signal_waits_for_the_restore_to_finish(tmp_path: Path, sandbox: RunningSandbox,
-                                                   kit_signals: None) -> None:
+def test_one_signal_waits_for_the_restore_to_finish(tmp_path: Path, sandbox: RunningSandbox, kit_signals: None) -> None:
     ledger = _ledger(tmp_path, sandbox)
     ids = _jobs(sandbox, 2)
     entries = [ledger.entry(job_id, RUNNING) for job_id in ids]
@@ -247,8 +268,15 @@ def test_one_signal_waits_for_the_restore_to_finish(tmp_path: Path, sandbox: Run
     faulty = Faulty()
     faulty.on_retry = lambda: os.kill(os.getpid(), signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):  # the stop goes on after the shielded block
-        restore_entries(ledger.journal, entries, api=_client(sandbox, faulty), locks=ledger.locks,
-                        holder=ledger.holder, timeout=5, command="restore")
+        restore_entries(
+            ledger.journal,
+            entries,
+            api=_client(sandbox, faulty),
+            locks=ledger.locks,
+            holder=ledger.holder,
+            timeout=5,
+            command="restore",
+        )
     assert _statuses(sandbox, ids) == {RUNNING}, "a single signal cut the restore"
     assert ledger.journal.open_entries() == []
     assert interruption.exit_code() == 143
@@ -257,14 +285,29 @@ def test_one_signal_waits_for_the_restore_to_finish(tmp_path: Path, sandbox: Run
 # -- what a test's teardown reports -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("restored", "raised", "says"), [
-    pytest.param(Restored(server_errors=["batch-retry-task answered 503"]), NonConformance, "every job is back",
-                 id="5xx-then-back"),
-    pytest.param(Restored(left={"j1": Left("still PAUSING after 5 s", STILL_PAUSED)}), NonConformance,
-                 "j1 (still PAUSING after 5 s)", id="stays-paused"),
-    pytest.param(Restored(left={"j1": Left("batch-status got no answer", NO_ANSWER)}), NoAnswer,
-                 "did not answer", id="no-answer"),
-])
+@pytest.mark.parametrize(
+    ("restored", "raised", "says"),
+    [
+        pytest.param(
+            Restored(server_errors=["batch-retry-task answered 503"]),
+            NonConformance,
+            "every job is back",
+            id="5xx-then-back",
+        ),
+        pytest.param(
+            Restored(left={"j1": Left("still PAUSING after 5 s", STILL_PAUSED)}),
+            NonConformance,
+            "j1 (still PAUSING after 5 s)",
+            id="stays-paused",
+        ),
+        pytest.param(
+            Restored(left={"j1": Left("batch-status got no answer", NO_ANSWER)}),
+            NoAnswer,
+            "did not answer",
+            id="no-answer",
+        ),
+    ],
+)
 def test_a_teardown_names_the_right_cause(restored: Restored, raised: type[Exception], says: str) -> None:
     with pytest.raises(raised) as caught:
         judge_put_back(restored)
@@ -279,12 +322,20 @@ def test_a_clean_put_back_reports_nothing() -> None:
 
 
 def test_the_restore_command_names_the_target_and_no_secret(tmp_path: Path) -> None:
-    options = KitOptions(base_url="https://user:url-secret@staging.example/", project_id="p1", auth_token="tok-123",
-                         inventory=Path("ci/inventory.yaml"), journal=tmp_path / "j.jsonl")
+    options = KitOptions(
+        base_url="https://user:url-secret@staging.example/",
+        project_id="p1",
+        auth_token="tok-123",
+        inventory=Path("ci/inventory.yaml"),
+        journal=tmp_path / "j.jsonl",
+    )
     command = restore_command(options)
-    assert command.startswith("drs-conformance restore --base-url https://staging.example --project-id p1 "
-                              "--inventory ci/inventory.yaml --journal ")
+    assert command.startswith(
+        "drs-conformance restore --base-url https://staging.example --project-id p1 "
+        "--inventory ci/inventory.yaml --journal "
+    )
     assert "tok-123" not in command and "url-secret" not in command
     assert "DRS_AUTH_TOKEN" in command
-    assert "--control-api" in restore_command(KitOptions(base_url="http://s", project_id="p", auth_token="t",
-                                                         control_api=True))
+    assert "--control-api" in restore_command(
+        KitOptions(base_url="http://s", project_id="p", auth_token="t", control_api=True)
+    )

@@ -40,32 +40,38 @@ PAUSING = contract().paused_status
 # -- how many workers ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rtt_ms", "options", "workers"), [
-    pytest.param(None, {}, 1, id="not-measured-embedded"),
-    pytest.param(0.5, {}, 1, id="loopback"),
-    pytest.param(5, {}, 2, id="5-ms"),
-    pytest.param(10, {}, 4, id="10-ms"),
-    pytest.param(50, {}, 6, id="50-ms"),
-    pytest.param(1000, {}, DEFAULT_MAX_WORKERS, id="far-away-at-most-the-default"),
-    pytest.param(50, {"cap": 3}, 3, id="capped"),
-    pytest.param(50, {"cap": 1}, 1, id="capped-to-one-process"),
-    pytest.param(10, {"cap": 12}, 4, id="a-cap-is-no-demand"),
-    pytest.param(50, {"rate_limit": 10}, 2, id="no-more-than-the-rate-keeps-busy"),
-])
+@pytest.mark.parametrize(
+    ("rtt_ms", "options", "workers"),
+    [
+        pytest.param(None, {}, 1, id="not-measured-embedded"),
+        pytest.param(0.5, {}, 1, id="loopback"),
+        pytest.param(5, {}, 2, id="5-ms"),
+        pytest.param(10, {}, 4, id="10-ms"),
+        pytest.param(50, {}, 6, id="50-ms"),
+        pytest.param(1000, {}, DEFAULT_MAX_WORKERS, id="far-away-at-most-the-default"),
+        pytest.param(50, {"cap": 3}, 3, id="capped"),
+        pytest.param(50, {"cap": 1}, 1, id="capped-to-one-process"),
+        pytest.param(10, {"cap": 12}, 4, id="a-cap-is-no-demand"),
+        pytest.param(50, {"rate_limit": 10}, 2, id="no-more-than-the-rate-keeps-busy"),
+    ],
+)
 def test_workers_follow_the_round_trip_time(rtt_ms: float | None, options: dict[str, Any], workers: int) -> None:
     assert choose_workers(None if rtt_ms is None else rtt_ms / 1000, **options) == workers
 
 
-@pytest.mark.parametrize(("args", "chose"), [
-    pytest.param([], False, id="nothing"),
-    pytest.param(["-k", "concurrent", "--hypothesis-profile", "thorough"], False, id="other-options"),
-    pytest.param(["-n", "4"], True, id="-n-4"),
-    pytest.param(["-n4"], True, id="-n4"),
-    pytest.param(["--numprocesses=auto"], True, id="--numprocesses=auto"),
-    pytest.param(["-p", "no:xdist"], True, id="xdist-off"),
-    pytest.param(["--dist", "loadfile"], True, id="--dist"),
-    pytest.param(["--pdb"], True, id="--pdb"),
-])
+@pytest.mark.parametrize(
+    ("args", "chose"),
+    [
+        pytest.param([], False, id="nothing"),
+        pytest.param(["-k", "concurrent", "--hypothesis-profile", "thorough"], False, id="other-options"),
+        pytest.param(["-n", "4"], True, id="-n-4"),
+        pytest.param(["-n4"], True, id="-n4"),
+        pytest.param(["--numprocesses=auto"], True, id="--numprocesses=auto"),
+        pytest.param(["-p", "no:xdist"], True, id="xdist-off"),
+        pytest.param(["--dist", "loadfile"], True, id="--dist"),
+        pytest.param(["--pdb"], True, id="--pdb"),
+    ],
+)
 def test_the_kit_adds_no_workers_when_the_pytest_arguments_decide(args: list[str], chose: bool) -> None:
     assert user_chose_workers(args) is chose
 
@@ -91,24 +97,49 @@ def _item(name: str, requests: int | None = None) -> Any:
 
 def test_long_tests_are_handed_out_first_most_first_one_per_pair() -> None:
     """xdist (--maxschedchunk 1) gives each worker two tests at first: each long test is first of a pair."""
-    items = [_item("a"), _item("state-machine", 360), _item("b"), _item("contract", 320), _item("c"), _item("d"),
-             _item("properties", 95)]
+    items = [
+        _item("a"),
+        _item("state-machine", 360),
+        _item("b"),
+        _item("contract", 320),
+        _item("c"),
+        _item("d"),
+        _item("properties", 95),
+    ]
     assert [item.name for item in long_ones_apart(items)] == [
-        "state-machine", "a", "contract", "b", "properties", "c", "d"]
+        "state-machine",
+        "a",
+        "contract",
+        "b",
+        "properties",
+        "c",
+        "d",
+    ]
 
 
 # -- the request count --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path", "operation"), [
-    pytest.param("POST", "/v3/p/jobs/batch-pause-task", "batch-pause-task", id="pause"),
-    pytest.param("POST", "/v3/p/jobs/batch-status", "batch-status", id="status"),
-    pytest.param("PATCH", "/v3/p/jobs/batch-status", "other methods", id="another-method"),
-    pytest.param("PUT", "/_sandbox/jobs/k0000000-1111-2222-3333-444444444444", "control PUT /_sandbox/jobs/{id}",
-                 id="control-one-job"),
-    pytest.param("POST", "/prefix/_sandbox/jobs/query", "control POST /_sandbox/jobs/query",
-                 id="control-bulk-under-a-base-path"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [
+        pytest.param("POST", "/v3/p/jobs/batch-pause-task", "batch-pause-task", id="pause"),
+        pytest.param("POST", "/v3/p/jobs/batch-status", "batch-status", id="status"),
+        pytest.param("PATCH", "/v3/p/jobs/batch-status", "other methods", id="another-method"),
+        pytest.param(
+            "PUT",
+            "/_sandbox/jobs/k0000000-1111-2222-3333-444444444444",
+            "control PUT /_sandbox/jobs/{id}",
+            id="control-one-job",
+        ),
+        pytest.param(
+            "POST",
+            "/prefix/_sandbox/jobs/query",
+            "control POST /_sandbox/jobs/query",
+            id="control-bulk-under-a-base-path",
+        ),
+    ],
+)
 def test_requests_are_counted_by_operation(method: str, path: str, operation: str) -> None:
     assert operation_of(method, path) == operation
 
@@ -116,7 +147,8 @@ def test_requests_are_counted_by_operation(method: str, path: str, operation: st
 def test_the_summary_says_how_many_requests_the_run_sent(report_with_requests: dict[str, Any]) -> None:
     lines = "\n".join(summary_lines(report_with_requests, width=100))
     assert "requests sent: 1,234 (batch-pause-task 1,000, batch-status 200; control API: PUT /_sandbox/jobs 34)" in (
-        lines.replace("\n    ", " ")), lines
+        lines.replace("\n    ", " ")
+    ), lines
 
 
 @pytest.fixture
@@ -124,13 +156,20 @@ def report_with_requests(tmp_path: Path) -> dict[str, Any]:
     from drs_conformance.catalogue import catalogue
     from drs_conformance.reporting import RunInfo, build_report
 
-    info = RunInfo(base_url="http://127.0.0.1:1", mode="control-api", project_id=PROJECT, started_at=0.0,
-                   finished_at=1.0, requests={"batch-status": 200, "control PUT /_sandbox/jobs": 34,
-                                              "batch-pause-task": 1000})
+    info = RunInfo(
+        base_url="http://127.0.0.1:1",
+        mode="control-api",
+        project_id=PROJECT,
+        started_at=0.0,
+        finished_at=1.0,
+        requests={"batch-status": 200, "control PUT /_sandbox/jobs": 34, "batch-pause-task": 1000},
+    )
     report = build_report(info, [], catalogue(), None, strict=False)
     validate_report(report)
-    assert report["run"]["requests"] == {"total": 1234, "by_operation": {
-        "batch-pause-task": 1000, "batch-status": 200, "control PUT /_sandbox/jobs": 34}}
+    assert report["run"]["requests"] == {
+        "total": 1234,
+        "by_operation": {"batch-pause-task": 1000, "batch-status": 200, "control PUT /_sandbox/jobs": 34},
+    }
     return report
 
 
@@ -206,10 +245,12 @@ def test_made_and_read_jobs_are_read_again_only_after_a_request_that_may_change_
 
     after = jobs.states(made)
     assert after[made[0]].status == PAUSING and after[made[0]].pause_mode == "all", (
-        "a pause did not make the kit read the job again (it kept the state from before the pause)")
+        "a pause did not make the kit read the job again (it kept the state from before the pause)"
+    )
     assert _control_requests() == before + 2
     assert jobs.states(made) == after and _control_requests() == before + 2, (
-        "jobs read since the last pause were read again")
+        "jobs read since the last pause were read again"
+    )
     jobs.states(made, fresh=True)
     assert _control_requests() == before + 3, "a fresh read was answered from what the kit had"
 
@@ -232,57 +273,123 @@ def _report(folder: Path) -> dict[str, Any]:
 
 
 def _failed(report: dict[str, Any]) -> list[str]:
-    return sorted({t["nodeid"] for r in report["requirements"] for t in r["tests"]
-                   if t["outcome"] in ("failed", "error", "unanswered")})
+    return sorted(
+        {
+            t["nodeid"]
+            for r in report["requirements"]
+            for t in r["tests"]
+            if t["outcome"] in ("failed", "error", "unanswered")
+        }
+    )
 
 
 SUBSET = "unknown_job or count_equals or one_result_per_item or every_item or batch_status_reports"
 
 
-def test_a_run_counts_every_request_of_every_worker(kit: Callable, sandbox_process: Callable, fault_proxy: Callable,
-                                                     tmp_path: Path) -> None:
+def test_a_run_counts_every_request_of_every_worker(
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable, tmp_path: Path
+) -> None:
     """Through a proxy 10 ms away, capped at 2 workers: the report's count is what the proxy saw, operation by
     operation (the preflight, both workers, their deletions at the end), with --rate-limit shared by them."""
     sandbox = sandbox_process()
     proxy = fault_proxy(sandbox.url, [delay(0.005, 0.005)])
-    run = kit("run", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api",
-              "--max-workers", "2", "--rate-limit", "200", "--report-dir", "out", "--", "-k", SUBSET)
+    run = kit(
+        "run",
+        "--base-url",
+        proxy.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--max-workers",
+        "2",
+        "--rate-limit",
+        "200",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        SUBSET,
+    )
     assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
     assert "2 workers in parallel" in run.stderr, run.stderr
     report = _report(tmp_path / "out")
     assert not _failed(report), _failed(report)
     counted = report["run"]["requests"]
     assert counted["by_operation"] == dict(_requests_seen(proxy)), (
-        f"the report counts {counted['by_operation']}, the proxy saw {dict(_requests_seen(proxy))}")
+        f"the report counts {counted['by_operation']}, the proxy saw {dict(_requests_seen(proxy))}"
+    )
     assert counted["total"] == sum(counted["by_operation"].values())
     assert "requests sent: " in run.stdout, run.stdout[-2000:]
 
 
-def test_a_sandbox_with_the_basic_control_api_runs_every_test(kit: Callable, sandbox_process: Callable,
-                                                               tmp_path: Path) -> None:
+def test_a_sandbox_with_the_basic_control_api_runs_every_test(
+    kit: Callable, sandbox_process: Callable, tmp_path: Path
+) -> None:
     """A vendor's sandbox with only health, reset, PUT and GET of one job: every test runs, one job per request,
     and the jobs the run made are left there (it cannot delete them), counted."""
     sandbox = sandbox_process("--basic-control-api")
-    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api",
-              "--max-workers", "1", "--report-dir", "out")
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--max-workers",
+        "1",
+        "--report-dir",
+        "out",
+    )
     assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
     report = _report(tmp_path / "out")
     assert not _failed(report) and report["summary"]["verdict"] == "conformant"
     used = set(report["run"]["requests"]["by_operation"])
     assert {"control PUT /_sandbox/jobs/{id}", "control GET /_sandbox/jobs/{id}"} <= used, used
-    assert not used & {"control PUT /_sandbox/jobs", "control POST /_sandbox/jobs/query",
-                       "control POST /_sandbox/jobs/delete"}, f"a bulk form was asked of a basic sandbox: {used}"
+    assert not used & {
+        "control PUT /_sandbox/jobs",
+        "control POST /_sandbox/jobs/query",
+        "control POST /_sandbox/jobs/delete",
+    }, f"a bulk form was asked of a basic sandbox: {used}"
     assert "job(s) this run created are left on the target" in run.stdout, run.stdout[-2000:]
 
 
-def test_bulk_routes_a_gateway_does_not_pass_are_asked_once(kit: Callable, sandbox_process: Callable,
-                                                             fault_proxy: Callable, tmp_path: Path) -> None:
+def test_bulk_routes_a_gateway_does_not_pass_are_asked_once(
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable, tmp_path: Path
+) -> None:
     """The sandbox declares the bulk forms, a proxy in front answers 404 for them: the run falls back, passes."""
     sandbox = sandbox_process()
-    proxy = fault_proxy(sandbox.url, [respond(404, path=r"^/_sandbox/jobs(/query|/delete)?$",
-                                              headers=[("Content-Type", "application/json")], body="{}")])
-    run = kit("run", "--base-url", proxy.url, "--project-id", PROJECT, "--auth-token", TOKEN, "--control-api",
-              "--max-workers", "1", "--report-dir", "out", "--", "-k", SUBSET)
+    proxy = fault_proxy(
+        sandbox.url,
+        [
+            respond(
+                404,
+                path=r"^/_sandbox/jobs(/query|/delete)?$",
+                headers=[("Content-Type", "application/json")],
+                body="{}",
+            )
+        ],
+    )
+    run = kit(
+        "run",
+        "--base-url",
+        proxy.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--max-workers",
+        "1",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        SUBSET,
+    )
     assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
     assert not _failed(_report(tmp_path / "out"))
     seen = proxy.stats()["requests"]
@@ -292,13 +399,30 @@ def test_bulk_routes_a_gateway_does_not_pass_are_asked_once(kit: Callable, sandb
 
 
 def test_the_official_client_keeps_its_connections_from_test_to_test(
-        kit: Callable, sandbox_process: Callable, fault_proxy: Callable, tmp_path: Path) -> None:
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable, tmp_path: Path
+) -> None:
     """The interop suite's tests share one SDK client: a handful of connections, not one (or more) per test."""
     sandbox = sandbox_process()
     proxy = fault_proxy(sandbox.url)
-    run = kit("run", "--base-url", proxy.url, "--project-id", PROJECT, "--ak", "SANDBOXACCESSKEY0001", "--sk",
-              "sandbox-secret-key-0001", "--control-api", "--max-workers", "1", "--report-dir", "out",
-              "--", "-k", "interop")
+    run = kit(
+        "run",
+        "--base-url",
+        proxy.url,
+        "--project-id",
+        PROJECT,
+        "--ak",
+        "SANDBOXACCESSKEY0001",
+        "--sk",
+        "sandbox-secret-key-0001",
+        "--control-api",
+        "--max-workers",
+        "1",
+        "--report-dir",
+        "out",
+        "--",
+        "-k",
+        "interop",
+    )
     assert run.code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE), run.output[-3000:]
     report = _report(tmp_path / "out")
     sdk_tests = {t["nodeid"] for r in report["requirements"] for t in r["tests"] if t["outcome"] == "passed"}
@@ -306,4 +430,5 @@ def test_the_official_client_keeps_its_connections_from_test_to_test(
     # Two for each time the kit opens the target (API and control API: the preflight, the journal's replay, the
     # run's start, the tests), one for the SDK's client, one for the test that signs with a wrong secret key.
     assert proxy.connections < len(sdk_tests), (
-        f"{proxy.connections} connections for {len(sdk_tests)} SDK tests: the clients do not keep them")
+        f"{proxy.connections} connections for {len(sdk_tests)} SDK tests: the clients do not keep them"
+    )

@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -63,7 +64,9 @@ def _assert_reports_written(directory: Path) -> dict[str, Any]:
 
 def _junit_properties(directory: Path) -> dict[str, str]:
     root = ET.parse(directory / "junit.xml").getroot()
-    return {p.get("name"): p.get("value") for p in root.iter("property") if not p.get("name", "").startswith("hypothesis")}  # type: ignore[misc]
+    return {
+        p.get("name"): p.get("value") for p in root.iter("property") if not p.get("name", "").startswith("hypothesis")
+    }  # type: ignore[misc]
 
 
 def _every_report_says(directory: Path, verdict: str, code: int) -> dict[str, Any]:
@@ -72,8 +75,12 @@ def _every_report_says(directory: Path, verdict: str, code: int) -> dict[str, An
     summary = report["summary"]
     assert (summary["verdict"], summary["exit_code"]) == (verdict, code), summary["reasons"]
     coverage = summary["coverage"]["text"]
-    assert _junit_properties(directory) | {} == {**_junit_properties(directory), "verdict": verdict,
-                                                 "coverage": coverage, "exit_code": str(code)}
+    assert _junit_properties(directory) | {} == {
+        **_junit_properties(directory),
+        "verdict": verdict,
+        "coverage": coverage,
+        "exit_code": str(code),
+    }
     markdown = (directory / "conformance.md").read_text(encoding="utf-8")
     assert verdict.upper() in markdown.splitlines()[0] and f"Coverage: {coverage}." in markdown
     html = (directory / "conformance.html").read_text(encoding="utf-8")
@@ -100,12 +107,14 @@ def test_embedded_run_is_conformant_and_writes_every_report(kit: Callable, tmp_p
     assert f"coverage: {coverage}" in run.stdout
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    pytest.param([], ExitCode.CONFORMANT, id="incomplete-exits-0"),
-    pytest.param(["--require-complete"], ExitCode.INCOMPLETE, id="require-complete-exits-5"),
-])
-def test_a_subset_run_is_incomplete_never_conformant(kit: Callable, tmp_path: Path, args: list[str],
-                                                     code: int) -> None:
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        pytest.param([], ExitCode.CONFORMANT, id="incomplete-exits-0"),
+        pytest.param(["--require-complete"], ExitCode.INCOMPLETE, id="require-complete-exits-5"),
+    ],
+)
+def test_a_subset_run_is_incomplete_never_conformant(kit: Callable, tmp_path: Path, args: list[str], code: int) -> None:
     run = kit("run", "--report-dir", "out", *args, "--", "-k", "documented_example")
     assert run.code == code, run.output[-3000:]
     report = _every_report_says(tmp_path / "out", "incomplete", int(code))
@@ -127,6 +136,7 @@ def test_a_collect_only_run_is_incomplete(kit: Callable, tmp_path: Path) -> None
 
 def test_same_seed_gives_the_same_run(kit: Callable, tmp_path: Path) -> None:
     """Two runs with one seed: the same tests, outcomes and verdicts."""
+
     def outcomes(directory: str) -> list[tuple[str, str]]:
         report = _report(tmp_path / directory)
         return sorted({(t["nodeid"], t["outcome"]) for r in report["requirements"] for t in r["tests"]})
@@ -145,47 +155,79 @@ def test_parallel_run_under_xdist_is_conformant_with_every_report(kit: Callable,
     assert set(verdicts.values()) == {"pass"}, {k: v for k, v in verdicts.items() if v != "pass"}
 
 
-def test_external_sandbox_with_control_api_runs_every_test(kit: Callable, sandbox_process: Callable,
-                                                           tmp_path: Path) -> None:
+def test_external_sandbox_with_control_api_runs_every_test(
+    kit: Callable, sandbox_process: Callable, tmp_path: Path
+) -> None:
     sandbox = sandbox_process()
-    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", "sandbox-token",
-              "--control-api", "--report-dir", "out")
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        "sandbox-token",
+        "--control-api",
+        "--report-dir",
+        "out",
+    )
     assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
     report = _assert_reports_written(tmp_path / "out")
     assert report["run"]["target"]["mode"] == "control-api"
-    skipped_for_jobs = [t for r in report["requirements"] for t in r["tests"]
-                        if t["outcome"] == "skipped" and "control API" in (t.get("message") or "")]
+    skipped_for_jobs = [
+        t
+        for r in report["requirements"]
+        for t in r["tests"]
+        if t["outcome"] == "skipped" and "control API" in (t.get("message") or "")
+    ]
     assert not skipped_for_jobs, f"tests skipped although the control API is there: {skipped_for_jobs[:3]}"
 
 
 def _statuses(url: str) -> dict[str, str]:
     import httpx
 
-    ids = ["8d0e8e36-a618-490d-8a46-8c61ac9jb502", "11111111-2222-3333-4444-55555555jb01",
-           "3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r", "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7jb301"]
-    reply = httpx.post(f"{url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": ids},
-                       headers={"X-Auth-Token": "sandbox-token"})
+    ids = [
+        "8d0e8e36-a618-490d-8a46-8c61ac9jb502",
+        "11111111-2222-3333-4444-55555555jb01",
+        "3c8e1f0a-5b2d-4e7a-9c1b-2f4d6a8jb20r",
+        "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7jb301",
+    ]
+    reply = httpx.post(
+        f"{url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": ids}, headers={"X-Auth-Token": "sandbox-token"}
+    )
     return {r["id"]: r["status"] for r in reply.json()["results"]}
 
 
-def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(kit: Callable, sandbox_process: Callable,
-                                                                 tmp_path: Path) -> None:
+def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(
+    kit: Callable, sandbox_process: Callable, tmp_path: Path
+) -> None:
     """Live staging: no control API; only inventory jobs are paused, each is resumed; twice in a row."""
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(INVENTORY, encoding="utf-8")
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
     for attempt in ("first", "second"):
-        run = kit("run", "--base-url", sandbox.url, "--auth-token", "sandbox-token", "--inventory",
-                  str(inventory), "--report-dir", attempt)
+        run = kit(
+            "run",
+            "--base-url",
+            sandbox.url,
+            "--auth-token",
+            "sandbox-token",
+            "--inventory",
+            str(inventory),
+            "--report-dir",
+            attempt,
+        )
         assert run.code == ExitCode.CONFORMANT, f"{attempt} run:\n{run.output[-3000:]}"
         report = _assert_reports_written(tmp_path / attempt)
         assert report["run"]["target"]["mode"] == "inventory"
         assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
         outcomes = {t["nodeid"].rsplit("::", 1)[-1]: t["outcome"] for r in report["requirements"] for t in r["tests"]}
-        planned = {"test_job_in_other_state_fails_and_is_unchanged[CONFIGURATION]": "passed",
-                   "test_job_in_other_state_fails_and_is_unchanged[CREATING]": "skipped",
-                   "test_disaster_recovery_job_fails_and_is_unchanged[FULL_TRANSFER_STARTED]": "skipped"}
+        planned = {
+            "test_job_in_other_state_fails_and_is_unchanged[CONFIGURATION]": "passed",
+            "test_job_in_other_state_fails_and_is_unchanged[CREATING]": "skipped",
+            "test_disaster_recovery_job_fails_and_is_unchanged[FULL_TRANSFER_STARTED]": "skipped",
+        }
         received = {name: outcomes.get(name) for name in planned}
         assert received == planned, f"not planned from the inventory's real statuses: {received}"
         assert _statuses(sandbox.url) == before, f"the {attempt} run left jobs changed"
@@ -194,32 +236,57 @@ def test_inventory_mode_touches_only_its_jobs_and_puts_them_back(kit: Callable, 
 PAGED_JOBS = [f"{n:08x}-aaaa-bbbb-cccc-00000000jb{n:02d}" for n in range(1, 9)]
 
 
-def test_inventory_mode_passes_on_a_target_that_pages_batch_status(kit: Callable, sandbox_process: Callable,
-                                                                   tmp_path: Path) -> None:
+def test_inventory_mode_passes_on_a_target_that_pages_batch_status(
+    kit: Callable, sandbox_process: Callable, tmp_path: Path
+) -> None:
     """batch-status answering 5 results a page (the platform's default) is conformant; every job is put back."""
     inventory = tmp_path / "inventory.yaml"
     listed = "".join(f"  - id: {job_id}\n    type: sync\n    status: INCRE_TRANSFER_STARTED\n" for job_id in PAGED_JOBS)
     inventory.write_text(f"project_id: {PROJECT}\njobs:\n{listed}", encoding="utf-8")
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api", "--variant", "status-paging=pages")
-    run = kit("run", "--base-url", sandbox.url, "--auth-token", "sandbox-token", "--inventory", str(inventory),
-              "--report-dir", "paged")
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--auth-token",
+        "sandbox-token",
+        "--inventory",
+        str(inventory),
+        "--report-dir",
+        "paged",
+    )
     assert run.code == ExitCode.CONFORMANT, run.output[-3000:]
     report = _report(tmp_path / "paged")
     assert _verdicts(report)["PAUSABLE-SUCCEEDS"] == "pass", "no inventory job was paused"
     for start in range(0, len(PAGED_JOBS), 4):
-        page = PAGED_JOBS[start:start + 4]
-        reply = httpx.post(f"{sandbox.url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": page},
-                           headers={"X-Auth-Token": "sandbox-token"})
+        page = PAGED_JOBS[start : start + 4]
+        reply = httpx.post(
+            f"{sandbox.url}/v3/{PROJECT}/jobs/batch-status",
+            json={"jobs": page},
+            headers={"X-Auth-Token": "sandbox-token"},
+        )
         left = {r["id"]: r["status"] for r in reply.json()["results"] if r["status"] != "INCRE_TRANSFER_STARTED"}
         assert not left, f"jobs not put back (a page of batch-status was taken for all of it): {left}"
 
 
-def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(kit: Callable, sandbox_process: Callable,
-                                                                    tmp_path: Path) -> None:
+def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(
+    kit: Callable, sandbox_process: Callable, tmp_path: Path
+) -> None:
     sandbox = sandbox_process("--no-control-api")
-    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--auth-token", "sandbox-token",
-              "--report-dir", "out")
-    assert run.code == ExitCode.CONFORMANT, run.output[-3000:]  # incomplete on purpose: exit 0 without --require-complete
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--project-id",
+        PROJECT,
+        "--auth-token",
+        "sandbox-token",
+        "--report-dir",
+        "out",
+    )
+    assert run.code == ExitCode.CONFORMANT, run.output[
+        -3000:
+    ]  # incomplete on purpose: exit 0 without --require-complete
     report = _every_report_says(tmp_path / "out", "incomplete", 0)
     assert report["run"]["target"]["mode"] == "read-only"
     verdicts = _verdicts(report)
@@ -229,20 +296,28 @@ def test_read_only_mode_skips_what_needs_jobs_and_says_what_to_give(kit: Callabl
     assert "--inventory" in reasons and "--control-api" in reasons
     not_judged = {e["id"]: e for e in report["summary"]["coverage"]["not_judged"]}
     assert not_judged["PAUSABLE-SUCCEEDS"]["category"] == "needs-option", not_judged["PAUSABLE-SUCCEEDS"]
-    assert {e["category"] for e in not_judged.values()} <= {"needs-option", "not-reached", "no-inventory-job"}, not_judged
+    assert {e["category"] for e in not_judged.values()} <= {"needs-option", "not-reached", "no-inventory-job"}, (
+        not_judged
+    )
 
 
-@pytest.mark.parametrize(("defect", "requirement"), [
-    pytest.param("count-wrong", "COUNT-EQUALS-RESULTS", id="count-wrong"),
-    pytest.param("race-double-pause", "CONCURRENT-SINGLE-SUCCESS", id="race"),
-])
-def test_a_defect_fails_the_run_naming_its_requirement(kit: Callable, tmp_path: Path, defect: str,
-                                                      requirement: str) -> None:
+@pytest.mark.parametrize(
+    ("defect", "requirement"),
+    [
+        pytest.param("count-wrong", "COUNT-EQUALS-RESULTS", id="count-wrong"),
+        pytest.param("race-double-pause", "CONCURRENT-SINGLE-SUCCESS", id="race"),
+    ],
+)
+def test_a_defect_fails_the_run_naming_its_requirement(
+    kit: Callable, tmp_path: Path, defect: str, requirement: str
+) -> None:
     run = kit("run", "--sandbox-defect", defect, "--report-dir", "out")
     assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
     assert _verdicts(_report(tmp_path / "out"))[requirement] == "fail"
     assert requirement in run.stdout
-    assert "rerun:    drs-conformance run" in run.stdout and "curl " in run.stdout, "a failure must say how to reproduce it"
+    assert "rerun:    drs-conformance run" in run.stdout and "curl " in run.stdout, (
+        "a failure must say how to reproduce it"
+    )
     _assert_allure_names_the_failure(tmp_path / "out" / "allure-results", requirement)
     _assert_allure_agrees(tmp_path / "out")
 
@@ -255,20 +330,25 @@ def _assert_allure_agrees(directory: Path) -> None:
     assert len(results) == report["summary"]["tests"]["run"]
     red = []
     for result in results:
-        labels = {name: [l["value"] for l in result["labels"] if l["name"] == name] for name in ("feature", "requirement")}
+        labels = {
+            name: [l["value"] for l in result["labels"] if l["name"] == name] for name in ("feature", "requirement")
+        }
         assert len(labels["feature"]) == 1 and len(labels["requirement"]) == 1, (result["name"], labels)
         (requirement,) = labels["requirement"]
         assert labels["feature"] == [catalogue()[requirement].level]
         if result["status"] == "failed":
             red.append(requirement)
-    assert sorted(red) == sorted(charged.values()), "Allure files failures under other requirements than conformance.json"
+    assert sorted(red) == sorted(charged.values()), (
+        "Allure files failures under other requirements than conformance.json"
+    )
 
 
 def _assert_allure_names_the_failure(folder: Path, requirement: str) -> None:
     """A failed Allure result: the requirement as a label and link, its sentence, request/response/curl attached."""
     results = [json.loads(path.read_text()) for path in folder.glob("*-result.json")]
-    failed = [r for r in results if r["status"] == "failed"
-              and {"name": "requirement", "value": requirement} in r["labels"]]
+    failed = [
+        r for r in results if r["status"] == "failed" and {"name": "requirement", "value": requirement} in r["labels"]
+    ]
     assert failed, f"no failed Allure result labelled {requirement}"
     quote = catalogue()[requirement].quote
     for result in failed:
@@ -282,12 +362,22 @@ def test_secrets_never_reach_reports_or_output(kit: Callable, sandbox_process: C
     """Run with a secret token against a broken target: the token is in no file written and no output."""
     token = "SeCrEt-tok3n-do-not-leak-42"
     sandbox = sandbox_process("--token", f"{token}={PROJECT}", "--defect", "text-errors")
-    run = kit("run", "--base-url", sandbox.url, "--project-id", PROJECT, "--control-api", "--report-dir", "out",
-              env={"DRS_AUTH_TOKEN": token})
+    run = kit(
+        "run",
+        "--base-url",
+        sandbox.url,
+        "--project-id",
+        PROJECT,
+        "--control-api",
+        "--report-dir",
+        "out",
+        env={"DRS_AUTH_TOKEN": token},
+    )
     assert run.code == ExitCode.NON_CONFORMANT, run.output[-3000:]
     assert token not in run.output
-    leaks = [str(path) for path in (tmp_path / "out").rglob("*") if path.is_file()
-             and token.encode() in path.read_bytes()]
+    leaks = [
+        str(path) for path in (tmp_path / "out").rglob("*") if path.is_file() and token.encode() in path.read_bytes()
+    ]
     assert not leaks, f"the token leaked into {leaks}"
 
 
@@ -295,15 +385,35 @@ def test_known_deviation_turns_a_failure_into_expected_and_a_fixed_one_fails_str
     kit: Callable, tmp_path: Path
 ) -> None:
     deviations = tmp_path / "deviations.yaml"
-    deviations.write_text("deviations:\n  - requirement: COUNT-EQUALS-RESULTS\n    reason: ticket DRS-1\n",
-                          encoding="utf-8")
-    broken = kit("run", "--sandbox-defect", "count-wrong", "--known-deviations", str(deviations),
-                 "--report-dir", "broken", "--", "-k", "count or one_result")
+    deviations.write_text(
+        "deviations:\n  - requirement: COUNT-EQUALS-RESULTS\n    reason: ticket DRS-1\n", encoding="utf-8"
+    )
+    broken = kit(
+        "run",
+        "--sandbox-defect",
+        "count-wrong",
+        "--known-deviations",
+        str(deviations),
+        "--report-dir",
+        "broken",
+        "--",
+        "-k",
+        "count or one_result",
+    )
     assert broken.code == ExitCode.CONFORMANT, broken.output[-3000:]  # a -k subset: incomplete, exit 0
     assert _report(tmp_path / "broken")["summary"]["verdict"] == "incomplete"
     assert _verdicts(_report(tmp_path / "broken"))["COUNT-EQUALS-RESULTS"] == "expected-fail"
-    fixed = kit("run", "--strict-conformance", "--known-deviations", str(deviations), "--report-dir", "fixed",
-                "--", "-k", "count")
+    fixed = kit(
+        "run",
+        "--strict-conformance",
+        "--known-deviations",
+        str(deviations),
+        "--report-dir",
+        "fixed",
+        "--",
+        "-k",
+        "count",
+    )
     assert fixed.code == ExitCode.NON_CONFORMANT, fixed.output[-3000:]
     assert _verdicts(_report(tmp_path / "fixed"))["COUNT-EQUALS-RESULTS"] == "fixed"
 
@@ -312,8 +422,14 @@ def _start_run(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
     """`drs-conformance run ARGS` as a child in its own process group (a terminal's Ctrl-C reaches the group)."""
     env = {k: v for k, v in child_run_environment(os.environ).items() if not k.startswith(("PYTEST_", "HYPOTHESIS"))}
     env["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen([sys.executable, "-m", "drs_conformance", "run", *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "drs_conformance", "run", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bytes:
@@ -331,10 +447,13 @@ def _read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float)
     return seen
 
 
-@pytest.mark.parametrize(("signals", "code"), [
-    pytest.param((signal.SIGINT, signal.SIGINT), ExitCode.INTERRUPTED, id="double-ctrl-c"),
-    pytest.param((signal.SIGTERM,), ExitCode.TERMINATED, id="sigterm"),
-])
+@pytest.mark.parametrize(
+    ("signals", "code"),
+    [
+        pytest.param((signal.SIGINT, signal.SIGINT), ExitCode.INTERRUPTED, id="double-ctrl-c"),
+        pytest.param((signal.SIGTERM,), ExitCode.TERMINATED, id="sigterm"),
+    ],
+)
 def test_a_stopped_run_writes_reports_marked_interrupted(tmp_path: Path, signals: tuple[int, ...], code: int) -> None:
     """Stopped in the middle of the suites: every report says interrupted, the exit is 130 / 143, never 4."""
     process = _start_run(tmp_path, "--report-dir", "out")
@@ -359,4 +478,7 @@ def test_a_stopped_run_writes_reports_marked_interrupted(tmp_path: Path, signals
     stop = report["summary"]["interruption"]
     assert stop["signal"] == signal.Signals(signals[0]).name
     assert 0 < stop["tests_run"] < stop["tests_collected"], stop
-    assert f"INTERRUPTED: stopped by {stop['signal']} after {stop['tests_run']} of {stop['tests_collected']} tests ran" in text
+    assert (
+        f"INTERRUPTED: stopped by {stop['signal']} after {stop['tests_run']} of {stop['tests_collected']} tests ran"
+        in text
+    )

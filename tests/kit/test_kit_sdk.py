@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -10,8 +10,14 @@ from huaweicloudsdkdrs.v3 import BatchStopJobsResponse, PauseJobResp
 
 from drs_conformance.client import ExchangeLog
 from drs_conformance.redaction import REDACTED, Redactor
-from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_SK, RunningSandbox, SandboxConfig
-from drs_conformance.sandbox import start_in_thread
+from drs_conformance.sandbox import (
+    DEFAULT_AK,
+    DEFAULT_PROJECT,
+    DEFAULT_SK,
+    RunningSandbox,
+    SandboxConfig,
+    start_in_thread,
+)
 from drs_conformance.sdk import close_client, error_fields, model_differences, pause, sdk_client
 
 
@@ -28,8 +34,9 @@ def test_client_reaches_loopback_past_a_proxy_and_records_redacted(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     log = ExchangeLog()
-    client, traffic = sdk_client(sandbox.url, ak=DEFAULT_AK, sk=DEFAULT_SK, project_id=DEFAULT_PROJECT,
-                                 redactor=Redactor(), log=log, timeout=5)
+    client, traffic = sdk_client(
+        sandbox.url, ak=DEFAULT_AK, sk=DEFAULT_SK, project_id=DEFAULT_PROJECT, redactor=Redactor(), log=log, timeout=5
+    )
     try:
         call = pause(client, traffic, [("8d0e8e36-a618-490d-8a46-8c61ac9jb999", "target")])
     finally:
@@ -44,8 +51,9 @@ def test_client_reaches_loopback_past_a_proxy_and_records_redacted(
 
 
 def test_refusal_raises_client_request_exception(sandbox: RunningSandbox) -> None:
-    client, traffic = sdk_client(sandbox.url, ak=DEFAULT_AK, sk=DEFAULT_SK, project_id=DEFAULT_PROJECT,
-                                 redactor=Redactor(), timeout=5)
+    client, traffic = sdk_client(
+        sandbox.url, ak=DEFAULT_AK, sk=DEFAULT_SK, project_id=DEFAULT_PROJECT, redactor=Redactor(), timeout=5
+    )
     try:
         call = pause(client, traffic, [])
     finally:
@@ -58,7 +66,7 @@ def test_model_differences_see_a_coerced_count_and_lost_fields() -> None:
     model = BatchStopJobsResponse(results=[PauseJobResp(id="a", status="failed")], count=1)
     assert model_differences(model, b'{"results": [{"id": "a", "status": "failed"}], "count": 1}') == []
     found = model_differences(model, b'{"results": [{"id": "a", "status": "failed", "error_code": "X"}], "count": "1"}')
-    assert found == ['body.count is "1" but the SDK reads 1', "results[0].error_code is \"X\" but the SDK reads None"]
+    assert found == ['body.count is "1" but the SDK reads 1', 'results[0].error_code is "X" but the SDK reads None']
     assert model_differences(model, b"not json") == ["the body is not JSON: the SDK gives an empty response model"]
 
 

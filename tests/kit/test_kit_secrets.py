@@ -6,8 +6,8 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -33,14 +33,25 @@ def _files_with(report_dir: Path, secret: str) -> list[str]:
     return [p.name for p in _written(report_dir) if secret.encode() in p.read_bytes()]
 
 
-def test_a_run_through_resets_leaves_the_token_nowhere(kit: Callable, sandbox_process: Callable,
-                                                       fault_proxy: Callable[..., FaultProxy], tmp_path: Path) -> None:
+def test_a_run_through_resets_leaves_the_token_nowhere(
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable[..., FaultProxy], tmp_path: Path
+) -> None:
     """3 % of the API's requests reset (seeded): tracebacks of NoAnswer print frames; none carries the token."""
     sandbox = sandbox_process("--token", f"{TOKEN}={DEFAULT_PROJECT}")
     proxy = fault_proxy(sandbox.url, [passthrough(path="^/_sandbox/"), reset(probability=0.03)], seed=3)
     reports = tmp_path / "reports"
-    run = kit("run", "--base-url", proxy.url, "--project-id", DEFAULT_PROJECT, "--auth-token", TOKEN,
-              "--control-api", "--report-dir", str(reports))
+    run = kit(
+        "run",
+        "--base-url",
+        proxy.url,
+        "--project-id",
+        DEFAULT_PROJECT,
+        "--auth-token",
+        TOKEN,
+        "--control-api",
+        "--report-dir",
+        str(reports),
+    )
     assert proxy.faults["reset"] >= 10, f"received {proxy.faults['reset']} resets: the run was not faulty enough"
     assert (reports / "junit.xml").is_file() and any((reports / "allure-results").iterdir()), run.output
     assert "no answer after" in (reports / "conformance.json").read_text(encoding="utf-8"), (
@@ -71,16 +82,28 @@ def _echo_authorization(seen: set[bytes]) -> Callable[[dict[str, str], UpstreamA
     return transform
 
 
-def test_signatures_echoed_by_the_target_reach_no_report(kit: Callable, sandbox_process: Callable,
-                                                         fault_proxy: Callable[..., FaultProxy],
-                                                         tmp_path: Path) -> None:
+def test_signatures_echoed_by_the_target_reach_no_report(
+    kit: Callable, sandbox_process: Callable, fault_proxy: Callable[..., FaultProxy], tmp_path: Path
+) -> None:
     """Every signature the kit computed is redacted by value, wherever the target puts it."""
     sandbox = sandbox_process()
     signatures: set[bytes] = set()
     proxy = fault_proxy(sandbox.url, [rewrite(_echo_authorization(signatures))])
     reports = tmp_path / "reports"
-    run = kit("run", "--base-url", proxy.url, "--project-id", DEFAULT_PROJECT, "--ak", DEFAULT_AK, "--sk", DEFAULT_SK,
-              "--control-api", "--report-dir", str(reports))
+    run = kit(
+        "run",
+        "--base-url",
+        proxy.url,
+        "--project-id",
+        DEFAULT_PROJECT,
+        "--ak",
+        DEFAULT_AK,
+        "--sk",
+        DEFAULT_SK,
+        "--control-api",
+        "--report-dir",
+        str(reports),
+    )
     assert len(signatures) >= 50, f"received {len(signatures)} signatures: the run did not sign its requests"
     echoed = [p.name for p in _written(reports) if b"received Authorization:" in p.read_bytes()]
     assert echoed, "no echoed error body reached a report: the test would prove nothing"
@@ -90,7 +113,7 @@ def test_signatures_echoed_by_the_target_reach_no_report(kit: Callable, sandbox_
     assert DEFAULT_SK not in run.output and _files_with(reports, DEFAULT_SK) == []
 
 
-FRAME_TEST = '''
+FRAME_TEST = """
 from drs_conformance.client import DrsClient
 from drs_conformance.credentials import TokenCredentials
 from drs_conformance.redaction import Redactor
@@ -107,15 +130,29 @@ def test_transport_error_with_the_token_in_its_frames():
                        redactor=Redactor(), max_retries=0)
     print("captured output", TOKEN)
     send_with(TOKEN, {{"X-Trace": "a" * 300 + TOKEN + "b" * 300}}, client)
-'''
+"""
 
 
 def _pytest_child(tmp_path: Path, *plugins: str) -> tuple[str, Path]:
     """Run FRAME_TEST in a child pytest (long tracebacks, JUnit with output, Allure); return its output and reports."""
     out = tmp_path / ("with" if plugins else "without")
     out.mkdir()
-    args = [sys.executable, "-m", "pytest", "test_frames.py", "--tb=long", "-rA", "-p", "no:cacheprovider",
-            "--junitxml", str(out / "junit.xml"), "-o", "junit_logging=all", "--alluredir", str(out / "allure")]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "test_frames.py",
+        "--tb=long",
+        "-rA",
+        "-p",
+        "no:cacheprovider",
+        "--junitxml",
+        str(out / "junit.xml"),
+        "-o",
+        "junit_logging=all",
+        "--alluredir",
+        str(out / "allure"),
+    ]
     for plugin in plugins:
         args += ["-p", plugin]
     done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
@@ -140,8 +177,17 @@ def test_a_token_in_the_frames_of_a_transport_error_reaches_no_report(tmp_path: 
 def test_user_info_of_the_base_url_is_never_printed(kit: Callable, closed_url: str) -> None:
     """`--base-url http://user:SECRET@host`: the exit-3 line names the host only."""
     host = closed_url.removeprefix("http://")
-    run = kit("run", "--base-url", f"http://{USER}:{SECRET}@{host}", "--auth-token", TOKEN,
-              "--project-id", DEFAULT_PROJECT, "--request-timeout", "5")
+    run = kit(
+        "run",
+        "--base-url",
+        f"http://{USER}:{SECRET}@{host}",
+        "--auth-token",
+        TOKEN,
+        "--project-id",
+        DEFAULT_PROJECT,
+        "--request-timeout",
+        "5",
+    )
     assert run.code == ExitCode.TARGET, run.output
     assert f"cannot reach {closed_url}" in run.stderr, run.stderr
     for secret in (SECRET, USER, TOKEN):
@@ -149,8 +195,15 @@ def test_user_info_of_the_base_url_is_never_printed(kit: Callable, closed_url: s
 
 
 def test_user_info_in_a_bad_url_is_never_printed(kit: Callable) -> None:
-    run = kit("run", "--base-url", f"ftp://{USER}:{SECRET}@example.com", "--auth-token", TOKEN,
-              "--project-id", DEFAULT_PROJECT)
+    run = kit(
+        "run",
+        "--base-url",
+        f"ftp://{USER}:{SECRET}@example.com",
+        "--auth-token",
+        TOKEN,
+        "--project-id",
+        DEFAULT_PROJECT,
+    )
     assert run.code == ExitCode.USAGE and "not an http(s) URL" in run.stderr, run.output
     assert SECRET not in run.output and USER not in run.output, run.output
 

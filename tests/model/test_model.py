@@ -78,11 +78,14 @@ def test_a_job_of_another_project_fails_even_when_pausable() -> None:
     assert model.own_ids() == [] and model.expected_statuses([ID]) == {ID: None}
 
 
-@pytest.mark.parametrize(("items", "problem"), [
-    ([], "at least one item"),
-    ([(ID, "target"), (ID, "all")], "distinct ids"),
-    ([(ID, "Target")], "not a pause mode"),
-])
+@pytest.mark.parametrize(
+    ("items", "problem"),
+    [
+        ([], "at least one item"),
+        ([(ID, "target"), (ID, "all")], "distinct ids"),
+        ([(ID, "Target")], "not a pause mode"),
+    ],
+)
 def test_only_valid_batches_of_distinct_ids_are_judged(items: list[tuple[str, str]], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         _model(one=(RUNNING, SYNC)).expect_pause(items)
@@ -130,10 +133,13 @@ def test_a_failed_pausable_item_alone_is_not_to_be_isolated() -> None:
     assert violation.requirement == Req.PAUSABLE_SUCCEEDS and not violation.isolate
 
 
-@pytest.mark.parametrize(("job", "requirement"), [
-    ((PAUSING, SYNC), Req.NON_PAUSABLE_STATE_FAILS),
-    ((RUNNING, DR), Req.DR_JOB_FAILS),
-])
+@pytest.mark.parametrize(
+    ("job", "requirement"),
+    [
+        ((PAUSING, SYNC), Req.NON_PAUSABLE_STATE_FAILS),
+        ((RUNNING, DR), Req.DR_JOB_FAILS),
+    ],
+)
 def test_a_success_where_the_item_must_fail_names_its_rule(job: tuple[str, str], requirement: str) -> None:
     expectations = _model(one=job).pause([(ID, "target")])
     [violation] = Model.judge_results(expectations, _ok())
@@ -283,11 +289,13 @@ def test_batch_status_must_show_the_status_of_own_settled_jobs() -> None:
 
 def test_the_first_violation_is_raised_and_the_others_listed() -> None:
     assert first_exception([]) is None
-    exception = first_exception([
-        Violation(Req.PAUSABLE_SUCCEEDS, "first"),
-        Violation(None, "second"),
-        Violation(Req.SUPPORT_STATUS, "third"),
-    ])
+    exception = first_exception(
+        [
+            Violation(Req.PAUSABLE_SUCCEEDS, "first"),
+            Violation(None, "second"),
+            Violation(Req.SUPPORT_STATUS, "third"),
+        ]
+    )
     assert isinstance(exception, NonConformance) and exception.requirement == Req.PAUSABLE_SUCCEEDS
     assert "first -- also: [unattributed] second; [SUPPORT-STATUS] third" in str(exception)
 
@@ -305,10 +313,10 @@ def test_after_any_pause_exactly_the_succeeding_jobs_read_pausing_with_their_mod
 ) -> None:
     model = Model(PROJECT)
     ids = [f"{n:08d}-0000-0000-0000-000000000000" for n in range(len(specs))]
-    for job_id, (spec, foreign) in zip(ids, specs):
+    for job_id, (spec, foreign) in zip(ids, specs, strict=False):
         model.add(job_id, status=spec.status, type=spec.type, project_id=OTHER if foreign else None)
-    expectations = model.pause(list(zip(ids, modes)))
-    for item, (spec, foreign) in zip(expectations, specs):
+    expectations = model.pause(list(zip(ids, modes, strict=False)))
+    for item, (spec, foreign) in zip(expectations, specs, strict=False):
         job = model.jobs[item.job_id]
         assert item.succeeds == (not foreign and spec.pausable)
         if item.succeeds:

@@ -160,24 +160,43 @@ def passing_outcomes(*failing: str) -> list[Outcome]:
     """One passing test per requirement of the shipped catalogue (a complete run), but a failing one for `failing`."""
     from drs_conformance.catalogue import catalogue
 
-    return [outcome(f"suites/test_all.py::test_{r.id.lower().replace('-', '_')}", r.id,
-                    "failed" if r.id in failing else "passed", message="Received: 1 / Documented: 2")
-            for r in catalogue()]
+    return [
+        outcome(
+            f"suites/test_all.py::test_{r.id.lower().replace('-', '_')}",
+            r.id,
+            "failed" if r.id in failing else "passed",
+            message="Received: 1 / Documented: 2",
+        )
+        for r in catalogue()
+    ]
 
 
 def unanswered(nodeid: str, requirement: str, requests: int = 1) -> Outcome:
     """A test that ended because the target gave no answer."""
-    return Outcome(nodeid=nodeid, requirements=(requirement,), outcome="unanswered", unanswered_requests=requests,
-                   message="the target did not answer: POST /v3/p/jobs/batch-pause-task: connection reset",
-                   reproduce=f"drs-conformance run -- {nodeid}")
+    return Outcome(
+        nodeid=nodeid,
+        requirements=(requirement,),
+        outcome="unanswered",
+        unanswered_requests=requests,
+        message="the target did not answer: POST /v3/p/jobs/batch-pause-task: connection reset",
+        reproduce=f"drs-conformance run -- {nodeid}",
+    )
 
 
 def mixed_deviations():
     return parse_deviations(
         [
-            {"requirement": "ERROR-CODE-DOCUMENTED", "test": "test_documented_code", "reason": "gateway code; ticket DRS-1"},
+            {
+                "requirement": "ERROR-CODE-DOCUMENTED",
+                "test": "test_documented_code",
+                "reason": "gateway code; ticket DRS-1",
+            },
             {"requirement": "AUTH-STATUS-401", "reason": "answered 403 until release 7", "expires": "2026-12-31"},
-            {"requirement": "JOB-ID-RULE", "reason": f"old validator ({SECRETS['configured']})", "expires": "2025-12-31"},
+            {
+                "requirement": "JOB-ID-RULE",
+                "reason": f"old validator ({SECRETS['configured']})",
+                "expires": "2025-12-31",
+            },
         ],
         source="known-deviations.yaml",
     )
@@ -188,8 +207,8 @@ def run_info(**overrides: Any) -> RunInfo:
         "base_url": BASE_URL,
         "mode": "control-api",
         "project_id": PROJECT,
-        "started_at": dt.datetime(2026, 1, 15, 10, 0, 0, tzinfo=dt.timezone.utc),
-        "finished_at": dt.datetime(2026, 1, 15, 10, 0, 42, 500000, tzinfo=dt.timezone.utc),
+        "started_at": dt.datetime(2026, 1, 15, 10, 0, 0, tzinfo=dt.UTC),
+        "finished_at": dt.datetime(2026, 1, 15, 10, 0, 42, 500000, tzinfo=dt.UTC),
         "seed": 1234567,
         "hypothesis_profile": "ci",
         "options": {

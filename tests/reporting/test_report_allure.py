@@ -62,24 +62,40 @@ def test_label_requirement(recorder: _Recorder) -> None:
     (description,) = [c["text"] for kind, c in recorder.calls if kind == "description"]
     assert requirement.quote in description
     (link,) = [c for kind, c in recorder.calls if kind == "link"]
-    assert link == {"url": "https://ci.example.test/run/7/conformance.html#req-CONTENT-TYPE-415", "type": "link", "name": "CONTENT-TYPE-415 (SHOULD)"}
+    assert link == {
+        "url": "https://ci.example.test/run/7/conformance.html#req-CONTENT-TYPE-415",
+        "type": "link",
+        "name": "CONTENT-TYPE-415 (SHOULD)",
+    }
     assert requirement_link("NO-5XX") == "../conformance.html#req-NO-5XX", "beside allure-report/ by default"
     assert requirement_link("NO-5XX", "https://ci.example.test/run/7/reports/") == (
-        "https://ci.example.test/run/7/reports/conformance.html#req-NO-5XX"), "a published report directory"
+        "https://ci.example.test/run/7/reports/conformance.html#req-NO-5XX"
+    ), "a published report directory"
     assert requirement_link("NO-5XX", "https://ci.example.test/run/7/reports") == (
-        "https://ci.example.test/run/7/reports/conformance.html#req-NO-5XX")
-    features = [values for kind, c in recorder.calls if kind == "label" for t, values in [(c["type"], c["values"])]
-                if t == "feature"]
+        "https://ci.example.test/run/7/reports/conformance.html#req-NO-5XX"
+    )
+    features = [
+        values
+        for kind, c in recorder.calls
+        if kind == "label"
+        for t, values in [(c["type"], c["values"])]
+        if t == "feature"
+    ]
     assert features == [("SHOULD",)], f"one level label per test, received {features}"
 
 
 def test_attach_exchanges_are_redacted(recorder: _Recorder, samples: SimpleNamespace, redactor: Redactor) -> None:
-    attach_exchanges([samples.token_exchange(status=500, response_body=samples.HOSTILE), samples.signed_exchange()], redactor)
+    attach_exchanges(
+        [samples.token_exchange(status=500, response_body=samples.HOSTILE), samples.signed_exchange()], redactor
+    )
     attachments = [c for kind, c in recorder.calls if kind == "attach"]
     assert [a["name"] for a in attachments] == [
-        "1. batch-pause-task request [pause]", "1. batch-pause-task response (500) [pause]",
+        "1. batch-pause-task request [pause]",
+        "1. batch-pause-task response (500) [pause]",
         "1. batch-pause-task curl [pause]",
-        "2. batch-pause-task request", "2. batch-pause-task response (200)", "2. batch-pause-task curl",
+        "2. batch-pause-task request",
+        "2. batch-pause-task response (200)",
+        "2. batch-pause-task curl",
     ]
     text = json.dumps(attachments, ensure_ascii=False)
     assert not any(core in text for core in samples.SECRET_CORES)
@@ -126,9 +142,23 @@ def test_allure_pytest_writes_labels_links_description_and_attachments(tmp_path:
     results = tmp_path / "allure-results"
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "allure_pytest.plugin", "-p", "no:cacheprovider",
-         f"--alluredir={results}", str(test_file)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "allure_pytest.plugin",
+            "-p",
+            "no:cacheprovider",
+            f"--alluredir={results}",
+            str(test_file),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     (result_file,) = results.glob("*-result.json")
@@ -140,13 +170,17 @@ def test_allure_pytest_writes_labels_links_description_and_attachments(tmp_path:
     assert result["name"] == "A 500 is never the answer."
     assert result["parameters"] == [{"name": "mode", "value": "'all'"}]
     assert [a["name"] for a in result["attachments"]] == [
-        "batch-pause-task request", "batch-pause-task response (500)", "batch-pause-task curl"]
+        "batch-pause-task request",
+        "batch-pause-task response (500)",
+        "batch-pause-task curl",
+    ]
     for path in results.iterdir():
         assert "ZzPLANT99" not in path.read_text(errors="replace"), path.name
 
 
-def test_environment_properties_name_the_run_and_its_verdict(tmp_path: Path, samples: SimpleNamespace,
-                                                             redactor: Redactor) -> None:
+def test_environment_properties_name_the_run_and_its_verdict(
+    tmp_path: Path, samples: SimpleNamespace, redactor: Redactor
+) -> None:
     from drs_conformance.reporting import build_report, write_environment
 
     info = samples.run_info(base_url=f"http://127.0.0.1:1/{samples.SECRETS['token']}=x:y\nz")
@@ -170,14 +204,21 @@ def test_environment_properties_name_the_run_and_its_verdict(tmp_path: Path, sam
     ]
 
 
-@pytest.mark.parametrize(("method", "url", "name"), [
-    pytest.param("POST", "http://h/v3/p/jobs/batch-pause-task", "batch-pause-task", id="pause"),
-    pytest.param("POST", "http://h/base/v3/p/jobs/batch-status?x=1", "batch-status", id="status-under-a-prefix"),
-    pytest.param("GET", "http://h/v3/p/jobs/batch-pause-task", "GET batch-pause-task", id="method-probe"),
-    pytest.param("PUT", "http://h/_sandbox/jobs/8d0e8e36-a618-490d-8a46-8c61ac9jb502",
-                 "control API PUT /_sandbox/jobs/{id}", id="control-api"),
-    pytest.param("GET", "http://h/openapi.json", "GET /openapi.json", id="other"),
-])
+@pytest.mark.parametrize(
+    ("method", "url", "name"),
+    [
+        pytest.param("POST", "http://h/v3/p/jobs/batch-pause-task", "batch-pause-task", id="pause"),
+        pytest.param("POST", "http://h/base/v3/p/jobs/batch-status?x=1", "batch-status", id="status-under-a-prefix"),
+        pytest.param("GET", "http://h/v3/p/jobs/batch-pause-task", "GET batch-pause-task", id="method-probe"),
+        pytest.param(
+            "PUT",
+            "http://h/_sandbox/jobs/8d0e8e36-a618-490d-8a46-8c61ac9jb502",
+            "control API PUT /_sandbox/jobs/{id}",
+            id="control-api",
+        ),
+        pytest.param("GET", "http://h/openapi.json", "GET /openapi.json", id="other"),
+    ],
+)
 def test_attachments_are_named_by_operation(method: str, url: str, name: str) -> None:
     from drs_conformance.exchange import Exchange, RecordedRequest
     from drs_conformance.reporting import operation_name

@@ -96,8 +96,11 @@ def test_report_renders_filters_and_logs_no_error(
     details = row.find_element(By.TAG_NAME, "details")
     assert details.get_attribute("open") is not None
     assert catalogue()["NO-5XX"].quote in details.text
-    assert '<script>window.__pwned = 1; console.error("pwned")</script>' in row.find_element(By.CSS_SELECTOR, "pre.response").text
-    assert 'X-Auth-Token: $DRS_AUTH_TOKEN' in row.find_element(By.CSS_SELECTOR, "pre.curl").text
+    assert (
+        '<script>window.__pwned = 1; console.error("pwned")</script>'
+        in row.find_element(By.CSS_SELECTOR, "pre.response").text
+    )
+    assert "X-Auth-Token: $DRS_AUTH_TOKEN" in row.find_element(By.CSS_SELECTOR, "pre.curl").text
     assert browser.execute_script("return window.__pwned === undefined") is True
 
     browser.execute_script("window.scrollTo(0, 0)")
@@ -116,22 +119,40 @@ def _grouped_report(samples: Any) -> dict[str, Any]:
     """One defect as the sandbox's count-wrong shows it: 60 tests failing COUNT-EQUALS-RESULTS one way, 2 another."""
     from drs_conformance.reporting import build_report
 
-    outcomes = [samples.outcome(f"suites/test_items.py::test_state[{i}]", "COUNT-EQUALS-RESULTS", "failed",
-                                message=f"[COUNT-EQUALS-RESULTS] received count 0 with {i + 1} results, documented "
-                                "count == len(results)", exchanges=(samples.token_exchange(),),
-                                reproduce=f"drs-conformance run --sandbox-defect count-wrong -- 'test_state[{i}]'")
-                for i in range(60)]
-    outcomes += [samples.outcome(f"suites/test_contract.py::test_valid[{i}]", "COUNT-EQUALS-RESULTS", "failed",
-                                 message="[COUNT-EQUALS-RESULTS] POST /v3/{project_id}/jobs/batch-pause-task: received "
-                                 f"count {i} with 1 results", exchanges=(samples.token_exchange(),)) for i in range(2)]
-    outcomes += [samples.outcome(f"suites/t.py::test_{r.id.lower()}", r.id) for r in catalogue()
-                 if r.id != "COUNT-EQUALS-RESULTS"]
+    outcomes = [
+        samples.outcome(
+            f"suites/test_items.py::test_state[{i}]",
+            "COUNT-EQUALS-RESULTS",
+            "failed",
+            message=f"[COUNT-EQUALS-RESULTS] received count 0 with {i + 1} results, documented count == len(results)",
+            exchanges=(samples.token_exchange(),),
+            reproduce=f"drs-conformance run --sandbox-defect count-wrong -- 'test_state[{i}]'",
+        )
+        for i in range(60)
+    ]
+    outcomes += [
+        samples.outcome(
+            f"suites/test_contract.py::test_valid[{i}]",
+            "COUNT-EQUALS-RESULTS",
+            "failed",
+            message="[COUNT-EQUALS-RESULTS] POST /v3/{project_id}/jobs/batch-pause-task: received "
+            f"count {i} with 1 results",
+            exchanges=(samples.token_exchange(),),
+        )
+        for i in range(2)
+    ]
+    outcomes += [
+        samples.outcome(f"suites/t.py::test_{r.id.lower()}", r.id)
+        for r in catalogue()
+        if r.id != "COUNT-EQUALS-RESULTS"
+    ]
     info = samples.run_info(options={"sandbox_defect": "count-wrong"})
     return build_report(info, outcomes, today=samples.TODAY)
 
 
-def test_grouped_failures_in_a_screenshot(browser: webdriver.Chrome, tmp_path: Path, samples: Any,
-                                          redactor: Redactor) -> None:
+def test_grouped_failures_in_a_screenshot(
+    browser: webdriver.Chrome, tmp_path: Path, samples: Any, redactor: Redactor
+) -> None:
     """The first screen of a failing report: the verdict, the injected defect, then the failed requirement with
     one example of each kind of failure, the other tests behind their count."""
     paths = write_reports(_grouped_report(samples), tmp_path / "reports", redactor)
@@ -154,13 +175,15 @@ def test_grouped_failures_in_a_screenshot(browser: webdriver.Chrome, tmp_path: P
     assert first_row.find_element(By.CSS_SELECTOR, "td.tests").text == "0 of 62 tests passed; 62 failed"
 
     # The first example's request starts on the first screen; the page holds the defect in a few screens.
-    request_top = browser.execute_script("return arguments[0].getBoundingClientRect().top",
-                                         groups[0].find_element(By.CSS_SELECTOR, "pre.request"))
+    request_top = browser.execute_script(
+        "return arguments[0].getBoundingClientRect().top", groups[0].find_element(By.CSS_SELECTOR, "pre.request")
+    )
     assert request_top < viewport, f"the first request starts at {request_top} px, below the first screen"
     height = browser.execute_script("return document.documentElement.scrollHeight")
     assert height < 6 * viewport, f"the page is {height} px tall ({height / viewport:.1f} screens)"
-    assert browser.execute_script("return document.documentElement.scrollWidth") <= \
-        browser.execute_script("return window.innerWidth"), "the page scrolls sideways"
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= browser.execute_script(
+        "return window.innerWidth"
+    ), "the page scrolls sideways"
 
     browser.save_screenshot(str(tmp_path / "grouped.png"))
     png = (tmp_path / "grouped.png").read_bytes()

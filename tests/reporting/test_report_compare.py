@@ -76,7 +76,9 @@ def test_new_and_removed_requirements(baseline: dict[str, Any]) -> None:
 def test_a_lost_requirement_says_why_it_was_not_judged(samples: SimpleNamespace) -> None:
     old = build_report(samples.run_info(), samples.passing_outcomes(), today=samples.TODAY)
     outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BATCH-100"]
-    outcomes.append(samples.outcome("t::b", "BATCH-100", "skipped", message="needs jobs it may pause: give --control-api"))
+    outcomes.append(
+        samples.outcome("t::b", "BATCH-100", "skipped", message="needs jobs it may pause: give --control-api")
+    )
     comparison = compare_reports(old, build_report(samples.run_info(), outcomes, today=samples.TODAY))
     (change,) = comparison.regressed
     assert (change.id, change.old, change.new) == ("BATCH-100", "pass", "skip")
@@ -85,19 +87,24 @@ def test_a_lost_requirement_says_why_it_was_not_judged(samples: SimpleNamespace)
     assert comparison.exit_code == 1
     lines = comparison.lines()
     assert "Verdict regressed: conformant -> incomplete." in lines
-    assert "note: coverage differs: 28 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged (old) / " \
-           "27 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged (new)" in lines
+    assert (
+        "note: coverage differs: 28 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged (old) / "
+        "27 of 28 MUST judged, 5 of 5 EITHER judged, 10 of 10 SHOULD judged (new)" in lines
+    )
     assert lines[-1] == "Result: 2 regression(s) since the baseline."
 
 
-@pytest.mark.parametrize(("old", "new", "regression"), [
-    pytest.param("conformant", "incomplete", "conformant -> incomplete", id="conformant-incomplete"),
-    pytest.param("conformant", "interrupted", "conformant -> interrupted", id="conformant-interrupted"),
-    pytest.param("conformant", "non-conformant", "conformant -> non-conformant", id="conformant-non-conformant"),
-    pytest.param("incomplete", "conformant", None, id="incomplete-conformant"),
-    pytest.param("incomplete", "interrupted", None, id="incomplete-interrupted"),
-    pytest.param("conformant", "conformant", None, id="unchanged"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "regression"),
+    [
+        pytest.param("conformant", "incomplete", "conformant -> incomplete", id="conformant-incomplete"),
+        pytest.param("conformant", "interrupted", "conformant -> interrupted", id="conformant-interrupted"),
+        pytest.param("conformant", "non-conformant", "conformant -> non-conformant", id="conformant-non-conformant"),
+        pytest.param("incomplete", "conformant", None, id="incomplete-conformant"),
+        pytest.param("incomplete", "interrupted", None, id="incomplete-interrupted"),
+        pytest.param("conformant", "conformant", None, id="unchanged"),
+    ],
+)
 def test_the_run_verdict_changes(baseline: dict[str, Any], old: str, new: str, regression: str | None) -> None:
     before, now = copy.deepcopy(baseline), copy.deepcopy(baseline)
     before["summary"]["verdict"], now["summary"]["verdict"] = old, new
@@ -151,20 +158,37 @@ def test_run_compare_with_a_failure_detail_and_no_regression(tmp_path: Path, bas
     assert out.getvalue().splitlines()[-1] == "Result: no regression since the baseline (0 fixed)."
     out = io.StringIO()
     assert run_compare(_write(tmp_path, "old.json", old), _write(tmp_path, "new.json", baseline), out) == 1
-    assert "  JOB-ID-RULE  MUST    pass -> fail                suites/test_ids.py::test_job_id_rule[upper]: Received: 200 / Documented: 400" in out.getvalue()
+    assert (
+        "  JOB-ID-RULE  MUST    pass -> fail                suites/test_ids.py::test_job_id_rule[upper]: Received: 200 / Documented: 400"
+        in out.getvalue()
+    )
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         pytest.param(None, "cannot read {path}: No such file or directory", id="missing"),
-        pytest.param("{not json", "{path}: not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)", id="not-json"),
-        pytest.param({"format": "junit"}, '{path}: not a conformance.json report (it has no "format": "drs-conformance-report")', id="not-a-report"),
-        pytest.param("BROKEN", "{path}: not a conformance.json report: requirements[0].verdict: 'great' is not one of", id="bad-verdict"),
+        pytest.param(
+            "{not json",
+            "{path}: not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            id="not-json",
+        ),
+        pytest.param(
+            {"format": "junit"},
+            '{path}: not a conformance.json report (it has no "format": "drs-conformance-report")',
+            id="not-a-report",
+        ),
+        pytest.param(
+            "BROKEN",
+            "{path}: not a conformance.json report: requirements[0].verdict: 'great' is not one of",
+            id="bad-verdict",
+        ),
         pytest.param([], '{path}: not a conformance.json report (it has no "format"', id="a-list"),
     ],
 )
-def test_unusable_files_exit_2_with_one_line(tmp_path: Path, baseline: dict[str, Any], content: Any, message: str) -> None:
+def test_unusable_files_exit_2_with_one_line(
+    tmp_path: Path, baseline: dict[str, Any], content: Any, message: str
+) -> None:
     good = _write(tmp_path, "good.json", baseline)
     if content == "BROKEN":
         content = _with(baseline, DOC_EXAMPLE="great")

@@ -71,12 +71,16 @@ def test_hostile_header_and_url_stay_single_arguments() -> None:
     ("body", "body_size", "why"),
     [
         pytest.param("x" * 9000, 9000, "over 8192 bytes or not printable", id="large"),
-        pytest.param("x" * 100 + "... [5 more characters not shown]", 105 + 2000, "clipped in the recording", id="clipped"),
+        pytest.param(
+            "x" * 100 + "... [5 more characters not shown]", 105 + 2000, "clipped in the recording", id="clipped"
+        ),
         pytest.param('{"a": "\x00"}', 10, "over 8192 bytes or not printable", id="nul"),
     ],
 )
 def test_bodies_that_cannot_be_inlined_are_referred_to_as_a_file(body: str, body_size: int, why: str) -> None:
-    exchange = Exchange(request=RecordedRequest(method="POST", url="http://t/", headers=[], body=body, body_size=body_size))
+    exchange = Exchange(
+        request=RecordedRequest(method="POST", url="http://t/", headers=[], body=body, body_size=body_size)
+    )
     line = curl_line(exchange)
     assert line.splitlines()[0].startswith("# the request body (")
     assert f"is not inlined ({why}): put it in request-body.json next to this command" in line
@@ -93,7 +97,13 @@ def test_automatic_headers_are_left_to_curl(samples: SimpleNamespace) -> None:
         request=RecordedRequest(
             method="POST",
             url="http://t/",
-            headers=[("Host", "t"), ("Content-Length", "2"), ("Accept-Encoding", "gzip"), ("Connection", "close"), ("X-Language", "zh-cn")],
+            headers=[
+                ("Host", "t"),
+                ("Content-Length", "2"),
+                ("Accept-Encoding", "gzip"),
+                ("Connection", "close"),
+                ("X-Language", "zh-cn"),
+            ],
             body="{}",
             body_size=2,
         )

@@ -8,16 +8,25 @@ import datetime as dt
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.reporting import apply_deviations, expected_failure_reason, parse_deviations
 
-DEVIATIONS = parse_deviations({"deviations": [
-    {"requirement": "CONTENT-TYPE-415", "reason": "gateway answers 400"},
-    {"requirement": "HTTP-METHODS", "reason": "fixed in 2.1", "expires": "2026-01-14"},
-]})
+DEVIATIONS = parse_deviations(
+    {
+        "deviations": [
+            {"requirement": "CONTENT-TYPE-415", "reason": "gateway answers 400"},
+            {"requirement": "HTTP-METHODS", "reason": "fixed in 2.1", "expires": "2026-01-14"},
+        ]
+    }
+)
 TODAY = dt.date(2026, 1, 15)
 
 
 def _apply(failed: str, also: tuple[str, ...] = (), outcome: str = "failed") -> TestOutcome:
-    test = TestOutcome(nodeid="t.py::t", requirements=(failed,), outcome=outcome,  # type: ignore[arg-type]
-                       failed_requirement=failed if outcome == "failed" else None, also_failed=also)
+    test = TestOutcome(
+        nodeid="t.py::t",
+        requirements=(failed,),
+        outcome=outcome,  # type: ignore[arg-type]
+        failed_requirement=failed if outcome == "failed" else None,
+        also_failed=also,
+    )
     return apply_deviations(test, DEVIATIONS, (failed,), TODAY)
 
 
@@ -41,9 +50,14 @@ def test_an_undeclared_requirement_broken_beside_a_declared_one_keeps_the_test_f
 def test_a_passing_test_of_a_deviated_requirement_is_an_unexpected_pass() -> None:
     outcome = _apply("CONTENT-TYPE-415", outcome="passed")
     assert (outcome.outcome, outcome.failed_requirement, outcome.deviation) == (
-        "xpassed", "CONTENT-TYPE-415", "gateway answers 400"), f"received {outcome}"
+        "xpassed",
+        "CONTENT-TYPE-415",
+        "gateway answers 400",
+    ), f"received {outcome}"
 
 
 def test_an_expired_deviation_covers_no_failure() -> None:
     outcome = _apply("HTTP-METHODS")
-    assert outcome.outcome == "failed" and outcome.deviation is None, f"received {outcome.outcome} ({outcome.deviation})"
+    assert outcome.outcome == "failed" and outcome.deviation is None, (
+        f"received {outcome.outcome} ({outcome.deviation})"
+    )

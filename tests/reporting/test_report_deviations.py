@@ -146,17 +146,25 @@ def test_match_prefers_the_deviation_naming_the_test_and_ignores_expired_ones(tm
             "(allowed: requirement, test, reason, expires)",
             id="unknown-key",
         ),
-        pytest.param("- just a string\n", "{path}: entry 1: 'just a string' is not of type 'object'", id="entry-not-a-mapping"),
+        pytest.param(
+            "- just a string\n", "{path}: entry 1: 'just a string' is not of type 'object'", id="entry-not-a-mapping"
+        ),
         pytest.param(
             "devs: []\n",
             "{path}: expected a list of deviations or a mapping with the key 'deviations' "
             "(each {{requirement, test?, reason, expires?}})",
             id="wrong-top-level-key",
         ),
-        pytest.param("- [unclosed\n", "{path}: not valid YAML: line 2, column 1: expected ',' or ']', but got "
-                     "'<stream end>'", id="not-yaml"),
-        pytest.param("deviations:\n  - requirement: NO-5XX\n   reason: x\n", "{path}: not valid YAML: line 3, "
-                     "column 4: expected <block end>, but found '<block mapping start>'", id="yaml-indentation"),
+        pytest.param(
+            "- [unclosed\n",
+            "{path}: not valid YAML: line 2, column 1: expected ',' or ']', but got '<stream end>'",
+            id="not-yaml",
+        ),
+        pytest.param(
+            "deviations:\n  - requirement: NO-5XX\n   reason: x\n",
+            "{path}: not valid YAML: line 3, column 4: expected <block end>, but found '<block mapping start>'",
+            id="yaml-indentation",
+        ),
     ],
 )
 def test_bad_files_give_one_line_naming_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
@@ -169,7 +177,10 @@ def test_bad_files_give_one_line_naming_file_and_entry(tmp_path: Path, text: str
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"cannot read known deviations .*nope.yaml: No such file or directory; check --known-deviations"):
+    with pytest.raises(
+        ConfigError,
+        match=r"cannot read known deviations .*nope.yaml: No such file or directory; check --known-deviations",
+    ):
         load_deviations(tmp_path / "nope.yaml")
 
 

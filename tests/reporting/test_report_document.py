@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -66,8 +67,11 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
         pytest.param(_delete("summary"), "(top level)", id="summary-missing"),
         pytest.param(_set("format_version", 3), "format_version", id="future-format"),
         pytest.param(_delete("summary.coverage"), "summary", id="coverage-missing"),
-        pytest.param(_set("summary.coverage.not_judged.0.category", "lazy"), "summary.coverage.not_judged[0].category",
-                     id="bad-category"),
+        pytest.param(
+            _set("summary.coverage.not_judged.0.category", "lazy"),
+            "summary.coverage.not_judged[0].category",
+            id="bad-category",
+        ),
         pytest.param(_set("summary.exit_code", 2), "summary.exit_code", id="bad-exit-code"),
         pytest.param(_set("extra", 1), "(top level)", id="unknown-top-level-key"),
         pytest.param(_set("summary.verdict", "ok"), "summary.verdict", id="bad-overall-verdict"),
@@ -76,7 +80,9 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
         pytest.param(_set("summary.counts.MUST.fail", -1), "summary.counts.MUST.fail", id="negative-count"),
         pytest.param(_delete("requirements.1.failures"), "requirements[1]", id="failures-missing"),
         pytest.param(_set("run.target.mode", "prod"), "run.target.mode", id="bad-target-mode"),
-        pytest.param(_set("deviations.expired.0.expires", "2025-13-01"), "deviations.expired[0].expires", id="bad-date"),
+        pytest.param(
+            _set("deviations.expired.0.expires", "2025-13-01"), "deviations.expired[0].expires", id="bad-date"
+        ),
     ],
 )
 def test_a_broken_report_does_not_validate(
@@ -113,7 +119,9 @@ def test_verdicts_reasons_and_counts_of_the_mixed_run(mixed_report: dict[str, An
         "NO-5XX": "fail",
     }
     assert by_id["BODY-SHAPE"]["reasons"] == ["not reached: suites/test_body.py::test_not_json[array] failed on NO-5XX"]
-    assert by_id["JOB-ID-RULE"]["reasons"] == ["deviation JOB-ID-RULE expired on 2025-12-31: counted as a failure again"]
+    assert by_id["JOB-ID-RULE"]["reasons"] == [
+        "deviation JOB-ID-RULE expired on 2025-12-31: counted as a failure again"
+    ]
     assert by_id["BATCH-100"]["reasons"] == ["the inventory names 12 jobs; 100 are needed"]
     assert by_id["HTTP-METHODS"]["reasons"] == ["no test selected in this run"]
     assert by_id["ERROR-CODE-DOCUMENTED"]["failures"][0]["deviation"] == "gateway code; ticket DRS-1"
@@ -123,19 +131,39 @@ def test_verdicts_reasons_and_counts_of_the_mixed_run(mixed_report: dict[str, An
     assert summary["reasons"] == ["JOB-ID-RULE (MUST) failed", "AUTH-REQUIRED (MUST) failed", "NO-5XX (MUST) failed"]
     assert sum(summary["counts"]["total"].values()) == len(catalogue())
     assert summary["counts"]["SHOULD"] | {} == {
-        "fail": 0, "warn": 1, "fixed": 1, "expected-fail": 1, "skip": 0, "pass": 0,
+        "fail": 0,
+        "warn": 1,
+        "fixed": 1,
+        "expected-fail": 1,
+        "skip": 0,
+        "pass": 0,
         "not-tested": sum(1 for r in catalogue() if r.level == "SHOULD") - 3,
     }
-    assert summary["tests"] == {"passed": 1, "failed": 4, "error": 0, "skipped": 1, "xfailed": 1, "xpassed": 1,
-                                "unanswered": 0, "total": 8, "run": 8, "collected": None}
+    assert summary["tests"] == {
+        "passed": 1,
+        "failed": 4,
+        "error": 0,
+        "skipped": 1,
+        "xfailed": 1,
+        "xpassed": 1,
+        "unanswered": 0,
+        "total": 8,
+        "run": 8,
+        "collected": None,
+    }
     assert summary["coverage"]["text"] == "4 of 28 MUST judged, 0 of 5 EITHER judged, 3 of 10 SHOULD judged"
     assert summary["coverage"]["complete"] is False
     not_judged = {entry["id"]: (entry["category"], entry["reason"]) for entry in summary["coverage"]["not_judged"]}
-    assert not_judged["BODY-SHAPE"] == ("not-reached", "not reached: suites/test_body.py::test_not_json[array] failed on NO-5XX")
+    assert not_judged["BODY-SHAPE"] == (
+        "not-reached",
+        "not reached: suites/test_body.py::test_not_json[array] failed on NO-5XX",
+    )
     assert not_judged["BATCH-100"] == ("skipped", "the inventory names 12 jobs; 100 are needed")
     assert not_judged["HTTP-METHODS"] == ("not-selected", "no test selected in this run")
     assert len(not_judged) == len(catalogue()) - 7
-    assert by_id["BATCH-100"]["not_judged"] == [{"category": "skipped", "reason": "the inventory names 12 jobs; 100 are needed"}]
+    assert by_id["BATCH-100"]["not_judged"] == [
+        {"category": "skipped", "reason": "the inventory names 12 jobs; 100 are needed"}
+    ]
     assert by_id["DOC-EXAMPLE"]["not_judged"] == []
     assert summary["unanswered"] == [] and summary["interruption"] is None
 
@@ -153,7 +181,11 @@ def test_failures_carry_exchanges_and_curl_lines(mixed_report: dict[str, Any]) -
 
 def test_run_section(mixed_report: dict[str, Any]) -> None:
     run = mixed_report["run"]
-    assert run["target"] == {"base_url": "http://127.0.0.1:8765", "mode": "control-api", "project_id": "0123456789abcdef0123456789abcdef"}
+    assert run["target"] == {
+        "base_url": "http://127.0.0.1:8765",
+        "mode": "control-api",
+        "project_id": "0123456789abcdef0123456789abcdef",
+    }
     assert run["seed"] == "1234567" and run["hypothesis_profile"] == "ci" and run["strict"] is False
     assert run["duration_s"] == 42.5
     assert run["started_at"] == "2026-01-15T10:00:00+00:00"
@@ -165,7 +197,10 @@ def test_strict_turns_warnings_into_failures(samples: SimpleNamespace) -> None:
     by_id = {r["id"]: r["verdict"] for r in report["requirements"]}
     assert by_id["CONTENT-TYPE-415"] == "fail"
     assert report["run"]["strict"] is True
-    assert "AUTH-STATUS-401: a known deviation passed; remove it from the deviations file (strict)" in report["summary"]["reasons"]
+    assert (
+        "AUTH-STATUS-401: a known deviation passed; remove it from the deviations file (strict)"
+        in report["summary"]["reasons"]
+    )
 
 
 def test_a_conformant_run(samples: SimpleNamespace) -> None:
@@ -178,14 +213,25 @@ def test_a_conformant_run(samples: SimpleNamespace) -> None:
     validate_report(report)
 
 
-@pytest.mark.parametrize(("require_complete", "code"), [
-    pytest.param(False, 0, id="incomplete-exits-0"),
-    pytest.param(True, 5, id="require-complete-exits-5"),
-])
-def test_a_subset_run_is_incomplete_never_conformant(samples: SimpleNamespace, require_complete: bool, code: int) -> None:
+@pytest.mark.parametrize(
+    ("require_complete", "code"),
+    [
+        pytest.param(False, 0, id="incomplete-exits-0"),
+        pytest.param(True, 5, id="require-complete-exits-5"),
+    ],
+)
+def test_a_subset_run_is_incomplete_never_conformant(
+    samples: SimpleNamespace, require_complete: bool, code: int
+) -> None:
     outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BATCH-100"]
-    outcomes.append(samples.outcome("suites/t.py::test_batch", "BATCH-100", "skipped",
-                                    message="needs jobs it may pause: give --inventory FILE or --control-api"))
+    outcomes.append(
+        samples.outcome(
+            "suites/t.py::test_batch",
+            "BATCH-100",
+            "skipped",
+            message="needs jobs it may pause: give --inventory FILE or --control-api",
+        )
+    )
     report = build_report(samples.run_info(require_complete=require_complete), outcomes, today=samples.TODAY)
     summary = report["summary"]
     assert (summary["verdict"], summary["exit_code"]) == ("incomplete", code)
@@ -196,8 +242,12 @@ def test_a_subset_run_is_incomplete_never_conformant(samples: SimpleNamespace, r
 
 
 def test_an_interrupted_run(samples: SimpleNamespace) -> None:
-    report = build_report(samples.run_info(), samples.passing_outcomes(), today=samples.TODAY,
-                          scope=RunScope(stopped_by=signal.SIGTERM, collected=180))
+    report = build_report(
+        samples.run_info(),
+        samples.passing_outcomes(),
+        today=samples.TODAY,
+        scope=RunScope(stopped_by=signal.SIGTERM, collected=180),
+    )
     summary = report["summary"]
     assert (summary["verdict"], summary["exit_code"]) == ("interrupted", 143)
     assert summary["interruption"] == {"signal": "SIGTERM", "tests_run": len(catalogue()), "tests_collected": 180}
@@ -208,21 +258,30 @@ def test_an_interrupted_run(samples: SimpleNamespace) -> None:
 
 def test_unanswered_tests_are_listed_apart_and_charged_to_no_requirement(samples: SimpleNamespace) -> None:
     outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BODY-SHAPE"]
-    outcomes += [samples.unanswered("suites/t.py::test_body", "BODY-SHAPE", 2),
-                 samples.unanswered("suites/t.py::test_ids", "JOB-ID-RULE")]
+    outcomes += [
+        samples.unanswered("suites/t.py::test_body", "BODY-SHAPE", 2),
+        samples.unanswered("suites/t.py::test_ids", "JOB-ID-RULE"),
+    ]
     report = build_report(samples.run_info(), outcomes, today=samples.TODAY)
     summary = report["summary"]
     assert (summary["verdict"], summary["exit_code"]) == ("incomplete", 3)
     assert summary["tests"]["unanswered"] == 2
-    assert [(u["nodeid"], u["requests"]) for u in summary["unanswered"]] == [("suites/t.py::test_body", 2),
-                                                                           ("suites/t.py::test_ids", 1)]
+    assert [(u["nodeid"], u["requests"]) for u in summary["unanswered"]] == [
+        ("suites/t.py::test_body", 2),
+        ("suites/t.py::test_ids", 1),
+    ]
     assert summary["unanswered"][0]["message"].startswith("the target did not answer: ")
     by_id = {r["id"]: r for r in report["requirements"]}
     assert by_id["BODY-SHAPE"]["verdict"] == "skip" and by_id["BODY-SHAPE"]["failures"] == []
-    assert by_id["BODY-SHAPE"]["not_judged"] == [{"category": "unanswered", "reason": "the target did not answer (2 requests)"}]
+    assert by_id["BODY-SHAPE"]["not_judged"] == [
+        {"category": "unanswered", "reason": "the target did not answer (2 requests)"}
+    ]
     assert by_id["JOB-ID-RULE"]["verdict"] == "pass", "judged by its other test"
     assert [t["verdict"] for t in by_id["JOB-ID-RULE"]["tests"]] == ["pass", "unanswered"]
-    assert "the target did not answer 3 requests (2 tests ended without an answer; they judge no requirement)" in summary["reasons"]
+    assert (
+        "the target did not answer 3 requests (2 tests ended without an answer; they judge no requirement)"
+        in summary["reasons"]
+    )
     validate_report(report)
 
 
@@ -237,15 +296,25 @@ def test_a_report_of_format_1_still_validates() -> None:
 
 def test_unused_deviations_are_listed(samples: SimpleNamespace) -> None:
     deviations = parse_deviations(
-        [{"requirement": "HTTP-METHODS", "reason": "no 405"}, {"requirement": "DOC-EXAMPLE", "test": "test_other", "reason": "x"}]
+        [
+            {"requirement": "HTTP-METHODS", "reason": "no 405"},
+            {"requirement": "DOC-EXAMPLE", "test": "test_other", "reason": "x"},
+        ]
     )
     report = build_report(samples.run_info(), samples.mixed_outcomes(), deviations=deviations, today=samples.TODAY)
-    assert [(d["requirement"], d["test"]) for d in report["deviations"]["unused"]] == [("HTTP-METHODS", None), ("DOC-EXAMPLE", "test_other")]
+    assert [(d["requirement"], d["test"]) for d in report["deviations"]["unused"]] == [
+        ("HTTP-METHODS", None),
+        ("DOC-EXAMPLE", "test_other"),
+    ]
 
 
 def test_build_report_with_a_redactor_leaves_no_secret(samples: SimpleNamespace, redactor: Redactor) -> None:
     report = build_report(
-        samples.run_info(), samples.mixed_outcomes(), deviations=samples.mixed_deviations(), today=samples.TODAY, redactor=redactor
+        samples.run_info(),
+        samples.mixed_outcomes(),
+        deviations=samples.mixed_deviations(),
+        today=samples.TODAY,
+        redactor=redactor,
     )
     text = json.dumps(report, ensure_ascii=False)
     for core in samples.SECRET_CORES:
@@ -287,8 +356,11 @@ def test_run_info_defaults_come_from_the_kit(samples: SimpleNamespace) -> None:
     from drs_conformance.spec import contract
 
     info = RunInfo(
-        base_url="http://x", mode="embedded", project_id="p",
-        started_at=samples.run_info().started_at, finished_at=samples.run_info().started_at,
+        base_url="http://x",
+        mode="embedded",
+        project_id="p",
+        started_at=samples.run_info().started_at,
+        finished_at=samples.run_info().started_at,
     )
     assert info.kit_version == __version__ and info.spec_version == contract().version and info.duration_s == 0
 
@@ -297,7 +369,11 @@ def test_run_info_takes_epoch_seconds_and_any_option_values(samples: SimpleNames
     from pathlib import Path
 
     info = RunInfo(
-        base_url="http://x", mode="inventory", project_id="p", started_at=1_768_471_200.0, finished_at=1_768_471_212.25,
+        base_url="http://x",
+        mode="inventory",
+        project_id="p",
+        started_at=1_768_471_200.0,
+        finished_at=1_768_471_212.25,
         options={"inventory": Path("ci/inventory.yaml"), "markers": ("a", "b"), "workers": 2},
     )
     report = build_report(info, [], today=samples.TODAY)

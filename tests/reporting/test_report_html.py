@@ -67,7 +67,9 @@ def test_self_contained_no_external_reference(page: tuple[str, _Page]) -> None:
 
 def test_csp_allows_exactly_the_pages_own_style_and_script(page: tuple[str, _Page]) -> None:
     _, parser = page
-    (csp,) = [a["content"] for t, a in parser.elements if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    (csp,) = [
+        a["content"] for t, a in parser.elements if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    ]
     assert csp.startswith("default-src 'none';")
     for kind in ("script", "style"):
         (block,) = parser.blocks[kind]
@@ -105,9 +107,18 @@ def test_filter_buttons_for_present_verdicts_and_every_level(page: tuple[str, _P
     _, parser = page
     buttons = [(a["data-filter"], a["data-value"]) for t, a in parser.elements if t == "button" and "data-filter" in a]
     assert buttons == [
-        ("verdict", ""), ("verdict", "fail"), ("verdict", "warn"), ("verdict", "fixed"), ("verdict", "expected-fail"),
-        ("verdict", "skip"), ("verdict", "not-tested"), ("verdict", "pass"),
-        ("level", ""), ("level", "MUST"), ("level", "SHOULD"), ("level", "EITHER"),
+        ("verdict", ""),
+        ("verdict", "fail"),
+        ("verdict", "warn"),
+        ("verdict", "fixed"),
+        ("verdict", "expected-fail"),
+        ("verdict", "skip"),
+        ("verdict", "not-tested"),
+        ("verdict", "pass"),
+        ("level", ""),
+        ("level", "MUST"),
+        ("level", "SHOULD"),
+        ("level", "EITHER"),
     ]
 
 
@@ -123,14 +134,28 @@ def test_banner_counts_quote_request_response_curl(page: tuple[str, _Page], mixe
 
 
 def _failing(samples: SimpleNamespace, count: int) -> list[Any]:
-    same = [samples.outcome(f"suites/t.py::test_x[{i}]", "COUNT-EQUALS-RESULTS", "failed",
-                            message=f"[COUNT-EQUALS-RESULTS] received count {i} with {i + 1} results",
-                            exchanges=(samples.token_exchange(),), reproduce=f"drs-conformance run -- t{i}")
-            for i in range(count)]
-    partly = [samples.outcome("suites/t.py::test_one", "ONE-RESULT-PER-ITEM"),
-              samples.outcome("suites/t.py::test_two", "ONE-RESULT-PER-ITEM", "failed",
-                              failed_requirement="COUNT-EQUALS-RESULTS", message="received count 9 with 1 results",
-                              exchanges=(samples.token_exchange(),))]
+    same = [
+        samples.outcome(
+            f"suites/t.py::test_x[{i}]",
+            "COUNT-EQUALS-RESULTS",
+            "failed",
+            message=f"[COUNT-EQUALS-RESULTS] received count {i} with {i + 1} results",
+            exchanges=(samples.token_exchange(),),
+            reproduce=f"drs-conformance run -- t{i}",
+        )
+        for i in range(count)
+    ]
+    partly = [
+        samples.outcome("suites/t.py::test_one", "ONE-RESULT-PER-ITEM"),
+        samples.outcome(
+            "suites/t.py::test_two",
+            "ONE-RESULT-PER-ITEM",
+            "failed",
+            failed_requirement="COUNT-EQUALS-RESULTS",
+            message="received count 9 with 1 results",
+            exchanges=(samples.token_exchange(),),
+        ),
+    ]
     return [*same, *partly]
 
 
@@ -162,12 +187,18 @@ def test_the_banner_names_an_injected_defect_and_a_scope(samples: SimpleNamespac
     from drs_conformance.reporting import RunScope
 
     info = samples.run_info(options={"sandbox_defect": "count-wrong"})
-    report = build_report(info, [samples.outcome("t::a", "DOC-EXAMPLE")], today=samples.TODAY,
-                          scope=RunScope(chosen=frozenset({"DOC-EXAMPLE"})))
+    report = build_report(
+        info,
+        [samples.outcome("t::a", "DOC-EXAMPLE")],
+        today=samples.TODAY,
+        scope=RunScope(chosen=frozenset({"DOC-EXAMPLE"})),
+    )
     text = render_html(report)
     assert '<p id="injected"><strong>Sandbox changed on purpose: injected defect count-wrong</strong></p>' in text
-    assert ('<p id="scope">Scope: 1 requirement chosen with --requirement (DOC-EXAMPLE); 42 others not covered by '
-            "this verdict</p>") in text
+    assert (
+        '<p id="scope">Scope: 1 requirement chosen with --requirement (DOC-EXAMPLE); 42 others not covered by '
+        "this verdict</p>"
+    ) in text
     assert "CONFORMANT for the 1 requirement chosen with --requirement (DOC-EXAMPLE)" in text
     assert "finished 2026-01-15 10:00:42 UTC" in text and ".500000" not in text  # no microseconds shown
 
@@ -191,7 +222,9 @@ def _parsed(report: dict[str, Any]) -> tuple[str, _Page]:
 
 def test_an_incomplete_banner_lists_what_was_not_judged(samples: SimpleNamespace) -> None:
     outcomes = [o for o in samples.passing_outcomes() if o.requirements[0] != "BATCH-100"]
-    outcomes.append(samples.outcome("t::b", "BATCH-100", "skipped", message="needs jobs it may pause: give --control-api"))
+    outcomes.append(
+        samples.outcome("t::b", "BATCH-100", "skipped", message="needs jobs it may pause: give --control-api")
+    )
     text, parser = _parsed(build_report(samples.run_info(), outcomes, today=samples.TODAY))
     assert 'class="banner incomplete"' in text and ">INCOMPLETE</h1>" in text
     assert "Coverage: 27 of 28 MUST judged" in text

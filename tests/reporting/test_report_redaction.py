@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
 import json
@@ -31,14 +32,14 @@ from drs_conformance.reporting import (
 def _decoded_forms(text: str) -> list[str]:
     """The text as written, and as a reader would decode it (HTML entities, JSON and URL escapes)."""
     forms = [text, html.unescape(text), unquote(text)]
-    try:
+    with contextlib.suppress(ValueError):
         forms.append(json.dumps(json.loads(text), ensure_ascii=False))
-    except ValueError:
-        pass
     return forms
 
 
-def test_no_secret_in_any_written_file(tmp_path: Path, mixed_report: dict[str, Any], redactor: Redactor, samples: SimpleNamespace) -> None:
+def test_no_secret_in_any_written_file(
+    tmp_path: Path, mixed_report: dict[str, Any], redactor: Redactor, samples: SimpleNamespace
+) -> None:
     # The fixture report was built without a redactor: the secrets are in it, raw.
     raw = json.dumps(mixed_report, ensure_ascii=False)
     assert all(core in raw for core in samples.SECRET_CORES)
@@ -70,13 +71,17 @@ def test_curl_lines_in_the_written_json_are_clean_and_made_from_redacted_exchang
     assert document["run"]["options"]["auth_token"] == REDACTED
 
 
-def test_write_reports_leaves_its_input_unchanged(tmp_path: Path, mixed_report: dict[str, Any], redactor: Redactor) -> None:
+def test_write_reports_leaves_its_input_unchanged(
+    tmp_path: Path, mixed_report: dict[str, Any], redactor: Redactor
+) -> None:
     before = copy.deepcopy(mixed_report)
     write_reports(mixed_report, tmp_path, redactor)
     assert mixed_report == before
 
 
-def test_terminal_lines_are_redacted(mixed_report: dict[str, Any], redactor: Redactor, samples: SimpleNamespace) -> None:
+def test_terminal_lines_are_redacted(
+    mixed_report: dict[str, Any], redactor: Redactor, samples: SimpleNamespace
+) -> None:
     text = "\n".join(summary_lines(mixed_report, redactor=redactor))
     assert not any(core in text for core in samples.SECRET_CORES)
     assert REDACTED in text
@@ -85,15 +90,20 @@ def test_terminal_lines_are_redacted(mixed_report: dict[str, Any], redactor: Red
 # -- the Redactor itself: signatures, traceback fragments, URL user-info ---------------------------
 
 SIGNATURE = "3f1c9a0b7e6d5c4b3a29180716f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e3d"
-AUTHORIZATION = (f"SDK-HMAC-SHA256 Access=AKLIVE0000000001, SignedHeaders=content-type;host;x-sdk-date, "
-                 f"Signature={SIGNATURE}")
+AUTHORIZATION = (
+    f"SDK-HMAC-SHA256 Access=AKLIVE0000000001, SignedHeaders=content-type;host;x-sdk-date, Signature={SIGNATURE}"
+)
 
 
 def test_a_registered_signature_is_redacted_wherever_it_appears() -> None:
     redactor = Redactor()
     redactor.add_authorization(AUTHORIZATION)
-    for text in (f"echo {SIGNATURE} end", f'"sig":"{SIGNATURE.upper()}"', f"prefix{SIGNATURE}suffix",
-                 f"abc{SIGNATURE}{SIGNATURE}"):
+    for text in (
+        f"echo {SIGNATURE} end",
+        f'"sig":"{SIGNATURE.upper()}"',
+        f"prefix{SIGNATURE}suffix",
+        f"abc{SIGNATURE}{SIGNATURE}",
+    ):
         assert SIGNATURE not in redactor.text(text).lower(), text
     assert redactor.text("a1" * 32) == "a1" * 32, "a hex run that is no signature of the run stays"
 
@@ -111,14 +121,17 @@ def test_a_non_signature_authorization_is_a_secret_by_value() -> None:
 def _ellipsized(text: str, maxsize: int = 240) -> str:
     """What pytest's saferepr does to a long repr: keep both ends, cut the middle with '...'."""
     head = (maxsize - 3) // 2
-    return text[:head] + "..." + text[len(text) - (maxsize - 3 - head):]
+    return text[:head] + "..." + text[len(text) - (maxsize - 3 - head) :]
 
 
 def test_pieces_of_a_secret_cut_by_a_repr_are_redacted_in_tracebacks() -> None:
     token = "MIIE-" + "x7Y2" * 100 + "-END"  # IAM tokens are long: a frame's repr cuts them
     redactor = Redactor([token])
-    for shown in (_ellipsized(f"headers = {{'X-Auth-Token': '{token}'}}"),
-                  _ellipsized(f"{'a' * 200} {token}"), _ellipsized(f"{token} {'b' * 300}")):
+    for shown in (
+        _ellipsized(f"headers = {{'X-Auth-Token': '{token}'}}"),
+        _ellipsized(f"{'a' * 200} {token}"),
+        _ellipsized(f"{token} {'b' * 300}"),
+    ):
         assert token[:12] in shown or token[-12:] in shown, "the example must cut the token"
         cleaned = redactor.traceback(shown)
         assert token[:8] not in cleaned and token[-8:] not in cleaned, cleaned
@@ -146,8 +159,9 @@ def test_user_info_is_split_from_the_url(url: str, shown: str, user_info: tuple[
 
 
 def test_options_keep_user_info_out_of_the_base_url_and_secret() -> None:
-    options = resolve_options({"base_url": "http://robot:s3cret-pass@127.0.0.1:9", "auth_token": "tok-123456",
-                               "project_id": "p"}, environ={})
+    options = resolve_options(
+        {"base_url": "http://robot:s3cret-pass@127.0.0.1:9", "auth_token": "tok-123456", "project_id": "p"}, environ={}
+    )
     assert options.base_url == "http://127.0.0.1:9"
     assert options.request_url == "http://robot:s3cret-pass@127.0.0.1:9"
     assert {"robot", "s3cret-pass", "tok-123456"} <= set(options.secrets)

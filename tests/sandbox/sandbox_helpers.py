@@ -7,9 +7,10 @@ import itertools
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -75,11 +76,21 @@ class Api:
                 headers[name] = value
         return headers
 
-    async def post(self, path: str, body: Any = None, *, content: bytes | None = None, project_id: str | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        content: bytes | None = None,
+        project_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         url = path.format(project_id=project_id or self.project_id)
         if content is None and body is not None:
             content = json.dumps(body).encode("utf-8")
-        return await self.client.post(url, content=content, headers=dict(headers if headers is not None else self.headers()))
+        return await self.client.post(
+            url, content=content, headers=dict(headers if headers is not None else self.headers())
+        )
 
     async def pause(self, jobs: Any, **kwargs: Any) -> httpx.Response:
         return await self.post(PAUSE_PATH, {"jobs": jobs}, **kwargs)
@@ -99,7 +110,14 @@ class Api:
         assert response.status_code == 200, f"batch-status received {response.status_code}: {response.text}"
         return response.json()["results"][0].get("status")
 
-    async def put_job(self, job_id: str | None = None, *, status: str = "INCRE_TRANSFER_STARTED", type: str = "sync", project_id: str | None = None) -> str:
+    async def put_job(
+        self,
+        job_id: str | None = None,
+        *,
+        status: str = "INCRE_TRANSFER_STARTED",
+        type: str = "sync",
+        project_id: str | None = None,
+    ) -> str:
         job_id = job_id or new_job_id()
         body = {"project_id": project_id or self.project_id, "status": status, "type": type}
         response = await self.client.put(f"/_sandbox/jobs/{job_id}", json=body)
@@ -141,17 +159,27 @@ def sign(
     if when is not None:
         header_params["X-Sdk-Date"] = when.strftime(DATE_FORMAT)
     query = [tuple(pair.split("=", 1)) for pair in parts.query.split("&") if pair]
-    request = SdkRequest(method="POST", schema=parts.scheme, host=parts.netloc, resource_path=parts.path, query_params=query, header_params=header_params, body=body)
+    request = SdkRequest(
+        method="POST",
+        schema=parts.scheme,
+        host=parts.netloc,
+        resource_path=parts.path,
+        query_params=query,
+        header_params=header_params,
+        body=body,
+    )
     Signer(BasicCredentials(ak, sk)).sign(request)
     return dict(request.header_params)
 
 
 def now() -> datetime:
     """UTC now, naive, as the SDK's signer formats it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
-async def signed_pause(api: Api, job_id: str, *, project_id: str = DEFAULT_PROJECT, tamper: str | None = None, **sign_options: Any) -> httpx.Response:
+async def signed_pause(
+    api: Api, job_id: str, *, project_id: str = DEFAULT_PROJECT, tamper: str | None = None, **sign_options: Any
+) -> httpx.Response:
     """Pause one job with an AK/SK-signed request (dated now unless `when` is given), optionally tampered after signing."""
     url = "http://sandbox.test" + PAUSE_PATH.format(project_id=project_id)
     body = json.dumps({"jobs": [{"job_id": job_id, "pause_mode": "target"}]}).encode()

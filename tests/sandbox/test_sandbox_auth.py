@@ -6,7 +6,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sandbox_helpers import LANGUAGES, OTHER_PROJECT, OTHER_TOKEN, Api, assert_language, now, open_api, signed_pause, two_project_config
+from sandbox_helpers import (
+    LANGUAGES,
+    OTHER_PROJECT,
+    OTHER_TOKEN,
+    Api,
+    assert_language,
+    now,
+    open_api,
+    signed_pause,
+    two_project_config,
+)
 
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, AccessKey
 from drs_conformance.spec import contract
@@ -18,11 +28,13 @@ MAX_SKEW = contract().signing["max_skew_seconds"]
 async def test_sdk_signature_is_accepted(api: Api) -> None:
     job_id = await api.put_job()
     response = await signed_pause(api, job_id)
-    assert response.status_code == 200 and response.json()["results"][0]["status"] == "success", f"received {response.status_code} {response.text}"
+    assert response.status_code == 200 and response.json()["results"][0]["status"] == "success", (
+        f"received {response.status_code} {response.text}"
+    )
 
 
 @pytest.mark.parametrize(
-    "case, options",
+    ("case", "options"),
     [
         pytest.param("wrong-sk", {"sk": "not-the-secret"}, id="wrong-sk"),
         pytest.param("unknown-ak", {"ak": "UNKNOWNACCESSKEY"}, id="unknown-ak"),
@@ -47,15 +59,24 @@ async def test_bad_signature_gets_401_and_changes_nothing(api: Api, case: str, o
 async def test_date_within_the_window_is_accepted(api: Api) -> None:
     job_id = await api.put_job()
     response = await signed_pause(api, job_id, when=now() - timedelta(seconds=MAX_SKEW - 60))
-    assert response.status_code == 200, f"received {response.status_code}, documented 200 for a date {MAX_SKEW - 60} s old"
+    assert response.status_code == 200, (
+        f"received {response.status_code}, documented 200 for a date {MAX_SKEW - 60} s old"
+    )
 
 
 @pytest.mark.parametrize(
     "authorization",
-    ["SDK-HMAC-SHA256 Access=x", "Bearer abc", "SDK-HMAC-SHA256 Access=%s, SignedHeaders=content-type, Signature=00" % DEFAULT_AK, ""],
+    [
+        "SDK-HMAC-SHA256 Access=x",
+        "Bearer abc",
+        f"SDK-HMAC-SHA256 Access={DEFAULT_AK}, SignedHeaders=content-type, Signature=00",
+        "",
+    ],
 )
 async def test_malformed_authorization_gets_401(api: Api, authorization: str) -> None:
-    response = await api.pause_one(contract().example_job_id, headers={"Content-Type": "application/json", "Authorization": authorization})
+    response = await api.pause_one(
+        contract().example_job_id, headers={"Content-Type": "application/json", "Authorization": authorization}
+    )
     assert response.status_code == 401, f"received {response.status_code}, documented 401"
 
 
@@ -77,8 +98,12 @@ async def test_access_key_of_another_project_is_configurable() -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("token", [pytest.param(None, id="missing"), pytest.param("", id="empty"), pytest.param("forged", id="unknown")])
-async def test_missing_or_invalid_token_gets_401_and_changes_nothing(api: Api, token: str | None, language: str) -> None:
+@pytest.mark.parametrize(
+    "token", [pytest.param(None, id="missing"), pytest.param("", id="empty"), pytest.param("forged", id="unknown")]
+)
+async def test_missing_or_invalid_token_gets_401_and_changes_nothing(
+    api: Api, token: str | None, language: str
+) -> None:
     job_id = await api.put_job()
     response = await api.pause_one(job_id, headers=api.headers(x_auth_token=token, x_language=language))
     assert response.status_code == 401, f"received {response.status_code}, documented 401"
@@ -98,11 +123,17 @@ async def test_token_of_another_project_gets_403_and_changes_nothing(api: Api, l
 
 async def test_valid_token_does_not_excuse_a_bad_authorization(api: Api) -> None:
     job_id = await api.put_job()
-    response = await api.pause_one(job_id, headers=api.headers(authorization="SDK-HMAC-SHA256 Access=x, SignedHeaders=host, Signature=00"))
-    assert response.status_code == 401, f"received {response.status_code}, documented 401: every credential presented must be valid"
+    response = await api.pause_one(
+        job_id, headers=api.headers(authorization="SDK-HMAC-SHA256 Access=x, SignedHeaders=host, Signature=00")
+    )
+    assert response.status_code == 401, (
+        f"received {response.status_code}, documented 401: every credential presented must be valid"
+    )
 
 
 @pytest.mark.parametrize("path", ["batch-status", "batch-retry-task"])
 async def test_supporting_operations_need_credentials_too(api: Api, path: str) -> None:
-    response = await api.client.post(f"/v3/{DEFAULT_PROJECT}/jobs/{path}", json={"jobs": []}, headers={"Content-Type": "application/json"})
+    response = await api.client.post(
+        f"/v3/{DEFAULT_PROJECT}/jobs/{path}", json={"jobs": []}, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401, f"received {response.status_code}, documented 401"

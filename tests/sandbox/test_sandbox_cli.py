@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from drs_conformance.control_extensions import CONTROL_EXTENSIONS
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_TOKEN, create_app, list_defects, list_variants
-from drs_conformance.control_extensions import CONTROL_EXTENSIONS
 from drs_conformance.sandbox.cli_sandbox import add_arguments, config_from_args, limits_from_args, run
 from drs_conformance.sandbox.server import ServerLimits
 
@@ -37,17 +37,29 @@ def usage_error(*argv: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "argv, says",
+    ("argv", "says"),
     [
         pytest.param(["--defect", "nope"], "unknown defect 'nope'", id="unknown-defect"),
-        pytest.param(["--token", "no-equals-sign"], "--token 'no-equals-sign' is malformed; write --token TOKEN=PROJECT", id="token-malformed"),
+        pytest.param(
+            ["--token", "no-equals-sign"],
+            "--token 'no-equals-sign' is malformed; write --token TOKEN=PROJECT",
+            id="token-malformed",
+        ),
         pytest.param(["--token", "=project"], "is malformed", id="token-empty"),
         pytest.param(["--token", "a=p", "--token", "a=q"], "--token a is given twice", id="token-twice"),
         pytest.param(["--variant", "duplicates"], "--variant 'duplicates' is malformed", id="variant-malformed"),
         pytest.param(["--variant", "nope=x"], "unknown variant 'nope'", id="variant-unknown"),
-        pytest.param(["--variant", "duplicates=twice"], "variant duplicates has no option 'twice'", id="variant-option"),
-        pytest.param(["--variant", "duplicates=refuse", "--variant", "duplicates=per-item"], "given twice", id="variant-twice"),
-        pytest.param(["--seed", "/nonexistent/inventory.yaml"], "--seed /nonexistent/inventory.yaml: no such file", id="seed-missing"),
+        pytest.param(
+            ["--variant", "duplicates=twice"], "variant duplicates has no option 'twice'", id="variant-option"
+        ),
+        pytest.param(
+            ["--variant", "duplicates=refuse", "--variant", "duplicates=per-item"], "given twice", id="variant-twice"
+        ),
+        pytest.param(
+            ["--seed", "/nonexistent/inventory.yaml"],
+            "--seed /nonexistent/inventory.yaml: no such file",
+            id="seed-missing",
+        ),
         pytest.param(["--ak", "AK"], "--ak and --sk go together", id="ak-without-sk"),
         pytest.param(["--ak-project", "p"], "--ak-project needs --ak and --sk", id="ak-project-alone"),
         pytest.param(["--host", "0.0.0.0"], "not a loopback address", id="remote-host"),
@@ -102,7 +114,27 @@ def test_basic_control_api_serves_no_optional_addition() -> None:
 
 
 def test_options_become_the_config() -> None:
-    config = config_from_args(parse("--token", "t1=p1", "--token", "t2=p2", "--ak", "AK", "--sk", "SK", "--ak-project", "p1", "--defect", "count-wrong", "--variant", "duplicates=refuse", "--no-control-api", "--host", "::1"))
+    config = config_from_args(
+        parse(
+            "--token",
+            "t1=p1",
+            "--token",
+            "t2=p2",
+            "--ak",
+            "AK",
+            "--sk",
+            "SK",
+            "--ak-project",
+            "p1",
+            "--defect",
+            "count-wrong",
+            "--variant",
+            "duplicates=refuse",
+            "--no-control-api",
+            "--host",
+            "::1",
+        )
+    )
     assert config.tokens == {"t1": "p1", "t2": "p2"}
     assert [(k.ak, k.sk, k.project_id) for k in config.access_keys] == [("AK", "SK", "p1")]
     assert config.defect.name == "count-wrong" and config.variants["duplicates"] == "refuse" and not config.control_api
@@ -132,8 +164,19 @@ def test_seed_file_places_jobs_in_their_projects(tmp_path: Path, suffix: str) ->
 
 
 def test_limit_options_become_the_server_limits() -> None:
-    limits = limits_from_args(parse("--header-timeout", "2.5", "--keep-alive-timeout", "1", "--limit-concurrency", "8",
-                                    "--max-header-bytes", "65536"))
-    assert limits == ServerLimits(header_timeout=2.5, keep_alive_timeout=1.0, limit_concurrency=8,
-                                  max_header_bytes=65536)
+    limits = limits_from_args(
+        parse(
+            "--header-timeout",
+            "2.5",
+            "--keep-alive-timeout",
+            "1",
+            "--limit-concurrency",
+            "8",
+            "--max-header-bytes",
+            "65536",
+        )
+    )
+    assert limits == ServerLimits(
+        header_timeout=2.5, keep_alive_timeout=1.0, limit_concurrency=8, max_header_bytes=65536
+    )
     assert limits_from_args(parse()) == ServerLimits(), "the defaults of the options are not ServerLimits' own"

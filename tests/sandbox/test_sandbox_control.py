@@ -33,13 +33,16 @@ async def test_delete_removes_one_job_and_then_answers_404(api: Api) -> None:
 
 
 @pytest.mark.parametrize("method", ["PUT", "GET", "DELETE"])
-@pytest.mark.parametrize("job_id", [
-    pytest.param(C.example_job_id + "%0A", id="trailing-newline"),
-    pytest.param(C.example_job_id + "0", id="37-chars"),
-    pytest.param(C.example_job_id[:-1], id="35-chars"),
-    pytest.param(C.example_job_id.upper(), id="upper-case"),
-    pytest.param("%0A" + C.example_job_id, id="leading-newline"),
-])
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        pytest.param(C.example_job_id + "%0A", id="trailing-newline"),
+        pytest.param(C.example_job_id + "0", id="37-chars"),
+        pytest.param(C.example_job_id[:-1], id="35-chars"),
+        pytest.param(C.example_job_id.upper(), id="upper-case"),
+        pytest.param("%0A" + C.example_job_id, id="leading-newline"),
+    ],
+)
 async def test_ids_follow_the_contract_rule_as_the_api_does(api: Api, method: str, job_id: str) -> None:
     """The whole id must match the rule (fullmatch, 36 characters): nothing stored under a near-miss id."""
     body = {"project_id": api.project_id, "status": "CREATING", "type": "sync"}
@@ -72,7 +75,13 @@ async def test_put_replaces_a_paused_job(api: Api) -> None:
     await api.pause_one(job_id, "all")
     assert (await api.job(job_id))["pause_mode"] == "all"
     await api.put_job(job_id, status="FULL_TRANSFER_STARTED")
-    assert await api.job(job_id) == {"id": job_id, "project_id": api.project_id, "status": "FULL_TRANSFER_STARTED", "type": "sync", "pause_mode": None}
+    assert await api.job(job_id) == {
+        "id": job_id,
+        "project_id": api.project_id,
+        "status": "FULL_TRANSFER_STARTED",
+        "type": "sync",
+        "pause_mode": None,
+    }
 
 
 async def test_get_unknown_job_is_404_json(api: Api) -> None:
@@ -81,7 +90,7 @@ async def test_get_unknown_job_is_404_json(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "job_id, body",
+    ("job_id", "body"),
     [
         pytest.param("not-an-id", {"project_id": "p", "status": "CREATING", "type": "sync"}, id="bad-id"),
         pytest.param(None, {"project_id": "p", "status": "RUNNING", "type": "sync"}, id="bad-status"),
@@ -90,7 +99,9 @@ async def test_get_unknown_job_is_404_json(api: Api) -> None:
         pytest.param(None, {"project_id": 5, "status": "CREATING", "type": "sync"}, id="project-not-string"),
         pytest.param(None, {"project_id": "a/b", "status": "CREATING", "type": "sync"}, id="project-with-slash"),
         pytest.param(None, {"status": "CREATING", "type": "sync"}, id="project-missing"),
-        pytest.param(None, {"project_id": "p", "status": "CREATING", "type": "sync", "pause_mode": "all"}, id="extra-field"),
+        pytest.param(
+            None, {"project_id": "p", "status": "CREATING", "type": "sync", "pause_mode": "all"}, id="extra-field"
+        ),
         pytest.param(None, ["p"], id="not-object"),
         pytest.param(None, b"{", id="not-json"),
     ],
@@ -107,7 +118,11 @@ async def test_put_validates_its_input(api: Api, job_id: str | None, body: objec
 
 async def test_control_api_can_be_switched_off() -> None:
     async with open_api(SandboxConfig(control_api=False)) as api:
-        for method, path in [("GET", "/_sandbox/health"), ("POST", "/_sandbox/reset"), ("GET", f"/_sandbox/jobs/{C.example_job_id}")]:
+        for method, path in [
+            ("GET", "/_sandbox/health"),
+            ("POST", "/_sandbox/reset"),
+            ("GET", f"/_sandbox/jobs/{C.example_job_id}"),
+        ]:
             response = await api.client.request(method, path)
             assert response.status_code == 404, f"{method} {path}: received {response.status_code}, expected 404"
 
@@ -116,8 +131,12 @@ async def test_control_api_can_be_switched_off() -> None:
 
 
 def _record(job_id: str, **fields: str) -> dict[str, str]:
-    return {"id": job_id, "project_id": fields.get("project_id", OTHER_PROJECT), "status": fields.get("status", "CREATING"),
-            "type": fields.get("type", "sync")}
+    return {
+        "id": job_id,
+        "project_id": fields.get("project_id", OTHER_PROJECT),
+        "status": fields.get("status", "CREATING"),
+        "type": fields.get("type", "sync"),
+    }
 
 
 async def test_health_declares_the_bulk_forms(api: Api) -> None:
@@ -150,45 +169,62 @@ async def test_bulk_delete_says_which_jobs_were_there(api: Api) -> None:
     gone, kept, nobody = await api.put_job(), await api.put_job(), new_job_id()
     response = await api.client.post("/_sandbox/jobs/delete", json={"ids": [gone, nobody]})
     assert response.status_code == 200 and response.json() == {"deleted": [gone], "not_found": [nobody]}, (
-        f"received {response.status_code} {response.text}")
+        f"received {response.status_code} {response.text}"
+    )
     assert (await api.client.get(f"/_sandbox/jobs/{gone}")).status_code == 404
     assert (await api.client.get(f"/_sandbox/jobs/{kept}")).status_code == 200, "a job not named was deleted"
 
 
-@pytest.mark.parametrize(("body", "says"), [
-    pytest.param({"jobs": []}, "an array of 1 to 1000", id="empty"),
-    pytest.param({"jobs": [_record("x")] * 1001}, "an array of 1 to 1000", id="over-the-limit"),
-    pytest.param({"jobs": {}}, "an array of 1 to 1000", id="not-an-array"),
-    pytest.param({"jobs": [], "extra": 1}, "an array of 1 to 1000", id="extra-field"),
-    pytest.param({"jobs": ["x"]}, "jobs[0] must be a JSON object", id="entry-not-object"),
-    pytest.param({"jobs": [{"id": C.example_job_id, "status": "CREATING", "type": "sync"}]}, "jobs[0] must be",
-                 id="entry-without-project"),
-    pytest.param({"jobs": [{**_record(C.example_job_id), "status": "RUNNING"}]}, "jobs[0].status", id="bad-status"),
-    pytest.param({"jobs": [_record(C.example_job_id), {**_record(C.example_job_id), "type": "dr"}]},
-                 "jobs[1].type", id="second-entry-bad-type"),
-    pytest.param({"jobs": [{**_record(C.example_job_id), "pause_mode": "all"}]}, "jobs[0].pause_mode",
-                 id="entry-extra-field"),
-    pytest.param({"jobs": [_record(C.example_job_id + "0")]}, "UUID rule", id="bad-id"),
-])
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        pytest.param({"jobs": []}, "an array of 1 to 1000", id="empty"),
+        pytest.param({"jobs": [_record("x")] * 1001}, "an array of 1 to 1000", id="over-the-limit"),
+        pytest.param({"jobs": {}}, "an array of 1 to 1000", id="not-an-array"),
+        pytest.param({"jobs": [], "extra": 1}, "an array of 1 to 1000", id="extra-field"),
+        pytest.param({"jobs": ["x"]}, "jobs[0] must be a JSON object", id="entry-not-object"),
+        pytest.param(
+            {"jobs": [{"id": C.example_job_id, "status": "CREATING", "type": "sync"}]},
+            "jobs[0] must be",
+            id="entry-without-project",
+        ),
+        pytest.param({"jobs": [{**_record(C.example_job_id), "status": "RUNNING"}]}, "jobs[0].status", id="bad-status"),
+        pytest.param(
+            {"jobs": [_record(C.example_job_id), {**_record(C.example_job_id), "type": "dr"}]},
+            "jobs[1].type",
+            id="second-entry-bad-type",
+        ),
+        pytest.param(
+            {"jobs": [{**_record(C.example_job_id), "pause_mode": "all"}]}, "jobs[0].pause_mode", id="entry-extra-field"
+        ),
+        pytest.param({"jobs": [_record(C.example_job_id + "0")]}, "UUID rule", id="bad-id"),
+    ],
+)
 async def test_bulk_put_refuses_the_whole_list_for_one_bad_entry(api: Api, body: dict, says: str) -> None:  # type: ignore[type-arg]
     """All or nothing: the example job (seeded) is not replaced when any entry of the list is refused."""
     before = await api.job(C.example_job_id)
     response = await api.client.put("/_sandbox/jobs", json=body)
     assert response.status_code == 400 and response.json()["error_code"] == "SANDBOX.0400", (
-        f"received {response.status_code} {response.text}")
+        f"received {response.status_code} {response.text}"
+    )
     assert says in response.json()["error_msg"], f"received {response.json()['error_msg']!r}, expected {says!r}"
     assert await api.job(C.example_job_id) == before, "a refused list changed a job"
 
 
 @pytest.mark.parametrize("path", ["/_sandbox/jobs/query", "/_sandbox/jobs/delete"])
-@pytest.mark.parametrize("ids", [
-    pytest.param([], id="empty"),
-    pytest.param([C.example_job_id + "\n"], id="bad-id"),
-    pytest.param([5], id="not-a-string"),
-])
+@pytest.mark.parametrize(
+    "ids",
+    [
+        pytest.param([], id="empty"),
+        pytest.param([C.example_job_id + "\n"], id="bad-id"),
+        pytest.param([5], id="not-a-string"),
+    ],
+)
 async def test_bulk_query_and_delete_refuse_malformed_ids(api: Api, path: str, ids: list[object]) -> None:
     response = await api.client.post(path, json={"ids": ids})
-    assert response.status_code == 400 and response.json()["error_code"], f"received {response.status_code} {response.text}"
+    assert response.status_code == 400 and response.json()["error_code"], (
+        f"received {response.status_code} {response.text}"
+    )
     assert (await api.client.get("/_sandbox/health")).json()["jobs"] == 1, "a malformed list deleted a job"
 
 
@@ -198,10 +234,12 @@ async def test_a_basic_control_api_serves_the_four_endpoints_and_declares_nothin
         assert (await api.client.get("/_sandbox/health")).json()["extensions"] == []
         job_id = await api.put_job()
         assert (await api.client.get(f"/_sandbox/jobs/{job_id}")).status_code == 200
-        for method, path, body in [("PUT", "/_sandbox/jobs", {"jobs": [_record(new_job_id())]}),
-                                   ("POST", "/_sandbox/jobs/query", {"ids": [job_id]}),
-                                   ("POST", "/_sandbox/jobs/delete", {"ids": [job_id]}),
-                                   ("DELETE", f"/_sandbox/jobs/{job_id}", None)]:
+        for method, path, body in [
+            ("PUT", "/_sandbox/jobs", {"jobs": [_record(new_job_id())]}),
+            ("POST", "/_sandbox/jobs/query", {"ids": [job_id]}),
+            ("POST", "/_sandbox/jobs/delete", {"ids": [job_id]}),
+            ("DELETE", f"/_sandbox/jobs/{job_id}", None),
+        ]:
             response = await api.client.request(method, path, json=body)
             assert response.status_code in (404, 405), f"{method} {path}: received {response.status_code}"
         assert (await api.client.get(f"/_sandbox/jobs/{job_id}")).status_code == 200, "the job was deleted"

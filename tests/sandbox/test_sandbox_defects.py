@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import pytest
-from sandbox_helpers import CJK, OTHER_PROJECT, OTHER_TOKEN, Api, new_job_id, now, open_api, signed_pause, two_project_config
+from sandbox_helpers import (
+    CJK,
+    OTHER_PROJECT,
+    OTHER_TOKEN,
+    Api,
+    new_job_id,
+    now,
+    open_api,
+    signed_pause,
+    two_project_config,
+)
 
 from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import UsageError
@@ -46,7 +57,9 @@ async def first_result(api: Api, job_id: str, mode: str = "target", **kwargs: An
 async def mixed_batch(api: Api) -> dict[str, Any]:
     """A pausable job and an unknown id in one batch: the answer body."""
     good = await api.put_job()
-    response = await api.pause([{"job_id": good, "pause_mode": "target"}, {"job_id": new_job_id(), "pause_mode": "target"}])
+    response = await api.pause(
+        [{"job_id": good, "pause_mode": "target"}, {"job_id": new_job_id(), "pause_mode": "target"}]
+    )
     assert response.status_code == 200
     return {"good": good, **response.json()}
 
@@ -134,63 +147,139 @@ def big_batch(size: int) -> Scenario:
 
 
 CASES: dict[str, Case] = {
-    "job-id-unchecked": Case(lambda api: pause_status_code(api, [{"job_id": "not-a-uuid", "pause_mode": "target"}]), 400, 200),
+    "job-id-unchecked": Case(
+        lambda api: pause_status_code(api, [{"job_id": "not-a-uuid", "pause_mode": "target"}]), 400, 200
+    ),
     "job-id-hex-only": Case(example_job_id_status_code, 200, 400),
-    "job-id-length-only": Case(lambda api: pause_status_code(api, [{"job_id": "x" * 36, "pause_mode": "target"}]), 400, 200),
+    "job-id-length-only": Case(
+        lambda api: pause_status_code(api, [{"job_id": "x" * 36, "pause_mode": "target"}]), 400, 200
+    ),
     "job-id-trimmed": Case(trimmed, (400, None), (200, "target")),
-    "mode-unchecked": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "stop"}]), 400, 200),
-    "mode-case-insensitive": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "TARGET"}]), 400, 200),
+    "mode-unchecked": Case(
+        lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "stop"}]), 400, 200
+    ),
+    "mode-case-insensitive": Case(
+        lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "TARGET"}]), 400, 200
+    ),
     "mode-default-when-missing": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id()}]), 400, 200),
     "empty-jobs-accepted": Case(lambda api: pause_status_code(api, []), 400, 200),
     "empty-object-per-item": Case(lambda api: pause_status_code(api, [{}]), 400, 200),
-    "null-job-id-per-item": Case(lambda api: pause_status_code(api, [{"job_id": None, "pause_mode": "target"}]), 400, 200),
+    "null-job-id-per-item": Case(
+        lambda api: pause_status_code(api, [{"job_id": None, "pause_mode": "target"}]), 400, 200
+    ),
     "error-body-nested": Case(lambda api: _keys_of_error(api), ["error_code", "error_msg"], ["error"]),
     "error-code-undocumented": Case(lambda api: _code_of_error(api), "DRS.M00201", "DRS.M00099"),
     "any-state-pausable": Case(lambda api: _status_of_pause(api, status="CREATING"), "failed", "success"),
     "repause-succeeds": Case(lambda api: _status_of_pause(api, status=C.paused_status), "failed", "success"),
     "dr-jobs-pausable": Case(lambda api: _status_of_pause(api, type="cloudDataGuard"), "failed", "success"),
-    "full-transfer-complete-refused": Case(lambda api: _status_of_pause(api, status="FULL_TRANSFER_COMPLETE"), "success", "failed"),
+    "full-transfer-complete-refused": Case(
+        lambda api: _status_of_pause(api, status="FULL_TRANSFER_COMPLETE"), "success", "failed"
+    ),
     "status-not-updated": Case(pause_then_status, C.paused_status, "INCRE_TRANSFER_STARTED"),
     "mode-not-recorded": Case(lambda api: _mode_after_pause(api), "all", None),
     "failure-changes-state": Case(job_after_state_failure, ("failed", "CREATING"), ("failed", C.paused_status)),
     "count-wrong": Case(lambda api: _field(mixed_batch(api), "count"), 2, 1),
     "drop-failed-results": Case(lambda api: _len_results(api), 2, 1),
     "ids-rewritten": Case(lambda api: _id_rewritten(api), False, True),
-    "failures-without-codes": Case(lambda api: _failed_result_keys(api), ["error_code", "error_msg", "id", "status"], ["id", "status"]),
+    "failures-without-codes": Case(
+        lambda api: _failed_result_keys(api), ["error_code", "error_msg", "id", "status"], ["id", "status"]
+    ),
     "failed-status-word": Case(lambda api: _status_of_pause(api, status="CREATING"), "failed", "error"),
     "count-as-string": Case(lambda api: _count_type(api), "int", "str"),
-    "null-optional-fields": Case(lambda api: _success_keys(api), ["id", "status"], ["error_code", "error_msg", "id", "status"]),
+    "null-optional-fields": Case(
+        lambda api: _success_keys(api), ["id", "status"], ["error_code", "error_msg", "id", "status"]
+    ),
     "refusal-not-atomic": Case(refused_then_job, (400, None), (400, "target")),
     "cross-project-pause": Case(foreign_after, ("failed", "INCRE_TRANSFER_STARTED"), ("failed", C.paused_status)),
     "existence-leak": Case(lambda api: _foreign_code(api), "DRS.M05003", "DRS.M00304"),
     "unknown-job-succeeds": Case(lambda api: _unknown_result_status(api), "failed", "success"),
-    "auth-missing-accepted": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token=None)), 401, 200),
-    "auth-any-token": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token="forged")), 401, 200),
+    "auth-missing-accepted": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token=None)
+        ),
+        401,
+        200,
+    ),
+    "auth-any-token": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token="forged")
+        ),
+        401,
+        200,
+    ),
     "aksk-signature-unchecked": Case(lambda api: signed_status_code(api, sk="wrong"), 401, 200),
     "aksk-stale-date-accepted": Case(lambda api: signed_status_code(api, when=now().replace(year=2020)), 401, 200),
-    "auth-project-unchecked": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token=OTHER_TOKEN)), 403, 200),
-    "auth-status-400": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token="forged")), 401, 400),
-    "auth-project-status-404": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token=OTHER_TOKEN)), 403, 404),
-    "content-type-unchecked": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(content_type="text/plain")), 415, 200),
-    "content-type-400": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(content_type="text/plain")), 415, 400),
+    "auth-project-unchecked": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token=OTHER_TOKEN)
+        ),
+        403,
+        200,
+    ),
+    "auth-status-400": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token="forged")
+        ),
+        401,
+        400,
+    ),
+    "auth-project-status-404": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_auth_token=OTHER_TOKEN)
+        ),
+        403,
+        404,
+    ),
+    "content-type-unchecked": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(content_type="text/plain")
+        ),
+        415,
+        200,
+    ),
+    "content-type-400": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(content_type="text/plain")
+        ),
+        415,
+        400,
+    ),
     "batch-limit-50": Case(big_batch(51), 200, 413),
     "large-batch-422": Case(big_batch(101), 200, 422),
     "large-body-422": Case(lambda api: _big_body(api), 413, 422),
     "language-ignored": Case(language_of_messages, (True, True), (False, False)),
     "language-mixed": Case(language_of_messages, (True, True), (True, False)),
-    "unknown-language-422": Case(lambda api: pause_status_code(api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_language="fr-fr")), 400, 422),
+    "unknown-language-422": Case(
+        lambda api: pause_status_code(
+            api, [{"job_id": new_job_id(), "pause_mode": "target"}], headers=api.headers(x_language="fr-fr")
+        ),
+        400,
+        422,
+    ),
     "crash-on-non-object": Case(lambda api: _raw_status(api, b"[]"), 400, 500),
-    "crash-on-unicode": Case(lambda api: pause_status_code(api, [{"job_id": "任务", "pause_mode": "target"}]), 400, 500),
+    "crash-on-unicode": Case(
+        lambda api: pause_status_code(api, [{"job_id": "任务", "pause_mode": "target"}]), 400, 500
+    ),
     "text-errors": Case(lambda api: _error_media_type(api), "application/json", "text/plain"),
     "duplicates-double-success": Case(duplicates, 1, 2),
     "duplicates-code-wrong": Case(duplicates, (400, "DRS.M00301"), (400, "DRS.M00300"), {"duplicates": "refuse"}),
-    "extra-fields-422": Case(lambda api: _raw_status(api, json.dumps({"jobs": [{"job_id": new_job_id(), "pause_mode": "all"}], "x": 1}).encode()), 200, 422),
+    "extra-fields-422": Case(
+        lambda api: _raw_status(
+            api, json.dumps({"jobs": [{"job_id": new_job_id(), "pause_mode": "all"}], "x": 1}).encode()
+        ),
+        200,
+        422,
+    ),
     "one-failure-fails-all": Case(lambda api: _good_status_in_mixed_batch(api), "success", "failed"),
     "race-double-pause": Case(concurrent_successes, 1, 2),
     "status-stale": Case(pause_then_status, C.paused_status, "INCRE_TRANSFER_STARTED"),
     "retry-noop": Case(pause_retry_status, "INCRE_TRANSFER_STARTED", C.paused_status),
     "methods-404": Case(method_get, 405, 404),
-    "success-word-capitalised": Case(example, C.example_response, {**C.example_response, "results": [{**C.example_response["results"][0], "status": "Success"}]}),
+    "success-word-capitalised": Case(
+        example,
+        C.example_response,
+        {**C.example_response, "results": [{**C.example_response["results"][0], "status": "Success"}]},
+    ),
 }
 
 
@@ -211,7 +300,9 @@ async def _raw_status(api: Api, content: bytes) -> int:
 
 
 async def _big_body(api: Api) -> int:
-    return await _raw_status(api, json.dumps({"jobs": [{"job_id": new_job_id(), "pause_mode": "all"}], "pad": "x" * (1024 * 1024)}).encode())
+    return await _raw_status(
+        api, json.dumps({"jobs": [{"job_id": new_job_id(), "pause_mode": "all"}], "pad": "x" * (1024 * 1024)}).encode()
+    )
 
 
 async def _status_of_pause(api: Api, **job: str) -> str:
@@ -284,7 +375,9 @@ def test_defect_names_are_unique_and_described() -> None:
 
 
 def test_every_defect_has_a_focused_test() -> None:
-    assert set(CASES) == {d.name for d in list_defects()}, f"defects without a case: {sorted({d.name for d in list_defects()} - set(CASES))}"
+    assert set(CASES) == {d.name for d in list_defects()}, (
+        f"defects without a case: {sorted({d.name for d in list_defects()} - set(CASES))}"
+    )
 
 
 def test_unknown_defect_is_a_usage_error() -> None:

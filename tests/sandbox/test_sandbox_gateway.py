@@ -34,13 +34,16 @@ async def statuses(api: Api, count: int, **headers: str) -> list[httpx.Response]
 # -- compression --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("accept", "expected"), [
-    pytest.param("gzip", {"gzip"}, id="gzip"),
-    pytest.param("deflate", {"deflate"}, id="deflate"),
-    pytest.param("gzip, deflate, br", {"gzip", "deflate"}, id="both-in-turn"),
-    pytest.param("deflate;q=0, gzip", {"gzip"}, id="q-0-refuses"),
-    pytest.param("identity", {None}, id="identity"),
-])
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        pytest.param("gzip", {"gzip"}, id="gzip"),
+        pytest.param("deflate", {"deflate"}, id="deflate"),
+        pytest.param("gzip, deflate, br", {"gzip", "deflate"}, id="both-in-turn"),
+        pytest.param("deflate;q=0, gzip", {"gzip"}, id="q-0-refuses"),
+        pytest.param("identity", {None}, id="identity"),
+    ],
+)
 async def test_answers_are_compressed_as_the_client_accepts(accept: str, expected: set[str | None]) -> None:
     async with open_api(two_project_config(variants=GATEWAY)) as api:
         responses = await statuses(api, 4, accept_encoding=accept)
@@ -55,9 +58,12 @@ async def test_a_compressed_body_is_the_service_body_on_the_wire() -> None:
     async with open_api(two_project_config(variants=GATEWAY)) as api:
         raw = []
         for accept, decode in (("gzip", gzip.decompress), ("deflate", zlib.decompress)):
-            request = api.client.build_request("POST", STATUS_PATH.format(project_id=api.project_id),
-                                               content=json.dumps({"jobs": [new_job_id()]}).encode(),
-                                               headers=api.headers(accept_encoding=accept))
+            request = api.client.build_request(
+                "POST",
+                STATUS_PATH.format(project_id=api.project_id),
+                content=json.dumps({"jobs": [new_job_id()]}).encode(),
+                headers=api.headers(accept_encoding=accept),
+            )
             response = await api.client.send(request, stream=True)
             body = b"".join([chunk async for chunk in response.aiter_raw()])
             assert response.headers["content-encoding"] == accept and response.headers["vary"] == "Accept-Encoding"
@@ -139,7 +145,7 @@ def test_kept_alive_connections_are_closed_now_and_then(gateway: RunningSandbox)
     host, port = urlsplit(gateway.url).hostname, urlsplit(gateway.url).port
     with socket.create_connection((host, port), timeout=5) as sock:
         connection = h11.Connection(h11.CLIENT)
-        for number in range(1, CLOSE_EVERY + 1):
+        for _number in range(1, CLOSE_EVERY + 1):
             response = _get(connection, sock, "/_sandbox/health")
             assert response.status_code == 200
             if (b"connection", b"close") in response.headers:

@@ -33,7 +33,9 @@ def test_each_message_exists_in_both_languages(key: str) -> None:
 
 def test_every_error_key_has_a_message() -> None:
     for error in errors.ALL_ERRORS:
-        assert error.default_key in MESSAGES["en-us"], f"{error.__name__}.default_key {error.default_key!r} has no message"
+        assert error.default_key in MESSAGES["en-us"], (
+            f"{error.__name__}.default_key {error.default_key!r} has no message"
+        )
 
 
 def test_request_level_400_codes_are_documented() -> None:
@@ -56,9 +58,26 @@ def test_unknown_language_falls_back_to_english() -> None:
 def test_public_names_stay_as_intended() -> None:
     assert sorted(sandbox.__all__) == sorted(
         [
-            "AccessKey", "CONTROL_PREFIX", "DEFAULT_AK", "DEFAULT_PROJECT", "DEFAULT_SK", "DEFAULT_TOKEN", "Defect",
-            "Job", "JobStore", "OPENAPI_PATH", "RunningSandbox", "SandboxConfig", "Seeded", "Variant", "create_app",
-            "example_curl", "list_defects", "list_variants", "serve", "start_in_thread",
+            "AccessKey",
+            "CONTROL_PREFIX",
+            "DEFAULT_AK",
+            "DEFAULT_PROJECT",
+            "DEFAULT_SK",
+            "DEFAULT_TOKEN",
+            "Defect",
+            "Job",
+            "JobStore",
+            "OPENAPI_PATH",
+            "RunningSandbox",
+            "SandboxConfig",
+            "Seeded",
+            "Variant",
+            "create_app",
+            "example_curl",
+            "list_defects",
+            "list_variants",
+            "serve",
+            "start_in_thread",
         ]
     )
     for name in sandbox.__all__:
@@ -67,9 +86,11 @@ def test_public_names_stay_as_intended() -> None:
 
 def test_defaults() -> None:
     assert sandbox.DEFAULT_TOKEN == "sandbox-token"
-    assert sandbox.DEFAULT_PROJECT == contract().example_project_id
+    assert contract().example_project_id == sandbox.DEFAULT_PROJECT
     config = sandbox.SandboxConfig()
     assert config.tokens == {sandbox.DEFAULT_TOKEN: sandbox.DEFAULT_PROJECT}
-    assert [(k.ak, k.sk, k.project_id) for k in config.access_keys] == [(sandbox.DEFAULT_AK, sandbox.DEFAULT_SK, sandbox.DEFAULT_PROJECT)]
+    assert [(k.ak, k.sk, k.project_id) for k in config.access_keys] == [
+        (sandbox.DEFAULT_AK, sandbox.DEFAULT_SK, sandbox.DEFAULT_PROJECT)
+    ]
     assert config.control_api is True and config.body_limit == 1024 * 1024 and not config.defect
     assert sandbox.DEFAULT_SK not in repr(config), "the secret key shows in the config's repr"

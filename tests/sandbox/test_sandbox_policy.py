@@ -63,7 +63,7 @@ def test_every_defect_is_a_change_of_policy(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name, option",
+    ("name", "option"),
     [pytest.param(v.name, o, id=f"{v.name}={o}") for v in list_variants() for o in v.options[1:]],
 )
 def test_every_variant_option_is_a_change_of_policy(name: str, option: str) -> None:
@@ -71,31 +71,78 @@ def test_every_variant_option_is_a_change_of_policy(name: str, option: str) -> N
 
 
 @pytest.mark.parametrize(
-    "defect, variants, part, field, value",
+    ("defect", "variants", "part", "field", "value"),
     [
-        pytest.param("content-type-unchecked", {}, "request", "content_type_refusal", None, id="content-type-unchecked"),
-        pytest.param("content-type-400", {}, "request", "content_type_refusal", Refusal(InvalidBody, "content_type"),
-                     id="content-type-400"),
-        pytest.param("large-body-422", {}, "request", "body_too_large", Refusal(Unprocessable, "body.too_large"),
-                     id="large-body-422"),
+        pytest.param(
+            "content-type-unchecked", {}, "request", "content_type_refusal", None, id="content-type-unchecked"
+        ),
+        pytest.param(
+            "content-type-400",
+            {},
+            "request",
+            "content_type_refusal",
+            Refusal(InvalidBody, "content_type"),
+            id="content-type-400",
+        ),
+        pytest.param(
+            "large-body-422",
+            {},
+            "request",
+            "body_too_large",
+            Refusal(Unprocessable, "body.too_large"),
+            id="large-body-422",
+        ),
         pytest.param(None, {}, "request", "body_too_large", Refusal(PayloadTooLarge), id="clean-body-413"),
         pytest.param("batch-limit-50", {}, "request", "batch_limit", 50, id="batch-limit-50"),
-        pytest.param(None, {"large-batch": "refuse"}, "request", "batch_refusal", Refusal(TooManyJobs),
-                     id="large-batch=refuse"),
-        pytest.param("large-batch-422", {"large-batch": "refuse"}, "request", "batch_refusal",
-                     Refusal(Unprocessable, "body.too_many_jobs"), id="large-batch-422-wins-over-refuse"),
-        pytest.param("duplicates-double-success", {"duplicates": "refuse"}, "request", "duplicate_refusal", None,
-                     id="duplicates-double-success-serves-duplicates"),
-        pytest.param("job-id-hex-only", {}, "request", "schema", SchemaEdits(job_id_hex_only=True), id="job-id-hex-only"),
-        pytest.param("success-word-capitalised", {}, "answers", "success_word", C.success_word.capitalize(),
-                     id="success-word-capitalised"),
+        pytest.param(
+            None, {"large-batch": "refuse"}, "request", "batch_refusal", Refusal(TooManyJobs), id="large-batch=refuse"
+        ),
+        pytest.param(
+            "large-batch-422",
+            {"large-batch": "refuse"},
+            "request",
+            "batch_refusal",
+            Refusal(Unprocessable, "body.too_many_jobs"),
+            id="large-batch-422-wins-over-refuse",
+        ),
+        pytest.param(
+            "duplicates-double-success",
+            {"duplicates": "refuse"},
+            "request",
+            "duplicate_refusal",
+            None,
+            id="duplicates-double-success-serves-duplicates",
+        ),
+        pytest.param(
+            "job-id-hex-only", {}, "request", "schema", SchemaEdits(job_id_hex_only=True), id="job-id-hex-only"
+        ),
+        pytest.param(
+            "success-word-capitalised",
+            {},
+            "answers",
+            "success_word",
+            C.success_word.capitalize(),
+            id="success-word-capitalised",
+        ),
         pytest.param("failed-status-word", {}, "answers", "failed_word", "error", id="failed-status-word"),
         pytest.param("count-as-string", {}, "answers", "count", "string", id="count-as-string"),
-        pytest.param(None, {"failed-lookup-status": "null"}, "answers", "lookup_status", (("status", None),),
-                     id="failed-lookup-status=null"),
+        pytest.param(
+            None,
+            {"failed-lookup-status": "null"},
+            "answers",
+            "lookup_status",
+            (("status", None),),
+            id="failed-lookup-status=null",
+        ),
         pytest.param("auth-status-400", {}, "auth", "invalid_credentials", Refusal(InvalidBody), id="auth-status-400"),
-        pytest.param(None, {"project-mismatch-status": "401"}, "auth", "wrong_project",
-                     Refusal(Unauthorized, "auth.project"), id="project-mismatch-status=401"),
+        pytest.param(
+            None,
+            {"project-mismatch-status": "401"},
+            "auth",
+            "wrong_project",
+            Refusal(Unauthorized, "auth.project"),
+            id="project-mismatch-status=401",
+        ),
         pytest.param("dr-jobs-pausable", {}, "pause", "types", frozenset(C.job_types), id="dr-jobs-pausable"),
         pytest.param("retry-noop", {}, "resume", "apply", False, id="retry-noop"),
     ],
@@ -104,7 +151,9 @@ def test_defect_or_variant_maps_to_its_policy_field(
     defect: str | None, variants: dict[str, str], part: str, field: str, value: Any
 ) -> None:
     received = getattr(getattr(policy_of(defect, **variants), part), field)
-    assert received == value, f"{defect or 'clean'} {variants or ''}: received {part}.{field} = {received!r}, expected {value!r}"
+    assert received == value, (
+        f"{defect or 'clean'} {variants or ''}: received {part}.{field} = {received!r}, expected {value!r}"
+    )
 
 
 def test_one_failure_fails_all_changes_the_store_and_the_answer() -> None:
@@ -126,10 +175,13 @@ def code_strings(path: Path) -> set[str]:
         id(node.body[0].value)
         for node in ast.walk(tree)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
     }
     return {
-        node.value for node in ast.walk(tree)
+        node.value
+        for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
     }
 

@@ -42,9 +42,14 @@ HOSTILE_BODIES = [
     pytest.param(b'{"jobs": [{"job_id": "' + b"a" * 500_000 + b'", "pause_mode": "all"}]}', id="long-job-id"),
     pytest.param(json.dumps({"jobs": [{}] * 20000}).encode(), id="many-empty-items"),
     pytest.param(json.dumps({f"k{i}": i for i in range(20000)}).encode(), id="many-keys"),
-    pytest.param(json.dumps({"jobs": [{"job_id": ID, "pause_mode": "all"}], "page_req": {"cur_page": "x"}}).encode(), id="page-req-wrong"),
+    pytest.param(
+        json.dumps({"jobs": [{"job_id": ID, "pause_mode": "all"}], "page_req": {"cur_page": "x"}}).encode(),
+        id="page-req-wrong",
+    ),
     pytest.param(b"\x00" * 100, id="nul-bytes"),
-    pytest.param(b'{"jobs": [{"job_id": "' + ID.encode() + b'", "pause_mode": "all", "job_id": 1}]}', id="duplicate-keys"),
+    pytest.param(
+        b'{"jobs": [{"job_id": "' + ID.encode() + b'", "pause_mode": "all", "job_id": 1}]}', id="duplicate-keys"
+    ),
 ]
 
 
@@ -64,8 +69,22 @@ async def test_hostile_bodies_get_a_clear_answer(api: Api, path: str, content: b
         pytest.param({"Content-Type": ";;;"}, id="content-type-junk"),
         pytest.param({"X-Language": "\u4e2d\u6587".encode("utf-8")}, id="language-utf8"),
         pytest.param({"X-Auth-Token": b"\xff\xfe"}, id="token-bytes"),
-        pytest.param({"Authorization": "SDK-HMAC-SHA256 Access=\u00e9, SignedHeaders=host;x-sdk-date, Signature=ab".encode("utf-8")}, id="authorization-utf8"),
-        pytest.param({"X-Auth-Token": DEFAULT_TOKEN, "Authorization": "SDK-HMAC-SHA256 Access=SANDBOXACCESSKEY0001, SignedHeaders=host;x-sdk-date, Signature=ab", "X-Sdk-Date": "garbage"}, id="aksk-bad-date"),
+        pytest.param(
+            {
+                "Authorization": "SDK-HMAC-SHA256 Access=\u00e9, SignedHeaders=host;x-sdk-date, Signature=ab".encode(
+                    "utf-8"
+                )
+            },
+            id="authorization-utf8",
+        ),
+        pytest.param(
+            {
+                "X-Auth-Token": DEFAULT_TOKEN,
+                "Authorization": "SDK-HMAC-SHA256 Access=SANDBOXACCESSKEY0001, SignedHeaders=host;x-sdk-date, Signature=ab",
+                "X-Sdk-Date": "garbage",
+            },
+            id="aksk-bad-date",
+        ),
         pytest.param({"Content-Length": "0"}, id="zero-length"),
     ],
 )
@@ -79,7 +98,9 @@ async def test_hostile_headers_get_a_clear_answer(api: Api, headers: dict[str, s
 @pytest.mark.anyio
 @pytest.mark.parametrize("project", ["\u4efb\u52a1", "%2F", "a" * 5000, "%00", "..", "p%20q"])
 async def test_hostile_project_ids_get_a_clear_answer(api: Api, project: str) -> None:
-    response = await api.client.post(f"/v3/{project}/jobs/batch-pause-task", json=contract().example_request, headers=HEADERS)
+    response = await api.client.post(
+        f"/v3/{project}/jobs/batch-pause-task", json=contract().example_request, headers=HEADERS
+    )
     assert_clear(response)
     assert response.status_code in (403, 404), f"received {response.status_code} for project {project[:20]!r}"
 
@@ -92,23 +113,38 @@ json_values = st.recursive(
 job_like = st.fixed_dictionaries(
     {},
     optional={
-        "job_id": st.one_of(st.just(ID), st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyz-", min_size=30, max_size=40), json_values),
+        "job_id": st.one_of(
+            st.just(ID),
+            st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyz-", min_size=30, max_size=40),
+            json_values,
+        ),
         "pause_mode": st.one_of(st.sampled_from(["target", "all", "TARGET", " all", ""]), json_values),
     },
 )
 bodies = st.one_of(
     json_values,
-    st.fixed_dictionaries({"jobs": st.lists(st.one_of(job_like, json_values), max_size=8)}, optional={"page_req": json_values, "x": json_values}),
+    st.fixed_dictionaries(
+        {"jobs": st.lists(st.one_of(job_like, json_values), max_size=8)},
+        optional={"page_req": json_values, "x": json_values},
+    ),
 )
 
 
-@settings(max_examples=200, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     path=st.sampled_from(PATHS),
     body=bodies,
     language=st.one_of(st.none(), st.sampled_from(["en-us", "zh-cn", "fr", ""])),
 )
-def test_generated_bodies_over_http_never_get_a_5xx(live_sandbox: RunningSandbox, path: str, body: object, language: str | None) -> None:
+def test_generated_bodies_over_http_never_get_a_5xx(
+    live_sandbox: RunningSandbox, path: str, body: object, language: str | None
+) -> None:
     headers = dict(HEADERS)
     if language is not None:
         headers["X-Language"] = language

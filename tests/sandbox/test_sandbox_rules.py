@@ -33,9 +33,9 @@ def assert_refused(response: Any, language: str, status: int = 400) -> dict[str,
         f"received Content-Type {response.headers['content-type']}, documented application/json"
     )
     body = response.json()
-    assert isinstance(body, dict) and isinstance(body.get("error_code"), str) and isinstance(body.get("error_msg"), str), (
-        f"received {body!r}, documented {{error_code, error_msg}} at top level"
-    )
+    assert (
+        isinstance(body, dict) and isinstance(body.get("error_code"), str) and isinstance(body.get("error_msg"), str)
+    ), f"received {body!r}, documented {{error_code, error_msg}} at top level"
     assert_language(body["error_msg"], language)
     return body
 
@@ -96,7 +96,9 @@ INVALID_BODIES = [
     pytest.param({"jobs": [{"job_id": ID + "0", "pause_mode": "target"}]}, id="job-id-37-chars"),
     pytest.param({"jobs": [{"job_id": f" {ID[1:]}", "pause_mode": "target"}]}, id="job-id-padded"),
     pytest.param({"jobs": [{"job_id": ID.replace("-", ""), "pause_mode": "target"}]}, id="job-id-no-dashes"),
-    pytest.param({"jobs": [{"job_id": "8d0e8e36a-618-490d-8a46-8c61ac9jb50", "pause_mode": "target"}]}, id="job-id-groups"),
+    pytest.param(
+        {"jobs": [{"job_id": "8d0e8e36a-618-490d-8a46-8c61ac9jb50", "pause_mode": "target"}]}, id="job-id-groups"
+    ),
     pytest.param({"jobs": [{"job_id": ID[:-1] + "é", "pause_mode": "target"}]}, id="job-id-non-ascii"),
     pytest.param({"jobs": [{"job_id": ID[:-1] + "_", "pause_mode": "target"}]}, id="job-id-underscore"),
     pytest.param({"jobs": [{"job_id": ID, "pause_mode": "TARGET"}]}, id="pause-mode-upper"),
@@ -200,7 +202,14 @@ async def test_extra_fields_are_ignored(api: Api) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/xml", "application/x-www-form-urlencoded", "application/jsonx", "application/json-patch+json", None],
+    [
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+        "application/json-patch+json",
+        None,
+    ],
 )
 async def test_other_content_type_gets_415(api: Api, content_type: str | None, language: str) -> None:
     job_id = await api.put_job()
@@ -212,10 +221,14 @@ async def test_other_content_type_gets_415(api: Api, content_type: str | None, l
     assert (await api.job(job_id))["pause_mode"] is None, "received a paused job after a 415"
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", "application/json ;charset=UTF-8"])
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON", "application/json ;charset=UTF-8"]
+)
 async def test_json_content_type_with_parameters_is_served(api: Api, content_type: str) -> None:
     job_id = await api.put_job()
-    response = await api.pause([{"job_id": job_id, "pause_mode": "target"}], headers=api.headers(content_type=content_type))
+    response = await api.pause(
+        [{"job_id": job_id, "pause_mode": "target"}], headers=api.headers(content_type=content_type)
+    )
     assert results_by_id(response)[job_id]["status"] == "success"
 
 
@@ -227,13 +240,17 @@ async def test_batches_are_served(api: Api, size: int) -> None:
     ids = [await api.put_job() for _ in range(size)]
     response = await api.pause([{"job_id": job_id, "pause_mode": "all"} for job_id in ids])
     results = results_by_id(response)
-    assert all(results[job_id]["status"] == "success" for job_id in ids), "received a failed item in a batch of pausable jobs"
+    assert all(results[job_id]["status"] == "success" for job_id in ids), (
+        "received a failed item in a batch of pausable jobs"
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_body_over_one_mebibyte_gets_413(api: Api, language: str) -> None:
     padding = "x" * (1024 * 1024)
-    response = await api.post(PAUSE_PATH, {"jobs": [GOOD], "padding": padding}, headers=api.headers(x_language=language))
+    response = await api.post(
+        PAUSE_PATH, {"jobs": [GOOD], "padding": padding}, headers=api.headers(x_language=language)
+    )
     assert_refused(response, language, 413)
 
 
@@ -263,7 +280,9 @@ async def test_one_result_per_item_with_the_requested_id(api: Api, language: str
     ids = [await api.put_job(), new_job_id(), await api.put_job(status="CREATING")]
     response = await api.pause([{"job_id": job_id, "pause_mode": "target"} for job_id in ids])
     body = response.json()
-    assert [result["id"] for result in body["results"]] == ids, f"received ids {[r['id'] for r in body['results']]}, documented {ids}"
+    assert [result["id"] for result in body["results"]] == ids, (
+        f"received ids {[r['id'] for r in body['results']]}, documented {ids}"
+    )
     assert body["count"] == len(ids), f"received count {body['count']}, documented {len(ids)}"
 
 
@@ -293,7 +312,13 @@ async def test_non_pausable_state_fails_and_is_left_unchanged(api: Api, status: 
     assert result["status"] == "failed", f"received {result}, documented failed"
     assert result["error_code"] == "DRS.M00304", f"received {result['error_code']}, documented DRS.M00304"
     assert_language(result["error_msg"], language)
-    assert await api.job(job_id) == {"id": job_id, "project_id": DEFAULT_PROJECT, "status": status, "type": "sync", "pause_mode": None}
+    assert await api.job(job_id) == {
+        "id": job_id,
+        "project_id": DEFAULT_PROJECT,
+        "status": status,
+        "type": "sync",
+        "pause_mode": None,
+    }
 
 
 async def test_paused_job_cannot_be_paused_again(api: Api) -> None:
@@ -324,10 +349,16 @@ async def test_unknown_and_foreign_jobs_fail_indistinguishably(api: Api, languag
     api.language = language
     foreign = await api.put_job(project_id=OTHER_PROJECT)
     unknown = new_job_id()
-    results = results_by_id(await api.pause([{"job_id": foreign, "pause_mode": "all"}, {"job_id": unknown, "pause_mode": "all"}]))
+    results = results_by_id(
+        await api.pause([{"job_id": foreign, "pause_mode": "all"}, {"job_id": unknown, "pause_mode": "all"}])
+    )
     strip = lambda result: {k: v for k, v in result.items() if k != "id"}  # noqa: E731
-    assert results[foreign]["status"] == "failed" and results[foreign]["error_code"] == "DRS.M05003", f"received {results[foreign]}"
-    assert strip(results[foreign]) == strip(results[unknown]), f"received {results[foreign]} and {results[unknown]}, documented the same failure"
+    assert results[foreign]["status"] == "failed" and results[foreign]["error_code"] == "DRS.M05003", (
+        f"received {results[foreign]}"
+    )
+    assert strip(results[foreign]) == strip(results[unknown]), (
+        f"received {results[foreign]} and {results[unknown]}, documented the same failure"
+    )
     assert_language(results[unknown]["error_msg"], language)
     assert (await api.job(foreign))["status"] == "INCRE_TRANSFER_STARTED", "a job of another project was changed"
 
@@ -338,13 +369,19 @@ async def test_unknown_and_foreign_jobs_fail_indistinguishably(api: Api, languag
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_items_are_independent(api: Api, language: str) -> None:
     api.language = language
-    good, creating, dr = await api.put_job(), await api.put_job(status="CREATING"), await api.put_job(type="cloudDataGuard")
+    good, creating, dr = (
+        await api.put_job(),
+        await api.put_job(status="CREATING"),
+        await api.put_job(type="cloudDataGuard"),
+    )
     unknown = new_job_id()
     response = await api.pause([{"job_id": j, "pause_mode": "all"} for j in (creating, good, unknown, dr)])
     results = results_by_id(response)
     assert results[good]["status"] == "success", f"received {results[good]} next to failing items, documented success"
     for job_id in (creating, unknown, dr):
-        assert results[job_id]["status"] == "failed" and results[job_id]["error_code"] and results[job_id]["error_msg"], f"received {results[job_id]}"
+        assert (
+            results[job_id]["status"] == "failed" and results[job_id]["error_code"] and results[job_id]["error_msg"]
+        ), f"received {results[job_id]}"
         assert_language(results[job_id]["error_msg"], language)
 
 
@@ -354,12 +391,18 @@ async def test_items_are_independent(api: Api, language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_batch_status_reports_each_job_and_hides_foreign_ones(api: Api, language: str) -> None:
     api.language = language
-    own, foreign, unknown = await api.put_job(status="CREATING"), await api.put_job(project_id=OTHER_PROJECT), new_job_id()
+    own, foreign, unknown = (
+        await api.put_job(status="CREATING"),
+        await api.put_job(project_id=OTHER_PROJECT),
+        new_job_id(),
+    )
     response = await api.status([own, foreign, unknown])
     results = results_by_id(response)
     assert results[own] == {"id": own, "status": "CREATING"}
     for job_id in (foreign, unknown):
-        assert "status" not in results[job_id] and results[job_id]["error_code"] == "DRS.M05003", f"received {results[job_id]}"
+        assert "status" not in results[job_id] and results[job_id]["error_code"] == "DRS.M05003", (
+            f"received {results[job_id]}"
+        )
         assert_language(results[job_id]["error_message"], language)
 
 
@@ -368,17 +411,31 @@ async def test_retry_resumes_a_paused_job_to_its_previous_status(api: Api) -> No
     await api.pause_one(job_id, "all")
     response = await api.retry([job_id])
     assert results_by_id(response)[job_id]["status"] == "success"
-    assert await api.job(job_id) == {"id": job_id, "project_id": DEFAULT_PROJECT, "status": "FULL_TRANSFER_COMPLETE", "type": "sync", "pause_mode": None}
+    assert await api.job(job_id) == {
+        "id": job_id,
+        "project_id": DEFAULT_PROJECT,
+        "status": "FULL_TRANSFER_COMPLETE",
+        "type": "sync",
+        "pause_mode": None,
+    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_retry_of_other_states(api: Api, language: str) -> None:
     api.language = language
-    running, failed, foreign = await api.put_job(), await api.put_job(status="INCRE_TRANSFER_FAILED"), await api.put_job(project_id=OTHER_PROJECT, status=PAUSED)
+    running, failed, foreign = (
+        await api.put_job(),
+        await api.put_job(status="INCRE_TRANSFER_FAILED"),
+        await api.put_job(project_id=OTHER_PROJECT, status=PAUSED),
+    )
     results = results_by_id(await api.retry([running, failed, foreign]))
-    assert results[running]["status"] == "failed" and results[running]["error_code"] == "DRS.M00304", f"received {results[running]}"
+    assert results[running]["status"] == "failed" and results[running]["error_code"] == "DRS.M00304", (
+        f"received {results[running]}"
+    )
     assert_language(results[running]["error_msg"], language)
-    assert results[failed]["status"] == "success", f"received {results[failed]}, documented success for a retry of a failed job"
+    assert results[failed]["status"] == "success", (
+        f"received {results[failed]}, documented success for a retry of a failed job"
+    )
     assert results[foreign]["error_code"] == "DRS.M05003"
     assert (await api.job(failed))["status"] == "INCRE_TRANSFER_FAILED"
     assert (await api.job(foreign))["status"] == PAUSED
@@ -395,7 +452,10 @@ async def test_other_methods_get_405_with_allow(api: Api, method: str) -> None:
     assert response.json()["error_code"]
 
 
-@pytest.mark.parametrize("path", ["/", "/v3", "/v3/x/jobs", PAUSE_PATH.format(project_id=DEFAULT_PROJECT) + "/", "/v3//jobs/batch-pause-task"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/v3", "/v3/x/jobs", PAUSE_PATH.format(project_id=DEFAULT_PROJECT) + "/", "/v3//jobs/batch-pause-task"],
+)
 async def test_unknown_paths_get_404_json(api: Api, path: str) -> None:
     response = await api.client.post(path, headers=api.headers(), content=b"{}")
     assert response.status_code == 404, f"received {response.status_code}, documented 404"
@@ -406,4 +466,10 @@ async def test_default_sandbox_holds_the_example_job_only() -> None:
     async with open_api(SandboxConfig()) as api:
         assert api.app.state.seeded.count == 1
         job = await api.job(C.example_job_id)
-        assert job == {"id": C.example_job_id, "project_id": C.example_project_id, "status": "INCRE_TRANSFER_STARTED", "type": "sync", "pause_mode": None}
+        assert job == {
+            "id": C.example_job_id,
+            "project_id": C.example_project_id,
+            "status": "INCRE_TRANSFER_STARTED",
+            "type": "sync",
+            "pause_mode": None,
+        }

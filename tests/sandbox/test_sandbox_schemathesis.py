@@ -16,9 +16,13 @@ from drs_conformance.sandbox.routes import OPENAPI_PATH
 # Loaded at module level (schemathesis.pytest.from_fixture breaks under pytest 9.2.0).
 APP = create_app(SandboxConfig())
 schema = schemathesis.openapi.from_asgi(OPENAPI_PATH, APP)
-schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=60, database="none")
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=60, database="none"
+)
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
-schema.config.update(parameters={"project_id": DEFAULT_PROJECT})  # the token's project: otherwise nearly every case is a 403
+schema.config.update(
+    parameters={"project_id": DEFAULT_PROJECT}
+)  # the token's project: otherwise nearly every case is a 403
 schema.config.seed = 20240601
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,8 +19,11 @@ from drs_conformance.spec import PAUSE_PATH, contract
 
 def put_job(sandbox: RunningSandbox) -> str:
     job_id = new_job_id()
-    response = httpx.put(f"{sandbox.url}/_sandbox/jobs/{job_id}", trust_env=False,
-                         json={"project_id": DEFAULT_PROJECT, "status": "FULL_TRANSFER_STARTED", "type": "migration"})
+    response = httpx.put(
+        f"{sandbox.url}/_sandbox/jobs/{job_id}",
+        trust_env=False,
+        json={"project_id": DEFAULT_PROJECT, "status": "FULL_TRANSFER_STARTED", "type": "migration"},
+    )
     assert response.status_code == 200
     return job_id
 
@@ -32,7 +35,7 @@ def job(sandbox: RunningSandbox, job_id: str) -> dict:  # type: ignore[type-arg]
 @pytest.fixture
 def sandbox(live_sandbox: RunningSandbox) -> Iterator[RunningSandbox]:
     assert live_sandbox.url.startswith("http://127.0.0.1:")
-    yield live_sandbox
+    return live_sandbox
 
 
 def sdk_pause(sandbox: RunningSandbox, job_id: str, mode: str, *, sk: str = DEFAULT_SK) -> SdkCall:
@@ -66,9 +69,18 @@ def test_sdk_signature_with_a_stale_date_gets_401(sandbox: RunningSandbox, minut
     """The SDK's own Signer, given an X-Sdk-Date outside the window, sent over real HTTP."""
     job_id = put_job(sandbox)
     url = sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT)
-    body = ('{"jobs": [{"job_id": "%s", "pause_mode": "target"}]}' % job_id).encode()
+    body = (f'{{"jobs": [{{"job_id": "{job_id}", "pause_mode": "target"}}]}}').encode()
     headers = {"Content-Type": "application/json"}
-    headers.update(sign_request_headers(method="POST", url=url, headers=headers, body=body, ak=DEFAULT_AK,
-                                        sk=DEFAULT_SK, now=datetime.now(timezone.utc) + timedelta(minutes=minutes)))
+    headers.update(
+        sign_request_headers(
+            method="POST",
+            url=url,
+            headers=headers,
+            body=body,
+            ak=DEFAULT_AK,
+            sk=DEFAULT_SK,
+            now=datetime.now(UTC) + timedelta(minutes=minutes),
+        )
+    )
     response = httpx.post(url, content=body, headers=headers, trust_env=False)
     assert response.status_code == 401, f"received {response.status_code}, documented 401"

@@ -21,7 +21,14 @@ import pytest
 from sandbox_helpers import new_job_id
 
 from drs_conformance.errors import UsageError
-from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, RunningSandbox, SandboxConfig, example_curl, start_in_thread
+from drs_conformance.sandbox import (
+    DEFAULT_PROJECT,
+    DEFAULT_TOKEN,
+    RunningSandbox,
+    SandboxConfig,
+    example_curl,
+    start_in_thread,
+)
 from drs_conformance.sandbox.server import ServerLimits, bind_socket
 from drs_conformance.spec import PAUSE_PATH, contract
 
@@ -62,7 +69,10 @@ def test_start_in_thread_serves_on_loopback_and_stops(capfd: pytest.CaptureFixtu
         with httpx.Client(base_url=sandbox.url, trust_env=False) as client:
             assert client.get("/_sandbox/health").status_code == 200
             assert client.get("/nowhere").status_code == 404
-            assert client.post(PAUSE_PATH.format(project_id=DEFAULT_PROJECT), content=b"{", headers=HEADERS).status_code == 400
+            assert (
+                client.post(PAUSE_PATH.format(project_id=DEFAULT_PROJECT), content=b"{", headers=HEADERS).status_code
+                == 400
+            )
     out, err = capfd.readouterr()
     assert out == "", f"start_in_thread printed to stdout: {out!r}"
     assert err == "", f"start_in_thread printed to stderr: {err!r}"
@@ -87,27 +97,41 @@ def test_port_in_use_is_a_usage_error() -> None:
 
 
 def test_without_control_api_the_hooks_are_404() -> None:
-    with start_in_thread(SandboxConfig(control_api=False)) as sandbox, httpx.Client(base_url=sandbox.url, trust_env=False) as client:
+    with (
+        start_in_thread(SandboxConfig(control_api=False)) as sandbox,
+        httpx.Client(base_url=sandbox.url, trust_env=False) as client,
+    ):
         assert client.get("/_sandbox/health").status_code == 404
         assert client.post("/_sandbox/reset").status_code == 404
-        response = client.post(PAUSE_PATH.format(project_id=DEFAULT_PROJECT), json=contract().example_request, headers=HEADERS)
+        response = client.post(
+            PAUSE_PATH.format(project_id=DEFAULT_PROJECT), json=contract().example_request, headers=HEADERS
+        )
         assert response.json() == contract().example_response
 
 
 # -- concurrency (rule 17) ----------------------------------------------------------------------
 
 
-def test_concurrent_pauses_of_one_job_give_exactly_one_success(live: httpx.Client, live_sandbox: RunningSandbox) -> None:
+def test_concurrent_pauses_of_one_job_give_exactly_one_success(
+    live: httpx.Client, live_sandbox: RunningSandbox
+) -> None:
     job_id = put_job(live)
     statuses = concurrent_pauses(live_sandbox.url, job_id)
-    assert statuses.count("success") == 1, f"received {statuses.count('success')} successes of 50, documented exactly one"
+    assert statuses.count("success") == 1, (
+        f"received {statuses.count('success')} successes of 50, documented exactly one"
+    )
 
 
 def test_race_defect_gives_more_than_one_success() -> None:
-    with start_in_thread(SandboxConfig(defect="race-double-pause")) as sandbox, httpx.Client(base_url=sandbox.url, trust_env=False) as client:
+    with (
+        start_in_thread(SandboxConfig(defect="race-double-pause")) as sandbox,
+        httpx.Client(base_url=sandbox.url, trust_env=False) as client,
+    ):
         job_id = put_job(client)
         statuses = concurrent_pauses(sandbox.url, job_id)
-    assert statuses.count("success") > 1, f"received {statuses.count('success')} successes with race-double-pause, expected more than one"
+    assert statuses.count("success") > 1, (
+        f"received {statuses.count('success')} successes with race-double-pause, expected more than one"
+    )
 
 
 # -- hostile connections: a clear 4xx, never a hang ---------------------------------------------------
@@ -126,7 +150,14 @@ def raw_response(sock: socket.socket) -> bytes:
         chunks.append(chunk)
         if b"\r\n\r\n" in b"".join(chunks):
             head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), None)
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                None,
+            )
             if length is not None and len(rest) >= length:
                 break
     return b"".join(chunks)
@@ -143,7 +174,7 @@ def test_body_shorter_than_declared_is_refused_not_hung() -> None:
     with start_in_thread(SandboxConfig(body_timeout=0.5)) as sandbox:
         request = (
             f"POST {PAUSE_PATH.format(project_id=DEFAULT_PROJECT)} HTTP/1.1\r\nHost: x\r\n"
-            f"X-Auth-Token: {DEFAULT_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"jobs\""
+            f'X-Auth-Token: {DEFAULT_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"jobs"'
         ).encode()
         answer = raw_exchange(sandbox.url, request)  # a hang ends in the socket's timeout: an empty answer
     assert answer.startswith(b"HTTP/1.1 400"), f"received {answer[:60]!r}, documented 400"
@@ -160,9 +191,19 @@ def test_declared_oversized_body_is_refused_at_once(live_sandbox: RunningSandbox
 
 
 def test_oversized_body_over_http_gets_413_json(live_sandbox: RunningSandbox) -> None:
-    body = json.dumps({"jobs": [{"job_id": new_job_id(), "pause_mode": "target"}], "pad": "x" * (3 * 1024 * 1024)}).encode()
-    response = httpx.post(live_sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT), content=body, headers=HEADERS, timeout=10, trust_env=False)
-    assert response.status_code == 413 and response.json()["error_code"], f"received {response.status_code} {response.text[:200]}"
+    body = json.dumps(
+        {"jobs": [{"job_id": new_job_id(), "pause_mode": "target"}], "pad": "x" * (3 * 1024 * 1024)}
+    ).encode()
+    response = httpx.post(
+        live_sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT),
+        content=body,
+        headers=HEADERS,
+        timeout=10,
+        trust_env=False,
+    )
+    assert response.status_code == 413 and response.json()["error_code"], (
+        f"received {response.status_code} {response.text[:200]}"
+    )
 
 
 def test_chunked_oversized_body_gets_413(live_sandbox: RunningSandbox) -> None:
@@ -172,7 +213,13 @@ def test_chunked_oversized_body_gets_413(live_sandbox: RunningSandbox) -> None:
             yield b"x" * 65536
         yield b'"}'
 
-    response = httpx.post(live_sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT), content=chunks(), headers=HEADERS, timeout=10, trust_env=False)
+    response = httpx.post(
+        live_sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT),
+        content=chunks(),
+        headers=HEADERS,
+        timeout=10,
+        trust_env=False,
+    )
     assert response.status_code == 413, f"received {response.status_code}"
 
 
@@ -184,7 +231,9 @@ def test_huge_header_gets_a_json_answer(live_sandbox: RunningSandbox) -> None:
         timeout=10,
         trust_env=False,
     )
-    assert response.status_code == 401 and response.headers["content-type"].startswith("application/json"), f"received {response.status_code}"
+    assert response.status_code == 401 and response.headers["content-type"].startswith("application/json"), (
+        f"received {response.status_code}"
+    )
 
 
 # -- limits: slow, idle and too many connections -------------------------------------------------------
@@ -210,15 +259,19 @@ def _connect(url: str) -> socket.socket:
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout() -> None:
-    with start_in_thread(SandboxConfig(), limits=ServerLimits(header_timeout=0.5)) as sandbox, \
-            _connect(sandbox.url) as sock:
+    with (
+        start_in_thread(SandboxConfig(), limits=ServerLimits(header_timeout=0.5)) as sandbox,
+        _connect(sandbox.url) as sock,
+    ):
         waited = _closed_within(sock, 5)
     assert waited is not None, "an idle new connection was still open after 5 s (header timeout 0.5 s)"
 
 
 def test_a_request_head_sent_too_slowly_is_cut_off() -> None:
-    with start_in_thread(SandboxConfig(), limits=ServerLimits(header_timeout=0.5)) as sandbox, \
-            _connect(sandbox.url) as sock:
+    with (
+        start_in_thread(SandboxConfig(), limits=ServerLimits(header_timeout=0.5)) as sandbox,
+        _connect(sandbox.url) as sock,
+    ):
         sock.sendall(f"POST {PAUSE_PATH.format(project_id=DEFAULT_PROJECT)} HTTP/1.1\r\nHost: x\r\n".encode())
         for _ in range(3):  # a byte now and then: each one used to restart nothing, now the head has a deadline
             time.sleep(0.3)
@@ -292,7 +345,8 @@ def test_many_slow_header_connections_do_not_grow_memory_without_bound(sandbox_p
         for sock in sockets:
             sock.close()
     assert all(waited is not None for waited in closed), (
-        f"{sum(w is None for w in closed)} slow-header connections still open 6 s after a 3 s header timeout")
+        f"{sum(w is None for w in closed)} slow-header connections still open 6 s after a 3 s header timeout"
+    )
     # Unbounded, 150 such connections took the sandbox from 68 to 234 MiB; capped at 16, about 16 MiB of heads.
     assert peak - before < 60, f"RSS grew from {before:.0f} to {peak:.0f} MiB for 150 slow-header connections"
     assert httpx.get(sandbox.url + "/openapi.json", timeout=5, trust_env=False).status_code == 200
@@ -300,7 +354,13 @@ def test_many_slow_header_connections_do_not_grow_memory_without_bound(sandbox_p
 
 @pytest.mark.parametrize("method", ["PROPFIND", "QUERY", "HEAD", "OPTIONS"])
 def test_unusual_methods_get_405_json(live_sandbox: RunningSandbox, method: str) -> None:
-    response = httpx.request(method, live_sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT), headers=HEADERS, timeout=5, trust_env=False)
+    response = httpx.request(
+        method,
+        live_sandbox.url + PAUSE_PATH.format(project_id=DEFAULT_PROJECT),
+        headers=HEADERS,
+        timeout=5,
+        trust_env=False,
+    )
     assert response.status_code == 405 and response.headers["allow"] == "POST", f"received {response.status_code}"
 
 
@@ -356,13 +416,17 @@ def test_serve_prints_a_curl_that_gives_the_documented_response(tmp_path: Path) 
     try:
         assert any(url in line for line in lines), f"received {lines}, expected the URL {url}"
         start = next(i for i, line in enumerate(lines) if line.startswith("curl "))
-        command = " ".join(line.rstrip("\\").strip() for line in lines[start:start + 3])
+        command = " ".join(line.rstrip("\\").strip() for line in lines[start : start + 3])
         argv = shlex.split(command)
         if shutil.which("curl"):
-            answer = subprocess.run(argv, capture_output=True, text=True, timeout=20, env={"PATH": os.environ["PATH"], "NO_PROXY": "*"}).stdout
+            answer = subprocess.run(
+                argv, capture_output=True, text=True, timeout=20, env={"PATH": os.environ["PATH"], "NO_PROXY": "*"}
+            ).stdout
             body = json.loads(answer)
         else:  # pragma: no cover - curl is on the test machines
-            body = httpx.post(argv[4], content=argv[-1], headers=dict(h.split(": ", 1) for h in argv[6:-2:2]), trust_env=False).json()
+            body = httpx.post(
+                argv[4], content=argv[-1], headers=dict(h.split(": ", 1) for h in argv[6:-2:2]), trust_env=False
+            ).json()
         assert body == contract().example_response, f"received {body}, documented {contract().example_response}"
     finally:
         code, err = _stop(process)

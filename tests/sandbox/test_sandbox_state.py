@@ -5,12 +5,18 @@ from __future__ import annotations
 import threading
 import tracemalloc
 
-from drs_conformance.sandbox.state import Job, JobStore, JobOutcome, PausePolicy, ResumePolicy
+from drs_conformance.sandbox.state import Job, JobOutcome, JobStore, PausePolicy, ResumePolicy
 from drs_conformance.spec import contract
 
 C = contract()
-POLICY = PausePolicy(statuses=frozenset(C.pausable_statuses), types=frozenset(C.pausable_types), paused_status=C.paused_status)
-RESUME = ResumePolicy(paused_status=C.paused_status, failed_statuses=frozenset(s for s in C.statuses if s.endswith("_FAILED")), fallback_status="INCRE_TRANSFER_STARTED")
+POLICY = PausePolicy(
+    statuses=frozenset(C.pausable_statuses), types=frozenset(C.pausable_types), paused_status=C.paused_status
+)
+RESUME = ResumePolicy(
+    paused_status=C.paused_status,
+    failed_statuses=frozenset(s for s in C.statuses if s.endswith("_FAILED")),
+    fallback_status="INCRE_TRANSFER_STARTED",
+)
 ID = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"
 
 
@@ -24,10 +30,18 @@ def test_pause_records_mode_and_previous_status_and_resume_restores() -> None:
     store = store_with()
     assert store.pause("p", ID, "all", POLICY) == (JobOutcome.PAUSED, None)
     job = store.get(ID)
-    assert job is not None and (job.status, job.pause_mode, job.previous_status) == (C.paused_status, "all", "FULL_TRANSFER_STARTED")
+    assert job is not None and (job.status, job.pause_mode, job.previous_status) == (
+        C.paused_status,
+        "all",
+        "FULL_TRANSFER_STARTED",
+    )
     assert store.resume("p", ID, RESUME) == (JobOutcome.RESUMED, None)
     job = store.get(ID)
-    assert job is not None and (job.status, job.pause_mode, job.previous_status) == ("FULL_TRANSFER_STARTED", None, None)
+    assert job is not None and (job.status, job.pause_mode, job.previous_status) == (
+        "FULL_TRANSFER_STARTED",
+        None,
+        None,
+    )
 
 
 def test_failures_change_nothing() -> None:
@@ -36,7 +50,10 @@ def test_failures_change_nothing() -> None:
     assert store.pause("q", ID, "all", POLICY) == (JobOutcome.FOREIGN, None)
     assert store.pause("p", "0" * 8 + ID[8:], "all", POLICY) == (JobOutcome.NOT_FOUND, None)
     assert store.get(ID) == Job(ID, "p", "CREATING", "sync")
-    assert store_with(type="cloudDataGuard").pause("p", ID, "all", POLICY) == (JobOutcome.NOT_PAUSABLE_TYPE, "cloudDataGuard")
+    assert store_with(type="cloudDataGuard").pause("p", ID, "all", POLICY) == (
+        JobOutcome.NOT_PAUSABLE_TYPE,
+        "cloudDataGuard",
+    )
 
 
 def test_get_returns_a_copy() -> None:
@@ -61,7 +78,9 @@ def test_threads_pausing_one_job_get_one_success() -> None:
         thread.start()
     for thread in threads:
         thread.join(10)
-    assert outcomes.count(JobOutcome.PAUSED) == 1, f"received {outcomes.count(JobOutcome.PAUSED)} successes of 32, documented one"
+    assert outcomes.count(JobOutcome.PAUSED) == 1, (
+        f"received {outcomes.count(JobOutcome.PAUSED)} successes of 32, documented one"
+    )
 
 
 def test_jobs_are_slotted() -> None:
@@ -77,4 +96,6 @@ def test_a_million_jobs_load_lean() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert count == len(store) == 1_000_000
-    assert peak < 200 * 1024 * 1024, f"received a peak of {peak / 2**20:.0f} MiB for a million jobs (ids excluded), expected < 200 MiB"
+    assert peak < 200 * 1024 * 1024, (
+        f"received a peak of {peak / 2**20:.0f} MiB for a million jobs (ids excluded), expected < 200 MiB"
+    )

@@ -80,13 +80,17 @@ def test_sandbox_validators_are_cached_per_edit() -> None:
 
 
 @pytest.mark.parametrize(
-    "document, error, key",
+    ("document", "error", "key"),
     [
         pytest.param([], InvalidBody, "body.not_object", id="not-object"),
         pytest.param({"jobs": []}, InvalidBody, "body.jobs_empty", id="jobs-empty"),
         pytest.param({"jobs": [{"job_id": "x", "pause_mode": "all"}]}, InvalidJobId, "item.job_id_rule", id="job-id"),
-        pytest.param({"jobs": [{"job_id": EXAMPLE_ID, "pause_mode": "ALL"}]}, InvalidPauseMode, "item.pause_mode",
-                     id="pause-mode"),
+        pytest.param(
+            {"jobs": [{"job_id": EXAMPLE_ID, "pause_mode": "ALL"}]},
+            InvalidPauseMode,
+            "item.pause_mode",
+            id="pause-mode",
+        ),
         pytest.param({"jobs": [{}]}, InvalidBody, "item.empty", id="empty-item"),
     ],
 )

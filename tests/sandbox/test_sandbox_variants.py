@@ -35,8 +35,18 @@ def test_registry_is_consistent() -> None:
         )
         assert len(variant.options) >= 1 and len(set(variant.options)) == len(variant.options)
         assert variant.default == variant.options[0]
-    assert {"duplicates", "extra-fields", "unknown-language", "large-batch", "large-body", "result-order",
-            "project-mismatch-status", "response-extras", "failed-lookup-status", "gateway"} <= set(names)
+    assert {
+        "duplicates",
+        "extra-fields",
+        "unknown-language",
+        "large-batch",
+        "large-body",
+        "result-order",
+        "project-mismatch-status",
+        "response-extras",
+        "failed-lookup-status",
+        "gateway",
+    } <= set(names)
 
 
 def test_defaults_fill_every_variant() -> None:
@@ -45,7 +55,10 @@ def test_defaults_fill_every_variant() -> None:
     assert config.variants.non_default == {}
 
 
-@pytest.mark.parametrize("variants, message", [({"nope": "x"}, "unknown variant 'nope'"), ({"duplicates": "twice"}, "variant duplicates has no option 'twice'")])
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [({"nope": "x"}, "unknown variant 'nope'"), ({"duplicates": "twice"}, "variant duplicates has no option 'twice'")],
+)
 def test_unknown_variant_or_option_is_a_usage_error(variants: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         SandboxConfig(variants=variants)
@@ -58,7 +71,9 @@ async def test_duplicates_refuse_gets_400_m00301_and_changes_nothing() -> None:
     async with open_api(with_variant("duplicates", "refuse")) as api:
         job_id = await api.put_job()
         response = await api.pause([{"job_id": job_id, "pause_mode": "target"}] * 2)
-        assert response.status_code == 400 and response.json()["error_code"] == "DRS.M00301", f"received {response.status_code} {response.text}"
+        assert response.status_code == 400 and response.json()["error_code"] == "DRS.M00301", (
+            f"received {response.status_code} {response.text}"
+        )
         assert (await api.job(job_id))["pause_mode"] is None
 
 
@@ -73,7 +88,9 @@ async def test_extra_fields_refuse_gets_400(body: dict) -> None:
     async with open_api(with_variant("extra-fields", "refuse")) as api:
         job_id = await api.put_job()
         response = await api.post(PAUSE_PATH, json.loads(json.dumps(body).replace("ID", job_id)))
-        assert response.status_code == 400 and response.json()["error_code"] in C.documented_error_codes, f"received {response.text}"
+        assert response.status_code == 400 and response.json()["error_code"] in C.documented_error_codes, (
+            f"received {response.text}"
+        )
         assert (await api.job(job_id))["pause_mode"] is None
         clean = await api.pause_one(job_id)
         assert clean.status_code == 200, "the variant refused a request without extra fields"
@@ -86,7 +103,7 @@ async def test_unknown_language_fallback_answers_in_english() -> None:
         assert_language(response.json()["results"][0]["error_msg"], "en-us")
 
 
-@pytest.mark.parametrize("size, status", [(C.batch_limit, 200), (C.batch_limit + 1, 413)])
+@pytest.mark.parametrize(("size", "status"), [(C.batch_limit, 200), (C.batch_limit + 1, 413)])
 async def test_large_batch_refuse(size: int, status: int) -> None:
     async with open_api(with_variant("large-batch", "refuse")) as api:
         response = await api.pause([{"job_id": new_job_id(), "pause_mode": "all"} for _ in range(size)])
@@ -95,12 +112,14 @@ async def test_large_batch_refuse(size: int, status: int) -> None:
             assert response.json()["error_code"] == "DRS.M00273"
 
 
-@pytest.mark.parametrize("padding, status", [(2 * C.body_limit, 200), (BODY_LIMIT_SERVED + 1, 413)])
+@pytest.mark.parametrize(("padding", "status"), [(2 * C.body_limit, 200), (BODY_LIMIT_SERVED + 1, 413)])
 async def test_large_body_serve(padding: int, status: int) -> None:
     async with open_api(with_variant("large-body", "serve")) as api:
         job_id = await api.put_job()
         response = await api.post(PAUSE_PATH, {"jobs": [{"job_id": job_id, "pause_mode": "all"}], "pad": "x" * padding})
-        assert response.status_code == status, f"received {response.status_code} for a {padding}-byte body, expected {status}"
+        assert response.status_code == status, (
+            f"received {response.status_code} for a {padding}-byte body, expected {status}"
+        )
 
 
 @pytest.mark.parametrize("option", ["request", "reversed", "shuffled"])
@@ -128,7 +147,9 @@ async def test_project_mismatch_401() -> None:
 async def test_response_extras_present_stay_schema_valid() -> None:
     async with open_api(with_variant("response-extras", "present")) as api:
         job_id = await api.put_job()
-        response = await api.pause([{"job_id": job_id, "pause_mode": "all"}, {"job_id": new_job_id(), "pause_mode": "all"}])
+        response = await api.pause(
+            [{"job_id": job_id, "pause_mode": "all"}, {"job_id": new_job_id(), "pause_mode": "all"}]
+        )
         body = response.json()
         assert "request_id" in body and all("request_id" in result for result in body["results"])
         jsonschema.validate(body, C.resolved_schema("BatchPauseResponse"))

@@ -26,10 +26,12 @@ SITUATIONS = {
     "valid pause, hex ids": Sent(PAUSE_PATH, "under-test", job_ids=(HEX_ID,)),
     "pause with a bad id": Sent(PAUSE_PATH, "under-test", broken=(("JOB-ID-RULE", "jobs[0].job_id"),)),
     "pause without credentials": Sent(PAUSE_PATH, "under-test", broken=(("AUTH-REQUIRED", "no credentials"),)),
-    "pause naming a job twice": Sent(PAUSE_PATH, "under-test", choices=(("DUPLICATE-IDS", "twice"),),
-                                     job_ids=(VALID_ID, VALID_ID)),
-    "oversized pause with a bad item": Sent(PAUSE_PATH, "under-test", broken=(("ITEM-SHAPE", "jobs[3]"),),
-                                            oversized=True),
+    "pause naming a job twice": Sent(
+        PAUSE_PATH, "under-test", choices=(("DUPLICATE-IDS", "twice"),), job_ids=(VALID_ID, VALID_ID)
+    ),
+    "oversized pause with a bad item": Sent(
+        PAUSE_PATH, "under-test", broken=(("ITEM-SHAPE", "jobs[3]"),), oversized=True
+    ),
     "valid status": Sent(STATUS_PATH, "supporting", job_ids=(VALID_ID,)),
     "status with paging": Sent(STATUS_PATH, "supporting", job_ids=(VALID_ID,), inferred=("page_req",)),
     "status with a bad body": Sent(STATUS_PATH, "supporting", broken=(("BODY-SHAPE", "no body"),)),
@@ -88,14 +90,21 @@ def test_every_schemathesis_failure_maps_to_a_catalogue_id(name: str) -> None:
         pytest.param("JsonSchemaError", "valid pause", 200, "RESPONSE-SCHEMA", id="schema-of-200"),
         pytest.param("AcceptedNegativeData", "pause with a bad id", 200, "JOB-ID-RULE", id="accepted-bad-id"),
         pytest.param("AcceptedNegativeData", "pause naming a job twice", 200, None, id="accepted-duplicates"),
-        pytest.param("AcceptedNegativeData", "oversized pause with a bad item", 413, None,
-                     id="too-large-refused-as-such"),
-        pytest.param("AcceptedNegativeData", "oversized pause with a bad item", 200, "ITEM-SHAPE",
-                     id="too-large-and-malformed-served"),
+        pytest.param(
+            "AcceptedNegativeData", "oversized pause with a bad item", 413, None, id="too-large-refused-as-such"
+        ),
+        pytest.param(
+            "AcceptedNegativeData",
+            "oversized pause with a bad item",
+            200,
+            "ITEM-SHAPE",
+            id="too-large-and-malformed-served",
+        ),
         pytest.param("AcceptedNegativeData", "pause with a bad id", 413, "JOB-ID-RULE", id="413-within-limits"),
         pytest.param("AcceptedNegativeData", "status with a bad body", 200, None, id="accepted-by-supporting"),
-        pytest.param("AcceptedNegativeData", "retry without credentials", 200, "AUTH-REQUIRED",
-                     id="accepted-without-credentials"),
+        pytest.param(
+            "AcceptedNegativeData", "retry without credentials", 200, "AUTH-REQUIRED", id="accepted-without-credentials"
+        ),
         pytest.param("RejectedPositiveData", "valid pause", 400, "JOB-ID-WELL-FORMED", id="refused-document-id"),
         pytest.param("RejectedPositiveData", "valid pause, hex ids", 400, "BATCH-100", id="refused-hex-id"),
         pytest.param("RejectedPositiveData", "valid pause", 413, "BATCH-100", id="refused-as-too-large"),
@@ -106,24 +115,29 @@ def test_every_schemathesis_failure_maps_to_a_catalogue_id(name: str) -> None:
         pytest.param("UndefinedStatusCode", "valid status", 429, "RESPONSE-SCHEMA", id="status-of-valid-status"),
         pytest.param("UndefinedStatusCode", "pause naming a job twice", 422, "DUPLICATE-IDS", id="status-of-choice"),
         pytest.param("UndefinedStatusCode", "pause with a bad id", 422, "JOB-ID-RULE", id="status-of-bad-id"),
-        pytest.param("UndefinedStatusCode", "status with a bad body", 422, "RESPONSE-SCHEMA",
-                     id="status-of-supporting"),
+        pytest.param(
+            "UndefinedStatusCode", "status with a bad body", 422, "RESPONSE-SCHEMA", id="status-of-supporting"
+        ),
         pytest.param("ResponseTimeExceeded", "valid pause", 200, "RESPONSE-SCHEMA", id="unmapped"),
     ],
 )
-def test_a_failure_is_named_by_the_rule_of_what_was_sent(name: str, situation: str, status: int,
-                                                          expected: str | None) -> None:
+def test_a_failure_is_named_by_the_rule_of_what_was_sent(
+    name: str, situation: str, status: int, expected: str | None
+) -> None:
     requirement = requirement_of(failure(name), SITUATIONS[situation], reply(status))
     assert requirement == expected, (
         f"{name} for a {situation} answered {status}: {requirement!r}, expected {expected!r}"
     )
 
 
-@pytest.mark.parametrize(("content_type", "expected"), [
-    pytest.param("application/problem+json", None, id="another-json-type"),
-    pytest.param("application/json; charset=utf-8", None, id="charset"),
-    pytest.param("text/plain", "JSON-RESPONSES", id="text"),
-])
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        pytest.param("application/problem+json", None, id="another-json-type"),
+        pytest.param("application/json; charset=utf-8", None, id="charset"),
+        pytest.param("text/plain", "JSON-RESPONSES", id="text"),
+    ],
+)
 def test_an_unlisted_content_type_fails_only_when_it_is_not_json(content_type: str, expected: str | None) -> None:
     answer = reply(401, b"{}", content_type)
     assert requirement_of(failure("UndefinedContentType"), SITUATIONS["valid pause"], answer) == expected

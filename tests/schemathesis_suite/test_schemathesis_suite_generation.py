@@ -48,8 +48,9 @@ def test_every_request_object_is_closed(adjusted: dict[str, Any]) -> None:
 
 
 def test_response_objects_stay_open(adjusted: dict[str, Any]) -> None:
-    closed = [name for name in ("BatchPauseResponse", "PauseJobResp")
-              if "additionalProperties" in schemas(adjusted)[name]]
+    closed = [
+        name for name in ("BatchPauseResponse", "PauseJobResp") if "additionalProperties" in schemas(adjusted)[name]
+    ]
     assert not closed, f"responses were closed too, so extra response fields would read as failures: {closed}"
 
 
@@ -61,8 +62,7 @@ def test_response_objects_stay_open(adjusted: dict[str, Any]) -> None:
         pytest.param("JobId", "minLength", id="job-id-length"),
     ],
 )
-def test_valid_requests_keep_the_contract_rules(adjusted: dict[str, Any], schema: str,
-                                                         keyword: str) -> None:
+def test_valid_requests_keep_the_contract_rules(adjusted: dict[str, Any], schema: str, keyword: str) -> None:
     kept, written = schemas(adjusted)[schema].get(keyword), contract().schema(schema).get(keyword)
     assert kept == written is not None, f"{schema}.{keyword}: generation has {kept!r}, the contract {written!r}"
 
@@ -115,8 +115,14 @@ def test_every_wrong_id_breaks_the_job_id_rule(job_id: str) -> None:
 def test_responses_are_validated_as_documented_requests_drawn_as_the_kit_reads_them(adjusted: dict[str, Any]) -> None:
     """schemathesis validates answers against these schemas: no x-drs-inferred there; requests keep theirs."""
     names = response_schema_names(adjusted)
-    assert {"BatchPauseResponse", "PauseJobResp", "QueryJobStatusResp", "ErrorResponse", "PlatformError",
-            "OptionalString"} <= names, f"response schemas found: {sorted(names)}"
+    assert {
+        "BatchPauseResponse",
+        "PauseJobResp",
+        "QueryJobStatusResp",
+        "ErrorResponse",
+        "PlatformError",
+        "OptionalString",
+    } <= names, f"response schemas found: {sorted(names)}"
     for name in names:
         assert not inferred_constraints(schemas(adjusted)[name]), f"{name} keeps an inferred constraint"
         assert schemas(adjusted)[name] == documented_view(schemas(load_document())[name]), f"{name} changed"

@@ -15,12 +15,14 @@ OTHER = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def wire(body: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None,
-         credentials: bool = True) -> Wire:
+def wire(
+    body: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None, credentials: bool = True
+) -> Wire:
     """A POST as the suite sends it: `body` as JSON (or `raw` bytes as they are), JSON headers by default."""
     content = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    return Wire("POST", "/v3/p/jobs/batch-pause-task", JSON_HEADERS if headers is None else headers, content,
-                credentials)
+    return Wire(
+        "POST", "/v3/p/jobs/batch-pause-task", JSON_HEADERS if headers is None else headers, content, credentials
+    )
 
 
 def pause(*items: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -48,14 +50,34 @@ def rules(sent: Sent) -> tuple[list[str], list[str]]:
         pytest.param(PAUSE_PATH, wire(pause(item(), item())), [], ["DUPLICATE-IDS"], id="duplicates"),
         pytest.param(PAUSE_PATH, wire(pause(item(), note="x")), [], ["EXTRA-FIELDS"], id="extra-top-level-field"),
         pytest.param(PAUSE_PATH, wire(pause(item(colour="red"))), [], ["EXTRA-FIELDS"], id="extra-item-field"),
-        pytest.param(PAUSE_PATH, wire(pause(*(item(f"{n:08x}-0000-0000-0000-000000000000") for n in range(101)))),
-                     [], ["BATCH-OVER-100"], id="101-items"),
-        pytest.param(PAUSE_PATH, wire(raw=json.dumps(pause(item())).encode() + b" " * contract().body_limit), [], ["BODY-OVER-1MIB"],
-                     id="body-over-1mib"),
-        pytest.param(PAUSE_PATH, wire(pause(item()), headers={**JSON_HEADERS, "X-Language": "fr-fr"}), [],
-                     ["LANGUAGE-UNKNOWN"], id="unknown-language"),
-        pytest.param(PAUSE_PATH, wire(pause(item()), headers={**JSON_HEADERS, "X-Language": "zh-cn"}), [], [],
-                     id="documented-language"),
+        pytest.param(
+            PAUSE_PATH,
+            wire(pause(*(item(f"{n:08x}-0000-0000-0000-000000000000") for n in range(101)))),
+            [],
+            ["BATCH-OVER-100"],
+            id="101-items",
+        ),
+        pytest.param(
+            PAUSE_PATH,
+            wire(raw=json.dumps(pause(item())).encode() + b" " * contract().body_limit),
+            [],
+            ["BODY-OVER-1MIB"],
+            id="body-over-1mib",
+        ),
+        pytest.param(
+            PAUSE_PATH,
+            wire(pause(item()), headers={**JSON_HEADERS, "X-Language": "fr-fr"}),
+            [],
+            ["LANGUAGE-UNKNOWN"],
+            id="unknown-language",
+        ),
+        pytest.param(
+            PAUSE_PATH,
+            wire(pause(item()), headers={**JSON_HEADERS, "X-Language": "zh-cn"}),
+            [],
+            [],
+            id="documented-language",
+        ),
         # Broken rules: the request must be refused.
         pytest.param(PAUSE_PATH, wire(raw=b"{jobs"), ["BODY-SHAPE"], [], id="not-json"),
         pytest.param(PAUSE_PATH, wire(), ["BODY-SHAPE"], [], id="no-body"),
@@ -68,15 +90,26 @@ def rules(sent: Sent) -> tuple[list[str], list[str]]:
         pytest.param(PAUSE_PATH, wire(pause(item(JOB + "\n"))), ["JOB-ID-RULE"], [], id="id-with-newline"),
         pytest.param(STATUS_PATH, wire({"jobs": ["urn:uuid:" + JOB]}), ["JOB-ID-RULE"], [], id="status-bad-id"),
         pytest.param(PAUSE_PATH, wire(pause(item(mode="none"))), ["PAUSE-MODE-VALUES"], [], id="unknown-mode"),
-        pytest.param(PAUSE_PATH, wire(pause(item()), headers={"Content-Type": "text/plain"}),
-                     ["CONTENT-TYPE-REFUSED"], [], id="text-content-type"),
-        pytest.param(PAUSE_PATH, wire(pause(item()), headers={"Content-Type": "application/json; charset=utf-8"}),
-                     [], [], id="json-with-charset"),
+        pytest.param(
+            PAUSE_PATH,
+            wire(pause(item()), headers={"Content-Type": "text/plain"}),
+            ["CONTENT-TYPE-REFUSED"],
+            [],
+            id="text-content-type",
+        ),
+        pytest.param(
+            PAUSE_PATH,
+            wire(pause(item()), headers={"Content-Type": "application/json; charset=utf-8"}),
+            [],
+            [],
+            id="json-with-charset",
+        ),
         pytest.param(PAUSE_PATH, wire(pause(item()), credentials=False), ["AUTH-REQUIRED"], [], id="no-credentials"),
     ],
 )
-def test_a_request_is_judged_by_the_contract_as_written(operation: str, request_wire: Wire, broken: list[str],
-                                                        choices: list[str]) -> None:
+def test_a_request_is_judged_by_the_contract_as_written(
+    operation: str, request_wire: Wire, broken: list[str], choices: list[str]
+) -> None:
     sent = classify_request(operation, request_wire)
     assert rules(sent) == (broken, choices), f"judged {sent.summary()}; expected broken {broken}, choices {choices}"
 
@@ -97,8 +130,9 @@ def test_a_choice_in_a_broken_request_is_no_choice() -> None:
 
 
 def test_the_first_broken_rule_follows_the_rule_order() -> None:
-    sent = classify_request(PAUSE_PATH, wire(pause(item(mode="none")), headers={"Content-Type": "text/plain"},
-                                          credentials=False))
+    sent = classify_request(
+        PAUSE_PATH, wire(pause(item(mode="none")), headers={"Content-Type": "text/plain"}, credentials=False)
+    )
     names = [name for name, _ in sent.broken]
     assert names == ["CONTENT-TYPE-REFUSED", "AUTH-REQUIRED", "PAUSE-MODE-VALUES"], f"broken, in order found: {names}"
     assert RULE_ORDER.index("PAUSE-MODE-VALUES") < RULE_ORDER.index("CONTENT-TYPE-REFUSED"), "rule order changed"
@@ -118,8 +152,11 @@ def test_a_supporting_operation_is_judged_as_supporting() -> None:
     [
         pytest.param(wire(pause(*([item()] * 100))), False, id="100-items"),
         pytest.param(wire(pause(*([item()] * 100), {})), True, id="101-items-one-empty"),
-        pytest.param(wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * contract().body_limit), True,
-                     id="bad-mode-over-1mib"),
+        pytest.param(
+            wire(raw=json.dumps(pause(item(mode="none"))).encode() + b" " * contract().body_limit),
+            True,
+            id="bad-mode-over-1mib",
+        ),
         pytest.param(wire({"jobs": "x" * 200}), False, id="jobs-not-a-list"),
     ],
 )
@@ -130,11 +167,16 @@ def test_an_oversized_request_is_known_as_such_whatever_else_it_breaks(request_w
     )
 
 
-@pytest.mark.parametrize(("body", "inferred"), [
-    pytest.param({"jobs": [JOB], "page_req": {"cur_page": 1, "per_page": 5}}, ("page_req",), id="with-paging"),
-    pytest.param({"jobs": [JOB], "page_req": {"cur_page": -1}}, ("page_req",), id="with-paging-the-kit-finds-wrong"),
-    pytest.param({"jobs": [JOB]}, (), id="without-paging"),
-])
+@pytest.mark.parametrize(
+    ("body", "inferred"),
+    [
+        pytest.param({"jobs": [JOB], "page_req": {"cur_page": 1, "per_page": 5}}, ("page_req",), id="with-paging"),
+        pytest.param(
+            {"jobs": [JOB], "page_req": {"cur_page": -1}}, ("page_req",), id="with-paging-the-kit-finds-wrong"
+        ),
+        pytest.param({"jobs": [JOB]}, (), id="without-paging"),
+    ],
+)
 def test_batch_status_paging_is_marked_as_the_kits_inference(body: dict[str, Any], inferred: tuple[str, ...]) -> None:
     """page_req's content is inferred (x-drs-inferred): a refusal of it is not judged, whatever the kit reads."""
     sent = classify_request(STATUS_PATH, wire(body))

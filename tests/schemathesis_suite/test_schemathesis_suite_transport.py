@@ -25,9 +25,14 @@ from drs_conformance.spec import STATUS_PATH, load_document
 UNKNOWN = "d0d0d0d0-c0de-4kit-9bad-00000nojob00"
 # As the contract suite validates: ignored_auth would probe on its own (the suite probes through the kit),
 # and any re-send schemathesis attempts is aimed nowhere.
-VALIDATION = {"excluded_checks": [schemathesis_checks.ignored_auth], "transport_kwargs": {"base_url": "http://127.0.0.1:9"}}
-STATUS_BODY = {"results": [{"id": UNKNOWN, "status": "", "error_code": "DRS.M05003", "error_message": "no"}],
-               "count": 1}
+VALIDATION = {
+    "excluded_checks": [schemathesis_checks.ignored_auth],
+    "transport_kwargs": {"base_url": "http://127.0.0.1:9"},
+}
+STATUS_BODY = {
+    "results": [{"id": UNKNOWN, "status": "", "error_code": "DRS.M05003", "error_message": "no"}],
+    "count": 1,
+}
 
 
 def status_wire(project_id: str = DEFAULT_PROJECT, accept: str = "gzip") -> Wire:
@@ -52,8 +57,15 @@ def operation() -> Any:
 def test_a_decoded_body_is_not_decoded_again() -> None:
     """What the client read was gzip on the wire: the rebuilt response has the body, not the encoding."""
     decoded = json.dumps(STATUS_BODY).encode()
-    headers = httpx.Headers({"content-type": "application/json", "content-encoding": "gzip", "x-request-id": "r1",
-                             "content-length": str(len(gzip.compress(decoded))), "transfer-encoding": "chunked"})
+    headers = httpx.Headers(
+        {
+            "content-type": "application/json",
+            "content-encoding": "gzip",
+            "x-request-id": "r1",
+            "content-length": str(len(gzip.compress(decoded))),
+            "transfer-encoding": "chunked",
+        }
+    )
     request = RecordedRequest("POST", "http://target.invalid" + STATUS_PATH, [])
     reply = Reply(200, headers, decoded, Exchange(request))
 
@@ -69,10 +81,15 @@ def test_a_decoded_body_is_not_decoded_again() -> None:
 def gateway() -> Iterator[SimpleNamespace]:
     """A sandbox behind the gateway variant, and the kit's client on it."""
     with start_in_thread(SandboxConfig(variants={"gateway": "apig", "failed-lookup-status": "empty"})) as sandbox:
-        client = DrsClient(base_url=sandbox.url, project_id=DEFAULT_PROJECT,
-                           credentials=TokenCredentials(DEFAULT_TOKEN), redactor=Redactor())
-        yield SimpleNamespace(base_url=sandbox.url, project_id=DEFAULT_PROJECT, credentials=client.credentials,
-                              client=client)
+        client = DrsClient(
+            base_url=sandbox.url,
+            project_id=DEFAULT_PROJECT,
+            credentials=TokenCredentials(DEFAULT_TOKEN),
+            redactor=Redactor(),
+        )
+        yield SimpleNamespace(
+            base_url=sandbox.url, project_id=DEFAULT_PROJECT, credentials=client.credentials, client=client
+        )
         client.close()
 
 
@@ -87,8 +104,11 @@ def test_a_compressed_answer_passes_schemathesis_as_documented(gateway: SimpleNa
         assert reply.headers["content-encoding"] == accept, f"the gateway did not compress: {reply.headers}"
         assert reply.json()["results"][0]["status"] == "", "the sandbox no longer answers a failed look-up with ''"
         response = as_httpx(gateway, wire, reply)  # type: ignore[arg-type]
-        case = operation().Case(body=json.loads(wire.body), path_parameters={"project_id": gateway.project_id},
-                                media_type="application/json")
+        case = operation().Case(
+            body=json.loads(wire.body),
+            path_parameters={"project_id": gateway.project_id},
+            media_type="application/json",
+        )
         case.validate_response(response, **VALIDATION)
 
 
@@ -97,8 +117,9 @@ def test_schemathesis_still_judges_what_is_documented() -> None:
     body = {"results": [{"id": UNKNOWN, "status": "PAUSED"}], "count": 1}
     request = httpx.Request("POST", "http://target.invalid" + STATUS_PATH.format(project_id="p"))
     response = answered(200, body, request)
-    case = operation().Case(body={"jobs": [UNKNOWN]}, path_parameters={"project_id": "p"},
-                            media_type="application/json")
+    case = operation().Case(
+        body={"jobs": [UNKNOWN]}, path_parameters={"project_id": "p"}, media_type="application/json"
+    )
     with pytest.raises(BaseExceptionGroup) as caught:
         case.validate_response(response, **VALIDATION)
     names = [type(failure).__name__ for failure in caught.value.exceptions]
@@ -108,8 +129,9 @@ def test_schemathesis_still_judges_what_is_documented() -> None:
 def test_schemathesis_accepts_null_optional_fields_and_any_platform_error() -> None:
     """Inferred constraints (x-drs-inferred) are no part of what schemathesis validates."""
     request = httpx.Request("POST", "http://target.invalid" + STATUS_PATH.format(project_id="p"))
-    case = operation().Case(body={"jobs": [UNKNOWN]}, path_parameters={"project_id": "p"},
-                            media_type="application/json")
+    case = operation().Case(
+        body={"jobs": [UNKNOWN]}, path_parameters={"project_id": "p"}, media_type="application/json"
+    )
     found = {"results": [{"id": UNKNOWN, "status": "PAUSING", "error_code": None, "error_message": None}], "count": 1}
     for status, body in ((200, found), (401, ["not an object"]), (429, {"error_code": 308})):
         case.validate_response(answered(status, body, request), **VALIDATION)

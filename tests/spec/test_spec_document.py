@@ -29,21 +29,27 @@ def test_documented_example_id_follows_the_job_id_rule() -> None:
     assert not hex_only.fullmatch(example), "the example's last group is not hexadecimal"
 
 
-@pytest.mark.parametrize("job_id", [
-    pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb502", id="seed-example"),
-    pytest.param("140b5236-88ad-43c8-811c-1268453jb101", id="notes-jb101"),
-    pytest.param("00000000-0000-0000-0000-000000000000", id="zeros"),
-])
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb502", id="seed-example"),
+        pytest.param("140b5236-88ad-43c8-811c-1268453jb101", id="notes-jb101"),
+        pytest.param("00000000-0000-0000-0000-000000000000", id="zeros"),
+    ],
+)
 def test_well_formed_ids_validate(job_id: str) -> None:
     jsonschema.validate(job_id, SPEC.resolved_schema("JobId"))
 
 
-@pytest.mark.parametrize("job_id", [
-    pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb50", id="35-chars"),
-    pytest.param("8d0e8e36a618-490d-8a46-8c61ac9jb5021", id="wrong-grouping"),
-    pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb50_", id="underscore"),
-    pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb502\n", id="trailing-newline"),
-])
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb50", id="35-chars"),
+        pytest.param("8d0e8e36a618-490d-8a46-8c61ac9jb5021", id="wrong-grouping"),
+        pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb50_", id="underscore"),
+        pytest.param("8d0e8e36-a618-490d-8a46-8c61ac9jb502\n", id="trailing-newline"),
+    ],
+)
 def test_malformed_ids_do_not_validate(job_id: str) -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(job_id, SPEC.resolved_schema("JobId"))
@@ -96,8 +102,11 @@ def test_a_pausable_status_is_picked_by_name(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(SPEC.paused_status, id="paused"), pytest.param("CREATING", id="not-pausable"),
-     pytest.param("INCRE_TRANSFER_STARTEDX", id="unknown")],
+    [
+        pytest.param(SPEC.paused_status, id="paused"),
+        pytest.param("CREATING", id="not-pausable"),
+        pytest.param("INCRE_TRANSFER_STARTEDX", id="unknown"),
+    ],
 )
 def test_a_status_that_is_not_pausable_is_refused_by_name(name: str) -> None:
     with pytest.raises(KeyError, match=re.escape(repr(name))):
@@ -151,7 +160,9 @@ def test_no_second_copy_of_the_limits() -> None:
     copies = []
     folders = ("drs_conformance/strategies", "drs_conformance/suites", "drs_conformance/schemathesis_suite")
     paths = [p for folder in folders for p in (REPO / folder).rglob("*.py")]
-    paths += [REPO / "drs_conformance" / name for name in ("model.py", "target.py", "judge.py", "jobs.py", "putback.py")]
+    paths += [
+        REPO / "drs_conformance" / name for name in ("model.py", "target.py", "judge.py", "jobs.py", "putback.py")
+    ]
     for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"1024 \* 1024|\b(BATCH|BODY)_LIMIT\s*=\s*\d|\bONE_MIB\b", line):

@@ -82,16 +82,21 @@ def test_the_inference_requirement_is_a_should_that_says_so() -> None:
 # -- batch-status: failed look-ups -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("result", [
-    pytest.param({"id": JOB, **NOT_FOUND}, id="status-absent"),
-    pytest.param({"id": JOB, "status": "", **NOT_FOUND}, id="status-empty"),
-    pytest.param({"id": JOB, "status": None, **NOT_FOUND}, id="status-null"),
-    pytest.param({"id": JOB, "status": "NOT_FOUND", **NOT_FOUND}, id="status-a-word-of-its-own"),
-    pytest.param({"id": JOB, "status": "", "error_code": "DRS.M05003"}, id="error-code-only"),
-    pytest.param({"id": JOB, "status": None}, id="status-null-without-error-fields"),
-    pytest.param({"id": JOB}, id="id-only"),
-    pytest.param({"id": JOB, "status": "PAUSING", "error_code": None, "error_message": None}, id="found-null-fields"),
-])
+@pytest.mark.parametrize(
+    "result",
+    [
+        pytest.param({"id": JOB, **NOT_FOUND}, id="status-absent"),
+        pytest.param({"id": JOB, "status": "", **NOT_FOUND}, id="status-empty"),
+        pytest.param({"id": JOB, "status": None, **NOT_FOUND}, id="status-null"),
+        pytest.param({"id": JOB, "status": "NOT_FOUND", **NOT_FOUND}, id="status-a-word-of-its-own"),
+        pytest.param({"id": JOB, "status": "", "error_code": "DRS.M05003"}, id="error-code-only"),
+        pytest.param({"id": JOB, "status": None}, id="status-null-without-error-fields"),
+        pytest.param({"id": JOB}, id="id-only"),
+        pytest.param(
+            {"id": JOB, "status": "PAUSING", "error_code": None, "error_message": None}, id="found-null-fields"
+        ),
+    ],
+)
 def test_failed_look_ups_and_found_jobs_pass_the_documented_schema(result: dict[str, Any]) -> None:
     answer = reply(200, {"results": [result], "count": 1})
     assert failure_of(check_response, answer, STATUS_PATH) is None, "a documented choice failed a MUST"
@@ -107,18 +112,33 @@ def test_a_found_job_with_a_status_of_no_documented_value_fails() -> None:
 # -- MUST against the documents, SHOULD against the inferences ----------------------------------------
 
 
-@pytest.mark.parametrize(("status", "body", "operation"), [
-    pytest.param(200, {"results": [{"id": JOB, "status": "success", "error_code": None, "error_msg": None}],
-                       "count": 1}, PAUSE_PATH, id="pause-null-optional-fields"),
-    pytest.param(200, {"results": [{"id": JOB, "status": "failed", "error_code": None, "error_msg": None}],
-                       "count": 1}, RETRY_PATH, id="retry-null-optional-fields"),
-    pytest.param(200, {"results": [{"id": JOB, "error_code": None, "error_message": None}], "count": 1},
-                 STATUS_PATH, id="status-null-error-fields"),
-    pytest.param(400, {"error_code": "", "error_msg": ""}, PAUSE_PATH, id="400-empty-fields"),
-    pytest.param(401, ["unauthorized"], PAUSE_PATH, id="401-array"),
-    pytest.param(403, {"error_code": 403, "error_msg": "forbidden"}, PAUSE_PATH, id="403-numeric-code"),
-    pytest.param(429, "throttled", STATUS_PATH, id="429-string"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "operation"),
+    [
+        pytest.param(
+            200,
+            {"results": [{"id": JOB, "status": "success", "error_code": None, "error_msg": None}], "count": 1},
+            PAUSE_PATH,
+            id="pause-null-optional-fields",
+        ),
+        pytest.param(
+            200,
+            {"results": [{"id": JOB, "status": "failed", "error_code": None, "error_msg": None}], "count": 1},
+            RETRY_PATH,
+            id="retry-null-optional-fields",
+        ),
+        pytest.param(
+            200,
+            {"results": [{"id": JOB, "error_code": None, "error_message": None}], "count": 1},
+            STATUS_PATH,
+            id="status-null-error-fields",
+        ),
+        pytest.param(400, {"error_code": "", "error_msg": ""}, PAUSE_PATH, id="400-empty-fields"),
+        pytest.param(401, ["unauthorized"], PAUSE_PATH, id="401-array"),
+        pytest.param(403, {"error_code": 403, "error_msg": "forbidden"}, PAUSE_PATH, id="403-numeric-code"),
+        pytest.param(429, "throttled", STATUS_PATH, id="429-string"),
+    ],
+)
 def test_an_inference_broken_is_a_should_never_a_must(status: int, body: Any, operation: str) -> None:
     answer = reply(status, body)
     assert failure_of(check_response, answer, operation) is None, "an inference failed a MUST"
@@ -128,26 +148,40 @@ def test_an_inference_broken_is_a_should_never_a_must(status: int, body: Any, op
     assert "x-drs-inferred" not in str(caught.value), "the message names the reason, not the marker"
 
 
-@pytest.mark.parametrize(("status", "body", "requirement"), [
-    pytest.param(200, {"results": [{"id": JOB, "status": 1}], "count": 1}, "RESPONSE-SCHEMA", id="status-number"),
-    pytest.param(200, {"results": [{"id": JOB}], "count": 1}, "RESPONSE-SCHEMA", id="pause-status-missing"),
-    pytest.param(200, {"results": [{"id": JOB, "status": "success", "error_code": 7}], "count": 1}, "RESPONSE-SCHEMA",
-                 id="error-code-number"),
-    pytest.param(400, {"error_code": "DRS.M00300"}, "ERROR-BODY", id="400-no-error-msg"),
-    pytest.param(400, {"error": {"error_code": "DRS.M00300", "error_msg": "x"}}, "ERROR-BODY", id="400-nested"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "requirement"),
+    [
+        pytest.param(200, {"results": [{"id": JOB, "status": 1}], "count": 1}, "RESPONSE-SCHEMA", id="status-number"),
+        pytest.param(200, {"results": [{"id": JOB}], "count": 1}, "RESPONSE-SCHEMA", id="pause-status-missing"),
+        pytest.param(
+            200,
+            {"results": [{"id": JOB, "status": "success", "error_code": 7}], "count": 1},
+            "RESPONSE-SCHEMA",
+            id="error-code-number",
+        ),
+        pytest.param(400, {"error_code": "DRS.M00300"}, "ERROR-BODY", id="400-no-error-msg"),
+        pytest.param(400, {"error": {"error_code": "DRS.M00300", "error_msg": "x"}}, "ERROR-BODY", id="400-nested"),
+    ],
+)
 def test_what_the_documents_state_stays_a_must(status: int, body: Any, requirement: str) -> None:
     assert failure_of(check_response, reply(status, body), PAUSE_PATH) == requirement
 
 
 def test_a_conforming_answer_meets_the_inferences_too() -> None:
-    ok = {"results": [{"id": JOB, "status": "success"}, {"id": JOB.replace("jb", "kb"), "status": "failed",
-                                                          "error_code": "DRS.M05003", "error_msg": "not found"}],
-          "count": 2, "request_id": "extra fields are fine"}
-    for answer, operation in ((reply(200, ok), PAUSE_PATH),
-                              (reply(400, {"error_code": "DRS.M00300", "error_msg": "bad"}), PAUSE_PATH),
-                              (reply(401, {"error_code": "APIG.0301", "error_msg": "no token"}), PAUSE_PATH),
-                              (reply(401, {"error": {"code": 401, "message": "IAM nests"}}), PAUSE_PATH)):
+    ok = {
+        "results": [
+            {"id": JOB, "status": "success"},
+            {"id": JOB.replace("jb", "kb"), "status": "failed", "error_code": "DRS.M05003", "error_msg": "not found"},
+        ],
+        "count": 2,
+        "request_id": "extra fields are fine",
+    }
+    for answer, operation in (
+        (reply(200, ok), PAUSE_PATH),
+        (reply(400, {"error_code": "DRS.M00300", "error_msg": "bad"}), PAUSE_PATH),
+        (reply(401, {"error_code": "APIG.0301", "error_msg": "no token"}), PAUSE_PATH),
+        (reply(401, {"error": {"code": 401, "message": "IAM nests"}}), PAUSE_PATH),
+    ):
         check_response(answer, operation)
         check_inferred(answer, operation)
 

@@ -22,6 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TOP = "drs_conformance"
 
+
 @dataclass(frozen=True)
 class Edge:
     """One import statement that makes `source` depend on `target`."""
@@ -186,10 +187,7 @@ def kit_cycles(kit_modules: dict[str, Path]) -> list[tuple[frozenset[str], list[
 
 def test_the_graph_covers_every_module_of_the_kit(kit_modules: dict[str, Path]) -> None:
     files = {path.resolve() for path in kit_modules.values()}
-    on_disk = {
-        path.resolve()
-        for path in (REPO / "drs_conformance").rglob("*.py")
-    }
+    on_disk = {path.resolve() for path in (REPO / "drs_conformance").rglob("*.py")}
     assert on_disk <= files, f"modules the graph misses: {sorted(str(p) for p in on_disk - files)}"
     for name in ("drs_conformance.strategies", "drs_conformance.strategies.registry", "drs_conformance.checks"):
         assert name in kit_modules, f"{name} is not in the graph; found {len(kit_modules)} modules"
