@@ -62,6 +62,7 @@ def kit(tmp_path: Path) -> Callable[..., KitRun]:
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,
         )
         return KitRun(tuple(args), done.returncode, done.stdout, done.stderr)
 

@@ -40,6 +40,7 @@ def _run(report: Path, profile: str, extra: list[str]) -> tuple[float, dict[str,
         capture_output=True,
         text=True,
         env=child_run_environment(os.environ),
+        check=False,
     )  # the embedded sandbox, whatever DRS_* says
     seconds = time.perf_counter() - started
     if done.returncode != 0:

@@ -13,7 +13,6 @@ undone (the restore prints the job ids and the command that puts them back).
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 __all__ = ["exit_code", "install", "note_stop", "reset", "shielded", "stopped_by", "uninstall"]
 
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
+_SIGNAL_NAMES = frozenset(signal.Signals(signum).name for signum in _HANDLED)
 
 
 class _State:
@@ -35,6 +35,7 @@ class _State:
         self.shields: list[str] = []  # what is running shielded, innermost last
         self.pending: int | None = None  # a signal deferred by a shield
         self.previous: dict[int, Any] = {}
+        self.previous_unraisable_hook: Any = sys.__unraisablehook__
 
 
 _STATE = _State()
@@ -53,22 +54,27 @@ def note_stop(signum: int) -> None:
 _REDELIVER_AFTER_S = 0.05
 
 
-def _in_gc_callback(frame: FrameType | None) -> bool:
-    """Whether the signal landed in a garbage-collector callback (hypothesis keeps one), where Python would print
-    the KeyboardInterrupt as "Exception ignored" and drop it."""
-    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks}
-    while frame is not None:
-        if frame.f_code in codes:
-            return True
-        frame = frame.f_back
-    return False
+def _redeliver_unraisable(unraisable: Any) -> None:
+    """sys.unraisablehook while the kit routes signals: its own KeyboardInterrupt, raised where Python cannot
+    raise (a gc callback, a weakref callback, a __del__), would be printed as "Exception ignored" and dropped.
+    It is sent again a moment later, when that code has returned; anything else goes to the hook before."""
+    error = unraisable.exc_value
+    if isinstance(error, KeyboardInterrupt) and error.args and error.args[0] in _SIGNAL_NAMES:
+        threading.Timer(_REDELIVER_AFTER_S, os.kill, (os.getpid(), signal.Signals[error.args[0]])).start()
+        return
+    _STATE.previous_unraisable_hook(unraisable)
+
+
+def _raise_stop(signum: int) -> None:
+    """KeyboardInterrupt for this signal, with the unraisable hook in front of whatever hook is there now
+    (pytest installs its own once configured)."""
+    if sys.unraisablehook is not _redeliver_unraisable:
+        _STATE.previous_unraisable_hook = sys.unraisablehook
+        sys.unraisablehook = _redeliver_unraisable
+    raise KeyboardInterrupt(_name(signum))
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:
-    if _in_gc_callback(frame):
-        # Sent again a moment later, when the callback has returned: the stop is neither lost nor a traceback.
-        threading.Timer(_REDELIVER_AFTER_S, os.kill, (os.getpid(), signum)).start()
-        return
     note_stop(signum)
     if _STATE.shields:
         if _STATE.pending is None:
@@ -80,8 +86,8 @@ def _handle(signum: int, frame: FrameType | None) -> None:
                 flush=True,
             )
             return
-        raise KeyboardInterrupt(_name(signum))
-    raise KeyboardInterrupt(_name(signum))
+        _raise_stop(signum)
+    _raise_stop(signum)
 
 
 def install() -> None:
@@ -99,6 +105,8 @@ def uninstall() -> None:
     for signum, previous in _STATE.previous.items():
         signal.signal(signum, previous)
     _STATE.previous.clear()
+    if sys.unraisablehook is _redeliver_unraisable:
+        sys.unraisablehook = _STATE.previous_unraisable_hook
 
 
 def stopped_by() -> int | None:

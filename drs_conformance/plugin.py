@@ -202,10 +202,9 @@ class DrsSession:
             self._stopping.enter_context(interruption.shielded("stopping: putting jobs back and writing reports"))
 
     def _end_stopping(self) -> None:
-        try:
+        # A signal that waited while stopping: the run is stopping already, and its reports are written.
+        with contextlib.suppress(KeyboardInterrupt):
             self._stopping.close()
-        except KeyboardInterrupt:
-            pass  # a signal that waited while stopping: the run is stopping already, and its reports are written
 
     def _reports_due(self, exitstatus: int) -> bool:
         if self.is_worker or self.options is None or not (self.active or self.suite_run):

@@ -9,6 +9,7 @@ secret this process registered (`redaction.redact_known`), fragments cut by safe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
@@ -41,10 +42,8 @@ def redact_exception(error: BaseException, depth: int = 0) -> None:
     """Rewrite the exception's message, attributes and notes (what `exconly()` shows, Allure's message)."""
     if depth > _MAX_DEPTH:
         return
-    try:
+    with contextlib.suppress(AttributeError, TypeError):  # an exception type that forbids it
         error.args = tuple(redact_known(a) if isinstance(a, str) else a for a in error.args)
-    except (AttributeError, TypeError):  # pragma: no cover - an exception type that forbids it
-        pass
     for name, item in list(vars(error).items()):
         if isinstance(item, str):
             setattr(error, name, redact_known(item))

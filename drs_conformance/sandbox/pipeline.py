@@ -220,12 +220,12 @@ class RequestPipeline:
         jobs: list[Any] = []
         echoes: list[Any] = []
         invalid: set[int] = set()
-        for index, job in enumerate(document["jobs"]):
-            echoes.append(job.get("job_id") if isinstance(job, dict) else None)
-            if not isinstance(job, dict):
-                jobs.append(job)
+        for index, sent in enumerate(document["jobs"]):
+            echoes.append(sent.get("job_id") if isinstance(sent, dict) else None)
+            if not isinstance(sent, dict):
+                jobs.append(sent)
                 continue
-            job = dict(job)
+            job = dict(sent)
             job_id = job.get("job_id")
             if lenient.crash_on_non_ascii_id and isinstance(job_id, str) and not job_id.isascii():
                 raise SandboxCrash()

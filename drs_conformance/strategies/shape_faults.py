@@ -316,8 +316,9 @@ def _numbered(seed: str, count: int) -> list[str]:
     ids = []
     for number in range(count):
         digits = []
+        rest = number
         for _ in range(width):
-            number, digit = divmod(number, base)
+            rest, digit = divmod(rest, base)
             digits.append(rule.alphabet[digit])
         ids.append(seed[: len(seed) - width] + "".join(reversed(digits)))
     return ids

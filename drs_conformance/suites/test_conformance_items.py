@@ -88,10 +88,8 @@ def _expect_failed_and_unchanged(api: DrsClient, jobs: Jobs, job_id: str, why: s
 @pytest.mark.parametrize("status", _params(SPEC.non_pausable_statuses))
 def test_job_in_other_state_fails_and_is_unchanged(api: DrsClient, jobs: Jobs, status: str) -> None:
     """Every state but the five pausable ones (PAUSING included) fails the item and changes nothing."""
-    if status == PAUSING:
-        job_id = jobs.paused()  # live targets: pause an inventory job first, then try again
-    else:
-        job_id = jobs.in_state(status)  # live targets: an inventory job that is in this status now
+    # Live targets: PAUSING is an inventory job paused first; any other status, an inventory job in it now.
+    job_id = jobs.paused() if status == PAUSING else jobs.in_state(status)
     _expect_failed_and_unchanged(
         api, jobs, job_id, f"a migration or sync job in {status}", Req.NON_PAUSABLE_STATE_FAILS
     )

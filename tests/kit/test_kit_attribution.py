@@ -82,7 +82,7 @@ def _caused(outer: BaseException, inner: BaseException, *, explicit: bool) -> Ba
         except BaseException as exc:
             if explicit:
                 raise outer from exc
-            raise outer
+            raise outer  # noqa: B904 - the implicit context is what this builds
     except BaseException as raised:
         return raised
 

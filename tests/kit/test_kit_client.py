@@ -341,7 +341,7 @@ def test_proxy_reset_before_forwarding_a_pause_is_no_answer_sent_once(
 ) -> None:
     proxy = fault_proxy(sandbox_upstream.url, [reset(path="batch-pause-task")])
     client = live_client(proxy.url)
-    with pytest.raises(NoAnswer, match="connection was reset|closed the connection without answering"):
+    with pytest.raises(NoAnswer, match=r"connection was reset|closed the connection without answering"):
         client.pause_jobs([("j-never-sent", "target")])
     assert sum(proxy.requests.values()) == 1, "the client cannot know the pause did not arrive: it is sent once"
 

@@ -143,7 +143,7 @@ def test_respond_answers_without_forwarding(fault_proxy: Start, upstream: Upstre
 
 def test_truncated_body_is_a_protocol_error(fault_proxy: Start, upstream: Upstream, client: httpx.Client) -> None:
     proxy = fault_proxy(upstream.url, [truncate(keep_bytes=100, path="/big")])
-    with pytest.raises(httpx.RemoteProtocolError, match="incomplete|peer closed"):
+    with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|peer closed"):
         client.get(proxy.url + "/big")
     assert upstream.hits == ["/big"]
 
@@ -229,7 +229,7 @@ def test_stop_closes_kept_alive_connections_and_leaves_no_thread(
 
 
 def test_rules_are_checked_when_made() -> None:
-    with pytest.raises(AssertionError, match="probability=1.5"):
+    with pytest.raises(AssertionError, match=r"probability=1\.5"):
         respond(503, probability=1.5)
     with pytest.raises(AssertionError, match="counts from 1"):
         reset(nth=[0])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gc
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -84,25 +87,58 @@ def test_a_shield_without_a_signal_changes_nothing() -> None:
     assert interruption.stopped_by() is None
 
 
-def test_a_signal_that_lands_in_a_gc_callback_is_delivered_after_it() -> None:
-    """Raised inside a gc callback, the KeyboardInterrupt would be printed as "Exception ignored" and lost."""
-    landed: list[str] = []
+class _Finalized:
+    """An object whose weakref callback sends the signal (Python cannot raise from a weakref callback either)."""
 
+
+def _in_gc_callback(send: Callable[[], None]) -> Callable[[], None]:
     def callback(phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and not landed:
-            landed.append(phase)
-            signal.raise_signal(signal.SIGINT)  # its handler runs at the next instruction: inside this callback
-            landed.append("callback went on")
+        if phase == "start":
+            gc.callbacks.remove(callback)
+            send()
 
+    def run() -> None:
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            if callback in gc.callbacks:
+                gc.callbacks.remove(callback)
+
+    return run
+
+
+def _in_weakref_callback(send: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        doomed = _Finalized()
+        weakref.finalize(doomed, send)
+        del doomed  # the finalizer runs here, and the signal's handler with it
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "where",
+    [pytest.param(_in_gc_callback, id="gc-callback"), pytest.param(_in_weakref_callback, id="weakref-callback")],
+)
+def test_a_signal_that_lands_where_python_cannot_raise_is_delivered_after_it(
+    where: Callable[[Callable[[], None]], Callable[[], None]],
+) -> None:
+    """There the KeyboardInterrupt would be printed as "Exception ignored" (a traceback) and the stop lost."""
+    ignored: list[Any] = []  # what Python would print as "Exception ignored"
+
+    def send() -> None:
+        signal.raise_signal(signal.SIGINT)  # its handler runs at the next instruction: inside the callback
+
+    hook, sys.unraisablehook = sys.unraisablehook, ignored.append
     interruption.install()
-    gc.callbacks.append(callback)
     try:
         with pytest.raises(KeyboardInterrupt):
-            gc.collect()
-            for _ in range(200):  # the stop comes back within a moment, outside the callback
+            where(send)()
+            for _ in range(3000):  # the stop comes back within a moment, outside the callback (30 s at most)
                 threading.Event().wait(0.01)
     finally:
-        gc.callbacks.remove(callback)
         interruption.uninstall()
         interruption.reset()
-    assert landed == ["start", "callback went on"], f"received {landed}, documented: the callback ran to its end"
+        sys.unraisablehook = hook
+    assert not ignored, f"received {[u.exc_value for u in ignored]} as unraisable, documented: delivered again"

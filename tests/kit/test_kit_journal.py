@@ -95,7 +95,7 @@ def test_a_replaced_entry_keeps_the_record_to_put_back(tmp_path: Path) -> None:
     journal.open(ledger.entry(JOB, "PAUSING", kind=REPLACED, record_before=record))
     [entry] = journal.open_entries()
     assert entry.kind == REPLACED and entry.record_before == record
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not one of"):
         Entry(job_id=JOB, project_id=PROJECT, target=URL, run_id="r", status_before=None, kind="forgotten")
     assert PAUSED != REPLACED
 

@@ -331,7 +331,8 @@ def _assert_allure_agrees(directory: Path) -> None:
     red = []
     for result in results:
         labels = {
-            name: [l["value"] for l in result["labels"] if l["name"] == name] for name in ("feature", "requirement")
+            name: [label["value"] for label in result["labels"] if label["name"] == name]
+            for name in ("feature", "requirement")
         }
         assert len(labels["feature"]) == 1 and len(labels["requirement"]) == 1, (result["name"], labels)
         (requirement,) = labels["requirement"]

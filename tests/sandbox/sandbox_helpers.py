@@ -68,8 +68,8 @@ class Api:
         headers = {"X-Auth-Token": self.token, "Content-Type": "application/json", **self.extra_headers}
         if self.language is not None:
             headers["X-Language"] = self.language
-        for name, value in overrides.items():
-            name = name.replace("_", "-")
+        for keyword, value in overrides.items():
+            name = keyword.replace("_", "-")
             for existing in [key for key in headers if key.lower() == name.lower()]:
                 del headers[existing]
             if value is not None:

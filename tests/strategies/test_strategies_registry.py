@@ -98,7 +98,7 @@ def test_a_strategy_gets_one_kind_set() -> None:
 def test_a_refused_declaration_leaves_nothing_behind() -> None:
     registry = FaultRegistry()
     kind_set = registry.kind_set("some_faults", scope="item")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="an expect is one of"):
         _declare(kind_set, "item/odd", expect="refuse-500")
     assert kind_set.names == (), "a refused kind was kept"
     _declare(kind_set, "item/odd")  # not "declared twice": the refused one left no trace
@@ -119,7 +119,7 @@ def test_arrange_lists_every_strategy_once_and_names_what_is_wrong() -> None:
     _declare(registry.kind_set("some_faults", scope="item"), "item/a")
     _declare(registry.kind_set("other_faults", scope="item"), "item/b")
     registry.kind_set("empty_faults", scope="item")
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ValueError, match=r"REGISTRY\.arrange") as raised:
         registry.arrange(some_faults, some_faults, empty_faults, strategies.batches)
     message = str(raised.value)
     for part in (
