@@ -65,7 +65,7 @@ def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Tar
 
 
 @pytest.fixture
-def drs_log(request: pytest.FixtureRequest) -> Iterator[ExchangeLog]:
+def drs_log(request: pytest.FixtureRequest) -> ExchangeLog:
     """The exchanges of this test (the last few are shown when it fails)."""
     log = ExchangeLog()
     request.node.stash[TEST_LOG] = log

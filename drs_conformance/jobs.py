@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import pytest
@@ -50,7 +50,7 @@ NEEDS_CONTROL = "needs the sandbox control API to {what}: give --control-api (a 
 _counter = itertools.count()
 
 
-class Interference(pytest.skip.Exception):  # type: ignore[name-defined,misc]  # pytest's public name of Skipped
+class Interference(pytest.skip.Exception):  # type: ignore[name-defined]  # pytest's public name of Skipped
     """A job the run shares changed under the test in a way neither the test nor the contract explains.
 
     Another run or an operator did it, or the job moved on by itself: the test is inconclusive (pytest
@@ -347,7 +347,7 @@ class Jobs:
         assert ledger is not None, "the plugin gives every inventory and external control-API run its journal"
         return ledger
 
-    def _lease(self, wanted, description: str) -> str:  # type: ignore[no-untyped-def]
+    def _lease(self, wanted: Callable[..., bool], description: str) -> str:
         """Lease an inventory job that is `wanted` now (locked against other workers and runs), or skip.
 
         The job is written to the journal, with its status, before the test can pause it. A job in PAUSING

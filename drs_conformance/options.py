@@ -349,7 +349,7 @@ class KitOptions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
         paths = {"inventory", "report_dir", "journal", "known_deviations", "config", "rate_limit_file"}
-        values = {
+        values: dict[str, Any] = {
             key: (
                 Path(value)
                 if key in paths and value is not None

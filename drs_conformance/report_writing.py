@@ -9,11 +9,11 @@ HTML page), which a run without reports does not need.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sys
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from _pytest.junitxml import xml_key  # what pytest's junitxml plugin writes through (absent: -p no:junitxml)
@@ -42,6 +42,7 @@ from drs_conformance.target import Target
 
 if TYPE_CHECKING:
     from drs_conformance.live_run import LiveRun
+    from drs_conformance.reporting.run_report import TargetMode
 
 __all__ = [
     "add_junit_properties",
@@ -102,7 +103,7 @@ def build_run_report(
     redactor = target.redactor if target else Redactor(options.secrets)
     info = RunInfo(
         base_url=target.base_url if target else (options.base_url or "embedded sandbox"),
-        mode=options.mode,
+        mode=cast("TargetMode", options.mode),  # checked against TARGET_MODES by RunInfo
         project_id=target.project_id if target else _project_of(options),
         kit_version=__version__,
         spec_version=contract().version,
@@ -113,8 +114,8 @@ def build_run_report(
         options=options.public(),
         live_jobs=live.report_data() if live is not None else None,
         requests=REQUESTS.snapshot(),
-        started_at=started,
-        finished_at=time.time(),
+        started_at=dt.datetime.fromtimestamp(started, tz=dt.UTC),
+        finished_at=dt.datetime.now(tz=dt.UTC),
     )
     report = build_report(
         info, list(outcomes), catalogue(), deviations, strict=options.strict_conformance, redactor=redactor, scope=scope

@@ -296,8 +296,12 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
         SandboxConfig,
         start_in_thread,
     )
+    from drs_conformance.sandbox.defects import ActiveDefect
+    from drs_conformance.sandbox.variants import VariantChoices
 
-    config = SandboxConfig(defect=options.sandbox_defect, variants=_variant_choices(options.sandbox_variants))
+    config = SandboxConfig(
+        defect=ActiveDefect(options.sandbox_defect), variants=VariantChoices(_variant_choices(options.sandbox_variants))
+    )
     sandbox = start_in_thread(config)
     credentials = TokenCredentials(DEFAULT_TOKEN)
     client = DrsClient(

@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_ENTRY = {
+_ENTRY: dict[str, Any] = {
     "type": "object",
     "required": ["requirement", "reason"],
     "additionalProperties": False,
@@ -208,7 +208,9 @@ def _entry_name(source: str, index: int, entry: Any) -> str:
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
-        missing = next(iter(set(error.validator_value) - set(error.instance)), "?")
+        required: Any = error.validator_value  # the schema's list of required keys
+        instance: Any = error.instance
+        missing = next(iter(set(required) - set(instance)), "?")
         return f"missing '{missing}'"
     if error.validator == "additionalProperties":
         allowed = ", ".join(_ENTRY["properties"])
@@ -238,6 +240,7 @@ def parse_deviations(data: Any, *, source: str = "<deviations>", catalogue: Cata
             f"{source}: expected a list of deviations or a mapping with the key 'deviations' "
             "(each {requirement, test?, reason, expires?})"
         )
+    assert isinstance(items, list), "DEVIATIONS_SCHEMA admits a list of entries only"
     entries: list[Deviation] = []
     for index, entry in enumerate(items):
         name = _entry_name(source, index, entry)

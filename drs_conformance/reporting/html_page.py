@@ -318,7 +318,7 @@ def render_html(report: dict[str, Any]) -> str:
     target = run["target"]
     requirements = report["requirements"]
     verdict_counts = summary["counts"]["total"]
-    level_counts = {level: sum(summary["counts"][level].values()) for level in LEVELS}
+    level_counts: dict[str, int] = {level: sum(summary["counts"][level].values()) for level in LEVELS}
     reasons = f"<p>{_e(verdict_note(report))}</p>"
     injected = injected_text(run)
     if injected:

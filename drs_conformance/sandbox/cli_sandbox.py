@@ -20,9 +20,9 @@ from drs_conformance.sandbox.config import (
     AccessKey,
     SandboxConfig,
 )
-from drs_conformance.sandbox.defects import get_defect, list_defects
+from drs_conformance.sandbox.defects import ActiveDefect, get_defect, list_defects
 from drs_conformance.sandbox.server import ServerLimits
-from drs_conformance.sandbox.variants import get_variant, list_variants
+from drs_conformance.sandbox.variants import VariantChoices, get_variant, list_variants
 
 __all__ = ["add_arguments", "check_host", "config_from_args", "limits_from_args", "run"]
 
@@ -178,8 +178,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         tokens=tokens,
         access_keys=tuple(access_keys),
         seed=seed,
-        defect=args.defect,
-        variants=variants,
+        defect=ActiveDefect(args.defect),
+        variants=VariantChoices(variants),
         control_api=not args.no_control_api,
         control_extensions=() if args.basic_control_api else CONTROL_EXTENSIONS,
     )

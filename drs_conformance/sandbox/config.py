@@ -95,7 +95,7 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.defect, ActiveDefect):
-            object.__setattr__(self, "defect", ActiveDefect(self.defect))  # type: ignore[arg-type]
+            object.__setattr__(self, "defect", ActiveDefect(self.defect))
         if not isinstance(self.variants, VariantChoices):
             object.__setattr__(self, "variants", VariantChoices(self.variants))
         object.__setattr__(self, "tokens", dict(self.tokens))

@@ -61,7 +61,7 @@ def classify(error: jsonschema.ValidationError) -> SandboxError:
     path = list(error.absolute_path)
     where = readable_path(path)
     keyword = error.validator
-    value = error.validator_value
+    value: Any = error.validator_value
     if not path:
         if keyword == "type":
             return InvalidBody("body.not_object")

@@ -116,11 +116,11 @@ def named_failure(group: BaseExceptionGroup, sent: Sent, reply: Reply) -> NonCon
         return min((order.index(name) for name in names if name in order), default=len(order))
 
     judged = [(f, requirement_of(f, sent, reply)) for f in sorted(group.exceptions, key=rank)]
-    failures = [failure for failure, requirement in judged if requirement is not None]
-    if not failures:
+    charged = [(failure, requirement) for failure, requirement in judged if requirement is not None]
+    if not charged:
         return None
-    first = failures[0]
-    requirement = next(requirement for failure, requirement in judged if failure is first)
+    failures = [failure for failure, _ in charged]
+    first, requirement = charged[0]
     title = getattr(first, "title", type(first).__name__)
     detail = getattr(first, "message", str(first)).strip()
     if len(detail) > _MAX_DETAIL:

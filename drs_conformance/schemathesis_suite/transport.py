@@ -66,11 +66,13 @@ def to_wire(case: schemathesis.Case, target: Target, stand_in: str | None) -> Wi
         data=kwargs.get("data"),
         files=kwargs.get("files"),
     ).prepare()
-    body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
+    raw = prepared.body  # requests gives str or bytes for the json= and data= schemathesis serialises
+    assert raw is None or isinstance(raw, str | bytes), f"schemathesis serialised a streamed body ({type(raw)})"
+    body = raw.encode("utf-8") if isinstance(raw, str) else raw
     if stand_in is not None and body and case.path in (PAUSE_PATH, RETRY_PATH):
         body = body.replace(contract().example_job_id.encode(), stand_in.encode())
     headers = {
-        name: value
+        name: value if isinstance(value, str) else value.decode("latin-1")
         for name, value in prepared.headers.items()
         if name.lower() not in _NOT_FORWARDED and _TRANSPORT_DEFAULTS.get(name.lower()) != value
     }

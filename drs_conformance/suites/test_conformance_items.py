@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
@@ -117,7 +118,7 @@ def test_unknown_job_fails(api: DrsClient, jobs: Jobs, mode: str) -> None:
 # -- failed items: how they read (SHOULD) -------------------------------------------------------
 
 
-def _failed_results(api: DrsClient, jobs: Jobs, language: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+def _failed_results(api: DrsClient, jobs: Jobs, language: str | None = None) -> list[dict[str, Any]]:
     """Failed items of the kinds every mode can produce, plus state failures where jobs can be made."""
     ids = [jobs.new_id()]
     if jobs.target.control is not None:
@@ -224,7 +225,7 @@ def test_batch_status_reports_each_job(api: DrsClient, jobs: Jobs) -> None:
     """batch-status reports each requested job's status, matched by id."""
     if jobs.target.control is not None:
         statuses = ("CREATING", PAUSING, STARTED)
-        made = dict(
+        made: dict[str, str | None] = dict(
             zip(jobs.create_many({"status": status, "type": "sync"} for status in statuses), statuses, strict=False)
         )
     else:

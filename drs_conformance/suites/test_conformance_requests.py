@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -40,7 +41,7 @@ LATIN = re.compile(r"[A-Za-z]")
 
 def _send(api: DrsClient, fault: Fault, **options: object) -> Reply:
     """Send a fault's body exactly as drawn, with its content type."""
-    return api.pause(content=fault.body, content_type=fault.content_type, **options)  # type: ignore[arg-type]
+    return api.pause(content=fault.body, content_type=fault.content_type, **options)
 
 
 def _seed_pausable(jobs: Jobs, job_ids_: tuple[str, ...]) -> bool:
@@ -123,7 +124,7 @@ def test_refused_batch_changes_no_job(
     api: DrsClient,
     jobs: Jobs,
     bad_item: dict,
-    broken: str,  # type: ignore[type-arg]
+    broken: str,
 ) -> None:
     """A batch refused for one bad item leaves its well-formed items' jobs as they were."""
     good = jobs.pausable()
@@ -162,7 +163,7 @@ def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> Non
 # -- allowed choices ("Either") -----------------------------------------------------------------
 
 
-def _served_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> tuple[dict[str, list[dict]], bool] | None:  # type: ignore[type-arg]
+def _served_or_refused(api: DrsClient, jobs: Jobs, fault: Fault) -> tuple[dict[str, list[dict[str, Any]]], bool] | None:
     """Send an allowed-choice fault: a 400 must change nothing (None); a 200 gives its results by id.
 
     With the control API the body's ids are pausable jobs first (`seeded`), so what a choice does is seen.

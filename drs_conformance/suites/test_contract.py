@@ -86,7 +86,7 @@ def _load(path: str, *, modes: tuple[str, ...], phases: tuple[str, ...]) -> sche
             "seed": run_seed(),
             # The run's hypothesis profile decides how many cases fuzzing draws (quick 20, thorough 300).
             "generation": {
-                "max-examples": hypothesis.settings.default.max_examples,
+                "max-examples": (hypothesis.settings.default or hypothesis.settings()).max_examples,
                 "database": "none",  # a database makes runs slower and breaks --seed reproducibility
                 "with-security-parameters": False,  # the kit supplies credentials (see KitCredentials)
                 "unique-inputs": True,

@@ -254,6 +254,7 @@ def test_sdk_reads_a_failed_item(
     )
     if known:
         after = jobs.state(job_id)
+        assert before is not None, "a known job's state is read before the pause"
         jobs.rule_out_interference(job_id, before, after)
         assert after == before, f"job {job_id} changed from {before} to {after} although its item failed"
     if not result.error_code:

@@ -32,7 +32,7 @@ def _refused_and_unchanged(jobs: Jobs, reply: Reply, job_id: str, requirement: s
         assert after.status != PAUSING, f"{why}: job {job_id} is {after.status} although the request was refused"
 
 
-def _body(job_id: str) -> dict:  # type: ignore[type-arg]
+def _body(job_id: str) -> dict[str, Any]:
     return {"jobs": [{"job_id": job_id, "pause_mode": "target"}]}
 
 

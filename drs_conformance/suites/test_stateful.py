@@ -102,7 +102,11 @@ def _machine(api: DrsClient, jobs: Jobs, leased: list[str]) -> type[RuleBasedSta
                             Req.SUPPORT_STATUS,
                             f"received no status for inventory job {job_id} from batch-status, documented its status",
                         )
-                    self.model.add(job_id, status=status, type=inventory_types[job_id], why="leased, as observed")
+                    job_type = inventory_types[job_id]
+                    assert job_type is not None, (
+                        f"inventory job {job_id} may be paused, so the inventory gives its type"
+                    )
+                    self.model.add(job_id, status=status, type=job_type, why="leased, as observed")
                 return multiple(*leased)
 
         # -- steps ------------------------------------------------------------------------------
