@@ -378,14 +378,6 @@ class Model:
 
     # -- batch-status --------------------------------------------------------------------------------
 
-    def expected_statuses(self, job_ids: Iterable[str]) -> dict[str, str | None]:
-        """What batch-status must show per id: the status of a settled own job; None where it makes no claim."""
-        shown: dict[str, str | None] = {}
-        for job_id in job_ids:
-            job = self.jobs.get(job_id)
-            shown[job_id] = job.status if job is not None and self.own(job_id) else None
-        return shown
-
     def judge_statuses(self, seen: Mapping[str, str | None]) -> list[Violation]:
         """batch-status against the model (SUPPORT-STATUS): each settled own job's status, matched by id."""
         violations: list[Violation] = []
