@@ -10,6 +10,7 @@ report files), `run_preset` (what `drs-conformance run` hands over).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import shutil
 import signal
 import tempfile
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from drs_conformance import __version__, interruption, suites, xdist_handoff
+from drs_conformance import __version__, interruption, xdist_handoff
 from drs_conformance.catalogue import catalogue
 from drs_conformance.client import REQUESTS
 from drs_conformance.console import GROUPED_ATTR, Console, is_judged_failure
@@ -83,7 +84,10 @@ def _given(config: pytest.Config) -> dict[str, Any]:
 
 
 def _suite_roots() -> list[Path]:
-    return [Path(p).resolve() for p in suites.__path__]
+    """Where the suites are, found without importing them (the selftest's fork server must not import them)."""
+    spec = importlib.util.find_spec("drs_conformance.suites")
+    assert spec is not None and spec.submodule_search_locations, "drs_conformance.suites is part of the package"
+    return [Path(p).resolve() for p in spec.submodule_search_locations]
 
 
 def _is_suite_run(config: pytest.Config) -> bool:
