@@ -97,6 +97,26 @@ def _stop_while_a_job_is_paused(run: Any, url: str, timeout: float = 120) -> set
     raise AssertionError(f"no inventory job was PAUSING within {timeout} s:\n{run.output[-3000:]}")
 
 
+def _kill_with_jobs_paused(run: Any, url: str, paused: set[str]) -> None:
+    """SIGKILL the frozen run, and keep its paused jobs PAUSING, as a run killed a moment earlier leaves them.
+
+    A resume the run sent just before it was frozen can still land after the test read PAUSING (the sandbox
+    serves it after the second read): that job is paused again here, so the next step always has jobs to put back.
+    """
+    run.process.kill()
+    run.wait(30)
+    for job in sorted(paused):
+        if _statuses(url)[job] != PAUSING:
+            reply = httpx.post(
+                f"{url}/v3/{PROJECT}/jobs/batch-pause-task",
+                json={"jobs": [{"job_id": job, "pause_mode": "target"}]},
+                headers={"X-Auth-Token": TOKEN},
+                trust_env=False,
+                timeout=10,
+            )
+            assert reply.status_code == 200 and _statuses(url)[job] == PAUSING, f"{job} not paused again: {reply.text}"
+
+
 def test_a_killed_run_leaves_its_jobs_in_the_journal_and_restore_puts_them_back(
     kit: Callable, kit_process: Callable, sandbox_process: Callable, inventory: Path, tmp_path: Path
 ) -> None:
@@ -108,6 +128,8 @@ def test_a_killed_run_leaves_its_jobs_in_the_journal_and_restore_puts_them_back(
         *_target_args(sandbox.url, inventory),
         "--rate-limit",
         "5",
+        "--max-workers",
+        "1",  # one process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs)
         "--report-dir",
         "out",
         "--",
@@ -115,8 +137,7 @@ def test_a_killed_run_leaves_its_jobs_in_the_journal_and_restore_puts_them_back(
         PAUSING_TESTS,
     )
     paused = _stop_while_a_job_is_paused(run, sandbox.url)
-    run.process.kill()
-    run.wait(30)
+    _kill_with_jobs_paused(run, sandbox.url, paused)
     journaled = {entry.job_id: entry.status_before for entry in _journal(tmp_path).open_entries()}
     assert paused <= set(journaled), f"paused {paused}, but the journal holds {journaled}"
     assert all(journaled[job] == before[job] for job in paused), "the journal does not hold the status before"
@@ -143,6 +164,8 @@ def test_the_next_run_puts_back_what_a_killed_run_left_before_its_tests(
         *_target_args(sandbox.url, inventory),
         "--rate-limit",
         "5",
+        "--max-workers",
+        "1",  # one process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs)
         "--report-dir",
         "first",
         "--",
@@ -150,8 +173,7 @@ def test_the_next_run_puts_back_what_a_killed_run_left_before_its_tests(
         PAUSING_TESTS,
     )
     paused = _stop_while_a_job_is_paused(run, sandbox.url)
-    run.process.kill()
-    run.wait(30)
+    _kill_with_jobs_paused(run, sandbox.url, paused)
 
     second = kit("run", *_target_args(sandbox.url, inventory), "--report-dir", "second", "--", "-k", "unknown_job")
 
@@ -174,6 +196,8 @@ def test_sigterm_puts_the_jobs_back_before_the_run_exits(
         *_target_args(sandbox.url, inventory),
         "--rate-limit",
         "5",
+        "--max-workers",
+        "1",  # one process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs)
         "--report-dir",
         "out",
         "--",
