@@ -7,10 +7,11 @@ PAUSING would restart it if it came back in a *_FAILED status, which is more tha
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -22,6 +23,7 @@ from drs_conformance.errors import TargetUnreachable
 from drs_conformance.interruption import shielded
 from drs_conformance.journal import PAUSED, REPLACED, Entry, JobLock, JobLocks, Journal
 from drs_conformance.options import KitOptions
+from drs_conformance.reply import Reply
 from drs_conformance.spec import contract
 
 __all__ = [
@@ -145,6 +147,28 @@ def _trouble(result: Resumed, text: str, *, server: bool) -> None:
         result.server_errors.append(text)
 
 
+def _served(
+    send: Callable[[], Reply], operation: str, job_ids: list[str], result: Resumed, why: dict[str, Left]
+) -> Reply | None:
+    """The operation's 200 answer; None after noting why the jobs are not back yet (no answer, a 5xx or 429 that
+    may pass); _Hopeless when the target refuses the operation for good."""
+    try:
+        reply = send()
+    except TargetUnreachable as exc:
+        _trouble(result, f"{operation}: no answer ({_first_line(exc)})", server=False)
+        why.update({job_id: Left(f"{operation} got no answer", NO_ANSWER) for job_id in job_ids})
+        return None
+    if reply.status != 200:
+        text = f"{operation} answered {reply.status}"
+        _trouble(result, text, server=reply.status >= 500)
+        cause = SERVER_ERROR if _transient(reply.status) else REFUSED
+        why.update({job_id: Left(text, cause) for job_id in job_ids})
+        if cause == REFUSED:
+            raise _Hopeless(text)
+        return None
+    return reply
+
+
 def _read_statuses(
     api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left]
 ) -> dict[str, str | None] | None:
@@ -153,19 +177,9 @@ def _read_statuses(
     found: dict[str, str | None] = {}
     for start in range(0, len(job_ids), size):
         page = job_ids[start : start + size]
-        try:
-            reply = api.batch_status(page, label=f"{label}: batch-status", validate=False)
-        except TargetUnreachable as exc:
-            _trouble(result, f"batch-status: no answer ({_first_line(exc)})", server=False)
-            why.update({job_id: Left("batch-status got no answer", NO_ANSWER) for job_id in job_ids})
-            return None
-        if reply.status != 200:
-            text = f"batch-status answered {reply.status}"
-            _trouble(result, text, server=reply.status >= 500)
-            cause = SERVER_ERROR if _transient(reply.status) else REFUSED
-            why.update({job_id: Left(text, cause) for job_id in job_ids})
-            if cause == REFUSED:
-                raise _Hopeless(text)
+        send = functools.partial(api.batch_status, page, label=f"{label}: batch-status", validate=False)
+        reply = _served(send, "batch-status", job_ids, result, why)
+        if reply is None:
             return None
         try:
             found.update(_reported(reply.json(), page))
@@ -179,19 +193,9 @@ def _send_resume(
     api: DrsClient, job_ids: list[str], label: str, result: Resumed, why: dict[str, Left], accepted: set[str]
 ) -> bool:
     """Resume the jobs (batch-retry-task); True when the target accepted every one of them."""
-    try:
-        reply = api.retry(job_ids, label=f"{label}: batch-retry-task", validate=False)
-    except TargetUnreachable as exc:
-        _trouble(result, f"batch-retry-task: no answer ({_first_line(exc)})", server=False)
-        why.update({job_id: Left("batch-retry-task got no answer", NO_ANSWER) for job_id in job_ids})
-        return False
-    if reply.status != 200:
-        text = f"batch-retry-task answered {reply.status}"
-        _trouble(result, text, server=reply.status >= 500)
-        cause = SERVER_ERROR if _transient(reply.status) else REFUSED
-        why.update({job_id: Left(text, cause) for job_id in job_ids})
-        if cause == REFUSED:
-            raise _Hopeless(text)
+    send = functools.partial(api.retry, job_ids, label=f"{label}: batch-retry-task", validate=False)
+    reply = _served(send, "batch-retry-task", job_ids, result, why)
+    if reply is None:
         return False
     try:
         items = dict(_items(reply.json()))
