@@ -82,6 +82,26 @@ def _target_args(url: str, inventory: Path) -> list[str]:
     return ["--base-url", url, "--auth-token", TOKEN, "--inventory", str(inventory)]
 
 
+def _slow_pausing_run(kit_process: Callable, url: str, inventory: Path, report_dir: str) -> Any:
+    """A run of the pausing tests, slowed down (--rate-limit 5) so that a test can catch it holding a paused job.
+
+    One process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs).
+    """
+    return kit_process(
+        "run",
+        *_target_args(url, inventory),
+        "--rate-limit",
+        "5",
+        "--max-workers",
+        "1",
+        "--report-dir",
+        report_dir,
+        "--",
+        "-k",
+        PAUSING_TESTS,
+    )
+
+
 def _stop_while_a_job_is_paused(run: Any, url: str, timeout: float = 120) -> set[str]:
     """Freeze the run (SIGSTOP) at a moment one of its jobs reads PAUSING; return those jobs (the run stays stopped)."""
     deadline = time.monotonic() + timeout
@@ -123,19 +143,7 @@ def test_a_killed_run_leaves_its_jobs_in_the_journal_and_restore_puts_them_back(
     """SIGKILL (nothing can be done in the run) while a job is paused: the journal has it; restore brings it back."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    run = kit_process(
-        "run",
-        *_target_args(sandbox.url, inventory),
-        "--rate-limit",
-        "5",
-        "--max-workers",
-        "1",  # one process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs)
-        "--report-dir",
-        "out",
-        "--",
-        "-k",
-        PAUSING_TESTS,
-    )
+    run = _slow_pausing_run(kit_process, sandbox.url, inventory, "out")
     paused = _stop_while_a_job_is_paused(run, sandbox.url)
     _kill_with_jobs_paused(run, sandbox.url, paused)
     journaled = {entry.job_id: entry.status_before for entry in _journal(tmp_path).open_entries()}
@@ -159,19 +167,7 @@ def test_the_next_run_puts_back_what_a_killed_run_left_before_its_tests(
 ) -> None:
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    run = kit_process(
-        "run",
-        *_target_args(sandbox.url, inventory),
-        "--rate-limit",
-        "5",
-        "--max-workers",
-        "1",  # one process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs)
-        "--report-dir",
-        "first",
-        "--",
-        "-k",
-        PAUSING_TESTS,
-    )
+    run = _slow_pausing_run(kit_process, sandbox.url, inventory, "first")
     paused = _stop_while_a_job_is_paused(run, sandbox.url)
     _kill_with_jobs_paused(run, sandbox.url, paused)
 
@@ -191,19 +187,7 @@ def test_sigterm_puts_the_jobs_back_before_the_run_exits(
     """What `timeout`, `docker stop` and CI cancellation send: the run stops, but puts back what it took first."""
     sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
     before = _statuses(sandbox.url)
-    run = kit_process(
-        "run",
-        *_target_args(sandbox.url, inventory),
-        "--rate-limit",
-        "5",
-        "--max-workers",
-        "1",  # one process: SIGSTOP freezes the whole run (xdist workers would go on and hold their jobs)
-        "--report-dir",
-        "out",
-        "--",
-        "-k",
-        PAUSING_TESTS,
-    )
+    run = _slow_pausing_run(kit_process, sandbox.url, inventory, "out")
     _stop_while_a_job_is_paused(run, sandbox.url)
     run.process.send_signal(signal.SIGTERM)
     run.process.send_signal(signal.SIGCONT)
