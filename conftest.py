@@ -1,6 +1,6 @@
 """Root conftest of the kit's own tests (tests/): fixtures that run the kit as a user would.
 
-The conformance suites have their own settings (suites/pytest.ini) and fixtures (drs_conformance.plugin).
+The conformance suites have their own settings (suites/pytest.ini) and fixtures (drs_conformance.plugin.hooks).
 """
 
 from __future__ import annotations

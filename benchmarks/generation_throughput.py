@@ -29,10 +29,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peer_baseline import schemathesis_command
 
-from drs_conformance.client import http_transport
+from drs_conformance.contract.spec import PAUSE_PATH
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, SandboxConfig, create_app
 from drs_conformance.sandbox.server import bind_socket, uvicorn_config
-from drs_conformance.spec import PAUSE_PATH
+from drs_conformance.transport.client import http_transport
 
 DOMAIN_SUITES = [
     "test_conformance_requests.py",

@@ -40,11 +40,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drs_conformance.contract.spec import spec_path
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, list_defects, list_variants
 from drs_conformance.sandbox.defects import get_defect
 from drs_conformance.sandbox.variants import get_variant
-from drs_conformance.spec import spec_path
 
 CLEAN = "(clean)"
 VARIANT = "variant "  # prefix of targets that are an allowed option: "variant result-order=shuffled"

@@ -40,15 +40,15 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from drs_conformance.client import operation_of
-from drs_conformance.options import child_run_environment
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
+from drs_conformance.plugin.options import child_run_environment
+from drs_conformance.transport.client import operation_of
 from tests.fault_proxy import FaultProxy, delay
 
 PROJECT = contract().example_project_id
 TOKEN = "sandbox-token"
 MODES = ("control-api", "inventory")
-# The inventory of tests/kit/test_kit_live_runs.py: jobs in several states and types, a job someone else paused.
+# The inventory of tests/live/test_kit_live_runs.py: jobs in several states and types, a job someone else paused.
 INVENTORY = f"""\
 project_id: {PROJECT}
 jobs:

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import httpx
 
-from drs_conformance.client import http_transport
+from drs_conformance.contract.spec import PAUSE_PATH
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN
 from drs_conformance.sandbox.server import bind_socket
-from drs_conformance.spec import PAUSE_PATH
+from drs_conformance.transport.client import http_transport
 
 PRESEEDED = 400_000
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}
@@ -221,7 +221,7 @@ def million_startup() -> None:
             port = probe.getsockname()[1]
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "drs_conformance.sandbox.cli_sandbox", "--seed", str(path), "--port", str(port)],
+            [sys.executable, "-m", "drs_conformance.cli.sandbox", "--seed", str(path), "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from drs_conformance.options import child_run_environment
+from drs_conformance.plugin.options import child_run_environment
 
 
 def _run(report: Path, profile: str, extra: list[str]) -> tuple[float, dict[str, Any]]:

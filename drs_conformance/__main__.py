@@ -2,6 +2,6 @@
 
 import sys
 
-from drs_conformance.cli import main
+from drs_conformance.cli.program import main
 
 sys.exit(main())

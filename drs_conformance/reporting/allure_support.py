@@ -20,15 +20,15 @@ from urllib.parse import urlsplit
 
 import allure
 
-from drs_conformance.catalogue import Catalogue, Requirement
-from drs_conformance.catalogue import catalogue as shipped_catalogue
-from drs_conformance.exchange import Exchange
-from drs_conformance.outcomes import TestOutcome
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.catalogue import Catalogue, Requirement
+from drs_conformance.contract.catalogue import catalogue as shipped_catalogue
+from drs_conformance.contract.exchange import Exchange
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.html_page import pretty_body
+from drs_conformance.reporting.outcomes import TestOutcome
 from drs_conformance.reporting.run_report import anchor
 from drs_conformance.reporting.verdicts import attributed_requirement
+from drs_conformance.transport.redaction import Redactor
 
 __all__ = [
     "DEFAULT_LINK_BASE",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from drs_conformance.exchange import Exchange
-from drs_conformance.redaction import SECRET_HEADERS, Redactor
+from drs_conformance.contract.exchange import Exchange
+from drs_conformance.transport.redaction import SECRET_HEADERS, Redactor
 
 __all__ = ["AUTH_TOKEN_VARIABLE", "BODY_FILE", "MAX_INLINE_BODY", "curl_line"]
 

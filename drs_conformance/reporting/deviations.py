@@ -35,11 +35,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-from drs_conformance.catalogue import Catalogue
-from drs_conformance.catalogue import catalogue as shipped_catalogue
+from drs_conformance.contract.catalogue import Catalogue
+from drs_conformance.contract.catalogue import catalogue as shipped_catalogue
 from drs_conformance.errors import ConfigError
 from drs_conformance.hints import did_you_mean, yaml_problem
-from drs_conformance.outcomes import TestOutcome
+from drs_conformance.reporting.outcomes import TestOutcome
 
 __all__ = [
     "DEVIATIONS_SCHEMA",

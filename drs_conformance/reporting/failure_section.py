@@ -3,10 +3,10 @@ says, how to reproduce it, and the last request and response."""
 
 from __future__ import annotations
 
-from drs_conformance.catalogue import catalogue
-from drs_conformance.outcomes import TestOutcome
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.reporting.curl import curl_line
+from drs_conformance.reporting.outcomes import TestOutcome
+from drs_conformance.transport.redaction import Redactor
 
 __all__ = ["failure_section"]
 

@@ -17,7 +17,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from drs_conformance.catalogue import LEVELS
+from drs_conformance.contract.catalogue import LEVELS
 from drs_conformance.reporting.groups import FailureGroup, groups_of, tests_line
 from drs_conformance.reporting.markdown import display_time, injected_text, one_line, scope_text, tests_text
 from drs_conformance.reporting.run_report import anchor

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from drs_conformance.catalogue import LEVELS
+from drs_conformance.contract.catalogue import LEVELS
 from drs_conformance.reporting.groups import groups_of
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
 

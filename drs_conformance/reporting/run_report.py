@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from drs_conformance import __version__
-from drs_conformance.catalogue import LEVELS, Catalogue
-from drs_conformance.catalogue import catalogue as shipped_catalogue
-from drs_conformance.outcomes import TestOutcome
-from drs_conformance.redaction import REDACTED, Redactor
+from drs_conformance.contract.catalogue import LEVELS, Catalogue
+from drs_conformance.contract.catalogue import catalogue as shipped_catalogue
+from drs_conformance.contract.spec import contract
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.deviations import Deviations
 from drs_conformance.reporting.groups import group_entries
+from drs_conformance.reporting.outcomes import TestOutcome
 from drs_conformance.reporting.verdicts import (
     NOT_JUDGED,
     VERDICTS,
@@ -28,7 +28,7 @@ from drs_conformance.reporting.verdicts import (
     requirement_verdicts,
     tests_run,
 )
-from drs_conformance.spec import contract
+from drs_conformance.transport.redaction import REDACTED, Redactor
 
 __all__ = [
     "REPORT_FORMAT",

@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema
 
-from drs_conformance.paths import readable_path
+from drs_conformance.contract.paths import readable_path
 
 __all__ = ["SCHEMA_FILENAME", "report_errors", "report_schema", "validate_report"]
 

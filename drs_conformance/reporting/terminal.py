@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from drs_conformance.catalogue import LEVELS
-from drs_conformance.exchange import Exchange
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.catalogue import LEVELS
+from drs_conformance.contract.exchange import Exchange
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.groups import FailureGroup, groups_of
 from drs_conformance.reporting.markdown import injected_text, not_judged_groups, one_line, scope_text
 from drs_conformance.reporting.run_report import redact_data
 from drs_conformance.reporting.verdicts import VERDICTS
+from drs_conformance.transport.redaction import Redactor
 
 __all__ = ["MAX_EXAMPLES", "Styled", "styled_summary_lines", "summary_lines", "verdict_note"]
 

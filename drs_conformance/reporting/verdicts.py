@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from drs_conformance.catalogue import LEVELS, Catalogue, Requirement
-from drs_conformance.catalogue import catalogue as shipped_catalogue
+from drs_conformance.contract.catalogue import LEVELS, Catalogue, Requirement
+from drs_conformance.contract.catalogue import catalogue as shipped_catalogue
 from drs_conformance.errors import ExitCode
-from drs_conformance.outcomes import TestOutcome
+from drs_conformance.reporting.outcomes import TestOutcome
 
 __all__ = [
     "FAILING_OUTCOMES",
@@ -73,7 +73,7 @@ NOT_JUDGED: dict[str, str] = {
 _NOT_TESTED_IN_RUN = "no test selected in this run"
 # Skip messages, read for their category (the suites' skips say what to provide): first match wins.
 _SKIP_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("inconclusive", re.compile(r"^(Interference: )?inconclusive: ")),  # drs_conformance.jobs.Interference
+    ("inconclusive", re.compile(r"^(Interference: )?inconclusive: ")),  # drs_conformance.live.jobs.Interference
     (
         "no-inventory-job",
         re.compile(r"the inventory has no|inventory job .* did not reach|provision one", re.IGNORECASE),

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from drs_conformance.contract.exchange import Exchange
 from drs_conformance.errors import ConfigError
-from drs_conformance.exchange import Exchange
-from drs_conformance.redaction import Redactor
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.html_page import render_html
 from drs_conformance.reporting.markdown import render_markdown
 from drs_conformance.reporting.run_report import redact_data
+from drs_conformance.transport.redaction import Redactor
 
 __all__ = ["REPORT_FILES", "write_reports"]
 

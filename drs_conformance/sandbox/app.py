@@ -14,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
+from drs_conformance.contract.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
 from drs_conformance.sandbox.control import ControlApi
 from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
@@ -25,7 +26,6 @@ from drs_conformance.sandbox.policy import build_policy
 from drs_conformance.sandbox.rendering import Renderer
 from drs_conformance.sandbox.routes import api_routes, control_routes
 from drs_conformance.sandbox.state import JobStore
-from drs_conformance.spec import contract
 
 __all__ = ["Seeded", "create_app", "seed_store"]
 

@@ -14,10 +14,10 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.config import AccessKey, SandboxConfig
 from drs_conformance.sandbox.errors import SandboxError
 from drs_conformance.sandbox.policy import AuthPolicy
-from drs_conformance.spec import contract
 
 __all__ = ["Authenticator", "Principal", "parse_authorization", "raw_path_of", "sign_request_headers"]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drs_conformance.control_extensions import (
+from drs_conformance.contract.control_extensions import (
     BULK_DELETE_EXTENSION,
     BULK_PUT_EXTENSION,
     BULK_QUERY_EXTENSION,
@@ -14,11 +14,11 @@ from drs_conformance.control_extensions import (
     CONTROL_EXTENSIONS,
     DELETE_JOB_EXTENSION,
 )
+from drs_conformance.contract.inventory import Inventory
+from drs_conformance.contract.spec import contract
 from drs_conformance.errors import UsageError
-from drs_conformance.inventory import Inventory
 from drs_conformance.sandbox.defects import ActiveDefect
 from drs_conformance.sandbox.variants import BODY_LIMIT_SERVED, VariantChoices
-from drs_conformance.spec import contract
 
 __all__ = [
     "BULK_DELETE_EXTENSION",
@@ -45,7 +45,7 @@ DEFAULT_SK = "sandbox-secret-key-0001"
 DEFAULT_SEED_STATUS = "INCRE_TRANSFER_STARTED"
 DEFAULT_SEED_TYPE = "sync"
 # The contract notes' optional control-API additions the sandbox serves, as GET /_sandbox/health lists them, are
-# named in drs_conformance/control_extensions.py (for the kit's client too) and exported from here.
+# named in drs_conformance/contract/control_extensions.py (for the kit's client too) and exported from here.
 
 
 @dataclass(frozen=True)

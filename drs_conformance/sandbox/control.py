@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.config import CONTROL_BULK_LIMIT, SandboxConfig
 from drs_conformance.sandbox.errors import (
     BadRequest,
@@ -20,7 +21,6 @@ from drs_conformance.sandbox.errors import (
 from drs_conformance.sandbox.pipeline import RequestPipeline, parse_json
 from drs_conformance.sandbox.rendering import json_response
 from drs_conformance.sandbox.state import JobStore
-from drs_conformance.spec import contract
 
 __all__ = ["ControlApi"]
 

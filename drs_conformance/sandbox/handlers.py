@@ -13,11 +13,11 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
+from drs_conformance.contract.spec import load_document
 from drs_conformance.sandbox.pipeline import JSON_MEDIA_TYPE, RequestPipeline
 from drs_conformance.sandbox.policy import SandboxPolicy
 from drs_conformance.sandbox.rendering import Renderer
 from drs_conformance.sandbox.state import JobStore
-from drs_conformance.spec import load_document
 
 __all__ = ["Handlers"]
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from drs_conformance.contract.spec import contract
+from drs_conformance.contract.strict_json import loads_strict
 from drs_conformance.sandbox.auth import Authenticator, Principal, raw_path_of
 from drs_conformance.sandbox.config import SandboxConfig
 from drs_conformance.sandbox.errors import (
@@ -26,8 +28,6 @@ from drs_conformance.sandbox.errors import (
 from drs_conformance.sandbox.policy import SandboxPolicy
 from drs_conformance.sandbox.state import JobOutcome, JobStore, Result
 from drs_conformance.sandbox.validation import request_validators, validate
-from drs_conformance.spec import contract
-from drs_conformance.strict_json import loads_strict
 
 __all__ = ["JSON_MEDIA_TYPE", "PauseItem", "RequestPipeline", "parse_json"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.config import DEFAULT_SEED_STATUS, SandboxConfig
 from drs_conformance.sandbox.errors import (
     ApiNotFound,
@@ -25,7 +26,6 @@ from drs_conformance.sandbox.errors import (
     UnsupportedMediaType,
 )
 from drs_conformance.sandbox.state import PausePolicy, ResumePolicy
-from drs_conformance.spec import contract
 
 __all__ = [
     "UNDOCUMENTED_CODE",

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.errors import (
     ITEM_INVALID_CODE,
     ITEM_NOT_FOUND_CODE,
@@ -27,7 +28,6 @@ from drs_conformance.sandbox.messages import message
 from drs_conformance.sandbox.pipeline import JSON_MEDIA_TYPE, PauseItem
 from drs_conformance.sandbox.policy import AnswerPolicy
 from drs_conformance.sandbox.state import JobOutcome, Result
-from drs_conformance.spec import contract
 
 __all__ = ["Renderer", "json_response"]
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import Route
 
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 from drs_conformance.sandbox.config import (
     BULK_DELETE_EXTENSION,
     BULK_PUT_EXTENSION,
     BULK_QUERY_EXTENSION,
     DELETE_JOB_EXTENSION,
 )
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
 if TYPE_CHECKING:
     from drs_conformance.sandbox.control import ControlApi

@@ -20,11 +20,11 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from drs_conformance.contract.spec import PAUSE_PATH, contract
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox.app import create_app
 from drs_conformance.sandbox.config import DEFAULT_TOKEN, SandboxConfig
 from drs_conformance.sandbox.routes import CONTROL_PREFIX, OPENAPI_PATH
-from drs_conformance.spec import PAUSE_PATH, contract
 
 __all__ = [
     "RunningSandbox",

@@ -1,6 +1,6 @@
 """The request schemas as a sandbox validates them, so that every schema violation becomes the documented wire error.
 
-Validators come from the kit's one builder (`drs_conformance.validators`), references inlined (much
+Validators come from the kit's one builder (`drs_conformance.contract.validators`), references inlined (much
 faster), one set per schema edit (a defect that is a different schema), built once per process.
 """
 
@@ -12,7 +12,9 @@ from typing import Any
 
 import jsonschema
 
-from drs_conformance.paths import readable_path
+from drs_conformance.contract.paths import readable_path
+from drs_conformance.contract.spec import contract
+from drs_conformance.contract.validators import build_validator, contract_validator
 from drs_conformance.sandbox.errors import (
     InvalidBody,
     InvalidJobId,
@@ -21,8 +23,6 @@ from drs_conformance.sandbox.errors import (
     SandboxError,
 )
 from drs_conformance.sandbox.policy import SchemaEdits
-from drs_conformance.spec import contract
-from drs_conformance.validators import build_validator, contract_validator
 
 __all__ = ["RequestValidators", "classify", "request_validators", "validate"]
 

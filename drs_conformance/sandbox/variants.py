@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.errors import UsageError
-from drs_conformance.spec import contract
 
 __all__ = ["BODY_LIMIT_SERVED", "Variant", "VariantChoices", "get_variant", "list_variants"]
 

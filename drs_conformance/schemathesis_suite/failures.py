@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drs_conformance.checks import NonConformance, is_json_content_type
-from drs_conformance.client import Reply
-from drs_conformance.judge import describe
-from drs_conformance.requirement_ids import Req
+from drs_conformance.contract.checks import NonConformance, is_json_content_type
+from drs_conformance.contract.judge import describe
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import STATUS_PATH
 from drs_conformance.schemathesis_suite.operations import UNDER_TEST
 from drs_conformance.schemathesis_suite.requests import Sent
-from drs_conformance.spec import STATUS_PATH
+from drs_conformance.transport.client import Reply
 
 __all__ = ["FAILURE_REQUIREMENTS", "named_failure", "requirement_of"]
 

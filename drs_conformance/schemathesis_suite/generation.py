@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from drs_conformance.contract.spec import PAUSE_PATH, STATUS_PATH, contract, documented_view
 from drs_conformance.schemathesis_suite.operations import body_schema_name
-from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, contract, documented_view
 from drs_conformance.strategies import with_job_id_format
 
 __all__ = [

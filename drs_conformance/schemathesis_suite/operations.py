@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drs_conformance.spec import INFERRED, contract
+from drs_conformance.contract.spec import INFERRED, contract
 
 __all__ = ["JSON_MEDIA_TYPE", "UNDER_TEST", "body_schema_name", "inferred_fields", "role"]
 

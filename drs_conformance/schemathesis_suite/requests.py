@@ -9,17 +9,17 @@ from typing import Any
 import httpx
 import jsonschema
 
-from drs_conformance.paths import readable_path
-from drs_conformance.requirement_ids import Req
+from drs_conformance.contract.paths import readable_path
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import STATUS_PATH, contract
+from drs_conformance.contract.strict_json import loads_strict
+from drs_conformance.contract.validators import contract_validator
 from drs_conformance.schemathesis_suite.operations import (
     JSON_MEDIA_TYPE,
     body_schema_name,
     inferred_fields,
     role,
 )
-from drs_conformance.spec import STATUS_PATH, contract
-from drs_conformance.strict_json import loads_strict
-from drs_conformance.validators import contract_validator
 
 __all__ = ["RULE_ORDER", "Sent", "Wire", "classify_request", "rule_of"]
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import requests
 
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.credentials import Credentials, NoCredentials
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, contract
+from drs_conformance.live.target import Target
 from drs_conformance.schemathesis_suite.requests import Wire
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, contract
-from drs_conformance.target import Target
+from drs_conformance.transport.client import DrsClient, Reply
+from drs_conformance.transport.credentials import Credentials, NoCredentials
 
 if TYPE_CHECKING:
     import schemathesis

@@ -10,7 +10,7 @@ imports those modules and fixes the order of their strategies.
 
 from __future__ import annotations
 
-from drs_conformance.spec import contract_constant
+from drs_conformance.contract.spec import contract_constant
 
 from .batches import batches, batches_over, pause_infos
 from .bodies import not_json_bodies, oversized_bodies, wrong_content_types

@@ -7,7 +7,7 @@ import re
 import string
 from dataclasses import dataclass
 
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
 
 __all__ = ["IdRule", "id_rule"]
 

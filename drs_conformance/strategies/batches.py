@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from drs_conformance.spec import contract, contract_constant
+from drs_conformance.contract.spec import contract, contract_constant
 
 from ._checks import check_sizes, check_strategy
 from ._rule import id_rule

@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract, contract_constant
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract, contract_constant
 
 from .batches import batches
 from .faults import Fault, encode

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from drs_conformance.requirement_ids import Req
+from drs_conformance.contract.requirement_ids import Req
 
 from ._rule import id_rule
 from .faults import Fault, encode, json_type

@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from hypothesis import strategies as st
 
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
 
 from ._checks import check_choices
 from ._rule import id_rule

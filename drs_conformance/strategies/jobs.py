@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
 
 from ._checks import check_choices
 from .faults import Fault

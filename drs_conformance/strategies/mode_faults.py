@@ -7,8 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
 
 from .faults import Fault, encode, json_type
 from .job_ids import job_ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
 
 __all__ = ["pause_modes"]
 

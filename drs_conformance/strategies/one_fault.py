@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
 
 from ._checks import check_choices, check_sizes, check_strategy
 from .batches import batches

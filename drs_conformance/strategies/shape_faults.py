@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
 
 from ._checks import check_sizes
 from ._rule import id_rule

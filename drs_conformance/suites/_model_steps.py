@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 
 from hypothesis import strategies as st
 
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.jobs import Jobs
-from drs_conformance.judge import describe, expect_ok, is_success, results_by_id, single_result
-from drs_conformance.model import Model, Violation, first_exception
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.judge import describe, expect_ok, is_success, results_by_id, single_result
+from drs_conformance.contract.model import Model, Violation, first_exception
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
+from drs_conformance.live.jobs import Jobs
 from drs_conformance.strategies import JobSpec, job_specs, non_pausable_job_specs, pausable_job_specs
+from drs_conformance.transport.client import DrsClient, Reply
 
 __all__ = ["boundary_job_specs", "observe", "pause_against", "raise_first"]
 

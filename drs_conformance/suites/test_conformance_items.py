@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient
-from drs_conformance.jobs import Jobs, resume
-from drs_conformance.judge import describe, expect_ok, is_success, results_by_id, single_result
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.judge import describe, expect_ok, is_success, results_by_id, single_result
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
+from drs_conformance.live.jobs import Jobs, resume
+from drs_conformance.transport.client import DrsClient
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

@@ -10,18 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.jobs import Jobs
-from drs_conformance.judge import (
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.judge import (
     describe,
     expect_ok,
     expect_refused,
     is_success,
     results_by_id,
 )
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import PAUSE_PATH, contract
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import PAUSE_PATH, contract
+from drs_conformance.live.jobs import Jobs
 from drs_conformance.strategies import (
     Fault,
     duplicate_id_batches,
@@ -31,6 +30,7 @@ from drs_conformance.strategies import (
     oversized_batches,
     request_faults,
 )
+from drs_conformance.transport.client import DrsClient, Reply
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

@@ -39,13 +39,13 @@ from schemathesis import GenerationMode
 from schemathesis import checks as schemathesis_checks
 from schemathesis.generation.meta import CoverageScenario, TestPhase
 
-from drs_conformance.catalogue import catalogue
-from drs_conformance.checks import NonConformance, check_response, checked_requirements
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.credentials import NoCredentials
-from drs_conformance.judge import describe, is_success, results_by_id
-from drs_conformance.plugin import run_seed
-from drs_conformance.requirement_ids import Req
+from drs_conformance.contract.catalogue import catalogue
+from drs_conformance.contract.checks import NonConformance, check_response, checked_requirements
+from drs_conformance.contract.judge import describe, is_success, results_by_id
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract, load_document
+from drs_conformance.live.target import Target, new_job_id
+from drs_conformance.plugin.hooks import run_seed
 from drs_conformance.schemathesis_suite import (
     NO_RESEND,
     UNDER_TEST,
@@ -63,9 +63,9 @@ from drs_conformance.schemathesis_suite import (
     send,
     to_wire,
 )
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract, load_document
 from drs_conformance.strategies import register_job_id_format
-from drs_conformance.target import Target, new_job_id
+from drs_conformance.transport.client import DrsClient, Reply
+from drs_conformance.transport.credentials import NoCredentials
 
 DOCUMENT = load_document()
 INVALID_CREDENTIAL = "drs-conformance-invalid-credential"

@@ -12,12 +12,12 @@ from collections.abc import Callable
 
 import pytest
 
-from drs_conformance.checks import check_inferred
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.credentials import NoCredentials
-from drs_conformance.jobs import Jobs
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
+from drs_conformance.contract.checks import check_inferred
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
+from drs_conformance.live.jobs import Jobs
+from drs_conformance.transport.client import DrsClient, Reply
+from drs_conformance.transport.credentials import NoCredentials
 
 Answer = Callable[[DrsClient, Jobs], Reply]
 

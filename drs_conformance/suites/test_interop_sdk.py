@@ -17,12 +17,14 @@ import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdrs.v3 import BatchStopJobsResponse, DrsClient
 
-from drs_conformance.checks import NonConformance, check_response, checked_requirements
-from drs_conformance.client import ExchangeLog, Reply
-from drs_conformance.jobs import Jobs
-from drs_conformance.judge import SUCCESS, results_by_id
-from drs_conformance.requirement_ids import Req
-from drs_conformance.sdk import (
+from drs_conformance.contract.checks import NonConformance, check_response, checked_requirements
+from drs_conformance.contract.judge import SUCCESS, results_by_id
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import PAUSE_PATH, contract
+from drs_conformance.live.jobs import Jobs
+from drs_conformance.live.target import Target
+from drs_conformance.transport.client import ExchangeLog, Reply
+from drs_conformance.transport.sdk import (
     SdkCall,
     SdkTraffic,
     close_client,
@@ -31,8 +33,6 @@ from drs_conformance.sdk import (
     pause,
     sdk_client,
 )
-from drs_conformance.spec import PAUSE_PATH, contract
-from drs_conformance.target import Target
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

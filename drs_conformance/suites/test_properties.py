@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient
-from drs_conformance.jobs import Jobs, JobState, resume
-from drs_conformance.judge import expect_refused
-from drs_conformance.model import Model
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.judge import expect_refused
+from drs_conformance.contract.model import Model
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
+from drs_conformance.live.jobs import Jobs, JobState, resume
 from drs_conformance.strategies import Fault, one_fault_batches, pausable_job_specs, pause_modes
 from drs_conformance.suites._model_steps import boundary_job_specs, observe, pause_against, raise_first
+from drs_conformance.transport.client import DrsClient
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

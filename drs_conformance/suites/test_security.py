@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.credentials import AkSkCredentials, Credentials, NoCredentials, TokenCredentials
-from drs_conformance.jobs import Jobs
-from drs_conformance.judge import describe, expect_4xx, expect_ok, is_success, results_by_id, single_result
-from drs_conformance.requirement_ids import Req
-from drs_conformance.signing import sign_request_headers
-from drs_conformance.spec import PAUSE_PATH, contract
-from drs_conformance.target import Target
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.judge import describe, expect_4xx, expect_ok, is_success, results_by_id, single_result
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import PAUSE_PATH, contract
+from drs_conformance.live.jobs import Jobs
+from drs_conformance.live.target import Target
+from drs_conformance.transport.client import DrsClient, Reply
+from drs_conformance.transport.credentials import AkSkCredentials, Credentials, NoCredentials, TokenCredentials
+from drs_conformance.transport.signing import sign_request_headers
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

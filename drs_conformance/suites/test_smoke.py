@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from drs_conformance.client import DrsClient
-from drs_conformance.jobs import Jobs
-from drs_conformance.judge import describe, single_result
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.judge import describe, single_result
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
+from drs_conformance.live.jobs import Jobs
+from drs_conformance.transport.client import DrsClient
 
 
 @pytest.mark.requirement(Req.DOC_EXAMPLE)

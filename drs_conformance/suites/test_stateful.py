@@ -19,15 +19,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import DrsClient
-from drs_conformance.jobs import Jobs
-from drs_conformance.judge import describe
-from drs_conformance.model import Model
-from drs_conformance.requirement_ids import Req
-from drs_conformance.spec import contract
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.judge import describe
+from drs_conformance.contract.model import Model
+from drs_conformance.contract.requirement_ids import Req
+from drs_conformance.contract.spec import contract
+from drs_conformance.live.jobs import Jobs
 from drs_conformance.strategies import JobSpec, pause_modes
 from drs_conformance.suites._model_steps import boundary_job_specs, observe, pause_against, raise_first
+from drs_conformance.transport.client import DrsClient
 
 SPEC = contract()
 PAUSING = SPEC.paused_status

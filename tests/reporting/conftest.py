@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
-from drs_conformance.outcomes import TestOutcome as Outcome
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.reporting import RunInfo, build_report, parse_deviations
+from drs_conformance.reporting.outcomes import TestOutcome as Outcome
+from drs_conformance.transport.redaction import Redactor
 
 BASE_URL = "http://127.0.0.1:8765"
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -158,7 +158,7 @@ def mixed_outcomes() -> list[Outcome]:
 
 def passing_outcomes(*failing: str) -> list[Outcome]:
     """One passing test per requirement of the shipped catalogue (a complete run), but a failing one for `failing`."""
-    from drs_conformance.catalogue import catalogue
+    from drs_conformance.contract.catalogue import catalogue
 
     return [
         outcome(

@@ -14,9 +14,9 @@ from typing import Any
 import allure_commons
 import pytest
 
-from drs_conformance.catalogue import catalogue
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.reporting import attach_exchanges, label_requirement, requirement_link
+from drs_conformance.transport.redaction import Redactor
 
 
 class _Recorder:
@@ -115,8 +115,8 @@ def test_allure_pytest_writes_labels_links_description_and_attachments(tmp_path:
     test_file.write_text(
         textwrap.dedent(
             """
-            from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
-            from drs_conformance.redaction import Redactor
+            from drs_conformance.contract.exchange import Exchange, RecordedRequest, RecordedResponse
+            from drs_conformance.transport.redaction import Redactor
             import pytest
 
             from drs_conformance.reporting import attach_exchanges, label_requirement, title_test
@@ -221,7 +221,7 @@ def test_environment_properties_name_the_run_and_its_verdict(
     ],
 )
 def test_attachments_are_named_by_operation(method: str, url: str, name: str) -> None:
-    from drs_conformance.exchange import Exchange, RecordedRequest
+    from drs_conformance.contract.exchange import Exchange, RecordedRequest
     from drs_conformance.reporting import operation_name
 
     assert operation_name(Exchange(request=RecordedRequest(method, url, []))) == name

@@ -16,9 +16,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from drs_conformance.catalogue import catalogue
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.reporting import write_reports
+from drs_conformance.transport.redaction import Redactor
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from drs_conformance.exchange import Exchange, RecordedRequest
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.exchange import Exchange, RecordedRequest
 from drs_conformance.reporting import curl_line
+from drs_conformance.transport.redaction import Redactor
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to run the curl lines")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from drs_conformance.outcomes import TestOutcome
 from drs_conformance.reporting import apply_deviations, expected_failure_reason, parse_deviations
+from drs_conformance.reporting.outcomes import TestOutcome
 
 DEVIATIONS = parse_deviations(
     {

@@ -13,8 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from drs_conformance.catalogue import catalogue
-from drs_conformance.redaction import REDACTED, Redactor
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.reporting import (
     RunInfo,
     RunScope,
@@ -25,6 +24,7 @@ from drs_conformance.reporting import (
     report_schema,
     validate_report,
 )
+from drs_conformance.transport.redaction import REDACTED, Redactor
 
 
 def test_the_schema_is_valid_draft_2020_12() -> None:
@@ -353,7 +353,7 @@ def test_redacted_options_mask_credentials_by_name_and_by_value() -> None:
 
 def test_run_info_defaults_come_from_the_kit(samples: SimpleNamespace) -> None:
     from drs_conformance import __version__
-    from drs_conformance.spec import contract
+    from drs_conformance.contract.spec import contract
 
     info = RunInfo(
         base_url="http://x",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from drs_conformance.catalogue import catalogue
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.reporting import build_report, render_html
 
 _VOID = {"meta", "link", "br", "img", "input", "hr", "col", "wbr", "source"}

@@ -6,7 +6,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from drs_conformance.catalogue import catalogue
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.reporting import build_report, render_markdown
 from drs_conformance.reporting.markdown import MAX_ROWS
 
@@ -65,7 +65,7 @@ def test_link_free_escaped_and_tables_well_formed(mixed_report: dict[str, Any]) 
 
 
 def test_short_even_with_many_failures(samples: SimpleNamespace) -> None:
-    from drs_conformance.catalogue import catalogue
+    from drs_conformance.contract.catalogue import catalogue
 
     outcomes = [
         samples.outcome(f"suites/t.py::test_{i}", r.id, "failed", message="x" * 500) for i, r in enumerate(catalogue())

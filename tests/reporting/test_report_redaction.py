@@ -13,19 +13,19 @@ from urllib.parse import unquote
 
 import pytest
 
-from drs_conformance.options import KitOptions, resolve_options
-from drs_conformance.redaction import (
-    REDACTED,
-    Redactor,
-    display_url,
-    redact_known,
-    split_user_info,
-)
+from drs_conformance.plugin.options import KitOptions, resolve_options
 from drs_conformance.reporting import (
     REPORT_FILES,
     summary_lines,
     validate_report,
     write_reports,
+)
+from drs_conformance.transport.redaction import (
+    REDACTED,
+    Redactor,
+    display_url,
+    redact_known,
+    split_user_info,
 )
 
 

@@ -7,9 +7,9 @@ import signal
 from types import SimpleNamespace
 from typing import Any
 
-from drs_conformance.catalogue import Catalogue, catalogue
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.catalogue import Catalogue, catalogue
 from drs_conformance.reporting import RunScope, build_report, summary_lines
+from drs_conformance.transport.redaction import Redactor
 
 PATHS = {"json": "reports/conformance.json", "md": "reports/conformance.md", "html": "reports/conformance.html"}
 

@@ -6,10 +6,10 @@ import signal
 
 import pytest
 
-from drs_conformance.catalogue import Catalogue, Requirement, catalogue
+from drs_conformance.contract.catalogue import Catalogue, Requirement, catalogue
 from drs_conformance.errors import ExitCode
-from drs_conformance.outcomes import TestOutcome as Outcome
 from drs_conformance.reporting import verdicts
+from drs_conformance.reporting.outcomes import TestOutcome as Outcome
 
 
 def _requirement(rid: str, level: str, not_tested: str | None = None) -> Requirement:

@@ -19,6 +19,7 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 from drs_conformance.sandbox import (
     DEFAULT_AK,
     DEFAULT_PROJECT,
@@ -27,7 +28,6 @@ from drs_conformance.sandbox import (
     SandboxConfig,
     create_app,
 )
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 OTHER_PROJECT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 OTHER_TOKEN = "other-project-token"

@@ -18,8 +18,8 @@ from sandbox_helpers import (
     two_project_config,
 )
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, AccessKey
-from drs_conformance.spec import contract
 
 pytestmark = pytest.mark.anyio
 MAX_SKEW = contract().signing["max_skew_seconds"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sandbox_helpers import OTHER_PROJECT, Api, assert_language, new_job_id, open_api
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox import SandboxConfig
-from drs_conformance.spec import contract
 
 pytestmark = pytest.mark.anyio
 C = contract()

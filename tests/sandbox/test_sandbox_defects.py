@@ -21,11 +21,11 @@ from sandbox_helpers import (
     two_project_config,
 )
 
-from drs_conformance.catalogue import catalogue
+from drs_conformance.contract.catalogue import catalogue
+from drs_conformance.contract.spec import PAUSE_PATH, contract
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import DEFAULT_PROJECT, SandboxConfig, list_defects
 from drs_conformance.sandbox.defects import ActiveDefect, get_defect
-from drs_conformance.spec import PAUSE_PATH, contract
 
 C = contract()
 Scenario = Callable[[Api], Awaitable[Any]]

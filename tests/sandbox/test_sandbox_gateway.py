@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sandbox_helpers import Api, new_job_id, open_api, two_project_config
 
+from drs_conformance.contract.spec import STATUS_PATH
 from drs_conformance.sandbox import RunningSandbox, start_in_thread
 from drs_conformance.sandbox.gateway import APIG_THROTTLED, CLOSE_EVERY, THROTTLE_EVERY, accepted_encodings
-from drs_conformance.spec import STATUS_PATH
 
 pytestmark = pytest.mark.anyio
 GATEWAY = {"gateway": "apig"}

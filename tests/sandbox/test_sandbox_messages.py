@@ -8,9 +8,9 @@ import pytest
 from sandbox_helpers import CJK
 
 import drs_conformance.sandbox as sandbox
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox import errors
 from drs_conformance.sandbox.messages import MESSAGES, message
-from drs_conformance.spec import contract
 
 
 def test_tables_cover_the_contract_languages() -> None:

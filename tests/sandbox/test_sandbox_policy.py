@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox import SandboxConfig, list_defects, list_variants
 from drs_conformance.sandbox.defects import ActiveDefect
 from drs_conformance.sandbox.errors import (
@@ -27,7 +28,6 @@ from drs_conformance.sandbox.policy import (
     build_policy,
 )
 from drs_conformance.sandbox.variants import VariantChoices
-from drs_conformance.spec import contract
 
 C = contract()
 SANDBOX_DIR = Path(__file__).resolve().parents[2] / "drs_conformance" / "sandbox"

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sandbox_helpers import Api
 
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, RunningSandbox
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 PATHS = [p.format(project_id=DEFAULT_PROJECT) for p in (PAUSE_PATH, STATUS_PATH, RETRY_PATH)]
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}

@@ -15,8 +15,8 @@ from sandbox_helpers import (
     open_api,
 )
 
+from drs_conformance.contract.spec import PAUSE_PATH, contract, load_document
 from drs_conformance.sandbox import DEFAULT_PROJECT, SandboxConfig
-from drs_conformance.spec import PAUSE_PATH, contract, load_document
 
 pytestmark = pytest.mark.anyio
 

@@ -10,11 +10,11 @@ import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from sandbox_helpers import new_job_id
 
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.spec import PAUSE_PATH, contract
 from drs_conformance.sandbox import DEFAULT_AK, DEFAULT_PROJECT, DEFAULT_SK, RunningSandbox
-from drs_conformance.sdk import SdkCall, close_client, pause, sdk_client
-from drs_conformance.signing import sign_request_headers
-from drs_conformance.spec import PAUSE_PATH, contract
+from drs_conformance.transport.redaction import Redactor
+from drs_conformance.transport.sdk import SdkCall, close_client, pause, sdk_client
+from drs_conformance.transport.signing import sign_request_headers
 
 
 def put_job(sandbox: RunningSandbox) -> str:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sandbox_helpers import new_job_id
 
+from drs_conformance.contract.spec import PAUSE_PATH, contract
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import (
     DEFAULT_PROJECT,
@@ -31,7 +32,6 @@ from drs_conformance.sandbox import (
     start_in_thread,
 )
 from drs_conformance.sandbox.server import ServerLimits, bind_socket
-from drs_conformance.spec import PAUSE_PATH, contract
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN, "Content-Type": "application/json"}
 REPO = Path(__file__).resolve().parents[2]
@@ -372,7 +372,7 @@ def _start_serving(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], s
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "drs_conformance.sandbox.cli_sandbox", "--port", str(port), *args],
+        [sys.executable, "-m", "drs_conformance.cli.sandbox", "--port", str(port), *args],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import tracemalloc
 
+from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.state import Job, JobOutcome, JobStore, PausePolicy, ResumePolicy
-from drs_conformance.spec import contract
 
 C = contract()
 POLICY = PausePolicy(

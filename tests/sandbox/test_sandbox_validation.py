@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from drs_conformance.contract.spec import contract
+from drs_conformance.contract.validators import build_validator, contract_validator, inline_refs
 from drs_conformance.sandbox.errors import (
     InvalidBody,
     InvalidJobId,
@@ -14,8 +16,6 @@ from drs_conformance.sandbox.errors import (
 )
 from drs_conformance.sandbox.policy import SchemaEdits
 from drs_conformance.sandbox.validation import classify, request_validators, validate
-from drs_conformance.spec import contract
-from drs_conformance.validators import build_validator, contract_validator, inline_refs
 
 C = contract()
 EXAMPLE = C.example_request

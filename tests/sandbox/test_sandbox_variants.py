@@ -8,11 +8,11 @@ import jsonschema
 import pytest
 from sandbox_helpers import OTHER_PROJECT, OTHER_TOKEN, assert_language, new_job_id, open_api, two_project_config
 
-from drs_conformance.catalogue import catalogue
+from drs_conformance.contract.catalogue import catalogue
+from drs_conformance.contract.spec import PAUSE_PATH, STATUS_PATH, contract
 from drs_conformance.errors import UsageError
 from drs_conformance.sandbox import SandboxConfig, list_variants
 from drs_conformance.sandbox.variants import BODY_LIMIT_SERVED
-from drs_conformance.spec import PAUSE_PATH, STATUS_PATH, contract
 
 pytestmark = pytest.mark.anyio
 C = contract()

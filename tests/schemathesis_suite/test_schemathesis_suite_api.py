@@ -24,7 +24,7 @@ def test_exported_names_stay_as_intended() -> None:
 
 def test_importing_the_package_loads_neither_schemathesis_nor_the_contract() -> None:
     code = (
-        "import sys, drs_conformance.schemathesis_suite, drs_conformance.spec as spec; "
+        "import sys, drs_conformance.schemathesis_suite, drs_conformance.contract.spec as spec; "
         "print('schemathesis' in sys.modules, spec.load_document.cache_info().currsize)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,13 +9,13 @@ import pytest
 import schemathesis.openapi.checks  # noqa: F401  (defines the OpenAPI failure classes)
 from schemathesis.core.failures import Failure
 
-from drs_conformance.catalogue import catalogue
-from drs_conformance.checks import NonConformance
-from drs_conformance.client import Reply
-from drs_conformance.exchange import Exchange, RecordedRequest
+from drs_conformance.contract.catalogue import catalogue
+from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.exchange import Exchange, RecordedRequest
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 from drs_conformance.schemathesis_suite.failures import FAILURE_REQUIREMENTS, named_failure, requirement_of
 from drs_conformance.schemathesis_suite.requests import Sent
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
+from drs_conformance.transport.client import Reply
 
 VALID_ID = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"  # the document's own id: its last group is not hex
 HEX_ID = "8d0e8e36-a618-490d-8a46-8c61ac9eb502"

@@ -8,13 +8,20 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from drs_conformance.contract.spec import (
+    INFERRED,
+    PAUSE_PATH,
+    contract,
+    documented_view,
+    inferred_constraints,
+    load_document,
+)
 from drs_conformance.schemathesis_suite.generation import (
     WRONG_JOB_IDS,
     generation_document,
     request_schemas,
     response_schema_names,
 )
-from drs_conformance.spec import INFERRED, PAUSE_PATH, contract, documented_view, inferred_constraints, load_document
 from drs_conformance.strategies import JOB_ID_FORMAT
 
 LANGUAGE = "#/components/parameters/XLanguage"

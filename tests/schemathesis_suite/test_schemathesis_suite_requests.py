@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 from drs_conformance.schemathesis_suite.requests import RULE_ORDER, Sent, Wire, classify_request
-from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH, contract
 
 JOB = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"  # the document's own id (its last group is not hex)
 OTHER = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"

@@ -14,13 +14,13 @@ import pytest
 import schemathesis
 from schemathesis import checks as schemathesis_checks
 
-from drs_conformance.client import DrsClient, Reply
-from drs_conformance.credentials import TokenCredentials
-from drs_conformance.exchange import Exchange, RecordedRequest
-from drs_conformance.redaction import Redactor
+from drs_conformance.contract.exchange import Exchange, RecordedRequest
+from drs_conformance.contract.spec import STATUS_PATH, load_document
 from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, SandboxConfig, start_in_thread
 from drs_conformance.schemathesis_suite import Wire, as_httpx, generation_document, send
-from drs_conformance.spec import STATUS_PATH, load_document
+from drs_conformance.transport.client import DrsClient, Reply
+from drs_conformance.transport.credentials import TokenCredentials
+from drs_conformance.transport.redaction import Redactor
 
 UNKNOWN = "d0d0d0d0-c0de-4kit-9bad-00000nojob00"
 # As the contract suite validates: ignored_auth would probe on its own (the suite probes through the kit),

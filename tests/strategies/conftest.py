@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
 
 
 @pytest.fixture(scope="session")

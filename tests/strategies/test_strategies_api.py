@@ -15,7 +15,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 import drs_conformance.strategies as strategies
-from drs_conformance.catalogue import catalogue
+from drs_conformance.contract.catalogue import catalogue
 
 README = Path(strategies.__file__).with_name("README.md")
 EXAMPLE_ID = "8d0e8e36-a618-490d-8a46-8c61ac9jb502"
@@ -64,7 +64,7 @@ def test_every_strategy_function_returns_a_strategy_and_takes_keywords_only(name
 
 def test_importing_the_package_loads_neither_schemathesis_nor_the_contract() -> None:
     code = (
-        "import sys, drs_conformance.strategies, drs_conformance.spec as spec; "
+        "import sys, drs_conformance.strategies, drs_conformance.contract.spec as spec; "
         "print('schemathesis' in sys.modules, spec.contract.cache_info().currsize)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import Phase, find, settings
 from jsonschema import Draft202012Validator
 
-from drs_conformance.spec import contract
+from drs_conformance.contract.spec import contract
 from drs_conformance.strategies import (
     BATCH_LIMIT,
     BODY_LIMIT,

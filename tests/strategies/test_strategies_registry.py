@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from drs_conformance import strategies
-from drs_conformance.catalogue import catalogue
+from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.strategies.faults import Fault
 from drs_conformance.strategies.registry import REGISTRY, FaultKind, FaultRegistry, KindSet
 
@@ -34,7 +34,7 @@ def _declare(kind_set: KindSet, name: str, requirement: str = "ITEM-SHAPE", expe
 def unknown_requirements(kinds: Collection[FaultKind], known: Container[str]) -> list[str]:
     """One line per kind whose requirement is not in the catalogue, naming the kind."""
     return [
-        f"{kind.kind} ({kind.strategy}()) declares {kind.requirement}, which is not in drs_conformance/requirements.yaml"
+        f"{kind.kind} ({kind.strategy}()) declares {kind.requirement}, which is not in drs_conformance/contract/requirements.yaml"
         for kind in kinds
         if kind.requirement not in known
     ]
@@ -183,7 +183,7 @@ def test_an_unknown_requirement_is_reported_with_its_kind() -> None:
     _declare(registry.kind_set("some_faults", scope="item"), "item/unlisted", requirement="NO-SUCH-RULE")
     registry.arrange(some_faults)
     assert unknown_requirements(registry.kinds(), catalogue()) == [
-        "item/unlisted (some_faults()) declares NO-SUCH-RULE, which is not in drs_conformance/requirements.yaml"
+        "item/unlisted (some_faults()) declares NO-SUCH-RULE, which is not in drs_conformance/contract/requirements.yaml"
     ]
 
 

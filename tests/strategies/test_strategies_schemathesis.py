@@ -13,7 +13,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi import unregister_string_format
 from schemathesis.specs.openapi.formats import STRING_FORMATS
 
-from drs_conformance.spec import PAUSE_PATH, contract, load_document, spec_path
+from drs_conformance.contract.spec import PAUSE_PATH, contract, load_document, spec_path
 from drs_conformance.strategies import JOB_ID_FORMAT, register_job_id_format, with_job_id_format
 
 HEX = set(string.hexdigits.lower()) | {"-"}

@@ -1,0 +1,1 @@
+"""The `drs-conformance` command, a module per command; nothing in the kit imports it."""

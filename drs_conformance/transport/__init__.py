@@ -1,0 +1,1 @@
+"""One HTTP client and what it carries (credentials, signing, redaction, rate, concurrency); imports only contract."""
