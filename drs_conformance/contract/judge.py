@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.reply import Reply
 from drs_conformance.contract.spec import contract, contract_constant
-from drs_conformance.transport.client import Reply
 
 __all__ = [
     "FAILED",

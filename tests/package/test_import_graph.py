@@ -1,10 +1,16 @@
-"""No import cycle among the kit's modules, counting every import statement (in functions, under TYPE_CHECKING).
+"""No import cycle among the kit's modules, and no import against the layering, counting every import statement.
 
 The graph is read from the source with `ast`, not by importing it: an import inside a function or
 under `if TYPE_CHECKING:` ties two modules together as much as one at the top, and a cycle that
 only exists at run time of a function is still a cycle for the next engineer. The edges are the
 statements themselves: `from pkg import name` leads to `pkg.name` when that is a module, else to
 `pkg`; a module does not depend on its parent package merely by being inside it.
+
+The layering (issue 21): `contract` imports nothing of the kit, `transport` only `contract`, `live` only
+those two; `sandbox` and `reporting` never import `plugin`, `live` or `cli`; `plugin` never imports `cli`;
+nothing imports `cli` but `cli` and the package's `__main__`. The root's shared modules (`errors`, `hints`)
+import nothing of the kit and every layer may import them. The arrows that break the rule today are listed in
+KNOWN_WRONG_ARROWS with the seam that removes each; one more fails the test, one fewer too (strike it).
 """
 
 from __future__ import annotations
@@ -203,6 +209,120 @@ def test_the_kit_has_no_import_cycle(kit_cycles: list[tuple[frozenset[str], list
         "import cycles (each listed with the statements that close it); move the shared names to a module "
         f"both can import, or pass the object in:\n{_describe(new)}"
     )
+
+
+# --- the layering ---------------------------------------------------------------------------------
+
+SHARED = frozenset({"errors", "hints"})  # the package root's modules every layer may import
+LAYERS = frozenset(
+    {"contract", "transport", "live", "plugin", "selftest", "cli", "sandbox", "reporting", "strategies"}
+    | {"schemathesis_suite", "suites", "openapi"}
+)
+ONLY = {  # a layer -> the only layers it may import (itself and the shared modules always)
+    "contract": frozenset(),
+    "transport": frozenset({"contract"}),
+    "live": frozenset({"contract", "transport"}),
+    "shared": frozenset(),
+}
+NEVER = {  # a layer -> layers it must not import
+    "sandbox": frozenset({"plugin", "live", "cli"}),
+    "reporting": frozenset({"plugin", "live", "cli"}),
+    "plugin": frozenset({"cli"}),
+    "selftest": frozenset({"cli"}),
+    "strategies": frozenset({"transport", "live", "plugin", "cli", "sandbox", "reporting"}),
+}
+# (importing module, imported module) -> why it is still there and what removes it.
+KNOWN_WRONG_ARROWS = {
+    (f"{TOP}.live.target", f"{TOP}.plugin.options"): "Target keeps the run's KitOptions; seam: live reads a "
+    "run configuration of its own, the plugin's option table builds it",
+    (f"{TOP}.live.putback", f"{TOP}.plugin.options"): "restore_command(options) spells the run's flags; seam: "
+    "the command line is the plugin's to write",
+    (f"{TOP}.live.target", f"{TOP}.sandbox"): "the embedded target starts the sandbox; seam: the plugin starts "
+    "it and hands live a base URL",
+    (f"{TOP}.live.target", f"{TOP}.sandbox.defects"): "the same: the embedded sandbox's defect",
+    (f"{TOP}.live.target", f"{TOP}.sandbox.variants"): "the same: the embedded sandbox's variants",
+    (f"{TOP}.live.jobs", f"{TOP}.strategies"): "Jobs.fresh(fault) retargets a strategies.Fault at fresh jobs; "
+    "seam: the suites pass the body, not the Fault",
+}
+
+
+def layer_of(module: str) -> str:
+    """The layer a module of the kit belongs to: its subpackage, `shared`, or `root` (the package, `__main__`)."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "root"
+    if parts[1] in LAYERS:
+        return parts[1]
+    return "shared" if parts[1] in SHARED else "root"
+
+
+def wrong_arrows(edges: Iterable[Edge]) -> dict[tuple[str, str], Edge]:
+    """Each (importing, imported) pair of modules that goes against the layering, with one statement that makes it."""
+    wrong: dict[tuple[str, str], Edge] = {}
+    for edge in edges:
+        source, target = layer_of(edge.source), layer_of(edge.target)
+        if source == target or (target == "shared" and source != "root"):
+            continue
+        if target == "shared":
+            continue
+        allowed = ONLY.get(source)
+        broken = (allowed is not None and target not in allowed) or target in NEVER.get(source, frozenset())
+        broken = broken or (target == "cli" and source != "root")
+        if broken:
+            wrong.setdefault((edge.source, edge.target), edge)
+    return wrong
+
+
+def test_every_module_belongs_to_a_layer_or_is_one_of_five_at_the_root(kit_modules: dict[str, Path]) -> None:
+    at_root = sorted(name for name in kit_modules if layer_of(name) in {"root", "shared"})
+    assert len(at_root) <= 5, f"received {len(at_root)} modules at the package root, at most 5 allowed: {at_root}"
+    unplaced = [name for name in at_root if name not in {TOP, f"{TOP}.__main__"} and layer_of(name) != "shared"]
+    assert not unplaced, f"modules at the package root outside SHARED: {unplaced}; move each into its layer"
+
+
+def test_imports_follow_the_layering(kit_modules: dict[str, Path]) -> None:
+    wrong = wrong_arrows(import_edges(kit_modules))
+    new = {pair: edge for pair, edge in wrong.items() if pair not in KNOWN_WRONG_ARROWS}
+    assert not new, "imports against the layering (see this module's docstring); pass the object in, or move " + (
+        "the name to the lower layer:\n" + "\n".join(f"    {edge}" for edge in new.values())
+    )
+    paid = sorted(f"{source} -> {target}" for source, target in KNOWN_WRONG_ARROWS if (source, target) not in wrong)
+    assert not paid, f"arrows no longer there: strike them from KNOWN_WRONG_ARROWS: {paid}"
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "wrong"),
+    [
+        pytest.param(f"{TOP}.contract.spec", f"{TOP}.transport.client", True, id="contract-imports-transport"),
+        pytest.param(f"{TOP}.contract.spec", f"{TOP}.errors", False, id="contract-imports-errors"),
+        pytest.param(f"{TOP}.transport.client", f"{TOP}.contract.checks", False, id="transport-imports-contract"),
+        pytest.param(f"{TOP}.transport.client", f"{TOP}.live.jobs", True, id="transport-imports-live"),
+        pytest.param(f"{TOP}.live.jobs", f"{TOP}.transport.client", False, id="live-imports-transport"),
+        pytest.param(f"{TOP}.live.jobs", f"{TOP}.reporting.verdicts", True, id="live-imports-reporting"),
+        pytest.param(f"{TOP}.sandbox.app", f"{TOP}.plugin.options", True, id="sandbox-imports-plugin"),
+        pytest.param(f"{TOP}.sandbox.app", f"{TOP}.contract.spec", False, id="sandbox-imports-contract"),
+        pytest.param(f"{TOP}.reporting.markdown", f"{TOP}.live.journal", True, id="reporting-imports-live"),
+        pytest.param(f"{TOP}.plugin.hooks", f"{TOP}.cli.program", True, id="plugin-imports-cli"),
+        pytest.param(f"{TOP}.plugin.hooks", f"{TOP}.live.target", False, id="plugin-imports-live"),
+        pytest.param(f"{TOP}.errors", f"{TOP}.contract.spec", True, id="shared-imports-contract"),
+        pytest.param(f"{TOP}.__main__", f"{TOP}.cli.program", False, id="main-imports-cli"),
+    ],
+)
+def test_the_layering_rule_judges_one_arrow(source: str, target: str, wrong: bool) -> None:
+    judged = bool(wrong_arrows([Edge(source, target, "here:1")]))
+    assert judged == wrong, f"{source} -> {target}: received wrong={judged}, the layering says wrong={wrong}"
+
+
+def test_a_wrong_import_in_the_tree_fails_the_layering(kit_modules: dict[str, Path], tmp_path: Path) -> None:
+    """A copy of the contract layer's spec module that imports the plugin is caught, with its line."""
+    planted = tmp_path / "spec.py"
+    planted.write_text(
+        kit_modules[f"{TOP}.contract.spec"].read_text(encoding="utf-8") + f"\nfrom {TOP}.plugin import options\n",
+        encoding="utf-8",
+    )
+    modules = {**kit_modules, f"{TOP}.contract.spec": planted}
+    wrong = wrong_arrows(import_edges(modules))
+    assert (f"{TOP}.contract.spec", f"{TOP}.plugin.options") in wrong, sorted(wrong)
 
 
 # --- the finder itself ---------------------------------------------------------------------------
