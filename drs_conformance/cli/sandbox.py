@@ -22,7 +22,7 @@ from drs_conformance.sandbox.config import (
 )
 from drs_conformance.sandbox.defects import ActiveDefect, get_defect, list_defects
 from drs_conformance.sandbox.server import ServerLimits
-from drs_conformance.sandbox.variants import VariantChoices, get_variant, list_variants
+from drs_conformance.sandbox.variants import list_variants, parse_variant_choices
 
 __all__ = ["add_arguments", "check_host", "config_from_args", "limits_from_args", "run"]
 
@@ -144,13 +144,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     check_host(args.host, args.allow_remote)
     if args.defect is not None:
         get_defect(args.defect)
-    variants: dict[str, str] = {}
-    for value in args.variant:
-        name, option = _pair(value, "--variant", "NAME=OPTION")
-        get_variant(name)
-        if name in variants:
-            raise UsageError(f"--variant {name} is given twice; give each variant once")
-        variants[name] = option
+    variants = parse_variant_choices(args.variant, flag="--variant")
     seed = None
     if args.seed is not None:
         path = Path(args.seed)
@@ -179,7 +173,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         access_keys=tuple(access_keys),
         seed=seed,
         defect=ActiveDefect(args.defect),
-        variants=VariantChoices(variants),
+        variants=variants,
         control_api=not args.no_control_api,
         control_extensions=() if args.basic_control_api else CONTROL_EXTENSIONS,
     )

@@ -273,19 +273,6 @@ class Target:
                 self.sandbox.stop()
 
 
-def _variant_choices(variants: tuple[str, ...]) -> dict[str, str]:
-    """--sandbox-variant NAME=OPTION values as a mapping, or a one-line UsageError."""
-    chosen: dict[str, str] = {}
-    for text in variants:
-        name, sep, option = text.partition("=")
-        if not sep or not name or not option:
-            raise UsageError(
-                f"--sandbox-variant {text!r}: write NAME=OPTION (see: drs-conformance sandbox --list-variants)"
-            )
-        chosen[name.strip()] = option.strip()
-    return chosen
-
-
 def _embedded(options: KitOptions, redactor: Redactor) -> Target:
     """Start the embedded sandbox (with the defect or variants asked for) and aim at it."""
     from drs_conformance.sandbox import (
@@ -297,10 +284,11 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
         start_in_thread,
     )
     from drs_conformance.sandbox.defects import ActiveDefect
-    from drs_conformance.sandbox.variants import VariantChoices
+    from drs_conformance.sandbox.variants import parse_variant_choices
 
     config = SandboxConfig(
-        defect=ActiveDefect(options.sandbox_defect), variants=VariantChoices(_variant_choices(options.sandbox_variants))
+        defect=ActiveDefect(options.sandbox_defect),
+        variants=parse_variant_choices(options.sandbox_variants, flag="--sandbox-variant"),
     )
     sandbox = start_in_thread(config)
     credentials = TokenCredentials(DEFAULT_TOKEN)

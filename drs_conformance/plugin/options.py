@@ -499,7 +499,7 @@ def _check_requirements(requirements: Sequence[str]) -> None:
 def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
     """--sandbox-defect and --sandbox-variant name a defect, variants and options the sandbox has."""
     from drs_conformance.sandbox.defects import list_defects
-    from drs_conformance.sandbox.variants import list_variants
+    from drs_conformance.sandbox.variants import parse_variant_choices
 
     if defect is not None:
         names = [d.name for d in list_defects()]
@@ -508,29 +508,7 @@ def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
                 f"--sandbox-defect: unknown defect {defect!r}{did_you_mean(defect, names)} "
                 "(see: drs-conformance sandbox --list-defects)"
             )
-    by_name = {variant.name: variant for variant in list_variants()}
-    seen: set[str] = set()
-    for text in variants:
-        name, sep, option = (part.strip() for part in text.partition("="))
-        if not sep or not name or not option:
-            raise UsageError(
-                f"--sandbox-variant {text!r}: write NAME=OPTION, e.g. duplicates=refuse "
-                "(see: drs-conformance sandbox --list-variants)"
-            )
-        if name not in by_name:
-            raise UsageError(
-                f"--sandbox-variant: unknown variant {name!r}{did_you_mean(name, by_name)} "
-                "(see: drs-conformance sandbox --list-variants)"
-            )
-        if name in seen:
-            raise UsageError(f"--sandbox-variant {name} is given twice; give each variant once")
-        seen.add(name)
-        choices = by_name[name].options
-        if option not in choices:
-            raise UsageError(
-                f"--sandbox-variant: variant {name} has no option {option!r}"
-                f"{did_you_mean(option, choices)} (choose one of {', '.join(choices)})"
-            )
+    parse_variant_choices(variants, flag="--sandbox-variant")
 
 
 def _check(options: KitOptions) -> None:

@@ -8,11 +8,12 @@ run accepts. (A failed item's status word has no variant: the contract says it S
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from drs_conformance.contract.spec import contract
 from drs_conformance.errors import UsageError
+from drs_conformance.hints import did_you_mean
 
 __all__ = ["BODY_LIMIT_SERVED", "Variant", "VariantChoices", "get_variant", "list_variants"]
 
@@ -160,3 +161,30 @@ class VariantChoices(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"VariantChoices({self.non_default!r})"
+
+
+def parse_variant_choices(texts: Iterable[str], *, flag: str) -> VariantChoices:
+    """`flag NAME=OPTION` values (`--variant`, `--sandbox-variant`) as the sandbox's choices, or a one-line UsageError."""
+    chosen: dict[str, str] = {}
+    for text in texts:
+        name, sep, option = (part.strip() for part in text.partition("="))
+        if not sep or not name or not option:
+            raise UsageError(
+                f"{flag} {text!r} is malformed: write NAME=OPTION, e.g. duplicates=refuse "
+                "(see: drs-conformance sandbox --list-variants)"
+            )
+        if name not in _BY_NAME:
+            raise UsageError(
+                f"{flag}: unknown variant {name!r}{did_you_mean(name, _BY_NAME)} "
+                "(see: drs-conformance sandbox --list-variants)"
+            )
+        if name in chosen:
+            raise UsageError(f"{flag} {name} is given twice; give each variant once")
+        choices = _BY_NAME[name].options
+        if option not in choices:
+            raise UsageError(
+                f"{flag}: variant {name} has no option {option!r}"
+                f"{did_you_mean(option, choices)} (choose one of {', '.join(choices)})"
+            )
+        chosen[name] = option
+    return VariantChoices(chosen)
