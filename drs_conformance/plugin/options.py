@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -31,9 +31,12 @@ CONFIG_ENV = "DRS_CONFORMANCE_CONFIG"
 EMBEDDED_RESUME_TIMEOUT = 5.0  # the embedded sandbox resumes synchronously: waiting longer finds nothing
 
 
+_OPTION = "drs_option"  # a KitOptions field's metadata key for its Option
+
+
 @dataclass(frozen=True)
 class Option:
-    """One option: its flag, its environment variable, its place in the config file."""
+    """One option: its flag, its environment variable, its place in the config file (read from KitOptions)."""
 
     flag: str
     dest: str
@@ -57,228 +60,212 @@ class Option:
         return kwargs
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option(
-        "--config",
-        "config",
-        "YAML config file with target, credentials and run options (sample: examples/drs-conformance.sample.yaml)",
-        env=CONFIG_ENV,
-        kind="path",
-        metavar="FILE",
-    ),
-    Option(
-        "--base-url",
-        "base_url",
-        "base URL of an external target, e.g. https://drs.example.com (without it the embedded sandbox is used)",
-        "DRS_BASE_URL",
-        "target.base_url",
-        metavar="URL",
-    ),
-    Option(
-        "--project-id",
-        "project_id",
-        "project ID the credentials belong to (path parameter project_id)",
-        "DRS_PROJECT_ID",
-        "target.project_id",
-        metavar="ID",
-    ),
-    Option(
-        "--auth-token",
-        "auth_token",
-        "IAM token sent as X-Auth-Token (prefer the environment variable)",
-        "DRS_AUTH_TOKEN",
-        "credentials.auth_token",
-        metavar="TOKEN",
-        secret=True,
-    ),
-    Option("--ak", "ak", "access key for AK/SK signing", "DRS_AK", "credentials.ak", metavar="AK", secret=True),
-    Option("--sk", "sk", "secret key for AK/SK signing", "DRS_SK", "credentials.sk", metavar="SK", secret=True),
-    Option(
-        "--control-api",
-        "control_api",
-        "the target serves the sandbox control API (/_sandbox/...): every test runs (vendor sandboxes)",
-        "DRS_CONTROL_API",
-        "target.control_api",
-        kind="bool",
-        default=False,
-    ),
-    Option(
-        "--inventory",
-        "inventory",
-        "inventory of jobs provisioned for testing on a live target: only those are paused, and resumed afterwards",
-        "DRS_INVENTORY",
-        "inventory",
-        kind="path",
-        metavar="FILE",
-    ),
-    Option(
-        "--strict-conformance",
-        "strict_conformance",
-        "SHOULD violations (and fixed known deviations) fail the run too",
-        "DRS_STRICT_CONFORMANCE",
-        "run.strict_conformance",
-        kind="bool",
-        default=False,
-    ),
-    Option(
-        "--require-complete",
-        "require_complete",
-        "an incomplete run (no failure, but some MUST or EITHER requirement not judged) exits 5 instead of 0",
-        "DRS_REQUIRE_COMPLETE",
-        "run.require_complete",
-        kind="bool",
-        default=False,
-    ),
-    Option(
-        "--report-dir",
-        "report_dir",
-        "where reports are written",
-        "DRS_REPORT_DIR",
-        "run.report_dir",
-        kind="path",
-        default="reports",
-        metavar="DIR",
-    ),
-    Option(
-        "--report-url",
-        "report_url",
-        "where the report directory is published (e.g. "
-        "https://ci.example.com/builds/7/reports/): Allure's requirement links point at its conformance.html "
-        "(default: ../conformance.html, beside allure-report/)",
-        "DRS_REPORT_URL",
-        "run.report_url",
-        metavar="URL",
-    ),
-    Option(
-        "--journal",
-        "journal",
-        "write-ahead journal of the jobs a live run may have paused and not yet put "
-        "back (default: $XDG_STATE_HOME/drs-conformance/journal.jsonl, i.e. ~/.local/state/...); "
-        "drs-conformance restore reads it",
-        "DRS_JOURNAL",
-        "run.journal",
-        kind="path",
-        metavar="FILE",
-    ),
-    Option(
-        "--known-deviations",
-        "known_deviations",
-        "YAML file of known deviations (requirement, optional test, reason, optional expiry)",
-        "DRS_KNOWN_DEVIATIONS",
-        "run.known_deviations",
-        kind="path",
-        metavar="FILE",
-    ),
-    Option(
-        "--requirement",
-        "requirements",
-        "run only the tests of this requirement (repeatable; the ids: "
-        "drs-conformance requirements); the verdict then covers the chosen requirements only",
-        "DRS_REQUIREMENTS",
-        "run.requirements",
-        kind="list",
-        default=(),
-        metavar="ID",
-    ),
-    Option(
-        "--seed",
-        "seed",
-        "seed of every generated case (hypothesis and schemathesis)",
-        "DRS_SEED",
-        "run.seed",
-        kind="int",
-        default=0,
-        metavar="N",
-    ),
-    Option(
-        "--rate-limit",
-        "rate_limit",
-        "at most this many requests per second to the target (the whole run: every worker together)",
-        "DRS_RATE_LIMIT",
-        "run.rate_limit",
-        kind="float",
-        metavar="N",
-    ),
-    Option(
-        "--max-workers",
-        "max_workers",
-        "drs-conformance run against an external target runs the tests in "
-        "parallel pytest-xdist workers, as many as the round-trip time it measures pays for: at most this many "
-        "(1: one process; `-- -n N` sets the number outright)",
-        "DRS_MAX_WORKERS",
-        "run.max_workers",
-        kind="count",
-        metavar="N",
-    ),
-    Option(
-        "--request-timeout",
-        "timeout",
-        "seconds to wait for one answer of the target",
-        "DRS_TIMEOUT",
-        "run.timeout",
-        kind="float",
-        default=30.0,
-        metavar="S",
-    ),
-    Option(
-        "--resume-timeout",
-        "resume_timeout",
-        "seconds to wait for a resumed job to leave PAUSING "
-        "(default 60; 5 for the embedded sandbox, which resumes at once)",
-        "DRS_RESUME_TIMEOUT",
-        "run.resume_timeout",
-        kind="float",
-        default=60.0,
-        metavar="S",
-    ),
-    Option(
-        "--sandbox-defect",
-        "sandbox_defect",
-        "embedded sandbox only: break this one rule (see: drs-conformance sandbox --list-defects)",
-        None,
-        None,
-        metavar="NAME",
-    ),
-    Option(
-        "--sandbox-variant",
-        "sandbox_variants",
-        "embedded sandbox only: take this allowed choice, "
-        "NAME=OPTION (repeatable; see: drs-conformance sandbox --list-variants)",
-        None,
-        None,
-        kind="list",
-        default=(),
-        metavar="NAME=OPTION",
-    ),
-)
+def option(
+    flag: str,
+    help: str,
+    *,
+    env: str | None = None,
+    config: str | None = None,
+    kind: str = "str",
+    default: Any = None,
+    metavar: str | None = None,
+    secret: bool = False,
+) -> Any:
+    """A KitOptions field that is an option too: its flag, variable, config key and default, declared once."""
+    declared = Option(
+        flag=flag,
+        dest="",
+        help=help,
+        env=env,
+        config_key=config,
+        kind=kind,
+        default=default,
+        metavar=metavar,
+        secret=secret,
+    )
+    return field(default=default, repr=not secret, metadata={_OPTION: declared})
 
 
 @dataclass(frozen=True)
 class KitOptions:
-    """Options after flags, environment and config file were merged and checked."""
+    """Options after flags, environment and config file were merged and checked; each field that is an option
+    declares it (`option(...)`), in the order of the help."""
 
-    base_url: str | None = None
-    project_id: str | None = None
-    auth_token: str | None = field(default=None, repr=False)  # secrets: never in a repr (tracebacks print reprs)
-    ak: str | None = field(default=None, repr=False)
-    sk: str | None = field(default=None, repr=False)
-    control_api: bool = False
-    inventory: Path | None = None
-    strict_conformance: bool = False
-    require_complete: bool = False
-    report_dir: Path = Path("reports")
-    report_url: str | None = None
-    journal: Path | None = None  # None: journal.default_journal_path()
-    known_deviations: Path | None = None
-    requirements: tuple[str, ...] = ()  # --requirement: only their tests run, and the verdict covers only them
-    seed: int = 0
-    rate_limit: float | None = None
-    max_workers: int | None = None
-    timeout: float = 30.0
-    resume_timeout: float = 60.0
-    sandbox_defect: str | None = None
-    sandbox_variants: tuple[str, ...] = ()
-    config: Path | None = None
+    config: Path | None = option(
+        "--config",
+        "YAML config file with target, credentials and run options (sample: examples/drs-conformance.sample.yaml)",
+        env=CONFIG_ENV,
+        kind="path",
+        metavar="FILE",
+    )
+    base_url: str | None = option(
+        "--base-url",
+        "base URL of an external target, e.g. https://drs.example.com (without it the embedded sandbox is used)",
+        env="DRS_BASE_URL",
+        config="target.base_url",
+        metavar="URL",
+    )
+    project_id: str | None = option(
+        "--project-id",
+        "project ID the credentials belong to (path parameter project_id)",
+        env="DRS_PROJECT_ID",
+        config="target.project_id",
+        metavar="ID",
+    )
+    # secrets: never in a repr (tracebacks print reprs)
+    auth_token: str | None = option(
+        "--auth-token",
+        "IAM token sent as X-Auth-Token (prefer the environment variable)",
+        env="DRS_AUTH_TOKEN",
+        config="credentials.auth_token",
+        metavar="TOKEN",
+        secret=True,
+    )
+    ak: str | None = option(
+        "--ak", "access key for AK/SK signing", env="DRS_AK", config="credentials.ak", metavar="AK", secret=True
+    )
+    sk: str | None = option(
+        "--sk", "secret key for AK/SK signing", env="DRS_SK", config="credentials.sk", metavar="SK", secret=True
+    )
+    control_api: bool = option(
+        "--control-api",
+        "the target serves the sandbox control API (/_sandbox/...): every test runs (vendor sandboxes)",
+        env="DRS_CONTROL_API",
+        config="target.control_api",
+        kind="bool",
+        default=False,
+    )
+    inventory: Path | None = option(
+        "--inventory",
+        "inventory of jobs provisioned for testing on a live target: only those are paused, and resumed afterwards",
+        env="DRS_INVENTORY",
+        config="inventory",
+        kind="path",
+        metavar="FILE",
+    )
+    strict_conformance: bool = option(
+        "--strict-conformance",
+        "SHOULD violations (and fixed known deviations) fail the run too",
+        env="DRS_STRICT_CONFORMANCE",
+        config="run.strict_conformance",
+        kind="bool",
+        default=False,
+    )
+    require_complete: bool = option(
+        "--require-complete",
+        "an incomplete run (no failure, but some MUST or EITHER requirement not judged) exits 5 instead of 0",
+        env="DRS_REQUIRE_COMPLETE",
+        config="run.require_complete",
+        kind="bool",
+        default=False,
+    )
+    report_dir: Path = option(
+        "--report-dir",
+        "where reports are written",
+        env="DRS_REPORT_DIR",
+        config="run.report_dir",
+        kind="path",
+        metavar="DIR",
+        default=Path("reports"),
+    )
+    report_url: str | None = option(
+        "--report-url",
+        "where the report directory is published (e.g. "
+        "https://ci.example.com/builds/7/reports/): Allure's requirement links point at its conformance.html "
+        "(default: ../conformance.html, beside allure-report/)",
+        env="DRS_REPORT_URL",
+        config="run.report_url",
+        metavar="URL",
+    )
+    # None: journal.default_journal_path()
+    journal: Path | None = option(
+        "--journal",
+        "write-ahead journal of the jobs a live run may have paused and not yet put "
+        "back (default: $XDG_STATE_HOME/drs-conformance/journal.jsonl, i.e. ~/.local/state/...); "
+        "drs-conformance restore reads it",
+        env="DRS_JOURNAL",
+        config="run.journal",
+        kind="path",
+        metavar="FILE",
+    )
+    known_deviations: Path | None = option(
+        "--known-deviations",
+        "YAML file of known deviations (requirement, optional test, reason, optional expiry)",
+        env="DRS_KNOWN_DEVIATIONS",
+        config="run.known_deviations",
+        kind="path",
+        metavar="FILE",
+    )
+    # --requirement: only their tests run, and the verdict covers only them
+    requirements: tuple[str, ...] = option(
+        "--requirement",
+        "run only the tests of this requirement (repeatable; the ids: "
+        "drs-conformance requirements); the verdict then covers the chosen requirements only",
+        env="DRS_REQUIREMENTS",
+        config="run.requirements",
+        kind="list",
+        metavar="ID",
+        default=(),
+    )
+    seed: int = option(
+        "--seed",
+        "seed of every generated case (hypothesis and schemathesis)",
+        env="DRS_SEED",
+        config="run.seed",
+        kind="int",
+        metavar="N",
+        default=0,
+    )
+    rate_limit: float | None = option(
+        "--rate-limit",
+        "at most this many requests per second to the target (the whole run: every worker together)",
+        env="DRS_RATE_LIMIT",
+        config="run.rate_limit",
+        kind="float",
+        metavar="N",
+    )
+    max_workers: int | None = option(
+        "--max-workers",
+        "drs-conformance run against an external target runs the tests in "
+        "parallel pytest-xdist workers, as many as the round-trip time it measures pays for: at most this many "
+        "(1: one process; `-- -n N` sets the number outright)",
+        env="DRS_MAX_WORKERS",
+        config="run.max_workers",
+        kind="count",
+        metavar="N",
+    )
+    timeout: float = option(
+        "--request-timeout",
+        "seconds to wait for one answer of the target",
+        env="DRS_TIMEOUT",
+        config="run.timeout",
+        kind="float",
+        metavar="S",
+        default=30.0,
+    )
+    resume_timeout: float = option(
+        "--resume-timeout",
+        "seconds to wait for a resumed job to leave PAUSING "
+        "(default 60; 5 for the embedded sandbox, which resumes at once)",
+        env="DRS_RESUME_TIMEOUT",
+        config="run.resume_timeout",
+        kind="float",
+        metavar="S",
+        default=60.0,
+    )
+    sandbox_defect: str | None = option(
+        "--sandbox-defect",
+        "embedded sandbox only: break this one rule (see: drs-conformance sandbox --list-defects)",
+        metavar="NAME",
+    )
+    sandbox_variants: tuple[str, ...] = option(
+        "--sandbox-variant",
+        "embedded sandbox only: take this allowed choice, "
+        "NAME=OPTION (repeatable; see: drs-conformance sandbox --list-variants)",
+        kind="list",
+        metavar="NAME=OPTION",
+        default=(),
+    )
     sources: Mapping[str, str] = field(default_factory=dict)  # where each value came from
     # The user-info --base-url carried (user, password): kept out of base_url, which reports and messages show.
     base_url_user_info: tuple[str, str] | None = field(default=None, repr=False)
@@ -374,6 +361,11 @@ class KitOptions:
                 value = list(value)
             shown[option.dest] = value
         return shown
+
+
+OPTIONS: tuple[Option, ...] = tuple(
+    replace(item.metadata[_OPTION], dest=item.name) for item in fields(KitOptions) if _OPTION in item.metadata
+)
 
 
 def _missing(value: Any) -> bool:
