@@ -17,7 +17,7 @@ from starlette.responses import Response
 from drs_conformance.contract.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_inventory
 from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
-from drs_conformance.sandbox.control import ControlApi
+from drs_conformance.sandbox.control import ControlEndpoints
 from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
 from drs_conformance.sandbox.gateway import Gateway
 from drs_conformance.sandbox.handlers import Handlers
@@ -107,7 +107,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     routes = api_routes(handlers)
     if config.control_api:
-        routes += control_routes(ControlApi(config, store, pipeline), config.control_extensions)
+        routes += control_routes(ControlEndpoints(config, store, pipeline), config.control_extensions)
     # behind an API gateway (variant gateway=apig): compression, throttling, closed connections
     gateway = [Middleware(Gateway)] if policy.gateway else []
     app = Starlette(

@@ -22,13 +22,13 @@ from drs_conformance.sandbox.pipeline import RequestPipeline, parse_json
 from drs_conformance.sandbox.rendering import json_response
 from drs_conformance.sandbox.state import JobStore
 
-__all__ = ["ControlApi"]
+__all__ = ["ControlEndpoints"]
 
 _RECORD_KEYS = ("project_id", "status", "type")
 _BULK_RECORD_KEYS = ("id", *_RECORD_KEYS)
 
 
-class ControlApi:
+class ControlEndpoints:
     """The control endpoints of one sandbox; bodies are read as the API reads them (same size limit)."""
 
     def __init__(self, config: SandboxConfig, store: JobStore, pipeline: RequestPipeline) -> None:

@@ -16,7 +16,7 @@ from drs_conformance.sandbox.config import (
 )
 
 if TYPE_CHECKING:
-    from drs_conformance.sandbox.control import ControlApi
+    from drs_conformance.sandbox.control import ControlEndpoints
     from drs_conformance.sandbox.handlers import Handlers
 
 __all__ = ["CONTROL_PREFIX", "OPENAPI_PATH", "api_routes", "control_routes"]
@@ -35,7 +35,7 @@ def api_routes(handlers: Handlers) -> list[Route]:
     ]
 
 
-def control_routes(control: ControlApi, extensions: Collection[str]) -> list[Route]:
+def control_routes(control: ControlEndpoints, extensions: Collection[str]) -> list[Route]:
     """The test hook of the contract notes: health, reset, put and get one job; and the optional additions
     among `extensions`: delete one job, and the bulk forms (put, query, delete many jobs in one request)."""
     jobs = f"{CONTROL_PREFIX}/jobs"
