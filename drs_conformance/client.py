@@ -22,6 +22,7 @@ from drs_conformance.errors import NoAnswer
 from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.redaction import Redactor, basic_credential, split_user_info
 from drs_conformance.reply import Reply  # re-exported: tests and suites take it from the client
+from drs_conformance.settle import EFFECTS
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 
 __all__ = [
@@ -349,6 +350,7 @@ class DrsClient:
             idempotent=idempotent,
             label=label,
         )
+        EFFECTS.note(operation_path, content, reply.status, reply.content)  # awaited by reads (settle.py)
         if validate:
             self.log.checked.update(checked_requirements(reply.status))
             check_response(reply, operation_path)

@@ -36,6 +36,7 @@ from drs_conformance.output_paths import check_outputs
 from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
 from drs_conformance.run_preset import preset_of
 from drs_conformance.selection import Plan, requirements_of, selection_text
+from drs_conformance.settle import EFFECTS
 from drs_conformance.target import Target
 from drs_conformance.xdist_handoff import LONG_RUNNING
 
@@ -328,6 +329,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _is_suite_run(config) or state.options is None:
         return
     state.suite_run = True
+    EFFECTS.reset(window=state.options.settle_timeout)  # every process of the run (xdist workers too)
     if not state.is_worker:
         _share_rate_limit(state, config)
         if state.preset is None:

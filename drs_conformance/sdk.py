@@ -48,6 +48,7 @@ from huaweicloudsdkdrs.v3 import BatchPauseJobReq, BatchStopJobsRequest, BatchSt
 from drs_conformance.client import REQUESTS, ExchangeLog, Reply, operation_of
 from drs_conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.redaction import Redactor
+from drs_conformance.settle import EFFECTS
 
 __all__ = [
     "SDK_OPERATION",
@@ -117,6 +118,7 @@ class SdkTraffic:
         exchange = Exchange(request=request, response=recorded, label=self.label)
         self.log.add(exchange)
         self.last = Reply(response.status_code, httpx.Headers(list(response.headers.items())), content, exchange)
+        EFFECTS.note(urlsplit(str(sent.url)).path, body, response.status_code, content)  # awaited by reads
 
 
 def sdk_client(

@@ -300,7 +300,9 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
     from drs_conformance.sandbox.variants import VariantChoices
 
     config = SandboxConfig(
-        defect=ActiveDefect(options.sandbox_defect), variants=VariantChoices(_variant_choices(options.sandbox_variants))
+        defect=ActiveDefect(options.sandbox_defect),
+        variants=VariantChoices(_variant_choices(options.sandbox_variants)),
+        effect_lag=options.sandbox_effect_lag,
     )
     sandbox = start_in_thread(config)
     credentials = TokenCredentials(DEFAULT_TOKEN)

@@ -79,6 +79,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     # The app keeps a config without the seed, so that a million seeded jobs are not held twice.
     config = replace(config, seed=None)
     policy = build_policy(config)
+    store.lag = policy.effect_lag
     pipeline = RequestPipeline(config, store, policy)
     renderer = Renderer(policy.answers)
     handlers = Handlers(store, policy, pipeline, renderer)
