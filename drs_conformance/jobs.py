@@ -348,6 +348,18 @@ class Jobs:
         """Statuses through the documented batch-status operation, matched by id (effects due awaited: settle.py)."""
         return observe_settled(self.api, job_ids, "observe: batch-status")
 
+    def after_earlier_effects(self) -> None:
+        """Pause a job of this test's own and wait until it reads PAUSING: what the target did before shows by then.
+
+        A target may show effects late (settle.py); a check that a request changed nothing on a job reads it
+        after this, so that a wrong change made at the same moment would show as well. Only a target that
+        changes what it must not can fail on it: a conformant one has nothing to show.
+        """
+        witness = self.pausable()
+        reply = self.api.pause_jobs([(witness, "target")], label="witness: pause")
+        if reply.status == 200:
+            self.states([witness], fresh=True)  # waited for within --settle-timeout (settle.py)
+
     # -- interference -----------------------------------------------------------------------------
 
     def rule_out_interference(self, job_id: str, before: JobState, after: JobState) -> None:
