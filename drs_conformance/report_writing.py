@@ -37,6 +37,7 @@ from drs_conformance.reporting import (
     write_reports,
 )
 from drs_conformance.selection import COMMON_CHECKS, Plan
+from drs_conformance.settle import EFFECTS
 from drs_conformance.spec import contract
 from drs_conformance.target import Target
 
@@ -114,6 +115,7 @@ def build_run_report(
         options=options.public(),
         live_jobs=live.report_data() if live is not None else None,
         requests=REQUESTS.snapshot(),
+        settle=EFFECTS.stats().to_dict(),
         started_at=dt.datetime.fromtimestamp(started, tz=dt.UTC),
         finished_at=dt.datetime.now(tz=dt.UTC),
     )

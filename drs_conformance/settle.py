@@ -23,7 +23,7 @@ from drs_conformance.checks import NonConformance
 from drs_conformance.requirement_ids import Req
 from drs_conformance.spec import contract
 
-__all__ = ["EFFECTS", "Effect", "Effects", "SettleStats", "settle"]
+__all__ = ["EFFECTS", "Effect", "Effects", "SettleStats", "settle", "settle_text"]
 
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 0.5
@@ -64,19 +64,25 @@ class SettleStats:
     unsettled: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"window": self.window, "slowest": self.slowest, "settled": self.settled, "unsettled": self.unsettled}
+        """As conformance.json's run.settle holds it (seconds rounded to the millisecond)."""
+        return {
+            "window_s": self.window,
+            "slowest_s": None if self.slowest is None else round(self.slowest, 3),
+            "settled": self.settled,
+            "unsettled": self.unsettled,
+        }
 
-    @classmethod
-    def merged(cls, window: float, parts: Iterable[Mapping[str, Any]]) -> SettleStats:
-        """The run's figures from each process's `to_dict()`."""
-        items = list(parts)
-        slowest = [part["slowest"] for part in items if part.get("slowest") is not None]
-        return cls(
-            window=window,
-            slowest=max(slowest) if slowest else None,
-            settled=sum(int(part.get("settled", 0)) for part in items),
-            unsettled=sum(int(part.get("unsettled", 0)) for part in items),
-        )
+
+def settle_text(data: Mapping[str, Any]) -> str:
+    """conformance.json's run.settle as one line: 'effects awaited within 10 s (--settle-timeout); slowest ...'."""
+    slowest = data.get("slowest_s")
+    seen = (
+        f"slowest settle {slowest:.2f} s ({data.get('settled', 0)} effects awaited)"
+        if slowest is not None
+        else "no effect awaited"
+    )
+    never = f"; {data['unsettled']} not seen as due" if data.get("unsettled") else ""
+    return f"effects awaited within {data['window_s']:g} s (--settle-timeout); {seen}{never}"
 
 
 class Effects:
@@ -154,6 +160,15 @@ class Effects:
         with self._lock:
             for job_id in job_ids:
                 self._due.pop(job_id, None)
+
+    def merge(self, part: Mapping[str, Any]) -> None:
+        """Add another process's figures (an xdist worker's `stats().to_dict()`) to this one's."""
+        with self._lock:
+            self._settled += int(part.get("settled", 0))
+            self._unsettled += int(part.get("unsettled", 0))
+            slowest = part.get("slowest_s")
+            if slowest is not None:
+                self._slowest = slowest if self._slowest is None else max(self._slowest, slowest)
 
     def stats(self) -> SettleStats:
         with self._lock:

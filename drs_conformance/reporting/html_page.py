@@ -23,6 +23,7 @@ from drs_conformance.reporting.markdown import display_time, injected_text, one_
 from drs_conformance.reporting.run_report import anchor
 from drs_conformance.reporting.terminal import verdict_note
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
+from drs_conformance.settle import settle_text
 
 __all__ = ["TEMPLATE_FILENAME", "pretty_body", "render_html"]
 
@@ -305,6 +306,7 @@ def _run(run: dict[str, Any]) -> str:
         ("started", display_time(run["started_at"])),
         ("finished", display_time(run["finished_at"])),
         ("duration", f"{run['duration_s']:.1f} s"),
+        ("effects", settle_text(run["settle"]) if run.get("settle") else None),
     ]
     items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v is not None else '-')}</dd>" for k, v in facts)
     options = json.dumps(run["options"], indent=2, ensure_ascii=False, sort_keys=True)

@@ -9,6 +9,7 @@ from typing import Any
 from drs_conformance.catalogue import LEVELS
 from drs_conformance.reporting.groups import groups_of
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
+from drs_conformance.settle import settle_text
 
 __all__ = [
     "MAX_ROWS",
@@ -280,6 +281,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"Coverage: {_cell(summary['coverage']['text'])}.",
         "",
+        *([f"Timing: {_cell(settle_text(run['settle']))}.", ""] if run.get("settle") else []),
         *_counts_table(summary["counts"]),
     ]
     injected = injected_text(run)

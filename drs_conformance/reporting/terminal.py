@@ -20,6 +20,7 @@ from drs_conformance.reporting.groups import FailureGroup, groups_of
 from drs_conformance.reporting.markdown import injected_text, not_judged_groups, one_line, scope_text
 from drs_conformance.reporting.run_report import redact_data
 from drs_conformance.reporting.verdicts import VERDICTS
+from drs_conformance.settle import settle_text
 
 __all__ = ["MAX_EXAMPLES", "Styled", "styled_summary_lines", "summary_lines", "verdict_note"]
 
@@ -280,6 +281,8 @@ def styled_summary_lines(
     lines += [(line, {}) for line in _not_judged_lines(report, width)]
     lines += [(line, {}) for line in _unanswered_lines(summary)]
     lines += [(line, {}) for line in _requests_lines(report["run"].get("requests"), width)]
+    if report["run"].get("settle"):
+        lines.append((f"  {settle_text(report['run']['settle'])}", {}))
     lines += [(f"  note: {expired['note']}", {"yellow": True}) for expired in report["deviations"]["expired"]]
     lines.append((verdict_note(report), colour))
     if paths:
