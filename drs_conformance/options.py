@@ -32,7 +32,7 @@ EMBEDDED_RESUME_TIMEOUT = 5.0  # the embedded sandbox resumes synchronously: wai
 # The settle window (docs/timing.md): it costs only when an effect never comes (a poll ends as soon as the job
 # shows it), so an external target gets a generous one; the embedded sandbox applies at once (or after its lag).
 DEFAULT_SETTLE_TIMEOUT = 10.0
-EMBEDDED_SETTLE_TIMEOUT = 1.0
+EMBEDDED_SETTLE_TIMEOUT = 2.0
 DEFAULT_EFFECT_LAG = 0.3  # the embedded sandbox's lag under effects=delayed
 
 
@@ -240,7 +240,7 @@ OPTIONS: tuple[Option, ...] = (
         "--settle-timeout",
         "settle_timeout",
         "seconds a pause or resume answered success may take to show in batch-status and the control API "
-        "(default 10; 1 for the embedded sandbox, plus its lag under effects=delayed); see docs/timing.md",
+        "(default 10; 2 for the embedded sandbox, plus its lag under effects=delayed); see docs/timing.md",
         "DRS_SETTLE_TIMEOUT",
         "run.settle_timeout",
         kind="float",
