@@ -249,8 +249,8 @@ def settle(
             if effect.shown(status, mode, with_mode=with_mode):
                 effects._done(effect, seen=True)
                 del waiting[job_id]
-            elif status != view(first)[0]:
-                effects._done(effect, seen=False)  # a third status: the caller judges it
+            elif status != view(first)[0] and not (effect.kind == _PAUSE and status == contract().paused_status):
+                effects._done(effect, seen=False)  # a third status: the caller judges it (PAUSING: the mode may follow)
                 del waiting[job_id]
     return out
 
