@@ -18,6 +18,7 @@ from drs_conformance.inventory import FOREIGN_PROJECT_DEFAULT, Inventory, load_i
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
 from drs_conformance.sandbox.control import ControlApi
 from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
+from drs_conformance.sandbox.framing import Chunked
 from drs_conformance.sandbox.gateway import Gateway
 from drs_conformance.sandbox.handlers import Handlers
 from drs_conformance.sandbox.pipeline import RequestPipeline
@@ -111,6 +112,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         routes += control_routes(ControlApi(config, store, pipeline), config.control_extensions)
     # behind an API gateway (variant gateway=apig): compression, throttling, closed connections
     gateway = [Middleware(Gateway)] if policy.gateway else []
+    if policy.chunked:  # variant body-framing=chunked: answers streamed in chunks, no Content-Length
+        gateway.append(Middleware(Chunked))
     app = Starlette(
         routes=routes,
         middleware=gateway,

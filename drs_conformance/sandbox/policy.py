@@ -167,6 +167,7 @@ class SandboxPolicy:
     pause: PausePolicy
     resume: ResumePolicy
     gateway: bool  # behind an API gateway (drs_conformance/sandbox/gateway.py)
+    chunked: bool  # body-framing=chunked: answers sent as chunks without Content-Length (framing.py)
     effect_lag: float  # effects=delayed: seconds a pause or resume takes to show in reads (0: at once)
 
 
@@ -179,6 +180,7 @@ def build_policy(config: SandboxConfig) -> SandboxPolicy:
         pause=_pause_policy(config),
         resume=_resume_policy(config),
         gateway=config.variants.chosen("gateway", "apig"),
+        chunked=config.variants.chosen("body-framing", "chunked"),
         effect_lag=config.effect_lag if config.variants.chosen("effects", "delayed") else 0.0,
     )
 

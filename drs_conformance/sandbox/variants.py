@@ -107,6 +107,13 @@ _REGISTRY: tuple[Variant, ...] = (
         "window fails its item); LAG: --effect-lag (the documents promise no read-after-write)",
     ),
     Variant(
+        "body-framing",
+        ("length", "chunked"),
+        None,
+        "chunked = every answer sent with Transfer-Encoding: chunked in 64-byte pieces, no Content-Length "
+        "(drs_conformance/sandbox/framing.py)",
+    ),
+    Variant(
         "gateway",
         ("none", "apig"),
         None,

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from drs_conformance.checks import NonConformance
+from drs_conformance.errors import UsageError
+from drs_conformance.options import resolve_options
 from drs_conformance.settle import Effects, settle, settle_text
 from drs_conformance.spec import PAUSE_PATH, RETRY_PATH, contract
 
@@ -141,3 +143,47 @@ def test_worker_figures_merge_and_read_as_one_line() -> None:
         "effects awaited within 10 s (--settle-timeout); slowest settle 1.50 s (5 effects awaited); 1 not seen as due"
     )
     assert settle_text(Effects(window=2.0).stats().to_dict()).endswith("no effect awaited")
+
+
+# -- the option ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "environ", "expected"),
+    [
+        pytest.param(
+            {"base_url": "https://drs.example.com", "auth_token": "t", "project_id": "p"},
+            {},
+            10.0,
+            id="external-default",
+        ),
+        pytest.param({}, {}, 2.0, id="embedded-default"),
+        pytest.param(
+            {"sandbox_variants": ["effects=delayed"], "sandbox_effect_lag": "2"}, {}, 4.0, id="embedded-delayed"
+        ),
+        pytest.param({}, {"DRS_SETTLE_TIMEOUT": "7.5"}, 7.5, id="environment"),
+        pytest.param({"settle_timeout": "3"}, {"DRS_SETTLE_TIMEOUT": "7.5"}, 3.0, id="flag-over-environment"),
+    ],
+)
+def test_the_settle_window_is_an_option_like_every_other(
+    given: dict[str, object], environ: dict[str, str], expected: float
+) -> None:
+    assert resolve_options(given, environ).settle_timeout == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "fragment"),
+    [
+        pytest.param({"settle_timeout": "0"}, "--settle-timeout", id="zero"),
+        pytest.param({"settle_timeout": "soon"}, "--settle-timeout", id="not-a-number"),
+        pytest.param(
+            {"base_url": "https://drs.example.com", "auth_token": "t", "project_id": "p", "sandbox_effect_lag": "1"},
+            "embedded sandbox only",
+            id="lag-on-an-external-target",
+        ),
+    ],
+)
+def test_a_bad_settle_option_is_one_line(given: dict[str, object], fragment: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        resolve_options(given, {})
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
