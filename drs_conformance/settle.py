@@ -40,7 +40,7 @@ class Effect:
 
     job_id: str
     kind: str  # "pause" | "resume"
-    mode: str | None
+    modes: frozenset[str]  # the modes the batch asked for this job (a job named twice may ask for two)
     answered_at: float
 
     def shown(self, status: str | None, pause_mode: str | None, *, with_mode: bool) -> bool:
@@ -48,7 +48,7 @@ class Effect:
         paused = contract().paused_status
         if self.kind == _RESUME:
             return status != paused
-        return status == paused and (not with_mode or pause_mode == self.mode)
+        return status == paused and (not with_mode or pause_mode in self.modes)
 
     def describe(self) -> str:
         return "the pause" if self.kind == _PAUSE else "the resume (batch-retry-task)"
@@ -125,8 +125,8 @@ class Effects:
                     continue
                 job_id = result.get("id")
                 if isinstance(job_id, str) and job_id in asked:
-                    mode = asked[job_id] if kind == _PAUSE else None
-                    self._due[job_id] = Effect(job_id=job_id, kind=kind, mode=mode, answered_at=now)
+                    modes = asked[job_id] if kind == _PAUSE else frozenset()
+                    self._due[job_id] = Effect(job_id=job_id, kind=kind, modes=modes, answered_at=now)
 
     def due(self, job_ids: Iterable[str]) -> dict[str, Effect]:
         with self._lock:
@@ -181,16 +181,18 @@ class Effects:
         return self._clock
 
 
-def _asked(request: Any) -> dict[str, str | None]:
-    """The job ids a pause or retry request named, each with the mode asked for (None for a retry)."""
+def _asked(request: Any) -> dict[str, frozenset[str]]:
+    """The job ids a pause or retry request named, each with the modes asked for (none for a retry)."""
     items = request.get("jobs") if isinstance(request, dict) else None
     if not isinstance(items, list):
         return {}
-    asked: dict[str, str | None] = {}
+    asked: dict[str, frozenset[str]] = {}
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("job_id"), str):
             mode = item.get("pause_mode")
-            asked[item["job_id"]] = mode if isinstance(mode, str) else None
+            asked[item["job_id"]] = asked.get(item["job_id"], frozenset()) | (
+                {mode} if isinstance(mode, str) else set()
+            )
     return asked
 
 
