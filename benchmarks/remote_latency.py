@@ -7,6 +7,8 @@ whether every test ended as in the run at 0 ms. Prints figures only.
 - `control-api`: `drs-conformance sandbox` (with its control API), run with `--control-api`.
 - `inventory`: `drs-conformance sandbox --seed inventory.yaml --no-control-api`, run with `--inventory`.
 
+`--effect-lag S` starts the sandbox with `--variant effects=delayed --effect-lag S`: pauses and resumes show S late.
+
 At 0 ms the run talks to the sandbox directly (no proxy); otherwise through `tests/fault_proxy.py` with
 `delay(rtt/2, rtt/2)`. Each run gets its own sandbox, journal (XDG_STATE_HOME) and report directory.
 
@@ -15,7 +17,8 @@ The run picks its own workers (from the round-trip time it measures); pass `-- -
 be compared with the run's own.
 
 Usage: python benchmarks/remote_latency.py [--rtt-ms 0 20 50 100] [--mode control-api inventory]
-                                           [--repeat 1] [--keep DIR] [-- ARGS FOR drs-conformance run's pytest]
+                                           [--repeat 1] [--effect-lag S] [--keep DIR]
+                                           [-- ARGS FOR drs-conformance run's pytest]
 """
 
 from __future__ import annotations
@@ -134,12 +137,14 @@ def _outcomes(report: dict[str, Any]) -> dict[str, str]:
     return {t["nodeid"]: t["outcome"] for r in report["requirements"] for t in r["tests"]}
 
 
-def measure(mode: str, rtt_ms: float, folder: Path, extra: list[str], *, proxy_at_zero: bool = False) -> Measured:
+def measure(
+    mode: str, rtt_ms: float, folder: Path, extra: list[str], *, proxy_at_zero: bool = False, effect_lag: float = 0.0
+) -> Measured:
     """Start a sandbox (and a delaying proxy in front of it), run the suites against it, read the report."""
     folder.mkdir(parents=True)
     env = child_run_environment(os.environ)
     env["XDG_STATE_HOME"] = str(folder / "state")  # a journal of its own
-    sandbox_args: list[str] = []
+    sandbox_args: list[str] = ["--variant", "effects=delayed", "--effect-lag", str(effect_lag)] if effect_lag else []
     run_args = ["--base-url", "URL", "--auth-token", TOKEN]
     if mode == "control-api":
         run_args += ["--project-id", PROJECT, "--control-api"]
@@ -223,6 +228,13 @@ def main() -> int:
     parser.add_argument("--mode", choices=MODES, nargs="+", default=list(MODES))
     parser.add_argument("--repeat", type=int, default=1, help="runs per mode and round-trip time")
     parser.add_argument("--proxy-at-zero", action="store_true", help="at 0 ms go through the proxy too (it counts)")
+    parser.add_argument(
+        "--effect-lag",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="the sandbox shows pauses and resumes S seconds late (effects=delayed); default: at once",
+    )
     parser.add_argument("--keep", type=Path, help="keep every run's folder (reports, output, sandbox log) here")
     parser.add_argument("extra", nargs="*", help="after --: arguments for drs-conformance run's pytest")
     args = parser.parse_args()
@@ -239,7 +251,12 @@ def main() -> int:
         for rtt in args.rtt_ms:
             for attempt in range(args.repeat):
                 measured = measure(
-                    mode, rtt, root / f"{mode}-{rtt:g}ms-{attempt}", args.extra, proxy_at_zero=args.proxy_at_zero
+                    mode,
+                    rtt,
+                    root / f"{mode}-{rtt:g}ms-{attempt}",
+                    args.extra,
+                    proxy_at_zero=args.proxy_at_zero,
+                    effect_lag=args.effect_lag,
                 )
                 runs.append(measured)
                 if rtt == 0 and reference is None:

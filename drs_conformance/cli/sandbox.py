@@ -70,6 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=OPTION",
         help="take an allowed option of the contract (repeatable; see --list-variants)",
     )
+    state.add_argument(
+        "--effect-lag",
+        type=float,
+        default=0.3,
+        metavar="S",
+        help="with --variant effects=delayed: seconds a pause or resume takes to show (default 0.3)",
+    )
     state.add_argument("--no-control-api", action="store_true", help="do not serve the /_sandbox control API")
     state.add_argument(
         "--basic-control-api",
@@ -176,6 +183,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         variants=variants,
         control_api=not args.no_control_api,
         control_extensions=() if args.basic_control_api else CONTROL_EXTENSIONS,
+        effect_lag=args.effect_lag,
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.settle import EFFECTS, settle
 from drs_conformance.contract.spec import contract
 from drs_conformance.errors import NoAnswer
 from drs_conformance.live.journal import REPLACED, Entry, JobLock, RunJournal
@@ -23,6 +24,7 @@ from drs_conformance.live.putback import (
     NO_ANSWER,
     UNREPORTED,
     Restored,
+    observe_settled,
     observe_statuses,
     restore_command,
     restore_entries,
@@ -83,6 +85,10 @@ class JobState:
 
     status: str | None
     pause_mode: str | None = None
+
+
+def _status_and_mode(state: JobState) -> tuple[str | None, str | None]:
+    return state.status, state.pause_mode
 
 
 class Jobs:
@@ -178,6 +184,7 @@ class Jobs:
             return []
         assert self.target.control is not None
         stored = self.target.control.put_jobs(wanted)
+        EFFECTS.forget(stored)  # a record stored anew owes nothing to an earlier pause
         now = REQUESTS.changing_requests
         for job in wanted:
             job_id = job["id"]
@@ -308,22 +315,50 @@ class Jobs:
         if self.target.control is None:
             return {job_id: JobState(status) for job_id, status in self.statuses(ids).items()}
         now = REQUESTS.changing_requests
+        due = EFFECTS.due(ids)  # an effect still due is read again until it shows (settle.py)
         known = (
             {}
             if fresh
-            else {job_id: seen[0] for job_id in ids if (seen := self._seen.get(job_id)) is not None and seen[1] == now}
+            else {
+                job_id: seen[0]
+                for job_id in ids
+                if (seen := self._seen.get(job_id)) is not None and seen[1] == now and job_id not in due
+            }
         )
         unknown = [job_id for job_id in ids if job_id not in known]
-        records = self.target.control.get_jobs(unknown) if unknown else {}
+        read = (
+            settle(self._read_records, self._read_records(unknown), _status_and_mode, with_mode=True) if unknown else {}
+        )
         for job_id in unknown:
-            job = records[job_id]
-            known[job_id] = JobState(None) if job is None else JobState(job.get("status"), job.get("pause_mode"))
-            self._seen[job_id] = (known[job_id], now)
+            known[job_id] = read[job_id]
+            self._seen[job_id] = (known[job_id], REQUESTS.changing_requests)
         return {job_id: known[job_id] for job_id in ids}
 
+    def _read_records(self, job_ids: list[str]) -> dict[str, JobState]:
+        assert self.target.control is not None
+        records = self.target.control.get_jobs(job_ids)
+        return {
+            job_id: JobState(None)
+            if (job := records[job_id]) is None
+            else JobState(job.get("status"), job.get("pause_mode"))
+            for job_id in job_ids
+        }
+
     def statuses(self, job_ids: Iterable[str]) -> dict[str, str | None]:
-        """Statuses through the documented batch-status operation, matched by id."""
-        return observe_statuses(self.api, job_ids, "observe: batch-status")
+        """Statuses through the documented batch-status operation, matched by id (effects due awaited: settle.py)."""
+        return observe_settled(self.api, job_ids, "observe: batch-status")
+
+    def after_earlier_effects(self) -> None:
+        """Pause a job of this test's own and wait until it reads PAUSING: what the target did before shows by then.
+
+        A target may show effects late (settle.py); a check that a request changed nothing on a job reads it
+        after this, so that a wrong change made at the same moment would show as well. Only a target that
+        changes what it must not can fail on it: a conformant one has nothing to show.
+        """
+        witness = self.pausable()
+        reply = self.api.pause_jobs([(witness, "target")], label="witness: pause")
+        if reply.status == 200:
+            self.states([witness], fresh=True)  # waited for within --settle-timeout (settle.py)
 
     # -- interference -----------------------------------------------------------------------------
 

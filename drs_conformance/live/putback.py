@@ -19,6 +19,7 @@ import httpx
 
 from drs_conformance.contract.checks import NonConformance
 from drs_conformance.contract.reply import Reply
+from drs_conformance.contract.settle import EFFECTS, settle
 from drs_conformance.contract.spec import contract
 from drs_conformance.errors import TargetUnreachable
 from drs_conformance.live.interruption import shielded
@@ -30,6 +31,7 @@ __all__ = [
     "Left",
     "Restored",
     "Resumed",
+    "observe_settled",
     "observe_statuses",
     "restore_command",
     "restore_entries",
@@ -66,6 +68,12 @@ def observe_statuses(api: DrsClient, job_ids: Iterable[str], label: str) -> dict
             )
         found.update(_reported(reply.json(), page))
     return found
+
+
+def observe_settled(api: DrsClient, job_ids: Iterable[str], label: str) -> dict[str, str | None]:
+    """`observe_statuses`, with every job whose pause or resume is still due read again until it shows (settle.py)."""
+    read = functools.partial(observe_statuses, api, label=label)
+    return settle(read, read(job_ids), lambda status: (status, None), with_mode=False)
 
 
 def _reported(document: Any, page: list[str]) -> dict[str, str | None]:
@@ -119,11 +127,12 @@ def resume_jobs(api: DrsClient, job_ids: Iterable[str], *, timeout: float, label
         try:
             statuses = _read_statuses(api, pending, label, result, why)
             if statuses is not None:
+                settling = EFFECTS.pauses_settling(pending)  # paused a moment ago: not back, PAUSING soon
                 for job_id in pending:
                     status = statuses[job_id]
                     if status is None:
                         why[job_id] = Left("batch-status does not report it", UNREPORTED)
-                    elif status != paused:
+                    elif status != paused and job_id not in settling:
                         result.back[job_id] = status
                 pending = [job_id for job_id in pending if job_id not in result.back]
                 still = [job_id for job_id in pending if statuses[job_id] == paused and job_id not in accepted]

@@ -289,6 +289,7 @@ def _embedded(options: KitOptions, redactor: Redactor) -> Target:
     config = SandboxConfig(
         defect=ActiveDefect(options.sandbox_defect),
         variants=parse_variant_choices(options.sandbox_variants, flag="--sandbox-variant"),
+        effect_lag=options.sandbox_effect_lag,
     )
     sandbox = start_in_thread(config)
     credentials = TokenCredentials(DEFAULT_TOKEN)

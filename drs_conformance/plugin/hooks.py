@@ -24,6 +24,7 @@ import pytest
 
 from drs_conformance import __version__
 from drs_conformance.contract.catalogue import catalogue
+from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.errors import KitError
 from drs_conformance.live import interruption
 from drs_conformance.live.target import Target
@@ -330,6 +331,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _is_suite_run(config) or state.options is None:
         return
     state.suite_run = True
+    EFFECTS.reset(window=state.options.settle_timeout)  # every process of the run (xdist workers too)
     if not state.is_worker:
         _share_rate_limit(state, config)
         if state.preset is None:

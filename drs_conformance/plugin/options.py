@@ -29,6 +29,11 @@ __all__ = [
 
 CONFIG_ENV = "DRS_CONFORMANCE_CONFIG"
 EMBEDDED_RESUME_TIMEOUT = 5.0  # the embedded sandbox resumes synchronously: waiting longer finds nothing
+# The settle window (docs/timing.md): it costs only when an effect never comes (a poll ends as soon as the job
+# shows it), so an external target gets a generous one; the embedded sandbox applies at once (or after its lag).
+DEFAULT_SETTLE_TIMEOUT = 10.0
+EMBEDDED_SETTLE_TIMEOUT = 2.0
+DEFAULT_EFFECT_LAG = 0.3  # the embedded sandbox's lag under effects=delayed
 
 
 _OPTION = "drs_option"  # a KitOptions field's metadata key for its Option
@@ -253,6 +258,16 @@ class KitOptions:
         metavar="S",
         default=60.0,
     )
+    settle_timeout: float = option(
+        "--settle-timeout",
+        "seconds a pause or resume answered success may take to show in batch-status and the control API "
+        "(default 10; 2 for the embedded sandbox, plus its lag under effects=delayed); see docs/timing.md",
+        env="DRS_SETTLE_TIMEOUT",
+        config="run.settle_timeout",
+        kind="float",
+        metavar="S",
+        default=DEFAULT_SETTLE_TIMEOUT,
+    )
     sandbox_defect: str | None = option(
         "--sandbox-defect",
         "embedded sandbox only: break this one rule (see: drs-conformance sandbox --list-defects)",
@@ -265,6 +280,14 @@ class KitOptions:
         kind="list",
         metavar="NAME=OPTION",
         default=(),
+    )
+    sandbox_effect_lag: float = option(
+        "--sandbox-effect-lag",
+        "embedded sandbox only, with --sandbox-variant effects=delayed: seconds a pause or resume takes to show "
+        f"(default {DEFAULT_EFFECT_LAG:g})",
+        kind="float",
+        metavar="S",
+        default=DEFAULT_EFFECT_LAG,
     )
     sources: Mapping[str, str] = field(default_factory=dict)  # where each value came from
     # The user-info --base-url carried (user, password): kept out of base_url, which reports and messages show.
@@ -468,6 +491,9 @@ def resolve_options(given: Mapping[str, Any], environ: Mapping[str, str] | None 
         values["base_url"], values["base_url_user_info"] = split_user_info(values["base_url"])
     if "resume_timeout" not in sources and values.get("base_url") is None:
         values["resume_timeout"] = EMBEDDED_RESUME_TIMEOUT
+    if "settle_timeout" not in sources and values.get("base_url") is None:
+        delayed = any(text.replace(" ", "") == "effects=delayed" for text in values.get("sandbox_variants") or ())
+        values["settle_timeout"] = EMBEDDED_SETTLE_TIMEOUT + (values["sandbox_effect_lag"] if delayed else 0.0)
     options = KitOptions(
         **{k: v for k, v in values.items() if k in {f.name for f in fields(KitOptions)}}, sources=sources
     )
@@ -526,9 +552,9 @@ def _check(options: KitOptions) -> None:
     parts = urlsplit(options.base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UsageError(f"--base-url {options.base_url!r} is not an http(s) URL; give e.g. https://drs.example.com")
-    if options.sandbox_defect or options.sandbox_variants:
+    if options.sandbox_defect or options.sandbox_variants or "sandbox_effect_lag" in options.sources:
         raise UsageError(
-            "--sandbox-defect/--sandbox-variant apply to the embedded sandbox only; "
+            "--sandbox-defect/--sandbox-variant/--sandbox-effect-lag apply to the embedded sandbox only; "
             "drop --base-url or start the sandbox with --defect"
         )
     if options.auth_token and (options.ak or options.sk):

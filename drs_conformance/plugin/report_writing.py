@@ -21,6 +21,7 @@ from _pytest.junitxml import xml_key  # what pytest's junitxml plugin writes thr
 from drs_conformance import __version__
 from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.contract.inventory import load_inventory
+from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.contract.spec import contract
 from drs_conformance.live import interruption
 from drs_conformance.live.target import Target
@@ -115,6 +116,7 @@ def build_run_report(
         options=options.public(),
         live_jobs=live.report_data() if live is not None else None,
         requests=REQUESTS.snapshot(),
+        settle=EFFECTS.stats().to_dict(),
         started_at=dt.datetime.fromtimestamp(started, tz=dt.UTC),
         finished_at=dt.datetime.now(tz=dt.UTC),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.plugin.options import KitOptions
 from drs_conformance.plugin.selection import Plan
 from drs_conformance.transport.client import REQUESTS
@@ -26,6 +27,7 @@ LONG_RUNNING = "long_running"  # the marker of tests that send many requests one
 _OPTIONS = "drs_conformance_options"  # workerinput: the controller's resolved options
 _PLAN = "drs_conformance_plan"  # workeroutput: what the worker's collection selected
 _REQUESTS = "drs_conformance_requests"  # workeroutput: the worker's requests by operation
+_SETTLE = "drs_conformance_settle"  # workeroutput: the worker's settle figures (settle.SettleStats.to_dict)
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -54,6 +56,7 @@ def hand_over_requests(config: pytest.Config) -> None:
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput[_REQUESTS] = REQUESTS.snapshot()
+        workeroutput[_SETTLE] = EFFECTS.stats().to_dict()
 
 
 def take_over_worker_output(node: Any, plan: Plan | None) -> Plan | None:
@@ -62,6 +65,7 @@ def take_over_worker_output(node: Any, plan: Plan | None) -> Plan | None:
     if plan is None and _PLAN in output:
         plan = Plan.from_dict(output[_PLAN])
     REQUESTS.merge(output.get(_REQUESTS) or {})  # the run's load is the sum of its processes'
+    EFFECTS.merge(output.get(_SETTLE) or {})  # and the slowest settle the slowest of theirs
     return plan
 
 

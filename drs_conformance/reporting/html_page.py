@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from drs_conformance.contract.catalogue import LEVELS
+from drs_conformance.contract.settle import settle_text
 from drs_conformance.reporting.groups import FailureGroup, groups_of, tests_line
 from drs_conformance.reporting.markdown import display_time, injected_text, one_line, scope_text, tests_text
 from drs_conformance.reporting.run_report import anchor
@@ -305,6 +306,7 @@ def _run(run: dict[str, Any]) -> str:
         ("started", display_time(run["started_at"])),
         ("finished", display_time(run["finished_at"])),
         ("duration", f"{run['duration_s']:.1f} s"),
+        ("effects", settle_text(run["settle"]) if run.get("settle") else None),
     ]
     items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v is not None else '-')}</dd>" for k, v in facts)
     options = json.dumps(run["options"], indent=2, ensure_ascii=False, sort_keys=True)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from drs_conformance.contract.catalogue import LEVELS
+from drs_conformance.contract.settle import settle_text
 from drs_conformance.reporting.groups import groups_of
 from drs_conformance.reporting.verdicts import NOT_JUDGED, VERDICTS
 
@@ -280,6 +281,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"Coverage: {_cell(summary['coverage']['text'])}.",
         "",
+        *([f"Timing: {_cell(settle_text(run['settle']))}.", ""] if run.get("settle") else []),
         *_counts_table(summary["counts"]),
     ]
     injected = injected_text(run)

@@ -83,6 +83,8 @@ class RunInfo:
     live_jobs: Mapping[str, Any] | None = None
     # Requests the run sent to the target, by operation (client.operation_of), summed over its processes.
     requests: Mapping[str, int] | None = None
+    # Effects awaited (settle.SettleStats.to_dict): the window used and the slowest settle seen.
+    settle: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in TARGET_MODES:
@@ -123,6 +125,7 @@ class RunInfo:
                 if self.requests is not None
                 else {}
             ),
+            **({"settle": dict(self.settle)} if self.settle is not None else {}),
         }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from drs_conformance.contract.catalogue import LEVELS
 from drs_conformance.contract.exchange import Exchange
+from drs_conformance.contract.settle import settle_text
 from drs_conformance.reporting.curl import curl_line
 from drs_conformance.reporting.groups import FailureGroup, groups_of
 from drs_conformance.reporting.markdown import injected_text, not_judged_groups, one_line, scope_text
@@ -280,6 +281,8 @@ def styled_summary_lines(
     lines += [(line, {}) for line in _not_judged_lines(report, width)]
     lines += [(line, {}) for line in _unanswered_lines(summary)]
     lines += [(line, {}) for line in _requests_lines(report["run"].get("requests"), width)]
+    if report["run"].get("settle"):
+        lines.append((f"  {settle_text(report['run']['settle'])}", {}))
     lines += [(f"  note: {expired['note']}", {"yellow": True}) for expired in report["deviations"]["expired"]]
     lines.append((verdict_note(report), colour))
     if paths:

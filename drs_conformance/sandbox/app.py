@@ -19,6 +19,7 @@ from drs_conformance.contract.spec import contract
 from drs_conformance.sandbox.config import DEFAULT_PROJECT, DEFAULT_SEED_STATUS, DEFAULT_SEED_TYPE, SandboxConfig
 from drs_conformance.sandbox.control import ControlEndpoints
 from drs_conformance.sandbox.errors import SandboxCrash, SandboxError
+from drs_conformance.sandbox.framing import Chunked
 from drs_conformance.sandbox.gateway import Gateway
 from drs_conformance.sandbox.handlers import Handlers
 from drs_conformance.sandbox.pipeline import RequestPipeline
@@ -79,6 +80,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     # The app keeps a config without the seed, so that a million seeded jobs are not held twice.
     config = replace(config, seed=None)
     policy = build_policy(config)
+    store.lag = policy.effect_lag
     pipeline = RequestPipeline(config, store, policy)
     renderer = Renderer(policy.answers)
     handlers = Handlers(store, policy, pipeline, renderer)
@@ -110,6 +112,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         routes += control_routes(ControlEndpoints(config, store, pipeline), config.control_extensions)
     # behind an API gateway (variant gateway=apig): compression, throttling, closed connections
     gateway = [Middleware(Gateway)] if policy.gateway else []
+    if policy.chunked:  # variant body-framing=chunked: answers streamed in chunks, no Content-Length
+        gateway.append(Middleware(Chunked))
     app = Starlette(
         routes=routes,
         middleware=gateway,

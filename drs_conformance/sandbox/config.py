@@ -79,6 +79,7 @@ class SandboxConfig:
     - `defect`: at most one defect name (see `list_defects()`); `variants`: name -> option.
     - `max_body_bytes`: overrides the body limit the `large-body` variant implies.
     - `body_timeout`: seconds to wait for a declared body before refusing it.
+    - `effect_lag`: seconds a pause or resume takes to show under the variant effects=delayed.
     - `control_extensions`: the optional control-API additions served (and listed by /_sandbox/health);
       `()` serves the four basic endpoints only, as a vendor's sandbox may.
     """
@@ -92,6 +93,7 @@ class SandboxConfig:
     control_extensions: tuple[str, ...] = CONTROL_EXTENSIONS
     max_body_bytes: int | None = None
     body_timeout: float = 30.0
+    effect_lag: float = 0.3
 
     def __post_init__(self) -> None:
         if not isinstance(self.defect, ActiveDefect):
@@ -114,6 +116,8 @@ class SandboxConfig:
         unknown = sorted(set(self.control_extensions) - set(CONTROL_EXTENSIONS))
         if unknown:
             raise UsageError(f"unknown control-API extension {unknown[0]!r}; known: {', '.join(CONTROL_EXTENSIONS)}")
+        if not 0 < self.effect_lag < 3600:
+            raise UsageError(f"the effect lag must be between 0 and 3600 seconds, got {self.effect_lag:g}")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise UsageError(f"max_body_bytes must be positive, got {self.max_body_bytes}")
 

@@ -230,6 +230,12 @@ _GALLERY: tuple[Defect, ...] = (
         "CONCURRENT-SINGLE-SUCCESS",
         "the pause checks the status, yields to the event loop, then sets it without the lock: concurrent pauses all succeed",
     ),
+    Defect(
+        "lost-update",
+        "PAUSABLE-SUCCEEDS",
+        "a pause copies the whole job table, pauses on the copy and writes it back: of concurrent batches over "
+        "different jobs, each answered success, only the last one's pauses remain",
+    ),
     # supporting operations, methods, documented example
     Defect(
         "status-stale",

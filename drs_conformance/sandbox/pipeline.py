@@ -95,6 +95,8 @@ class RequestPipeline:
         valid = [(item.job_id, item.mode) for item in items if item.invalid_where is None]
         if self.policy.racy_pause:
             return items, await self._racy_pause(project_id, valid)
+        if self.pause_policy.copy_table:
+            return items, await self._copying_pause(project_id, valid)
         return items, self.store.pause_many(project_id, valid, self.pause_policy)
 
     async def status(self, request: Request) -> tuple[str, dict[str, Any]]:
@@ -280,6 +282,14 @@ class RequestPipeline:
             ):
                 break
             self.store.pause(project_id, job["job_id"], job["pause_mode"], self.pause_policy)
+
+    async def _copying_pause(self, project_id: str, items: Sequence[tuple[str, str]]) -> list[Result]:
+        """A pause as a read-copy-write of the whole table: concurrent pauses of other jobs meanwhile are lost."""
+        table = self.store.copy_table()
+        results = self.store.pause_in_copy(table, project_id, items, self.pause_policy)
+        await asyncio.sleep(RACE_WINDOW_S)
+        self.store.write_table(table)
+        return results
 
     async def _racy_pause(self, project_id: str, items: Sequence[tuple[str, str]]) -> list[Result]:
         """A pause that checks every item, yields to the event loop for RACE_WINDOW_S, then sets without the lock."""

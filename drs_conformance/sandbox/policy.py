@@ -167,6 +167,8 @@ class SandboxPolicy:
     pause: PausePolicy
     resume: ResumePolicy
     gateway: bool  # behind an API gateway (drs_conformance/sandbox/gateway.py)
+    chunked: bool  # body-framing=chunked: answers sent as chunks without Content-Length (framing.py)
+    effect_lag: float  # effects=delayed: seconds a pause or resume takes to show in reads (0: at once)
 
 
 def build_policy(config: SandboxConfig) -> SandboxPolicy:
@@ -178,6 +180,8 @@ def build_policy(config: SandboxConfig) -> SandboxPolicy:
         pause=_pause_policy(config),
         resume=_resume_policy(config),
         gateway=config.variants.chosen("gateway", "apig"),
+        chunked=config.variants.chosen("body-framing", "chunked"),
+        effect_lag=config.effect_lag if config.variants.chosen("effects", "delayed") else 0.0,
     )
 
 
@@ -324,6 +328,7 @@ def _pause_policy(config: SandboxConfig) -> PausePolicy:
         reach_foreign=defect("cross-project-pause"),
         all_or_nothing=defect("one-failure-fails-all"),
         repause_unrecorded=defect("repause-succeeds"),
+        copy_table=defect("lost-update"),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 __all__ = ["Job", "JobOutcome", "JobStore", "PausePolicy", "Result", "ResumePolicy"]
@@ -21,6 +22,16 @@ class Job:
     type: str
     pause_mode: str | None = None
     previous_status: str | None = None
+    # effects=delayed: what reads show, (status, pause_mode), until `shown_until` (time.monotonic()).
+    shown: tuple[str, str | None] | None = None
+    shown_until: float = 0.0
+
+    def as_seen(self, now: float) -> Job:
+        """A copy of the job as a read sees it at `now`: its earlier face while a change is still showing."""
+        if self.shown is None or now >= self.shown_until:
+            return replace(self, shown=None)
+        status, mode = self.shown
+        return replace(self, status=status, pause_mode=mode, shown=None)
 
     def as_dict(self) -> dict[str, str | None]:
         """The job as the control API shows it."""
@@ -63,6 +74,7 @@ class PausePolicy:
     reach_foreign: bool = False
     all_or_nothing: bool = False
     repause_unrecorded: bool = False
+    copy_table: bool = False  # the lost-update defect: a pause is a read-copy-write of the whole job table
 
     def decide(self, job: Job) -> JobOutcome:
         """The outcome a pause of `job` (already known to be in the right project) would have."""
@@ -91,10 +103,16 @@ class ResumePolicy:
 
 @dataclass
 class JobStore:
-    """All jobs of all projects, keyed by job id; every read and write holds one lock."""
+    """All jobs of all projects, keyed by job id; every read and write holds one lock.
+
+    `lag` > 0 (the variant effects=delayed): a pause or resume is applied at once, but reads show the job as
+    it was for `lag` seconds (the documents promise no read-after-write).
+    """
 
     _jobs: dict[str, Job] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    lag: float = 0.0
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -135,9 +153,9 @@ class JobStore:
 
     def get_many(self, job_ids: Sequence[str]) -> list[Job | None]:
         """Copies of the jobs (None for no such job), in order, read under one lock."""
+        now = self.clock()
         with self._lock:
-            found = [self._jobs.get(job_id) for job_id in job_ids]
-        return [None if job is None else replace(job) for job in found]
+            return [None if (job := self._jobs.get(job_id)) is None else job.as_seen(now) for job_id in job_ids]
 
     def delete_many(self, job_ids: Sequence[str]) -> list[bool]:
         """Remove the jobs under one lock; for each id, whether it was there."""
@@ -151,13 +169,15 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         """A copy of the job, whatever its project, or None."""
+        now = self.clock()
         with self._lock:
             job = self._jobs.get(job_id)
-            return None if job is None else replace(job)
+            return None if job is None else job.as_seen(now)
 
     def statuses(self, project_id: str, job_ids: Sequence[str], *, report_previous: bool = False) -> list[str | None]:
         """The status of each job of `project_id` (None for unknown or foreign ids), in order."""
         out: list[str | None] = []
+        now = self.clock()
         with self._lock:
             jobs = self._jobs
             for job_id in job_ids:
@@ -166,6 +186,8 @@ class JobStore:
                     out.append(None)
                 elif report_previous and job.previous_status is not None:
                     out.append(job.previous_status)
+                elif job.shown is not None and now < job.shown_until:
+                    out.append(job.shown[0])
                 else:
                     out.append(job.status)
         return out
@@ -187,6 +209,23 @@ class JobStore:
                     return planned
             return [self._pause_locked(project_id, job_id, mode, policy) for job_id, mode in items]
 
+    def copy_table(self) -> dict[str, Job]:
+        """A copy of the whole job table (the lost-update defect reads it, pauses on it, writes it back)."""
+        with self._lock:
+            return {job_id: replace(job) for job_id, job in self._jobs.items()}
+
+    def pause_in_copy(
+        self, table: dict[str, Job], project_id: str, items: Sequence[tuple[str, str]], policy: PausePolicy
+    ) -> list[Result]:
+        """Pause on a copy of the table (`copy_table`), to be written back with `write_table`."""
+        with self._lock:
+            return [self._pause_locked(project_id, job_id, mode, policy, table) for job_id, mode in items]
+
+    def write_table(self, table: dict[str, Job]) -> None:
+        """Replace the whole table with a copy: whatever changed since the copy was taken is lost."""
+        with self._lock:
+            self._jobs = table
+
     def check_pause(self, project_id: str, job_id: str, policy: PausePolicy) -> Result:
         """What a pause would do now, without doing it (the check half of a check-and-set)."""
         with self._lock:
@@ -207,8 +246,10 @@ class JobStore:
             return JobOutcome.FOREIGN, None
         return _with_detail(policy.decide(job), job)
 
-    def _pause_locked(self, project_id: str, job_id: str, mode: str, policy: PausePolicy) -> Result:
-        job = self._jobs.get(job_id)
+    def _pause_locked(
+        self, project_id: str, job_id: str, mode: str, policy: PausePolicy, jobs: dict[str, Job] | None = None
+    ) -> Result:
+        job = (self._jobs if jobs is None else jobs).get(job_id)
         if job is None:
             return JobOutcome.NOT_FOUND, None
         if job.project_id != project_id:
@@ -223,8 +264,17 @@ class JobStore:
             self._mark_paused(job, mode, policy)
         return result
 
-    @staticmethod
-    def _mark_paused(job: Job, mode: str, policy: PausePolicy) -> None:
+    def _show_earlier(self, job: Job) -> None:
+        """Under a lag, reads keep showing the job as it is now until the lag has passed."""
+        if self.lag <= 0:
+            return
+        now = self.clock()
+        if job.shown is None or now >= job.shown_until:
+            job.shown = (job.status, job.pause_mode)
+        job.shown_until = now + self.lag
+
+    def _mark_paused(self, job: Job, mode: str, policy: PausePolicy) -> None:
+        self._show_earlier(job)
         if job.status != policy.paused_status and job.previous_status is None:
             job.previous_status = job.status
         if policy.update_status:
@@ -250,6 +300,7 @@ class JobStore:
             return JobOutcome.FOREIGN, None
         if job.status == policy.paused_status:
             if policy.apply:
+                self._show_earlier(job)
                 job.status = job.previous_status or policy.fallback_status
                 job.previous_status = None
                 job.pause_mode = None

@@ -100,6 +100,21 @@ _REGISTRY: tuple[Variant, ...] = (
         'error_message, and its status is left out, "" or null (the documents do not say which)',
     ),
     Variant(
+        "effects",
+        ("immediate", "delayed"),
+        None,
+        "delayed = a pause answered success shows as PAUSING (batch-status, control API) only LAG seconds later, "
+        "and a resumed job reads PAUSING for LAG seconds; the job is taken at once (a second pause inside the "
+        "window fails its item); LAG: --effect-lag (the documents promise no read-after-write)",
+    ),
+    Variant(
+        "body-framing",
+        ("length", "chunked"),
+        None,
+        "chunked = every answer sent with Transfer-Encoding: chunked in 64-byte pieces, no Content-Length "
+        "(drs_conformance/sandbox/framing.py)",
+    ),
+    Variant(
         "gateway",
         ("none", "apig"),
         None,

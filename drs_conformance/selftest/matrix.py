@@ -18,6 +18,10 @@ from drs_conformance.plugin.options import child_run_environment
 if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command builds this parser
     from drs_conformance.selftest.runner import RowCommand, RowResult
 
+# Every defect is run a second time with effects shown late: the kit must catch it all the same.
+DELAYED = "effects=delayed"
+DELAYED_LAG = 0.2
+
 __all__ = ["Row", "add_arguments", "estimate_left", "matrix_markdown", "progress_line", "run"]
 
 
@@ -37,6 +41,7 @@ class Row:
     tests_run: int = 0
     tests_collected: int = 0
     caught_by: str | None = None  # a defect run stopped after this test, which failed its requirement
+    variant: str | None = None  # a defect row run under this variant too (effects=delayed)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only these defects (repeatable; default: the whole gallery)",
     )
     parser.add_argument("--no-variants", action="store_true", help="skip the runs of the allowed choices")
+    parser.add_argument(
+        "--no-delayed",
+        action="store_true",
+        help=f"skip the second run of each defect under {DELAYED} (effects shown {DELAYED_LAG:g} s late)",
+    )
     parser.add_argument(
         "--jobs",
         type=int,
@@ -111,11 +121,15 @@ def _plan(args: argparse.Namespace) -> list[Row]:
                     rows.append(Row("variant", f"{variant.name}={option}", None, "pass"))
     for name in chosen:
         rows.append(Row("defect", name, defects[name].requirement, f"fail on {defects[name].requirement}"))
+    if not args.no_delayed:  # a target that shows effects late must not hide a defect (docs/timing.md)
+        for name in chosen:
+            requirement = defects[name].requirement
+            rows.append(Row("defect", f"{name}+{DELAYED}", requirement, f"fail on {requirement}", variant=DELAYED))
     return rows
 
 
 def _report_dir(row: Row, base: Path) -> Path:
-    return base / row.kind / row.name.replace("=", "-")
+    return base / row.kind / row.name.replace("=", "-").replace("+", "--")
 
 
 def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[list[str]], int]) -> RowCommand:
@@ -125,7 +139,9 @@ def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[li
     if row.kind == "variant":
         argv += ["--sandbox-variant", row.name]
     elif row.kind == "defect":
-        argv += ["--sandbox-defect", row.name]
+        argv += ["--sandbox-defect", row.name.partition("+")[0]]
+        if row.variant is not None:
+            argv += ["--sandbox-variant", row.variant, "--sandbox-effect-lag", str(DELAYED_LAG)]
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]

@@ -80,7 +80,13 @@ def pause_against(jobs: Jobs, model: Model, items: Sequence[tuple[str, str]]) ->
 
 
 def observe(jobs: Jobs, model: Model, job_ids: Iterable[str]) -> list[Violation]:
-    """Read the jobs (control API, else batch-status), compare with the model, adopt what was read."""
+    """Read the jobs (control API, else batch-status), compare with the model, adopt what was read.
+
+    In-flight transitions: the model takes a job answered `success` as paused (or resumed) from the answer on,
+    as the target does (a second pause fails its item at once); a read of a job whose effect is still
+    settling is taken again until it shows it or `--settle-timeout` passes (`Jobs.states`, settle.py), so the
+    model compares only settled reads and never mistakes the earlier side for a broken rule.
+    """
     ids = list(job_ids)
     if not ids:
         return []

@@ -18,7 +18,10 @@ import httpx
 
 from drs_conformance.contract.checks import check_response, checked_requirements
 from drs_conformance.contract.exchange import Exchange, RecordedRequest, RecordedResponse
-from drs_conformance.contract.reply import Reply  # re-exported: tests and suites take it from the client
+from drs_conformance.contract.reply import (
+    Reply,  # re-exported: tests and suites take it from the client  # re-exported: tests and suites take it from the client
+)
+from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
 from drs_conformance.errors import NoAnswer
 from drs_conformance.transport.credentials import Credentials
@@ -349,6 +352,7 @@ class DrsClient:
             idempotent=idempotent,
             label=label,
         )
+        EFFECTS.note(operation_path, content, reply.status, reply.content)  # awaited by reads (settle.py)
         if validate:
             self.log.checked.update(checked_requirements(reply.status))
             check_response(reply, operation_path)

@@ -46,6 +46,7 @@ from huaweicloudsdkcore.retry.backoff_strategy import BackoffStrategy
 from huaweicloudsdkdrs.v3 import BatchPauseJobReq, BatchStopJobsRequest, BatchStopJobsResponse, DrsClient, PauseInfo
 
 from drs_conformance.contract.exchange import Exchange, RecordedRequest, RecordedResponse
+from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.transport.client import REQUESTS, ExchangeLog, Reply, operation_of
 from drs_conformance.transport.redaction import Redactor
 
@@ -117,6 +118,7 @@ class SdkTraffic:
         exchange = Exchange(request=request, response=recorded, label=self.label)
         self.log.add(exchange)
         self.last = Reply(response.status_code, httpx.Headers(list(response.headers.items())), content, exchange)
+        EFFECTS.note(urlsplit(str(sent.url)).path, body, response.status_code, content)  # awaited by reads
 
 
 def sdk_client(

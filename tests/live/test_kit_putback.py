@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from drs_conformance.contract.checks import NonConformance
+from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.contract.spec import contract
 from drs_conformance.errors import NoAnswer
 from drs_conformance.live import interruption
@@ -339,3 +340,21 @@ def test_the_restore_command_names_the_target_and_no_secret(tmp_path: Path) -> N
     assert "--control-api" in restore_command(
         KitOptions(base_url="http://s", project_id="p", auth_token="t", control_api=True)
     )
+
+
+def test_a_pause_still_settling_is_resumed_not_taken_for_back() -> None:
+    """A target that shows a pause late (effects=delayed): the job reads its earlier status for a moment after the
+    pause, but it is paused; the put-back waits for PAUSING and resumes it, never leaving it paused."""
+    EFFECTS.reset(window=5.0)
+    with start_in_thread(SandboxConfig(variants={"effects": "delayed"}, effect_lag=0.5)) as delayed:
+        job_id = new_job_id("putd")
+        delayed.store.put(job_id, project_id=DEFAULT_PROJECT, status=RUNNING, type="sync")
+        client = _client(delayed, http_transport())
+        assert client.pause_jobs([(job_id, "target")]).status == 200
+        assert delayed.store.statuses(DEFAULT_PROJECT, [job_id]) == [RUNNING], "the lag hides the pause at first"
+        resumed = resume_jobs(client, [job_id], timeout=10)
+        time.sleep(0.6)  # past the resume's own lag
+        assert delayed.store.statuses(DEFAULT_PROJECT, [job_id]) == [RUNNING]
+        job = delayed.store.get(job_id)
+        assert job is not None and job.pause_mode is None, "the job was left paused behind its earlier face"
+    assert not resumed.left and job_id in resumed.back, f"left: {resumed.left}"

@@ -74,6 +74,13 @@ async def concurrent_successes(api: Api) -> int:
     return min(2, sum(r.json()["results"][0]["status"] == "success" for r in responses))
 
 
+async def concurrent_batches_all_paused(api: Api) -> bool:
+    """Pauses of four different jobs sent at once: whether every one of them reads PAUSING afterwards."""
+    job_ids = [await api.put_job() for _ in range(4)]
+    await asyncio.gather(*(api.pause_one(job_id) for job_id in job_ids))
+    return all([await api.status_of(job_id) == C.paused_status for job_id in job_ids])
+
+
 async def language_of_messages(api: Api) -> tuple[bool, bool]:
     """With zh-cn: (request-level message is Chinese, item message is Chinese)."""
     refused = await api.post(PAUSE_PATH, content=b"{", headers=api.headers(x_language="zh-cn"))
@@ -272,6 +279,7 @@ CASES: dict[str, Case] = {
     ),
     "one-failure-fails-all": Case(lambda api: _good_status_in_mixed_batch(api), "success", "failed"),
     "race-double-pause": Case(concurrent_successes, 1, 2),
+    "lost-update": Case(concurrent_batches_all_paused, True, False),
     "status-stale": Case(pause_then_status, C.paused_status, "INCRE_TRANSFER_STARTED"),
     "retry-noop": Case(pause_retry_status, "INCRE_TRANSFER_STARTED", C.paused_status),
     "methods-404": Case(method_get, 405, 404),

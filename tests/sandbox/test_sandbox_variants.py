@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import jsonschema
 import pytest
 from sandbox_helpers import OTHER_PROJECT, OTHER_TOKEN, assert_language, new_job_id, open_api, two_project_config
@@ -11,7 +12,7 @@ from sandbox_helpers import OTHER_PROJECT, OTHER_TOKEN, assert_language, new_job
 from drs_conformance.contract.catalogue import catalogue
 from drs_conformance.contract.spec import PAUSE_PATH, STATUS_PATH, contract
 from drs_conformance.errors import UsageError
-from drs_conformance.sandbox import SandboxConfig, list_variants
+from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN, SandboxConfig, list_variants, start_in_thread
 from drs_conformance.sandbox.variants import BODY_LIMIT_SERVED
 
 pytestmark = pytest.mark.anyio
@@ -200,3 +201,20 @@ async def test_failed_lookup_status(option: str) -> None:
             else:
                 assert "status" in result and result["status"] == {"empty": "", "null": None}[option], f"{result}"
         jsonschema.validate(answer, C.resolved_schema("BatchStatusResponse", documented=True))
+
+
+def test_chunked_framing_sends_answers_in_pieces_without_a_length() -> None:
+    """body-framing=chunked, over a real server: Transfer-Encoding chunked, no Content-Length, the body intact."""
+    sandbox = start_in_thread(with_variant("body-framing", "chunked"))
+    try:
+        with httpx.Client(base_url=sandbox.url, headers={"X-Auth-Token": DEFAULT_TOKEN}) as client:
+            url = PAUSE_PATH.replace("{project_id}", DEFAULT_PROJECT)
+            with client.stream(
+                "POST", url, json={"jobs": [{"job_id": C.example_job_id, "pause_mode": "all"}]}
+            ) as reply:
+                pieces = [piece for piece in reply.iter_raw() if piece]
+                headers = reply.headers
+    finally:
+        sandbox.stop()
+    assert headers.get("transfer-encoding") == "chunked" and "content-length" not in headers, dict(headers)
+    assert json.loads(b"".join(pieces)) == C.example_response

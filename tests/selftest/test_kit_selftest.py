@@ -19,7 +19,7 @@ from drs_conformance.errors import ExitCode
 from drs_conformance.plugin.options import child_run_environment
 from drs_conformance.sandbox import list_defects, list_variants
 from drs_conformance.selftest import runner as selftest_runner
-from drs_conformance.selftest.matrix import Row, matrix_markdown
+from drs_conformance.selftest.matrix import DELAYED, Row, matrix_markdown
 from drs_conformance.selftest.runner import (
     PRELOAD,
     RowCommand,
@@ -175,8 +175,10 @@ def test_kill_matrix(kit: Callable, tmp_path: Path) -> None:
     bad = [f"{r['name']}: expected {r['expected']}, failed {r['failed']} {r['error']}" for r in rows if not r["ok"]]
     assert not bad, "kill matrix rows not ok:\n" + "\n".join(bad)
     assert run.code == ExitCode.CONFORMANT, run.output[-2000:]
-    defects = {r["name"] for r in rows if r["kind"] == "defect"}
+    defects = {r["name"] for r in rows if r["kind"] == "defect" and r["variant"] is None}
     assert defects == {d.name for d in list_defects()}, "the matrix must cover the whole gallery"
+    delayed = {r["name"] for r in rows if r["kind"] == "defect" and r["variant"] == DELAYED}
+    assert delayed == {f"{d.name}+{DELAYED}" for d in list_defects()}, "every defect runs under delayed effects too"
     variants = {r["name"] for r in rows if r["kind"] == "variant"}
     expected = {f"{v.name}={o}" for v in list_variants() for o in v.options if o != v.default}
     assert variants == expected, "the matrix must cover every allowed choice"
