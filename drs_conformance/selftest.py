@@ -12,23 +12,36 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drs_conformance import selftest_faults
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.options import child_run_environment
 
 if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command builds this parser
     from drs_conformance.selftest_runner import RowCommand, RowResult
 
-__all__ = ["Row", "add_arguments", "estimate_left", "matrix_markdown", "progress_line", "run"]
+__all__ = [
+    "FAULT_RATE",
+    "FAULT_ROW",
+    "Row",
+    "add_arguments",
+    "estimate_left",
+    "matrix_markdown",
+    "progress_line",
+    "run",
+]
+
+FAULT_RATE = 0.03  # the share of requests the fault row's proxy resets, before forwarding
+FAULT_ROW = "resets-3pct-basic-control-api"
 
 
 @dataclass
 class Row:
     """One run of the suites against one sandbox set-up, and what it found."""
 
-    kind: str  # clean | variant | defect
+    kind: str  # clean | variant | fault | defect
     name: str
     requirement: str | None  # the rule a defect breaks
-    expected: str  # "pass" or "fail on <REQ>"
+    expected: str  # "pass", "unanswered, no requirement failed" or "fail on <REQ>"
     exit_code: int = -1
     failed: list[str] = field(default_factory=list)  # requirements with verdict fail
     seconds: float = 0.0
@@ -40,9 +53,12 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        """Clean and variant runs must pass; a defect run must fail on the defect's requirement."""
+        """Clean and variant runs must pass; a fault run must charge no requirement and end unanswered (exit 3);
+        a defect run must fail on the defect's requirement."""
         if self.kind == "defect":
             return self.exit_code == ExitCode.NON_CONFORMANT and self.requirement in self.failed
+        if self.kind == "fault":
+            return self.exit_code == ExitCode.TARGET and not self.failed
         return self.exit_code == ExitCode.CONFORMANT and not self.failed
 
     @property
@@ -71,6 +87,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only these defects (repeatable; default: the whole gallery)",
     )
     parser.add_argument("--no-variants", action="store_true", help="skip the runs of the allowed choices")
+    parser.add_argument(
+        "--no-faults",
+        action="store_true",
+        help="skip the run through connection resets (the basic control API behind the kit's fault proxy)",
+    )
     parser.add_argument(
         "--jobs",
         type=int,
@@ -104,6 +125,8 @@ def _plan(args: argparse.Namespace) -> list[Row]:
     if unknown:
         raise UsageError(f"unknown defect {unknown[0]!r}; see: drs-conformance sandbox --list-defects")
     rows = [Row("clean", "clean", None, "pass")]
+    if not args.no_faults and selftest_faults.available():
+        rows.append(Row("fault", FAULT_ROW, None, "unanswered, no requirement failed"))
     if not args.no_variants:
         for variant in list_variants():
             for option in variant.options:
@@ -122,7 +145,15 @@ def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[li
     """The `drs-conformance run` of one row: strict, with the kill profile, writing what the matrix reads."""
     # Strict everywhere: the clean sandbox meets every SHOULD too, and SHOULD defects must be caught.
     argv = ["run", "--seed", str(args.seed), "--report-dir", str(_report_dir(row, base)), "--strict-conformance"]
-    if row.kind == "variant":
+    faults = None
+    if row.kind == "fault":
+        from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN
+
+        faults = selftest_faults.FaultSetup(rate=FAULT_RATE, seed=args.seed)
+        argv += ["--base-url", selftest_faults.BASE_URL, "--project-id", DEFAULT_PROJECT, "--auth-token"]
+        argv += [DEFAULT_TOKEN, "--control-api", "--max-workers", "1"]
+        argv += ["--journal", str(_report_dir(row, base) / "journal.jsonl")]  # never the user's own journal
+    elif row.kind == "variant":
         argv += ["--sandbox-variant", row.name]
     elif row.kind == "defect":
         argv += ["--sandbox-defect", row.name]
@@ -146,7 +177,9 @@ def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[li
     from drs_conformance.selftest_runner import RowCommand
 
     output = _report_dir(row, base) / "output.txt"
-    return RowCommand(argv=tuple(argv), output=output, environ=child_run_environment(os.environ), entry=entry)
+    return RowCommand(
+        argv=tuple(argv), output=output, environ=child_run_environment(os.environ), entry=entry, faults=faults
+    )
 
 
 def _record(row: Row, result: RowResult, base: Path) -> None:
@@ -284,10 +317,11 @@ def run(args: argparse.Namespace, entry: Callable[[list[str]], int]) -> int:
         (command.output.parent / "conformance.json").unlink(missing_ok=True)
     started = time.monotonic()
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    kinds = {kind: sum(1 for row in done if row.kind == kind) for kind in ("clean", "variant", "defect")}
+    kinds = {kind: sum(1 for row in done if row.kind == kind) for kind in ("clean", "variant", "fault", "defect")}
     defects = f"{kinds['defect']} defect{'s' if kinds['defect'] != 1 else ''}"
+    faults = f"{kinds['fault']} through resets, " if kinds["fault"] else ""
     print(
-        f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {defects}), "
+        f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {faults}{defects}), "
         f"{args.jobs} at a time; each run's output: {base}/KIND/NAME/output.txt",
         flush=True,
     )
