@@ -363,7 +363,13 @@ def _external(options: KitOptions, redactor: Redactor) -> Target:
     control = None
     if options.control_api:
         control = ControlApi(options.request_url, options.timeout, rate_limiter=limiter)
-        if not control.health():
+        try:
+            served = control.health()
+        except NoAnswer as exc:
+            raise TargetUnreachable(
+                f"cannot reach the control API of {client.base_url}: {exc}; check --base-url and that the target is up"
+            ) from None
+        if not served:
             raise TargetRefused(
                 f"{options.base_url} does not serve the sandbox control API (GET /_sandbox/health is not 200); "
                 "drop --control-api, or give --inventory for a live target"
