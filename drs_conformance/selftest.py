@@ -264,7 +264,8 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
         "# Kill matrix",
         "",
         (
-            f"Clean sandbox and allowed choices passing: {len(passing)}/{len(others)}. "
+            f"Clean sandbox{', runs through resets' if any(r.kind == 'fault' for r in rows) else ''} and allowed "
+            f"choices passing: {len(passing)}/{len(others)}. "
             f"Defects caught by their own requirement: {len(killed)}/{len(defects)}. "
             f"Wall time {total_seconds:.0f} s{_cpu_note(rows)}."
         ),

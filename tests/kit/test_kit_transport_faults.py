@@ -132,14 +132,14 @@ def test_an_sdk_pause_that_lost_its_connection_is_no_answer(fault_proxy: Callabl
 
 RUNS = [
     pytest.param(
-        ["--basic-control-api"],
+        ["--token", f"{TOKEN}={DEFAULT_PROJECT}", "--basic-control-api"],
         ["--auth-token", TOKEN],
         [reset(probability=0.015, forwarded=True), reset(probability=0.015, forwarded=True, partway=True)],
         2,
         id="basic-control-api-3pct-answers-lost-or-cut",
     ),
     pytest.param(
-        [],
+        [],  # the demo credentials
         ["--ak", DEFAULT_AK, "--sk", DEFAULT_SK],  # AK/SK: the official SDK's interop suite runs too
         [reset(probability=0.05), reset(probability=0.05, partway=True)],
         3,
@@ -161,7 +161,7 @@ def test_a_run_through_resets_charges_no_requirement(
 ) -> None:
     """Every request of the run may be reset, the control API's too: no requirement fails, every test is judged or
     unanswered, no job is left paused, no secret is written."""
-    sandbox = sandbox_process("--token", f"{TOKEN}={DEFAULT_PROJECT}", *serve)
+    sandbox = sandbox_process(*serve)
     proxy = fault_proxy(sandbox.url, rules, seed=seed)
     reports = tmp_path / "reports"
     run = kit(
@@ -169,6 +169,7 @@ def test_a_run_through_resets_charges_no_requirement(
         "--max-workers", "1", "--seed", str(seed), "--report-dir", str(reports),
         timeout=900,
     )  # fmt: skip
+    assert (reports / "conformance.json").is_file(), f"the run wrote no report: {run.output[-2000:]}"
     assert proxy.faults["reset"] >= 10, f"received {proxy.faults['reset']} resets: the run was not faulty enough"
     report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
     failed = {r["id"]: r["tests"] for r in report["requirements"] if r["verdict"] == "fail"}
@@ -199,3 +200,20 @@ def test_the_kill_matrix_row_through_resets_charges_no_requirement(tmp_path: Pat
     [(_, result)] = list(run_commands([command], jobs=1))
     selftest._record(row, result, tmp_path)
     assert row.ok, f"received exit {row.exit_code}, failed {row.failed} {row.error}, documented exit 3 and none"
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "failed", "ok"),
+    [
+        pytest.param(3, [], True, id="unanswered-none-charged"),
+        pytest.param(1, ["PAUSABLE-SUCCEEDS"], False, id="a-reset-charged"),
+        pytest.param(3, ["NO-5XX"], False, id="unanswered-but-charged"),
+        pytest.param(0, [], False, id="no-reset-reached-a-test"),
+        pytest.param(4, [], False, id="kit-crashed"),
+    ],
+)
+def test_the_fault_row_is_ok_only_unanswered_and_uncharged(exit_code: int, failed: list[str], ok: bool) -> None:
+    from drs_conformance.selftest import FAULT_ROW, Row
+
+    row = Row("fault", FAULT_ROW, None, "unanswered, no requirement failed", exit_code=exit_code, failed=failed)
+    assert row.ok is ok, f"received ok={row.ok} for exit {exit_code} and failed {failed}, documented {ok}"
