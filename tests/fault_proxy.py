@@ -88,6 +88,7 @@ class Rule:
     probability: float = 1.0
     limit: int | None = None
     forwarded: bool = False  # reset, stall: after the upstream received the request (and answered)
+    partway: bool = False  # reset: cut a message midway, the request after its headers or the answer after its own
     up_s: float = 0.0  # delay: before the request goes upstream
     down_s: float = 0.0  # delay: before the response goes back to the client
     status: int = 503  # respond
@@ -104,6 +105,7 @@ class Rule:
         assert self.limit is None or self.limit >= 0, f"limit={self.limit} < 0"
         assert self.up_s >= 0 and self.down_s >= 0 and self.stall_s >= 0, "delays cannot be negative"
         assert self.action != "rewrite" or self.transform is not None, "a rewrite rule needs transform="
+        assert not self.partway or self.action == "reset", "partway= is a reset's"
         re.compile(self.method)
         re.compile(self.path)
 
@@ -122,9 +124,13 @@ def delay(up_s: float = 0.0, down_s: float = 0.0, **when: Any) -> Rule:
     return _rule("delay", up_s=up_s, down_s=down_s, **when)
 
 
-def reset(*, forwarded: bool = False, **when: Any) -> Rule:
-    """Reset the client's connection (RST): before forwarding, or after the upstream answered (answer lost)."""
-    return _rule("reset", forwarded=forwarded, **when)
+def reset(*, forwarded: bool = False, partway: bool = False, **when: Any) -> Rule:
+    """Reset the client's connection (RST): before forwarding, or after the upstream answered (answer lost).
+
+    `partway` cuts a message in its direction: before forwarding, while the request comes in (after its headers,
+    its body unread: never forwarded); forwarded, while the answer goes back (after its headers and half its body).
+    """
+    return _rule("reset", forwarded=forwarded, partway=partway, **when)
 
 
 def respond(status: int, *, headers: Iterable[tuple[str, str]] = (), body: bytes | str = b"", **when: Any) -> Rule:
@@ -283,8 +289,15 @@ class FaultProxy:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_BODY)
         try:
             while not self._stopping.is_set():
-                request, body = self._read_request(client, conn)
-                self._handle(client, conn, request, body)
+                request = self._read_head(client, conn)
+                method = request.method.decode("ascii")
+                path = request.target.decode("ascii", errors="replace").split("?", 1)[0]
+                decision = self._decide(method, path)
+                rule = decision.rule
+                if decision.action == "reset" and rule is not None and rule.partway and not rule.forwarded:
+                    self._reset(client)  # while the request comes in: its body is never read
+                body = self._read_body(client, conn)
+                self._handle(client, conn, request, body, decision)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return
                 conn.start_next_cycle()
@@ -302,20 +315,30 @@ class FaultProxy:
     # -- one request --------------------------------------------------------------------------
 
     @staticmethod
-    def _read_request(client: socket.socket, conn: h11.Connection) -> tuple[h11.Request, bytes]:
-        request: h11.Request | None = None
-        body = bytearray()
+    def _read_head(client: socket.socket, conn: h11.Connection) -> h11.Request:
+        """The next request's line and headers (its body is read by `_read_body`)."""
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
                 conn.receive_data(client.recv(_READ_SIZE))
             elif isinstance(event, h11.Request):
-                request = event
+                return event
+            elif isinstance(event, h11.ConnectionClosed):
+                raise _Closed()
+            else:
+                raise h11.RemoteProtocolError(f"expected a request, received {type(event).__name__}")
+
+    @staticmethod
+    def _read_body(client: socket.socket, conn: h11.Connection) -> bytes:
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(client.recv(_READ_SIZE))
             elif isinstance(event, h11.Data):
                 body += event.data
             elif isinstance(event, h11.EndOfMessage):
-                assert request is not None
-                return request, bytes(body)
+                return bytes(body)
             elif isinstance(event, h11.ConnectionClosed):
                 raise _Closed()
 
@@ -348,10 +371,10 @@ class FaultProxy:
             self.events.append(ProxyEvent(seq, method, path, decision.action))
         return decision
 
-    def _handle(self, client: socket.socket, conn: h11.Connection, request: h11.Request, body: bytes) -> None:
+    def _handle(
+        self, client: socket.socket, conn: h11.Connection, request: h11.Request, body: bytes, decision: _Decision
+    ) -> None:
         method = request.method.decode("ascii")
-        path = request.target.decode("ascii", errors="replace").split("?", 1)[0]
-        decision = self._decide(method, path)
         rule, action = decision.rule, decision.action
         self._sleep(decision.up_s)
         if action == "reset" and rule is not None and not rule.forwarded:
@@ -363,6 +386,8 @@ class FaultProxy:
             self._stall(client, rule.stall_s)
         else:
             answer = self._forward(request, body)
+        if action == "reset" and rule is not None and rule.partway:
+            self._answer_partway(client, conn, method, answer)
         if action == "reset":
             self._reset(client)
         if action == "stall" and rule is not None:
@@ -393,6 +418,16 @@ class FaultProxy:
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         raise _Closed()  # _serve closes the socket: with linger 0 that is an RST
 
+    @staticmethod
+    def _answer_partway(client: socket.socket, conn: h11.Connection, method: str, answer: UpstreamAnswer) -> None:
+        """The answer's status line and headers and half its body (at least its first byte), then an RST."""
+        headers = [(n, v) for n, v in answer.headers if n.lower() not in _HOP_BY_HOP]
+        headers.append((b"content-length", str(len(answer.body)).encode()))
+        out = conn.send(h11.Response(status_code=answer.status, reason=answer.reason, headers=headers)) or b""
+        keep = max(len(answer.body) // 2, 1) if answer.body and method != "HEAD" else 0
+        client.sendall(out + (conn.send(h11.Data(data=answer.body[:keep])) if keep else b""))
+        time.sleep(0.01)  # the client reads the headers before the RST, so it sees its answer cut short
+
     def _stall(self, client: socket.socket, seconds: float) -> None:
         """Say nothing until the client closes its side, `seconds` pass, or the proxy stops; then close."""
         deadline = time.monotonic() + seconds
@@ -414,7 +449,9 @@ class FaultProxy:
             with socket.create_connection(self.upstream, timeout=self._io_timeout) as sock:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.sendall(upstream.send(h11.Request(method=request.method, target=request.target, headers=headers)))
-                sock.sendall(upstream.send(h11.Data(data=body)) + upstream.send(h11.EndOfMessage()))
+                # The upstream may answer early (a 413) and close: its answer is still to be read.
+                with contextlib.suppress(OSError):
+                    sock.sendall(upstream.send(h11.Data(data=body)) + upstream.send(h11.EndOfMessage()))
                 response: h11.Response | None = None
                 data = bytearray()
                 while True:

@@ -104,6 +104,9 @@ class Jobs:
         # What the control API last stored or read for each job, and when (in REQUESTS.changing_requests): until the
         # next API request that may change a job, it is what a read would say (control-API jobs change only so).
         self._seen: dict[str, tuple[JobState, int]] = {}
+        # after_earlier_effects' job of this test and whether it was last paused (then it is resumed next).
+        self._witness: str | None = None
+        self._witness_paused = False
 
     # -- ids ----------------------------------------------------------------------------------
 
@@ -354,11 +357,22 @@ class Jobs:
         A target may show effects late (settle.py); a check that a request changed nothing on a job reads it
         after this, so that a wrong change made at the same moment would show as well. Only a target that
         changes what it must not can fail on it: a conformant one has nothing to show.
+
+        One job serves the whole test (a property's examples included, so an inventory is not drained): it is
+        paused, then resumed, then paused again; each answered success is an effect to wait for.
         """
-        witness = self.pausable()
-        reply = self.api.pause_jobs([(witness, "target")], label="witness: pause")
-        if reply.status == 200:
-            self.states([witness], fresh=True)  # waited for within --settle-timeout (settle.py)
+        if self._witness is None:
+            self._witness, self._witness_paused = self.pausable(), False
+        witness = self._witness
+        if self._witness_paused:
+            reply = self.api.retry([witness], label="witness: batch-retry-task")
+        else:
+            reply = self.api.pause_jobs([(witness, "target")], label="witness: pause")
+        if reply.status != 200:
+            self._witness = None  # not usable again: the next call takes a fresh job
+            return
+        self._witness_paused = not self._witness_paused
+        self.states([witness], fresh=True)  # waited for within --settle-timeout (settle.py)
 
     # -- interference -----------------------------------------------------------------------------
 

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-import httpx
-
 from drs_conformance.contract.checks import NonConformance
 from drs_conformance.contract.reply import Reply
 from drs_conformance.contract.settle import EFFECTS, settle
@@ -248,7 +246,7 @@ def put_back_record(control: Any, entry: Entry, *, timeout: float) -> Left | Non
             if {key: now.get(key) for key in wanted} == wanted:
                 return None
             problem = Left(f"the control API reads {now} after the PUT", REFUSED)
-        except httpx.HTTPError as exc:
+        except TargetUnreachable as exc:  # NoAnswer: the control API sent it again as often as it may
             problem = Left(f"the control API did not answer ({_first_line(exc)})", NO_ANSWER)
         except AssertionError as exc:  # ControlApi: an answer other than the documented one
             problem = Left(_first_line(exc), SERVER_ERROR)

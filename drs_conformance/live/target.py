@@ -19,9 +19,10 @@ from drs_conformance.contract.inventory import FOREIGN_PROJECT_DEFAULT, Inventor
 from drs_conformance.errors import NoAnswer, TargetRefused, TargetUnreachable, UsageError
 from drs_conformance.live.journal import RunJournal
 from drs_conformance.plugin.options import KitOptions
-from drs_conformance.transport.client import REQUESTS, DrsClient, ExchangeLog, RateLimiter, http_transport, operation_of
+from drs_conformance.transport.client import REQUESTS, DrsClient, ExchangeLog, RateLimiter, operation_of
 from drs_conformance.transport.credentials import AkSkCredentials, Credentials, TokenCredentials
 from drs_conformance.transport.redaction import Redactor
+from drs_conformance.transport.send import open_client, send_repeatable
 
 __all__ = ["ControlApi", "Target", "new_job_id", "open_target", "round_trip_time"]
 
@@ -65,9 +66,8 @@ class ControlApi:
         transport: httpx.BaseTransport | None = None,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport or http_transport()
-        )
+        self._http = open_client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+        self._timeout = timeout
         self._limiter = rate_limiter or RateLimiter(None)
         # DELETE /_sandbox/jobs/{id} is an optional addition of the contract notes: None = not known yet.
         self.can_delete: bool | None = None
@@ -75,17 +75,22 @@ class ControlApi:
         self._not_served: set[str] = set()  # declared, but answered as a route that is not there
 
     def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
-        """One request: throttled with the run's other requests (--rate-limit), counted by route."""
-        self._limiter.wait()
-        REQUESTS.add(operation_of(method, path))
-        return self._http.request(method, path, **options)
+        """One request: throttled with the run's other requests (--rate-limit), counted by route.
+
+        Every control-API request changes nothing when sent twice (a PUT or DELETE of a record, a read, a reset):
+        after a lost connection it is sent again, a bounded number of times, then raises NoAnswer."""
+
+        def before_each(request: httpx.Request) -> None:
+            self._limiter.wait()
+            REQUESTS.add(operation_of(method, path))
+
+        return send_repeatable(self._http, method, path, timeout=self._timeout, before_each=before_each, **options)
 
     def health(self) -> bool:
-        """Whether the control API answers; learns from the answer which optional additions it declares."""
-        try:
-            response = self._send("GET", "/_sandbox/health")
-        except httpx.HTTPError:
-            return False
+        """Whether the control API answers; learns from the answer which optional additions it declares.
+
+        NoAnswer when no attempt got an answer: the target is unreachable, which is not "no control API"."""
+        response = self._send("GET", "/_sandbox/health")
         if response.status_code != 200:
             return False
         try:
@@ -258,7 +263,7 @@ class Target:
             return
         try:
             gone = self.control.delete_jobs(ids)
-        except (httpx.HTTPError, AssertionError):  # the control API is the kit's tool, not under test
+        except (NoAnswer, AssertionError):  # the control API is the kit's tool, not under test
             gone = 0
         self.undeleted += len(ids) - gone
 
@@ -347,7 +352,13 @@ def _external(options: KitOptions, redactor: Redactor) -> Target:
     control = None
     if options.control_api:
         control = ControlApi(options.request_url, options.timeout, rate_limiter=limiter)
-        if not control.health():
+        try:
+            served = control.health()
+        except NoAnswer as exc:
+            raise TargetUnreachable(
+                f"cannot reach the control API of {client.base_url}: {exc}; check --base-url and that the target is up"
+            ) from None
+        if not served:
             raise TargetRefused(
                 f"{options.base_url} does not serve the sandbox control API (GET /_sandbox/health is not 200); "
                 "drop --control-api, or give --inventory for a live target"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.plugin.options import child_run_environment
+from drs_conformance.selftest import faults as selftest_faults
 
 if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command builds this parser
     from drs_conformance.selftest.runner import RowCommand, RowResult
@@ -22,17 +23,29 @@ if TYPE_CHECKING:  # multiprocessing only when the matrix runs: every command bu
 DELAYED = "effects=delayed"
 DELAYED_LAG = 0.2
 
-__all__ = ["Row", "add_arguments", "estimate_left", "matrix_markdown", "progress_line", "run"]
+__all__ = [
+    "FAULT_RATE",
+    "FAULT_ROW",
+    "Row",
+    "add_arguments",
+    "estimate_left",
+    "matrix_markdown",
+    "progress_line",
+    "run",
+]
+
+FAULT_RATE = 0.03  # the share of requests the fault row's proxy resets, before forwarding
+FAULT_ROW = "resets-3pct-basic-control-api"
 
 
 @dataclass
 class Row:
     """One run of the suites against one sandbox set-up, and what it found."""
 
-    kind: str  # clean | variant | defect
+    kind: str  # clean | variant | fault | defect
     name: str
     requirement: str | None  # the rule a defect breaks
-    expected: str  # "pass" or "fail on <REQ>"
+    expected: str  # "pass", "unanswered, no requirement failed" or "fail on <REQ>"
     exit_code: int = -1
     failed: list[str] = field(default_factory=list)  # requirements with verdict fail
     seconds: float = 0.0
@@ -45,9 +58,12 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        """Clean and variant runs must pass; a defect run must fail on the defect's requirement."""
+        """Clean and variant runs must pass; a fault run must charge no requirement and end unanswered (exit 3);
+        a defect run must fail on the defect's requirement."""
         if self.kind == "defect":
             return self.exit_code == ExitCode.NON_CONFORMANT and self.requirement in self.failed
+        if self.kind == "fault":
+            return self.exit_code == ExitCode.TARGET and not self.failed
         return self.exit_code == ExitCode.CONFORMANT and not self.failed
 
     @property
@@ -82,6 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"skip the second run of each defect under {DELAYED} (effects shown {DELAYED_LAG:g} s late)",
     )
     parser.add_argument(
+        "--no-faults",
+        action="store_true",
+        help="skip the run through connection resets (the basic control API behind the kit's fault proxy)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=_usable_cpus(),
@@ -114,6 +135,8 @@ def _plan(args: argparse.Namespace) -> list[Row]:
     if unknown:
         raise UsageError(f"unknown defect {unknown[0]!r}; see: drs-conformance sandbox --list-defects")
     rows = [Row("clean", "clean", None, "pass")]
+    if not args.no_faults and selftest_faults.available():
+        rows.append(Row("fault", FAULT_ROW, None, "unanswered, no requirement failed"))
     if not args.no_variants:
         for variant in list_variants():
             for option in variant.options:
@@ -132,11 +155,19 @@ def _report_dir(row: Row, base: Path) -> Path:
     return base / row.kind / row.name.replace("=", "-").replace("+", "--")
 
 
-def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[list[str]], int]) -> RowCommand:
+def row_command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[list[str]], int]) -> RowCommand:
     """The `drs-conformance run` of one row: strict, with the kill profile, writing what the matrix reads."""
     # Strict everywhere: the clean sandbox meets every SHOULD too, and SHOULD defects must be caught.
     argv = ["run", "--seed", str(args.seed), "--report-dir", str(_report_dir(row, base)), "--strict-conformance"]
-    if row.kind == "variant":
+    faults = None
+    if row.kind == "fault":
+        from drs_conformance.sandbox import DEFAULT_PROJECT, DEFAULT_TOKEN
+
+        faults = selftest_faults.FaultSetup(rate=FAULT_RATE, seed=args.seed)
+        argv += ["--base-url", selftest_faults.BASE_URL, "--project-id", DEFAULT_PROJECT, "--auth-token"]
+        argv += [DEFAULT_TOKEN, "--control-api", "--max-workers", "1"]
+        argv += ["--journal", str(_report_dir(row, base) / "journal.jsonl")]  # never the user's own journal
+    elif row.kind == "variant":
         argv += ["--sandbox-variant", row.name]
     elif row.kind == "defect":
         argv += ["--sandbox-defect", row.name.partition("+")[0]]
@@ -162,10 +193,12 @@ def _command(row: Row, args: argparse.Namespace, base: Path, entry: Callable[[li
     from drs_conformance.selftest.runner import RowCommand
 
     output = _report_dir(row, base) / "output.txt"
-    return RowCommand(argv=tuple(argv), output=output, environ=child_run_environment(os.environ), entry=entry)
+    return RowCommand(
+        argv=tuple(argv), output=output, environ=child_run_environment(os.environ), entry=entry, faults=faults
+    )
 
 
-def _record(row: Row, result: RowResult, base: Path) -> None:
+def record_result(row: Row, result: RowResult, base: Path) -> None:
     """Fill the row from the run's exit code and its conformance.json."""
     row.exit_code, row.seconds, row.cpu_seconds = result.exit_code, result.seconds, result.cpu_seconds
     row.tests_run, row.tests_collected, row.caught_by = result.ran, result.collected, result.caught_by
@@ -247,7 +280,8 @@ def matrix_markdown(rows: Sequence[Row], total_seconds: float) -> str:
         "# Kill matrix",
         "",
         (
-            f"Clean sandbox and allowed choices passing: {len(passing)}/{len(others)}. "
+            f"Clean sandbox{', runs through resets' if any(r.kind == 'fault' for r in rows) else ''} and allowed "
+            f"choices passing: {len(passing)}/{len(others)}. "
             f"Defects caught by their own requirement: {len(killed)}/{len(defects)}. "
             f"Wall time {total_seconds:.0f} s{_cpu_note(rows)}."
         ),
@@ -294,23 +328,24 @@ def run(args: argparse.Namespace, entry: Callable[[list[str]], int]) -> int:
     done = _plan(args)
     base = (args.report_dir / "selftest").resolve()
     order = _schedule(done)
-    commands = [_command(done[index], args, base, entry) for index in order]
+    commands = [row_command(done[index], args, base, entry) for index in order]
     for command in commands:  # no stale report can pass for a run that wrote none
         command.output.parent.mkdir(parents=True, exist_ok=True)
         (command.output.parent / "conformance.json").unlink(missing_ok=True)
     started = time.monotonic()
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    kinds = {kind: sum(1 for row in done if row.kind == kind) for kind in ("clean", "variant", "defect")}
+    kinds = {kind: sum(1 for row in done if row.kind == kind) for kind in ("clean", "variant", "fault", "defect")}
     defects = f"{kinds['defect']} defect{'s' if kinds['defect'] != 1 else ''}"
+    faults = f"{kinds['fault']} through resets, " if kinds["fault"] else ""
     print(
-        f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {defects}), "
+        f"selftest: {len(done)} runs ({kinds['clean']} clean, {kinds['variant']} allowed choices, {faults}{defects}), "
         f"{args.jobs} at a time; each run's output: {base}/KIND/NAME/output.txt",
         flush=True,
     )
     finished: list[Row] = []
     for position, result in run_commands(commands, args.jobs):
         row = done[order[position]]
-        _record(row, result, base)
+        record_result(row, result, base)
         finished.append(row)
         left = [r for r in done if r not in finished]
         line = progress_line(row, len(finished), len(done), estimate_left(finished, left, args.jobs))

@@ -22,6 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from drs_conformance.errors import ExitCode
+from drs_conformance.selftest.faults import FaultSetup, behind_faults, with_base_url
 
 __all__ = ["PRELOAD", "RowCommand", "RowResult", "run_commands", "run_in_child", "threads_of"]
 
@@ -61,6 +62,7 @@ class RowCommand:
     output: Path
     environ: Mapping[str, str]
     entry: Callable[[list[str]], int]
+    faults: FaultSetup | None = None  # run against a sandbox behind the fault proxy (selftest_faults.BASE_URL)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,11 @@ def run_in_child(command: RowCommand, channel: Connection, forked: bool) -> None
         return
     from drs_conformance.selftest import stop as selftest_stop
 
-    code = command.entry(list(command.argv))
+    if command.faults is None:
+        code = command.entry(list(command.argv))
+    else:
+        with behind_faults(command.faults) as url:
+            code = command.entry(with_base_url(command.argv, url))
     sys.stdout.flush()
     sys.stderr.flush()
     progress = selftest_stop.PROGRESS

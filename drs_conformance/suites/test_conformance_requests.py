@@ -131,6 +131,7 @@ def test_refused_batch_changes_no_job(
     before = jobs.state(good)
     reply = api.pause({"jobs": [{"job_id": good, "pause_mode": "target"}, bad_item]})
     expect_refused(reply, broken, f"a batch with the bad item {bad_item}")
+    jobs.after_earlier_effects()  # a wrong pause shown late shows by then
     after = jobs.state(good)
     jobs.rule_out_interference(good, before, after)
     assert after == before, f"job {good} changed from {before} to {after} although its batch was refused"

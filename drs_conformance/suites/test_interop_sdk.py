@@ -112,6 +112,8 @@ def _sdk_view(call: SdkCall) -> str:
 
 def _answer(call: SdkCall, log: ExchangeLog) -> Reply:
     """The raw answer behind an SDK call, after the checks every response must pass."""
+    if call.no_answer is not None:  # the connection failed: the target's availability, charged to no requirement
+        raise call.no_answer
     if call.reply is None:
         raise AssertionError(f"the SDK got no answer from the target ({call.crash}); sent {call.sent}")
     log.checked.update(checked_requirements(call.reply.status))

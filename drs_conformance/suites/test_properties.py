@@ -87,6 +87,7 @@ def _refused_and_unchanged(api: DrsClient, jobs: Jobs, fault: Fault, body: bytes
     before = jobs.states(ids)
     reply = api.pause(content=body, content_type=fault.content_type)
     expect_refused(reply, fault.requirement, f"{fault.kind}: {fault.reason}")
+    jobs.after_earlier_effects()  # a wrong pause shown late shows by then
     changed = _changed(before, jobs.states(ids))
     if changed:
         raise NonConformance(

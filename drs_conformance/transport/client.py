@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
 import threading
 import time
 from collections import Counter, deque
@@ -19,13 +18,21 @@ import httpx
 from drs_conformance.contract.checks import check_response, checked_requirements
 from drs_conformance.contract.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.contract.reply import (
-    Reply,  # re-exported: tests and suites take it from the client  # re-exported: tests and suites take it from the client
+    Reply,  # re-exported: tests and suites take it from the client
 )
 from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.contract.spec import PAUSE_PATH, RETRY_PATH, STATUS_PATH
-from drs_conformance.errors import NoAnswer
 from drs_conformance.transport.credentials import Credentials
 from drs_conformance.transport.redaction import Redactor, basic_credential, split_user_info
+from drs_conformance.transport.send import (
+    TRANSPORT_BACKOFF_S,
+    basic_auth,
+    http_transport,  # re-exported: the kit's transport with TCP_NODELAY
+    may_send_again,
+    no_answer,
+    open_client,
+    send_once,
+)
 
 __all__ = [
     "DEFAULT",
@@ -42,10 +49,7 @@ __all__ = [
 
 _MAX_RETRY_AFTER_S = 30.0
 _THROTTLE_BACKOFF_S = 0.5  # a 429 without Retry-After: 0.5 s, 1 s, 2 s
-_TRANSPORT_BACKOFF_S = 0.2  # after a transport failure: 0.2 s, 0.4 s, 0.6 s
 _READ_ONLY_SUFFIX = STATUS_PATH.rsplit("/", 1)[-1]  # batch-status
-# Raised before a byte of the request was written: safe to send again, whatever the operation.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _Default:
@@ -187,11 +191,6 @@ class RequestCounter:
 REQUESTS = RequestCounter()  # this process's count (a run resets it when it starts)
 
 
-def http_transport() -> httpx.HTTPTransport:
-    """A transport with TCP_NODELAY: httpx writes headers and body apart, which Nagle delays ~40 ms."""
-    return httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-
-
 def _retry_after_seconds(headers: httpx.Headers) -> float | None:
     value = headers.get("retry-after")
     if value is None:
@@ -217,47 +216,6 @@ def _is_read_only(method: str, path: str) -> bool:
     return method in ("GET", "HEAD") or path.rstrip("/").endswith(_READ_ONLY_SUFFIX)
 
 
-class _Progress:
-    """httpcore's trace of one request: whether its headers were ever completely written."""
-
-    def __init__(self) -> None:
-        self.traced = False
-        self.headers_written = False
-
-    def __call__(self, event: str, info: Mapping[str, Any]) -> None:
-        self.traced = True
-        if event == "http11.send_request_headers.complete":
-            self.headers_written = True
-
-    def maybe_sent(self, error: httpx.TransportError) -> bool:
-        """False only when the request surely never reached the target (no connection, or headers unwritten)."""
-        if isinstance(error, _NOT_SENT):
-            return False
-        return self.headers_written or not self.traced  # no trace (a mock transport): assume it was sent
-
-
-def _what_happened(error: httpx.TransportError, timeout: float) -> str:
-    """The transport failure in words a user reads (the option to raise for a timeout)."""
-    detail = str(error) or type(error).__name__
-    if isinstance(error, httpx.ConnectTimeout):
-        return f"no connection within {timeout:g} s (raise --request-timeout if the target is slow)"
-    if isinstance(error, httpx.TimeoutException):
-        return f"the target did not answer within {timeout:g} s (raise --request-timeout if it is slow)"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect ({detail})"
-    if isinstance(error, httpx.RemoteProtocolError):
-        if "without sending a response" in detail:
-            return "the target closed the connection without answering"
-        if "incomplete" in detail.lower() or "peer closed" in detail:
-            return f"the answer was cut short ({detail})"
-        return f"the answer broke HTTP/1.1 ({detail})"
-    if isinstance(error, httpx.ReadError):
-        return f"the connection was reset while waiting for the answer ({detail})"
-    if isinstance(error, httpx.WriteError):
-        return f"the connection broke while sending ({detail})"
-    return f"{type(error).__name__}: {detail}"
-
-
 @dataclass
 class DrsClient:
     """Talks to one target as one project; every call is recorded (redacted) and checked."""
@@ -279,12 +237,11 @@ class DrsClient:
         if user_info is not None:
             for secret in (*user_info, basic_credential(*user_info)):
                 self.redactor.add(secret)
-        self._http = httpx.Client(
+        self._http = open_client(
             base_url=self.base_url,
-            auth=httpx.BasicAuth(*user_info) if user_info else None,
+            auth=basic_auth(*user_info) if user_info else None,
             timeout=self.timeout,
-            transport=self.transport or http_transport(),
-            follow_redirects=False,
+            transport=self.transport,
             headers={"User-Agent": "drs-conformance"},
         )
         for secret in self.credentials.secrets:
@@ -388,26 +345,16 @@ class DrsClient:
             request = self._http.build_request(method, path, content=content, headers=dict(headers))
             credentials.apply(request, project_id)
             self.redactor.add_authorization(request.headers.get("authorization"))
-            progress = _Progress()
-            request.extensions["trace"] = progress
             self.rate_limiter.wait()
             REQUESTS.add(operation_of(method, request.url.path))
             started = time.perf_counter()
-            try:
-                response = self._http.send(request)
-            except httpx.TransportError as exc:
-                what = _what_happened(exc, self.timeout)
-                sent = progress.maybe_sent(exc)
-                self._record(request, None, what, label, started)
-                if attempt <= self.max_retries and (read_only or not sent):
-                    time.sleep(_TRANSPORT_BACKOFF_S * attempt)
+            response = send_once(self._http, request, timeout=self.timeout)
+            if not isinstance(response, httpx.Response):
+                self._record(request, None, response.what, label, started)
+                if attempt <= self.max_retries and may_send_again(response, repeatable=read_only):
+                    time.sleep(TRANSPORT_BACKOFF_S * attempt)
                     continue
-                raise NoAnswer(
-                    self.redactor.text(
-                        f"{method} {path}: {what}; no answer after {attempt} attempt{'s' if attempt > 1 else ''}"
-                        + ("" if read_only or not sent else " (not sent again: it may have reached the target)")
-                    )
-                ) from None
+                raise no_answer(method, path, response, attempt, repeatable=read_only, redact=self.redactor.text)
             exchange = self._record(request, response, None, label, started)
             wait = _throttled_wait(response, attempt)
             if wait is not None and attempt <= self.max_retries:

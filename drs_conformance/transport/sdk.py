@@ -38,8 +38,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
+from huaweicloudsdkcore.exceptions.exceptions import (
+    ConnectionException,
+    RequestTimeoutException,
+    ServiceResponseException,
+)
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkcore.retry.backoff_strategy import BackoffStrategy
@@ -47,8 +52,10 @@ from huaweicloudsdkdrs.v3 import BatchPauseJobReq, BatchStopJobsRequest, BatchSt
 
 from drs_conformance.contract.exchange import Exchange, RecordedRequest, RecordedResponse
 from drs_conformance.contract.settle import EFFECTS
+from drs_conformance.errors import NoAnswer
 from drs_conformance.transport.client import REQUESTS, ExchangeLog, Reply, operation_of
 from drs_conformance.transport.redaction import Redactor
+from drs_conformance.transport.send import Unanswered, no_answer
 
 __all__ = [
     "SDK_OPERATION",
@@ -67,6 +74,8 @@ _DEPRECATION = rf"Method '{SDK_OPERATION}(_invoker)?' of DrsClient is deprecated
 # Throttled answers (429 with Retry-After) are sent again, as the kit's client does: this often, this long at most.
 _THROTTLED_RETRIES = 3
 _MAX_RETRY_AFTER_S = 30.0
+# What the SDK (and requests under it, unwrapped for a read timeout) raises when the connection fails or times out.
+_TRANSPORT_FAILURES = (ConnectionException, RequestTimeoutException, requests.exceptions.RequestException)
 
 
 class SdkTraffic:
@@ -167,6 +176,9 @@ class SdkCall:
     error: ServiceResponseException | None
     reply: Reply | None  # None when nothing came back (transport error)
     crash: str | None = None  # the SDK raised something else: transport error, or a body it could not parse
+    # The connection failed or timed out: the target's availability (a test ending on it is unanswered). The pause
+    # may have reached the service, so it is never sent again.
+    no_answer: NoAnswer | None = None
 
     @property
     def sent(self) -> str:
@@ -229,6 +241,17 @@ def pause(
             response = invoker.with_retry(_throttled(traffic), _THROTTLED_RETRIES, _RetryAfter(traffic)).invoke()
         except ServiceResponseException as exc:
             error = exc
+        except _TRANSPORT_FAILURES as exc:
+            crash = f"{type(exc).__name__}: {traffic.redactor.text(str(exc))[:300]}"
+            lost = no_answer(
+                "POST",
+                f"batch-pause-task ({SDK_OPERATION} of the SDK)",
+                Unanswered(what=crash, maybe_sent=True),
+                1,
+                repeatable=False,
+                redact=traffic.redactor.text,
+            )
+            return SdkCall(response=None, error=None, reply=None, crash=crash, no_answer=lost)
         except Exception as exc:
             crash = f"{type(exc).__name__}: {traffic.redactor.text(str(exc))[:300]}"
     return SdkCall(response=response, error=error, reply=traffic.last, crash=crash)

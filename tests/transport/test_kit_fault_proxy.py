@@ -129,6 +129,30 @@ def test_reset_after_forwarding_loses_the_answer_of_a_request_served(
     assert upstream.hits == ["/hit"], "the request must reach the service before the answer is lost"
 
 
+def test_reset_partway_cuts_the_request_while_it_comes_in(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
+    """After the request's headers, its body unread: the client is cut while sending (or waiting), nothing forwarded."""
+    proxy = fault_proxy(upstream.url, [reset(partway=True, path="/hit")])
+    with pytest.raises((httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
+        client.post(proxy.url + "/hit", content=BIG * 50)  # 1 MB: still being written when the RST comes
+    assert upstream.hits == [], "a request cut while it comes in must never reach the service"
+    assert proxy.faults == {"reset": 1}
+
+
+def test_reset_partway_after_forwarding_cuts_the_answer_while_it_goes_back(
+    fault_proxy: Start, upstream: Upstream, client: httpx.Client
+) -> None:
+    """The service answered: the client receives the status line and part of the body, then an RST."""
+    proxy = fault_proxy(upstream.url, [reset(forwarded=True, partway=True, path="/big")])
+    with client.stream("GET", proxy.url + "/big") as answer:
+        assert answer.status_code == 200, f"received {answer.status_code} before the cut, documented 200"
+        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+            answer.read()
+    assert upstream.hits == ["/big"], "the request must reach the service before its answer is cut"
+    assert proxy.faults == {"reset": 1}
+
+
 def test_respond_answers_without_forwarding(fault_proxy: Start, upstream: Upstream, client: httpx.Client) -> None:
     proxy = fault_proxy(
         upstream.url,
