@@ -40,7 +40,7 @@ class Option:
     help: str
     env: str | None = None
     config_key: str | None = None  # "section.key" in the YAML config file
-    kind: str = "str"  # str | path | bool | int | count (an int >= 1) | float | list
+    kind: str = "str"  # str | path | bool | int | count (an int >= 1) | float | list | shard (K/N)
     default: Any = None
     metavar: str | None = None
     secret: bool = False
@@ -232,6 +232,16 @@ OPTIONS: tuple[Option, ...] = (
         metavar="S",
     ),
     Option(
+        "--shard",
+        "shard",
+        "run shard K of N (1-based): a deterministic, cost-balanced 1/N of the tests, the same on every machine; "
+        "merge the N report directories with drs-conformance report merge (docs/sharding.md)",
+        "DRS_SHARD",
+        "run.shard",
+        kind="shard",
+        metavar="K/N",
+    ),
+    Option(
         "--sandbox-defect",
         "sandbox_defect",
         "embedded sandbox only: break this one rule (see: drs-conformance sandbox --list-defects)",
@@ -274,6 +284,7 @@ class KitOptions:
     seed: int = 0
     rate_limit: float | None = None
     max_workers: int | None = None
+    shard: tuple[int, int] | None = None  # --shard K/N: (K, N), 1-based
     timeout: float = 30.0
     resume_timeout: float = 60.0
     sandbox_defect: str | None = None
@@ -368,6 +379,8 @@ class KitOptions:
             value = getattr(self, option.dest)
             if option.secret:
                 value = "[REDACTED]" if value else None
+            elif option.kind == "shard":
+                value = None if value is None else f"{value[0]}/{value[1]}"
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
@@ -411,6 +424,11 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
             if not number > 0 or number == float("inf"):
                 raise ValueError(f"{value!r} is not a positive number; give e.g. {option.flag} 10")
             return number
+        if option.kind == "shard":
+            from drs_conformance.sharding import parse_shard
+
+            shard = parse_shard(str(value))
+            return (shard.index, shard.count)
         if option.kind == "path":
             return Path(str(value)).expanduser()
         if option.kind == "list":
