@@ -27,6 +27,7 @@ from drs_conformance.putback import (
     restore_command,
     restore_entries,
 )
+from drs_conformance.sharding import shard_of_jobs
 from drs_conformance.spec import contract
 from drs_conformance.strategies import Fault
 from drs_conformance.target import Target, new_job_id
@@ -363,7 +364,7 @@ class Jobs:
         while True:
             holders: set[str] = set()
             coming_back: dict[str, str | None] | None = None  # held jobs: the status their holder puts them back to
-            for job in inventory.jobs:
+            for job in shard_of_jobs(inventory.jobs, self.target.options.shard):  # shards on one inventory: apart
                 if job.id in self._leased or job.id in self.target.paused_by_others or job.id in unwanted:
                     continue
                 lock = ledger.locks.try_acquire(job.id, ledger.holder)
@@ -396,8 +397,15 @@ class Jobs:
                     if holders
                     else ""
                 )
+                shard = self.target.options.shard
+                ours = (
+                    f" among the jobs --shard {shard[0]}/{shard[1]} leases (places {shard[0]}, "
+                    f"{shard[0] + shard[1]}, ... of the inventory)"
+                    if shard
+                    else ""
+                )
                 pytest.skip(
-                    f"the inventory has no {description} now (statuses are read with batch-status "
+                    f"the inventory has no {description}{ours} now (statuses are read with batch-status "
                     f"before each test){held}; provision one to run this test"
                 )
             time.sleep(0.5)
