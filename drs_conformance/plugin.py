@@ -36,7 +36,7 @@ from drs_conformance.output_paths import check_outputs
 from drs_conformance.profiles import DEFAULT_PROFILE, register_profiles
 from drs_conformance.run_preset import preset_of
 from drs_conformance.selection import Plan, requirements_of, selection_text
-from drs_conformance.sharding import Shard, ShardPlan, split_items
+from drs_conformance.sharding import SHARES_JOB, Shard, ShardPlan, split_items
 from drs_conformance.target import Target
 from drs_conformance.xdist_handoff import LONG_RUNNING
 
@@ -366,6 +366,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{LONG_RUNNING}(requests=N): the test sends about N requests one after another (a state machine, a "
         "schemathesis operation, at the quick profile); under pytest-xdist such tests are handed out first, most first",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{SHARES_JOB}(name): the test uses a fixed job every run shares (the document's example id); under "
+        "--shard, every test of one name runs in one shard (the job's lock does not cross machines)",
     )
     state = DrsSession(config)
     config.stash[_STATE] = state

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # options parses --shard with this module: no pytest at impor
 __all__ = [
     "PARTITION_FILE",
     "PARTITION_FORMAT",
+    "SHARES_JOB",
     "SHORT_TEST_REQUESTS",
     "Shard",
     "ShardPlan",
@@ -46,6 +47,9 @@ PARTITION_FORMAT_VERSION = 1
 # of which the ten long_running tests declare 1,270; the other 176 tests sent the rest, about 7 each.
 SHORT_TEST_REQUESTS = 7
 _LONG_RUNNING = "long_running"  # xdist_handoff.LONG_RUNNING (not imported: xdist_handoff imports the options)
+# The marker of tests that use one fixed job every run shares (the document's example id): one shard runs them
+# all, since the lock that keeps two of them apart is a file lock, which does not cross machines.
+SHARES_JOB = "shares_job"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,18 +85,24 @@ def _cost(item: pytest.Item) -> int:
     return SHORT_TEST_REQUESTS if marker is None else max(1, int(marker.kwargs.get("requests", SHORT_TEST_REQUESTS)))
 
 
-def assign_shards(costs: Mapping[str, int], count: int) -> dict[str, int]:
+def assign_shards(costs: Mapping[str, int], count: int, groups: Mapping[str, str] | None = None) -> dict[str, int]:
     """Node id -> shard index (1-based): longest first, each to the least loaded shard (ties: the lowest index).
 
     The long tests are placed first, so they land on different shards while there are shards free; the order
-    is by cost, then node id, so the result depends on nothing but the ids and their costs.
+    is by cost, then node id, so the result depends on nothing but the ids and their costs. Node ids of one
+    group (`groups`: node id -> group name) are placed together, as one test of their summed cost.
     """
+    groups = groups or {}
+    members: dict[str, list[str]] = {}
+    for nodeid in costs:
+        members.setdefault(groups.get(nodeid, f"test {nodeid}"), []).append(nodeid)
+    weight = {key: sum(costs[nodeid] for nodeid in ids) for key, ids in members.items()}
     loads = [0] * count
     assigned: dict[str, int] = {}
-    for nodeid in sorted(costs, key=lambda nodeid: (-costs[nodeid], nodeid)):
+    for key in sorted(weight, key=lambda key: (-weight[key], key)):
         lightest = min(range(count), key=lambda shard: (loads[shard], shard))
-        loads[lightest] += costs[nodeid]
-        assigned[nodeid] = lightest + 1
+        loads[lightest] += weight[key]
+        assigned.update(dict.fromkeys(members[key], lightest + 1))
     return assigned
 
 
@@ -144,7 +154,12 @@ class ShardPlan:
 
 def split_items(items: Sequence[pytest.Item], shard: Shard) -> tuple[list[pytest.Item], list[pytest.Item], str]:
     """This shard's items, the other shards' items (in collection order), and the digest of all of them."""
-    assigned = assign_shards({item.nodeid: _cost(item) for item in items}, shard.count)
+    groups = {
+        item.nodeid: f"shares job {marker.args[0]}"
+        for item in items
+        if (marker := item.get_closest_marker(SHARES_JOB)) is not None and marker.args
+    }
+    assigned = assign_shards({item.nodeid: _cost(item) for item in items}, shard.count, groups)
     kept = [item for item in items if assigned[item.nodeid] == shard.index]
     dropped = [item for item in items if assigned[item.nodeid] != shard.index]
     return kept, dropped, _digest(item.nodeid for item in items)

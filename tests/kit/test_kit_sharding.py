@@ -27,6 +27,10 @@ def _report(directory: Path) -> dict[str, Any]:
     return json.loads((directory / "conformance.json").read_text(encoding="utf-8"))
 
 
+def _partition(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "partition.json").read_text(encoding="utf-8"))
+
+
 def _verdicts(report: dict[str, Any]) -> dict[str, str]:
     return {entry["id"]: entry["verdict"] for entry in report["requirements"]}
 
@@ -114,6 +118,14 @@ def test_the_split_is_deterministic_balanced_and_keeps_long_tests_apart() -> Non
     assert lopsided == {"long": 1, "a": 2, "b": 2}, f"received {lopsided}: the long test stands alone"
 
 
+def test_tests_sharing_a_job_are_placed_in_one_shard() -> None:
+    costs = {f"test_{n}": 7 for n in range(9)}
+    groups = {"test_0": "example", "test_4": "example", "test_8": "example"}
+    assigned = assign_shards(costs, 3, groups)
+    assert len({assigned[name] for name in groups}) == 1, f"received {assigned}: a shared job on two shards"
+    assert set(assigned.values()) == {1, 2, 3}
+
+
 def test_shards_on_one_inventory_lease_disjoint_jobs_that_cover_it() -> None:
     jobs = [f"job-{n}" for n in range(7)]
     parts = [shard_of_jobs(jobs, (index, 3)) for index in (1, 2, 3)]
@@ -150,6 +162,13 @@ def test_three_shards_merged_judge_as_one_run_and_two_of_three_are_incomplete(ki
         assert alone["summary"]["verdict"] == "incomplete", f"{directory} alone said {alone['summary']['verdict']}"
     merge = kit("report", "merge", *shards, "--report-dir", "merged", "--require-complete")
     assert merge.code == ExitCode.CONFORMANT, merge.output[-3000:]
+    example = ("test_documented_example_is_answered_as_documented", "test_sdk_plays_the_documented_example")
+    holders = [
+        directory
+        for directory in shards
+        if any(nodeid.endswith(example) for nodeid in _partition(tmp_path / directory)["nodeids"])
+    ]
+    assert len(holders) == 1, f"the tests of the document's example job ran in {holders}: one shard must hold them"
 
     one, merged = _report(tmp_path / "single"), _report(tmp_path / "merged")
     validate_report(merged)
