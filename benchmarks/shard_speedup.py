@@ -5,9 +5,9 @@ shards run at once, each shard's own wall time, its share of the tests' time, an
 per-requirement verdicts and test outcomes equal those of the one-shard run. Every run uses the embedded
 sandbox, seed 0 and the same hypothesis profile (thorough by default).
 
-On N machines each shard has a machine of its own: the wall time of the whole is about the slowest shard's
-start-up plus its share of the tests' time (printed as "share"), not the side-by-side figure, in which the N
-shards compete for this machine's cores.
+On N machines each shard has a machine of its own: the wall time of the whole is about the slowest shard's CPU
+time (the embedded sandbox runs in the shard's process; a shard is CPU-bound), not the side-by-side figure, in
+which the N shards compete for this machine's cores (and, on a shared machine, with everyone else's work).
 
 Usage: python benchmarks/shard_speedup.py [--profile thorough] [--shards 1 2 4]
 """
@@ -31,8 +31,8 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "drs_conformance", *args]
 
 
-def _shards(folder: Path, count: int, profile: str) -> tuple[float, list[float], list[Path]]:
-    """Start the N shards at once; the wall time until the last ends, and each one's own."""
+def _shards(folder: Path, count: int, profile: str) -> tuple[float, list[float], list[float], list[Path]]:
+    """Start the N shards at once; the wall time until the last ends, each one's own, each one's CPU time."""
     directories = [folder / f"n{count}-shard-{index}" for index in range(1, count + 1)]
     started = time.perf_counter()
     running = [
@@ -49,23 +49,27 @@ def _shards(folder: Path, count: int, profile: str) -> tuple[float, list[float],
                 profile,
             ),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=(folder / f"n{count}-shard-{index}.err").open("wb"),  # a file: a pipe read at the end could fill
             env=child_run_environment(os.environ),  # the embedded sandbox, whatever DRS_* says
         )
         for index, directory in enumerate(directories, start=1)
     ]
     own: list[float] = [0.0] * count
-    pending = dict(enumerate(running))
+    cpu: list[float] = [0.0] * count
+    pending = {process.pid: place for place, process in enumerate(running)}
     while pending:
-        for place, process in list(pending.items()):
-            if process.poll() is not None:
-                own[place] = time.perf_counter() - started
-                if process.returncode not in (0, 1):
-                    error = process.stderr.read().decode() if process.stderr else ""
-                    raise SystemExit(f"shard {place + 1}/{count} failed (exit {process.returncode}): {error[-2000:]}")
-                del pending[place]
-        time.sleep(0.05)
-    return time.perf_counter() - started, own, directories
+        pid, status, usage = os.wait4(-1, 0)  # the shard that ended, with its own CPU time
+        if pid not in pending:
+            continue
+        place = pending.pop(pid)
+        own[place] = time.perf_counter() - started
+        cpu[place] = usage.ru_utime + usage.ru_stime
+        code = os.waitstatus_to_exitcode(status)
+        running[place].returncode = code  # reaped here: Popen must not wait for it again
+        if code not in (0, 1):
+            error = (folder / f"n{count}-shard-{place + 1}.err").read_text(errors="replace")
+            raise SystemExit(f"shard {place + 1}/{count} failed (exit {code}): {error[-2000:]}")
+    return time.perf_counter() - started, own, cpu, directories
 
 
 def _merge(folder: Path, count: int, directories: list[Path]) -> dict[str, Any]:
@@ -106,14 +110,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         for count in args.shards:
-            wall, own, directories = _shards(folder, count, args.profile)
+            wall, own, cpu, directories = _shards(folder, count, args.profile)
             judged = _judged(_merge(folder, count, directories))
             reference = reference or judged
             seconds = [_test_seconds(directory) for directory in directories]
             shares = ", ".join(f"{part / sum(seconds):.0%}" for part in seconds)
             print(
                 f"profile {args.profile}, {count} shard(s) side by side: wall {wall:.1f} s; each shard "
-                f"{', '.join(f'{s:.1f}' for s in own)} s; share of the tests' time {shares}; "
+                f"{', '.join(f'{s:.1f}' for s in own)} s (CPU {', '.join(f'{c:.1f}' for c in cpu)} s); "
+                f"share of the tests' time {shares}; "
                 f"merged {judged[0]}; verdicts as 1 shard: {judged[1] == reference[1]}; "
                 f"outcomes as 1 shard: {judged[2] == reference[2]} ({len(judged[2])} tests)"
             )
