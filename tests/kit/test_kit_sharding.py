@@ -4,17 +4,21 @@ never conformant (a shard missing, of another run, given twice, interrupted)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from drs_conformance.catalogue import catalogue
 from drs_conformance.errors import ExitCode, UsageError
-from drs_conformance.options import resolve_options
+from drs_conformance.options import child_run_environment, resolve_options
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.reporting import RunScope, overall_verdict, requirement_verdicts, validate_report
 from drs_conformance.sharding import assign_shards, parse_shard, shard_of_jobs
@@ -253,3 +257,64 @@ def test_a_merge_of_nothing_is_one_usage_line(kit: Callable, tmp_path: Path) -> 
     assert run.code == ExitCode.USAGE, run.output[-2000:]
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "no shard report to merge" in lines[0] and "--shard K/N" in lines[0], lines
+
+
+# -- live: two shards on one inventory, each with its own journal (two machines) ---------------------
+
+PROJECT = "054ba152d480d55b2f5dc0069e7ddef0"
+# Requirements whose tests lease pausable and non-pausable inventory jobs (the rest would only slow the test).
+LIVE_SUBSET = ("--requirement", "PAUSABLE-SUCCEEDS", "--requirement", "NON-PAUSABLE-STATE-FAILS")
+LIVE_JOBS = [f"{n:08x}-aaaa-bbbb-cccc-0000000shard" for n in range(1, 7)]
+LIVE_INVENTORY = f"project_id: {PROJECT}\njobs:\n" + "".join(
+    f"  - id: {job}\n    type: sync\n" + ("    status: CONFIGURATION\n" if n == 5 else "")
+    for n, job in enumerate(LIVE_JOBS)
+)
+
+
+def _live_statuses(url: str) -> dict[str, str]:
+    reply = httpx.post(
+        f"{url}/v3/{PROJECT}/jobs/batch-status", json={"jobs": LIVE_JOBS}, headers={"X-Auth-Token": "sandbox-token"}
+    )
+    return {result["id"]: result["status"] for result in reply.json()["results"]}
+
+
+def _tried(journal: Path) -> set[str]:
+    """The jobs a run tried to lease: each has a lock file beside its journal (the journal itself is compacted)."""
+    return {lock.stem for lock in journal.parent.glob(f"{journal.name}.locks/*/*.lock")}
+
+
+def test_shards_on_one_inventory_at_once_lease_apart_and_put_back(
+    kit: Callable, sandbox_process: Callable, tmp_path: Path
+) -> None:
+    """Two shards at once, journals apart (locks cannot see each other): each leases only its own jobs."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(LIVE_INVENTORY, encoding="utf-8")
+    sandbox = sandbox_process("--seed", str(inventory), "--no-control-api")
+    before = _live_statuses(sandbox.url)
+    target = ["--base-url", sandbox.url, "--auth-token", "sandbox-token", "--inventory", str(inventory)]
+    running = []
+    for index in (1, 2):
+        journal = tmp_path / f"machine-{index}" / "journal.jsonl"
+        command = [sys.executable, "-m", "drs_conformance", "run", "--shard", f"{index}/2", *target]
+        command += ["--journal", str(journal), "--report-dir", f"shard-{index}", *LIVE_SUBSET]
+        env = {**child_run_environment(os.environ), "XDG_STATE_HOME": str(tmp_path / f"machine-{index}")}
+        with (tmp_path / f"shard-{index}.log").open("wb") as log:  # a file: an unread pipe would fill and block
+            running.append((journal, subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)))
+    for index, (journal, process) in enumerate(running, start=1):
+        code = process.wait(timeout=600)
+        output = (tmp_path / f"shard-{index}.log").read_text(encoding="utf-8", errors="replace")
+        assert code == ExitCode.CONFORMANT, f"shard {index}/2 exit {code}:\n{output[-3000:]}"
+        leased = _tried(journal)
+        ours = set(shard_of_jobs(LIVE_JOBS, (index, 2)))
+        assert leased, f"shard {index}/2 leased no job"
+        assert leased <= ours, f"shard {index}/2 leased {sorted(leased - ours)}, which fall to the other shard"
+        categories = {
+            gap["category"] for gap in _report(tmp_path / f"shard-{index}")["summary"]["coverage"]["not_judged"]
+        }
+        assert "inconclusive" not in categories, f"shard {index}/2 saw jobs change under it: {categories}"
+        restore = kit("restore", *target, "--journal", str(journal))
+        assert restore.code == 0, restore.output[-2000:]
+    assert _live_statuses(sandbox.url) == before, "the shards left jobs changed"
+    merge = kit("report", "merge", "shard-1", "shard-2", "--report-dir", "merged")
+    assert merge.code == ExitCode.CONFORMANT, merge.output[-3000:]
+    assert _report(tmp_path / "merged")["run"]["target"]["mode"] == "inventory"
