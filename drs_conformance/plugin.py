@@ -483,7 +483,8 @@ def _keep_shard(config: pytest.Config, items: list[pytest.Item], state: DrsSessi
     """--shard K/N: keep this shard's tests of those selected so far (the same split on every machine)."""
     assert state.options is not None and state.options.shard is not None
     index, count = state.options.shard
-    kept, dropped, digest = split_items(items, Shard(index=index, count=count))
+    profile = str(config.getoption("hypothesis_profile", default=None) or DEFAULT_PROFILE)
+    kept, dropped, digest = split_items(items, Shard(index=index, count=count), profile=profile)
     state.shard_whole = (len(items), digest)
     state.shard_dropped = frozenset(item.nodeid for item in dropped)
     if dropped:

@@ -1,9 +1,10 @@
 """`--shard K/N`: a deterministic, cost-balanced 1/N of the suites' tests, and the partition fingerprint a shard
 writes beside its reports (`partition.json`) so that `report merge` can tell its shards apart from any other run's.
 
-The split depends only on the collected node ids and their costs (the `long_running` marker's request count, or
-`SHORT_TEST_REQUESTS`): the same kit version, seed and options collect the same ids on every machine, so every
-shard computes the same split without talking to the others.
+The split depends only on the collected node ids and their costs (the seconds each took in a measured run of the
+hypothesis profile, shipped in `shard_costs.json`; for a test it does not know, its `long_running` marker's
+request count or `SHORT_TEST_REQUESTS`): the same kit version, seed and options collect the same ids on every
+machine, so every shard computes the same split without talking to the others.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ __all__ = [
 PARTITION_FILE = "partition.json"
 PARTITION_FORMAT = "drs-conformance-partition"
 PARTITION_FORMAT_VERSION = 1
-# The cost of a test without the long_running marker, in requests: a default embedded run sent 2,565 requests,
+# A short test's requests, for tests shard_costs.json does not know: a default embedded run sent 2,565 requests,
 # of which the ten long_running tests declare 1,270; the other 176 tests sent the rest, about 7 each.
 SHORT_TEST_REQUESTS = 7
 _LONG_RUNNING = "long_running"  # xdist_handoff.LONG_RUNNING (not imported: xdist_handoff imports the options)
@@ -79,10 +80,13 @@ def parse_shard(text: str) -> Shard:
     return shard
 
 
-def _cost(item: pytest.Item) -> int:
-    """A test's cost in requests: what its long_running marker measured, else a short test's mean."""
+def _cost(item: pytest.Item, profile: str) -> int:
+    """A test's cost in milliseconds: as measured for the profile (shard_costs.json), else from its marker."""
+    from drs_conformance.shard_costs import test_cost
+
     marker = item.get_closest_marker(_LONG_RUNNING)
-    return SHORT_TEST_REQUESTS if marker is None else max(1, int(marker.kwargs.get("requests", SHORT_TEST_REQUESTS)))
+    requests = None if marker is None else int(marker.kwargs.get("requests", SHORT_TEST_REQUESTS))
+    return test_cost(item.nodeid, profile=profile, long_running_requests=requests, short_requests=SHORT_TEST_REQUESTS)
 
 
 def assign_shards(costs: Mapping[str, int], count: int, groups: Mapping[str, str] | None = None) -> dict[str, int]:
@@ -152,14 +156,16 @@ class ShardPlan:
         )
 
 
-def split_items(items: Sequence[pytest.Item], shard: Shard) -> tuple[list[pytest.Item], list[pytest.Item], str]:
+def split_items(
+    items: Sequence[pytest.Item], shard: Shard, *, profile: str
+) -> tuple[list[pytest.Item], list[pytest.Item], str]:
     """This shard's items, the other shards' items (in collection order), and the digest of all of them."""
     groups = {
         item.nodeid: f"shares job {marker.args[0]}"
         for item in items
         if (marker := item.get_closest_marker(SHARES_JOB)) is not None and marker.args
     }
-    assigned = assign_shards({item.nodeid: _cost(item) for item in items}, shard.count, groups)
+    assigned = assign_shards({item.nodeid: _cost(item, profile) for item in items}, shard.count, groups)
     kept = [item for item in items if assigned[item.nodeid] == shard.index]
     dropped = [item for item in items if assigned[item.nodeid] != shard.index]
     return kept, dropped, _digest(item.nodeid for item in items)

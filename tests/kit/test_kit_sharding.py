@@ -21,6 +21,7 @@ from drs_conformance.errors import ExitCode, UsageError
 from drs_conformance.options import child_run_environment, resolve_options
 from drs_conformance.outcomes import TestOutcome
 from drs_conformance.reporting import RunScope, overall_verdict, requirement_verdicts, validate_report
+from drs_conformance.shard_costs import measured_costs, test_cost
 from drs_conformance.sharding import assign_shards, parse_shard, shard_of_jobs
 
 # A requirement with a handful of tests: the subset runs below split it over two shards in seconds.
@@ -120,6 +121,21 @@ def test_the_split_is_deterministic_balanced_and_keeps_long_tests_apart() -> Non
     assert max(loads) - min(loads) <= 7, f"received loads {loads}: the short tests, placed last, even them out"
     lopsided = assign_shards({"long": 360, "a": 7, "b": 7}, 2)
     assert lopsided == {"long": 1, "a": 2, "b": 2}, f"received {lopsided}: the long test stands alone"
+
+
+def test_costs_are_the_measured_seconds_else_estimated_from_the_marker() -> None:
+    known = "test_stateful.py::test_target_follows_the_model_step_by_step"
+    quick = measured_costs()["quick"]
+    assert test_cost(known, profile="quick", long_running_requests=360, short_requests=7) == round(quick[known] * 1000)
+    as_pytest_names_it = f"drs_conformance/suites/{known}"
+    assert test_cost(as_pytest_names_it, profile="quick", long_running_requests=360, short_requests=7) == round(
+        quick[known] * 1000
+    ), "`pytest suites/` names the test with its directories: the same cost"
+    new_long = test_cost("test_new.py::test_long", profile="quick", long_running_requests=300, short_requests=7)
+    new_short = test_cost("test_new.py::test_short", profile="quick", long_running_requests=None, short_requests=7)
+    assert new_long > 20 * new_short, f"received {new_long} ms and {new_short} ms: the marker says 300 requests"
+    unknown_profile = test_cost(known, profile="no-such-profile", long_running_requests=360, short_requests=7)
+    assert unknown_profile == round(quick[known] * 1000), "a profile without a table uses the quick one"
 
 
 def test_tests_sharing_a_job_are_placed_in_one_shard() -> None:
