@@ -143,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="work with conformance.json reports",
         description="Work with conformance.json reports.",
         formatter_class=_HELP,
-        epilog=_examples("drs-conformance report compare baseline/conformance.json reports/conformance.json"),
+        epilog=_examples(
+            "drs-conformance report compare baseline/conformance.json reports/conformance.json",
+            "drs-conformance report merge shard-1 shard-2 --report-dir reports --require-complete",
+        ),
     )
     report_commands = report.add_subparsers(dest="report_command", metavar="ACTION", parser_class=_Parser)
     compare = report_commands.add_parser(
@@ -155,7 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("old", type=Path, metavar="OLD.json")
     compare.add_argument("new", type=Path, metavar="NEW.json")
-    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare):
+    merge = report_commands.add_parser(
+        "merge",
+        help="the report directories of a run's shards (--shard K/N) as one run's reports, fail-closed",
+        description="Merge the report directories of every shard of one run (run --shard K/N) into one "
+        "conformance.json/.md/.html, junit.xml and allure-results/. A shard missing, of another run, given twice "
+        "or interrupted makes the verdict incomplete (or interrupted), never conformant (docs/sharding.md).",
+        formatter_class=_HELP,
+        epilog=_examples("drs-conformance report merge shard-*/ --report-dir reports --require-complete"),
+    )
+    from drs_conformance.cli import report_merge
+
+    report_merge.add_arguments(merge)
+    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare, merge):
         sub.set_defaults(help_parser=sub)  # the innermost command's parser: its help, its flags for hints
     return parser
 
@@ -325,6 +340,10 @@ def _command_restore(args: argparse.Namespace) -> int:
 
 
 def _command_report(args: argparse.Namespace) -> int:
+    if args.report_command == "merge":
+        from drs_conformance.cli import report_merge
+
+        return report_merge.run(args)
     from drs_conformance.reporting import run_compare
 
     return int(run_compare(args.old, args.new, sys.stdout))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,7 @@ __all__ = [
     "judge_put_back",
     "observe_statuses",
     "resume",
+    "shard_of_jobs",
 ]
 
 NEEDS_JOBS = (
@@ -412,7 +414,7 @@ class Jobs:
         while True:
             holders: set[str] = set()
             coming_back: dict[str, str | None] | None = None  # held jobs: the status their holder puts them back to
-            for job in inventory.jobs:
+            for job in shard_of_jobs(inventory.jobs, self.target.options.shard):  # shards on one inventory: apart
                 if job.id in self._leased or job.id in self.target.paused_by_others or job.id in unwanted:
                     continue
                 lock = ledger.locks.try_acquire(job.id, ledger.holder)
@@ -445,8 +447,15 @@ class Jobs:
                     if holders
                     else ""
                 )
+                shard = self.target.options.shard
+                ours = (
+                    f" among the jobs --shard {shard[0]}/{shard[1]} leases (places {shard[0]}, "
+                    f"{shard[0] + shard[1]}, ... of the inventory)"
+                    if shard
+                    else ""
+                )
                 pytest.skip(
-                    f"the inventory has no {description} now (statuses are read with batch-status "
+                    f"the inventory has no {description}{ours} now (statuses are read with batch-status "
                     f"before each test){held}; provision one to run this test"
                 )
             time.sleep(0.5)
@@ -522,6 +531,17 @@ def judge_put_back(restored: Restored) -> None:
         f"{outcome}; documented: batch-retry-task resumes a paused job, which "
         "then leaves PAUSING (raise --resume-timeout if the target is slow)",
     )
+
+
+def shard_of_jobs(jobs: Sequence[Any], shard: tuple[int, int] | None) -> list[Any]:
+    """The inventory jobs a shard may lease: those whose place in the file falls to it (index mod N).
+
+    File locks do not cross machines: shards on one inventory stay apart because no two use the same job.
+    """
+    if shard is None:
+        return list(jobs)
+    index, count = shard
+    return [job for place, job in enumerate(jobs) if place % count == index - 1]
 
 
 def resume(api: DrsClient, job_ids: list[str], *, timeout: float) -> None:

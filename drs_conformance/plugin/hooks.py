@@ -38,6 +38,7 @@ from drs_conformance.plugin.output_paths import check_outputs
 from drs_conformance.plugin.profiles import DEFAULT_PROFILE, register_profiles
 from drs_conformance.plugin.run_preset import preset_of
 from drs_conformance.plugin.selection import Plan, requirements_of, selection_text
+from drs_conformance.plugin.sharding import SHARES_JOB, Shard, ShardPlan, split_items
 from drs_conformance.plugin.xdist_handoff import LONG_RUNNING
 from drs_conformance.reporting.outcomes import TestOutcome
 from drs_conformance.transport.client import REQUESTS
@@ -126,6 +127,10 @@ class DrsSession:
         self.suite_run = False  # the command line points into the suites (set by pytest_configure)
         self.outcomes: list[TestOutcome] = []
         self.plan: Plan | None = None  # what collection selected (on xdist: a worker's, handed over)
+        # --shard: what this shard kept of the whole (on xdist: a worker's, handed over), and what it left
+        self.shard_plan: ShardPlan | None = None
+        self.shard_whole: tuple[int, str] | None = None  # the whole run's test count and digest
+        self.shard_dropped: frozenset[str] = frozenset()  # node ids of the other shards
         self.deselected: list[pytest.Item] = []
         self.collected: int | None = None  # xdist controller: tests the workers collected
         self.stopped_early: str | None = None  # xdist controller: -x / --maxfail stopped the workers
@@ -176,9 +181,25 @@ class DrsSession:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         selection = selection_text(session.config, _suite_roots(), self.options.requirements if self.options else ())
+        shard = self.options.shard if self.options else None
+        if shard is not None and self.shard_whole is not None:
+            ours = Plan.of(
+                session.items, [item for item in self.deselected if item.nodeid not in self.shard_dropped], selection
+            )
+            total, digest = self.shard_whole
+            self.shard_plan = ShardPlan(
+                shard=Shard(index=shard[0], count=shard[1]),
+                nodeids=tuple(item.nodeid for item in session.items),
+                total=total,
+                tests_sha256=digest,
+                plan=ours,
+            )
+            selection = ", ".join(part for part in (selection, f"--shard {shard[0]}/{shard[1]}") if part)
         self.plan = Plan.of(session.items, self.deselected, selection)
         if self.is_worker:
             xdist_handoff.hand_over_plan(session.config, self.plan)
+            if self.shard_plan is not None:
+                xdist_handoff.hand_over_shard_plan(session.config, self.shard_plan)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -188,6 +209,7 @@ class DrsSession:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller: a worker finished; its plan says what the run selected, its requests add up."""
         self.plan = xdist_handoff.take_over_worker_output(node, self.plan)
+        self.shard_plan = self.shard_plan or xdist_handoff.shard_plan_of(node)
 
     # Stopping: a signal is remembered, and the reports are written, marked interrupted.
 
@@ -218,6 +240,8 @@ class DrsSession:
             return False
         if interruption.stopped_by() is not None:
             return True
+        if self.shard_plan is not None and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            return True  # every selected test fell to other shards: this shard's (empty) part is still reported
         return exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
 
     @pytest.hookimpl(wrapper=True)
@@ -260,6 +284,7 @@ class DrsSession:
                     lambda: self._build(session),
                     self.report_paths,
                 )
+                self._write_partition(session)
             finally:
                 self.exit_code = int(self.report["summary"]["exit_code"])
                 session.exitstatus = self.exit_code
@@ -274,13 +299,34 @@ class DrsSession:
         self.live.finish_session()
         return True
 
+    def _write_partition(self, session: pytest.Session) -> None:
+        """--shard: partition.json beside the reports, for `report merge`."""
+        if self.shard_plan is None or self.options is None or self.report is None or self.redactor is None:
+            return
+        from drs_conformance.plugin.report_writing import write_shard_partition  # loaded by _build already
+
+        self.report_paths["partition"] = write_shard_partition(
+            self.report,
+            options=self.options,
+            shard_plan=self.shard_plan,
+            outcomes=self.outcomes,
+            stopped_early=str(session.shouldfail) if session.shouldfail else self.stopped_early,
+            redactor=self.redactor,
+        )
+
     def _build(self, session: pytest.Session) -> dict[str, Any]:
         """The conformance.json document of the run so far (and the redactor the reports are written through)."""
         from drs_conformance.plugin.report_writing import build_run_report, run_scope  # loads reporting: see above
 
         assert self.options is not None
+        partial = self.shard_plan.partial_reason if self.shard_plan is not None else None
         scope = run_scope(
-            session, options=self.options, plan=self.plan, collected=self.collected, stopped_early=self.stopped_early
+            session,
+            options=self.options,
+            plan=self.plan,
+            collected=self.collected,
+            stopped_early=self.stopped_early,
+            partial=(partial,) if partial else (),
         )
         report, self.redactor = build_run_report(
             session,
@@ -323,6 +369,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{LONG_RUNNING}(requests=N): the test sends about N requests one after another (a state machine, a "
         "schemathesis operation, at the quick profile); under pytest-xdist such tests are handed out first, most first",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{SHARES_JOB}(name): the test uses a fixed job every run shares (the document's example id); under "
+        "--shard, every test of one name runs in one shard (the job's lock does not cross machines)",
     )
     state = DrsSession(config)
     config.stash[_STATE] = state
@@ -428,6 +479,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                     raise pytest.UsageError(f"{item.nodeid}: unknown requirement id {requirement!r}")
     if state.options is not None and state.options.requirements:
         _keep_chosen(config, items, set(state.options.requirements))
+    if state.options is not None and state.options.shard is not None:
+        _keep_shard(config, items, state)
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], state: DrsSession) -> None:
+    """--shard K/N: keep this shard's tests of those selected so far (the same split on every machine)."""
+    assert state.options is not None and state.options.shard is not None
+    index, count = state.options.shard
+    profile = str(config.getoption("hypothesis_profile", default=None) or DEFAULT_PROFILE)
+    kept, dropped, digest = split_items(items, Shard(index=index, count=count), profile=profile)
+    state.shard_whole = (len(items), digest)
+    state.shard_dropped = frozenset(item.nodeid for item in dropped)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _keep_chosen(config: pytest.Config, items: list[pytest.Item], chosen: set[str]) -> None:

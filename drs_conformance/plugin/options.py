@@ -48,7 +48,7 @@ class Option:
     help: str
     env: str | None = None
     config_key: str | None = None  # "section.key" in the YAML config file
-    kind: str = "str"  # str | path | bool | int | count (an int >= 1) | float | list
+    kind: str = "str"  # str | path | bool | int | count (an int >= 1) | float | list | shard (K/N)
     default: Any = None
     metavar: str | None = None
     secret: bool = False
@@ -239,6 +239,15 @@ class KitOptions:
         kind="count",
         metavar="N",
     )
+    shard: tuple[int, int] | None = option(  # --shard K/N: (K, N), 1-based
+        "--shard",
+        "run shard K of N (1-based): a deterministic, cost-balanced 1/N of the tests, the same on every machine; "
+        "merge the N report directories with drs-conformance report merge (docs/sharding.md)",
+        env="DRS_SHARD",
+        config="run.shard",
+        kind="shard",
+        metavar="K/N",
+    )
     timeout: float = option(
         "--request-timeout",
         "seconds to wait for one answer of the target",
@@ -378,6 +387,8 @@ class KitOptions:
             value = getattr(self, option.dest)
             if option.secret:
                 value = "[REDACTED]" if value else None
+            elif option.kind == "shard":
+                value = None if value is None else f"{value[0]}/{value[1]}"
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
@@ -426,6 +437,11 @@ def _convert(option: Option, value: Any, origin: str) -> Any:
             if not number > 0 or number == float("inf"):
                 raise ValueError(f"{value!r} is not a positive number; give e.g. {option.flag} 10")
             return number
+        if option.kind == "shard":
+            from drs_conformance.plugin.sharding import parse_shard
+
+            shard = parse_shard(str(value))
+            return (shard.index, shard.count)
         if option.kind == "path":
             return Path(str(value)).expanduser()
         if option.kind == "list":

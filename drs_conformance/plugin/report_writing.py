@@ -28,6 +28,7 @@ from drs_conformance.live.target import Target
 from drs_conformance.plugin.options import KitOptions
 from drs_conformance.plugin.profiles import DEFAULT_PROFILE
 from drs_conformance.plugin.selection import COMMON_CHECKS, Plan
+from drs_conformance.plugin.sharding import PARTITION_FILE, ShardPlan, partition_record, write_partition
 from drs_conformance.reporting import (
     REPORT_FILES,
     Deviations,
@@ -35,6 +36,7 @@ from drs_conformance.reporting import (
     RunScope,
     build_report,
     junit_properties,
+    redact_data,
     write_environment,
     write_reports,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "report_locations",
     "run_scope",
     "write_run_reports",
+    "write_shard_partition",
 ]
 
 
@@ -63,6 +66,7 @@ def run_scope(
     plan: Plan | None,
     collected: int | None,
     stopped_early: str | None,
+    partial: tuple[str, ...] = (),
 ) -> RunScope:
     """What the run selected and how it ended: the verdicts of requirements it did not judge say why."""
     return RunScope(
@@ -75,6 +79,7 @@ def run_scope(
         stopped_by=interruption.stopped_by(),
         stopped_early=str(session.shouldfail) if session.shouldfail else stopped_early,
         chosen=frozenset(options.requirements) if options else frozenset(),
+        partial=partial,
     )
 
 
@@ -177,8 +182,53 @@ def report_locations(config: pytest.Config, written: dict[str, Path]) -> dict[st
     return paths
 
 
+def _file_sha256(path: Path | None) -> str | None:
+    import hashlib
+
+    try:
+        return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def write_shard_partition(
+    report: dict[str, Any],
+    *,
+    options: KitOptions,
+    shard_plan: ShardPlan,
+    outcomes: Iterable[TestOutcome],
+    stopped_early: str | None,
+    redactor: Redactor,
+) -> Path:
+    """--shard: partition.json beside the reports (the fingerprint, the node ids, the outcomes `report merge` reads)."""
+    run = report["run"]
+    record = partition_record(
+        shard_plan=shard_plan,
+        seed=options.seed,
+        options={
+            "requirements": sorted(options.requirements),
+            "selection": shard_plan.plan.selection,
+            "hypothesis_profile": run["hypothesis_profile"],
+            "strict_conformance": options.strict_conformance,
+            "known_deviations_sha256": _file_sha256(options.known_deviations),
+        },
+        target={  # the embedded sandbox listens on a port of its own in every shard: not part of the fingerprint
+            "base_url": options.base_url or "embedded sandbox",
+            "mode": options.mode,
+            "project_id": run["target"]["project_id"],
+            "sandbox_defect": options.sandbox_defect,
+            "sandbox_variants": sorted(options.sandbox_variants),
+        },
+        outcomes=[outcome.to_dict() for outcome in outcomes],
+        stopped_by=(report["summary"]["interruption"] or {}).get("signal"),
+        stopped_early=stopped_early,
+    )
+    with interruption.shielded("writing partition.json"):
+        return write_partition(options.report_dir, redact_data(record, redactor))
+
+
 def remove_previous_reports(report_dir: Path) -> None:
     """The previous run's conformance reports are removed first: a stopped run never leaves them behind."""
-    for name in REPORT_FILES.values():
+    for name in (*REPORT_FILES.values(), PARTITION_FILE):
         with contextlib.suppress(OSError):
             (report_dir / name).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import pytest
 from drs_conformance.contract.settle import EFFECTS
 from drs_conformance.plugin.options import KitOptions
 from drs_conformance.plugin.selection import Plan
+from drs_conformance.plugin.sharding import ShardPlan
 from drs_conformance.transport.client import REQUESTS
 
 __all__ = [
@@ -17,9 +18,11 @@ __all__ = [
     "hand_over_options",
     "hand_over_plan",
     "hand_over_requests",
+    "hand_over_shard_plan",
     "is_worker",
     "long_ones_apart",
     "options_from_controller",
+    "shard_plan_of",
     "take_over_worker_output",
 ]
 
@@ -28,6 +31,7 @@ _OPTIONS = "drs_conformance_options"  # workerinput: the controller's resolved o
 _PLAN = "drs_conformance_plan"  # workeroutput: what the worker's collection selected
 _REQUESTS = "drs_conformance_requests"  # workeroutput: the worker's requests by operation
 _SETTLE = "drs_conformance_settle"  # workeroutput: the worker's settle figures (settle.SettleStats.to_dict)
+_SHARD = "drs_conformance_shard"  # workeroutput: --shard: what the worker's collection kept of the whole
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -49,6 +53,17 @@ def options_from_controller(config: pytest.Config) -> KitOptions | None:
 def hand_over_plan(config: pytest.Config, plan: Plan) -> None:
     """Worker, after collection: what it selected (every worker collects the same)."""
     config.workeroutput[_PLAN] = plan.to_dict()  # type: ignore[attr-defined]
+
+
+def hand_over_shard_plan(config: pytest.Config, shard_plan: ShardPlan) -> None:
+    """Worker, after collection (--shard): the shard's node ids and the whole run's digest."""
+    config.workeroutput[_SHARD] = shard_plan.to_dict()  # type: ignore[attr-defined]
+
+
+def shard_plan_of(node: Any) -> ShardPlan | None:
+    """Controller (pytest_testnodedown): the shard plan a worker handed over, if any."""
+    data = (getattr(node, "workeroutput", None) or {}).get(_SHARD)
+    return None if data is None else ShardPlan.from_dict(data)
 
 
 def hand_over_requests(config: pytest.Config) -> None:

@@ -115,6 +115,8 @@ def verdict_note(report: Mapping[str, Any]) -> str:
         return f"{verdict.upper()}, but the target did not answer every request: see UNANSWERED (exit 3)"
     if verdict == "incomplete":
         hint = "" if run.get("require_complete") else "; --require-complete makes an incomplete run exit 5"
+        if summary["coverage"]["complete"] and summary["reasons"]:  # a shard alone, a merge short of a shard
+            return f"INCOMPLETE: not every test of the run is here: {summary['reasons'][0]} (exit {code}{hint})"
         return (
             f"INCOMPLETE: no failure, but not every MUST/EITHER requirement was judged: see NOT JUDGED "
             f"(exit {code}{hint})"

@@ -3,7 +3,8 @@
 A run's verdict claims only what the run judged:
 - `interrupted`: a signal stopped it (never conformant, whatever had passed);
 - `non-conformant`: a MUST or EITHER requirement failed (strict: a SHOULD too, or a fixed deviation);
-- `incomplete`: nothing failed, but some MUST or EITHER requirement was not judged, each with its reason;
+- `incomplete`: nothing failed, but some MUST or EITHER requirement was not judged, each with its reason, or
+  some of the run's tests are not here (a shard alone, a merge without every shard: `RunScope.partial`);
 - `conformant`: every MUST and EITHER requirement of the catalogue was judged in this run and held.
 A requirement is judged when its verdict is pass, fail, warn, expected-fail or fixed; skip and not-tested
 are not judged. SHOULD requirements not judged are shown but never make a run incomplete.
@@ -115,6 +116,9 @@ class RunScope:
     stopped_early: str | None = None
     # --requirement: the requirements this run's verdict covers (empty: the whole catalogue).
     chosen: frozenset[str] = frozenset()
+    # Why the run's tests are not all here, whatever was judged (a shard alone, a merge missing or refusing a
+    # shard): never conformant then.
+    partial: tuple[str, ...] = ()
 
     @property
     def signal_name(self) -> str | None:
@@ -483,20 +487,23 @@ def _overall(
         return Overall(
             verdict="interrupted",
             exit_code=128 + int(scope.stopped_by),
-            reasons=_distinct([stop, *failed, no_answer, incomplete]),
+            reasons=_distinct([stop, *scope.partial, *failed, no_answer, incomplete]),
             coverage=covered,
         )
     if failed:
         return Overall(
             verdict="non-conformant",
             exit_code=ExitCode.NON_CONFORMANT,
-            reasons=_distinct([*failed, no_answer]),
+            reasons=_distinct([*failed, *scope.partial, no_answer]),
             coverage=covered,
         )
-    if missing:
+    if missing or scope.partial:
         code = ExitCode.TARGET if unanswered else ExitCode.INCOMPLETE if require_complete else ExitCode.CONFORMANT
         return Overall(
-            verdict="incomplete", exit_code=code, reasons=_distinct([incomplete, no_answer]), coverage=covered
+            verdict="incomplete",
+            exit_code=code,
+            reasons=_distinct([*scope.partial, incomplete, no_answer]),
+            coverage=covered,
         )
     code = ExitCode.TARGET if unanswered else ExitCode.CONFORMANT
     limited = (

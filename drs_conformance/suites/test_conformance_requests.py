@@ -151,6 +151,7 @@ def test_well_formed_id_is_not_refused(api: DrsClient, jobs: Jobs, job_id: str) 
     results_by_id(reply, [job_id])
 
 
+@pytest.mark.shares_job("example")
 @pytest.mark.requirement(Req.JOB_ID_WELL_FORMED)
 def test_documented_example_id_is_well_formed(api: DrsClient, jobs: Jobs) -> None:
     """The document's own example id is accepted as well formed."""

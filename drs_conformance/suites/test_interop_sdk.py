@@ -182,6 +182,7 @@ def _refused(call: SdkCall, log: ExchangeLog, requirement: str, why: str) -> Cli
 # -- served requests ----------------------------------------------------------------------------
 
 
+@pytest.mark.shares_job("example")
 @pytest.mark.requirement(Req.DOC_EXAMPLE)
 def test_sdk_plays_the_documented_example(sdk: Sdk, jobs: Jobs) -> None:
     """The example request, built from the SDK's models, gets the example response as the SDK reads it."""

@@ -13,6 +13,7 @@ from drs_conformance.live.jobs import Jobs
 from drs_conformance.transport.client import DrsClient
 
 
+@pytest.mark.shares_job("example")
 @pytest.mark.requirement(Req.DOC_EXAMPLE)
 def test_documented_example_is_answered_as_documented(api: DrsClient, jobs: Jobs) -> None:
     """The example request gets the example response (with the id of a job the run may pause)."""

@@ -179,7 +179,16 @@ def test_no_color_is_respected(tmp_path: Path) -> None:
 
 def test_selftest_prints_each_row_as_it_ends(kit: Callable, tmp_path: Path) -> None:
     run = kit(
-        "selftest", "--defect", "count-wrong", "--no-variants", "--no-faults", "--jobs", "1", "--report-dir", "out"
+        "selftest",
+        "--defect",
+        "count-wrong",
+        "--no-variants",
+        "--no-faults",
+        "--no-delayed",
+        "--jobs",
+        "1",
+        "--report-dir",
+        "out",
     )
     assert run.code == 0, run.output[-3000:]
     lines = run.stdout.splitlines()
