@@ -14,7 +14,7 @@ __all__ = ["check_journal", "check_outputs", "check_report_dir"]
 
 # What the run writes into the report directory: files, and the directory allure-pytest fills.
 _REPORT_FILES = ("junit.xml", "conformance.json", "conformance.md", "conformance.html")
-_REPORT_DIRS = ("allure-results",)
+_REPORT_DIRS = ("allure-results", "evidence")
 
 
 def _writable_dir(directory: Path, what: str, fix: str) -> None:

@@ -403,6 +403,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from drs_conformance.report_writing import remove_previous_reports  # loads reporting: a suite run's only
 
         remove_previous_reports(state.options.report_dir)
+        from drs_conformance.run_evidence import start_evidence
+
+        start_evidence(state.options)  # the run's exchanges, catalogue, document and deviations: for its bundle
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
