@@ -154,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("old", type=Path, metavar="OLD.json")
     compare.add_argument("new", type=Path, metavar="NEW.json")
-    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare):
+    from drs_conformance import bundle_cli
+
+    bundle_actions = bundle_cli.add_report_actions(report_commands, _HELP)  # bundle, verify, show
+    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare, *bundle_actions):
         sub.set_defaults(help_parser=sub)  # the innermost command's parser: its help, its flags for hints
     return parser
 
@@ -324,6 +327,10 @@ def _command_restore(args: argparse.Namespace) -> int:
 
 
 def _command_report(args: argparse.Namespace) -> int:
+    from drs_conformance import bundle_cli
+
+    if args.report_command in bundle_cli.ACTIONS:
+        return bundle_cli.run_action(args)
     from drs_conformance.reporting import run_compare
 
     return int(run_compare(args.old, args.new, sys.stdout))

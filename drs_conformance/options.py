@@ -170,6 +170,25 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE",
     ),
     Option(
+        "--bundle",
+        "bundle",
+        "also write the run as one verifiable zip (reports, exchanges, catalogue, document, manifest of SHA-256); "
+        "check it with: drs-conformance report verify FILE.zip",
+        "DRS_BUNDLE",
+        "run.bundle",
+        kind="path",
+        metavar="FILE.zip",
+    ),
+    Option(
+        "--sign-key",
+        "sign_key",
+        "Ed25519 private key (PEM, unencrypted) that signs the bundle's manifest (needs --bundle)",
+        "DRS_SIGN_KEY",
+        "run.sign_key",
+        kind="path",
+        metavar="KEY.pem",
+    ),
+    Option(
         "--requirement",
         "requirements",
         "run only the tests of this requirement (repeatable; the ids: "
@@ -270,6 +289,8 @@ class KitOptions:
     report_url: str | None = None
     journal: Path | None = None  # None: journal.default_journal_path()
     known_deviations: Path | None = None
+    bundle: Path | None = None  # --bundle: the run also written as one verifiable zip
+    sign_key: Path | None = None  # --sign-key: the private key that signs the bundle's manifest
     requirements: tuple[str, ...] = ()  # --requirement: only their tests run, and the verdict covers only them
     seed: int = 0
     rate_limit: float | None = None
@@ -349,6 +370,7 @@ class KitOptions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
         paths = {"inventory", "report_dir", "journal", "known_deviations", "config", "rate_limit_file"}
+        paths |= {"bundle", "sign_key"}  # the evidence bundle's
         values: dict[str, Any] = {
             key: (
                 Path(value)
@@ -536,6 +558,8 @@ def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
 def _check(options: KitOptions) -> None:
     """Raise a one-line UsageError for a combination that cannot work, saying how to fix it."""
     _check_requirements(options.requirements)
+    if options.sign_key is not None and options.bundle is None:
+        raise UsageError("--sign-key signs the bundle's manifest: give --bundle FILE.zip too")
     if options.base_url is None:
         _check_sandbox(options.sandbox_defect, options.sandbox_variants)
         for dest, flag in (

@@ -257,6 +257,10 @@ class DrsSession:
                     lambda: self._build(session),
                     self.report_paths,
                 )
+                if self.options.bundle is not None:  # after junit.xml and the reports: the bundle holds them
+                    from drs_conformance.bundle import write_run_bundle
+
+                    write_run_bundle(self.options)
             finally:
                 self.exit_code = int(self.report["summary"]["exit_code"])
                 session.exitstatus = self.exit_code
