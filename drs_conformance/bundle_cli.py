@@ -101,11 +101,12 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from drs_conformance.bundle_verify import open_bundle
+    from drs_conformance.bundle_verify import check_is_bundle, open_bundle
 
     folder = Path(tempfile.mkdtemp(prefix="drs-conformance-bundle-"))
     try:
         with open_bundle(args.bundle) as archive:
+            check_is_bundle(args.bundle, archive)
             if "conformance.html" not in archive.namelist():
                 raise UsageError(f"{args.bundle} holds no conformance.html")
             archive.extractall(folder)  # zipfile drops absolute paths and '..' from member names

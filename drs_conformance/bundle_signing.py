@@ -112,4 +112,6 @@ def verify_signature(key: Ed25519PublicKey, data: bytes, signature: Signature) -
         if signature.public_key_sha256 and signature.public_key_sha256 != fingerprint(key):
             return f"signed by another key (sha256 {signature.public_key_sha256[:16]}…), not the one given"
         return "the signature does not match the manifest (the manifest was changed after signing)"
+    if signature.public_key_sha256 != fingerprint(key):
+        return f"the signature is the given key's, but the record names key sha256 {signature.public_key_sha256[:16]}…"
     return None

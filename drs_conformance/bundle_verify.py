@@ -20,7 +20,7 @@ from drs_conformance.bundle import BUNDLE_FORMAT, JOURNAL_MEMBER, MANIFEST, REPO
 from drs_conformance.errors import UsageError
 from drs_conformance.run_evidence import CATALOGUE_FILE, SPEC_FILE, kit_file
 
-__all__ = ["Verification", "open_bundle", "read_manifest", "verify_bundle"]
+__all__ = ["Verification", "check_is_bundle", "open_bundle", "read_manifest", "verify_bundle"]
 
 _NOT_A_BUNDLE = "give a bundle written by drs-conformance run --bundle or drs-conformance report bundle"
 _MD_VERDICT = re.compile(r"^## DRS batch-pause-task conformance: \S+ ([A-Z-]+)\s*$", re.MULTILINE)
@@ -61,6 +61,16 @@ def open_bundle(path: Path) -> Iterator[zipfile.ZipFile]:
         if MANIFEST not in names and not names & set(REPORT_MEMBERS):
             raise UsageError(f"{path} is a zip but not a drs-conformance bundle (no {MANIFEST}); {_NOT_A_BUNDLE}")
         yield archive
+
+
+def check_is_bundle(path: Path, archive: zipfile.ZipFile) -> None:
+    """A UsageError unless the zip's manifest is a bundle's (for commands that only read a bundle)."""
+    if MANIFEST not in archive.namelist():
+        raise UsageError(f"{path} has lost its {MANIFEST}: nothing in it can be checked; {_NOT_A_BUNDLE}")
+    try:
+        read_manifest(path, archive)
+    except _Damaged as exc:
+        raise UsageError(f"{path}: {exc}; {_NOT_A_BUNDLE}") from None
 
 
 def read_manifest(path: Path, archive: zipfile.ZipFile) -> tuple[bytes, dict[str, Any] | None]:
@@ -258,10 +268,10 @@ def verify_bundle(path: Path, *, public_key: Path | None = None) -> Verification
         except _Damaged as exc:
             result.findings.append(str(exc))
             return result
+        _check_signature(archive, manifest_raw, public_key, result)  # over the manifest's bytes, whatever they hold
         if manifest is None:
             result.findings.append(f"{MANIFEST} is not JSON: the bundle was changed")
             return result
-        _check_signature(archive, manifest_raw, public_key, result)
         good = _check_files(archive, manifest, result)
     _check_kit_files(good, manifest, result)
     report = _check_reports(good, manifest, result)

@@ -75,7 +75,8 @@ class ExchangeSink:
         self.written = 0
 
     def write(self, test: str, exchange: Exchange) -> None:
-        line = json.dumps({"test": test, "exchange": exchange.to_dict()}, ensure_ascii=False)
+        # ASCII only: a body may hold U+2028 or \x1c, which splitlines() would take for the end of a line.
+        line = json.dumps({"test": test, "exchange": exchange.to_dict()})
         line = self._redactor().text(line)
         with self._lock:
             if self._file is None:
