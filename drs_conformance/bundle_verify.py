@@ -16,7 +16,14 @@ from typing import Any
 from xml.etree import ElementTree
 
 from drs_conformance import __version__
-from drs_conformance.bundle import BUNDLE_FORMAT, JOURNAL_MEMBER, MANIFEST, REPORT_MEMBERS, SIGNATURE
+from drs_conformance.bundle import (
+    BUNDLE_FORMAT,
+    JOURNAL_MEMBER,
+    MANIFEST,
+    PARTITION_MEMBER,
+    REPORT_MEMBERS,
+    SIGNATURE,
+)
 from drs_conformance.errors import UsageError
 from drs_conformance.run_evidence import CATALOGUE_FILE, SPEC_FILE, kit_file
 
@@ -256,6 +263,27 @@ def _check_put_back(good: dict[str, bytes], report: dict[str, Any], result: Veri
             result.findings.append(f"job {job_id}: journaled by the run and never closed ({JOURNAL_MEMBER})")
 
 
+def _check_partition(good: dict[str, bytes], report: dict[str, Any], result: Verification) -> None:
+    """A shard's fingerprint agrees with its report: kit version and seed (the document is checked whole already)."""
+    if PARTITION_MEMBER not in good:
+        return
+    try:
+        partition = json.loads(good[PARTITION_MEMBER])
+        shard = partition["shard"]
+        result.notes.append(f"shard {shard['index']} of {shard['count']} of a sharded run")
+    except (ValueError, KeyError, TypeError):
+        result.findings.append(
+            f"{PARTITION_MEMBER}: not a partition fingerprint (kit_version, spec_sha256, seed, shard)"
+        )
+        return
+    run = report.get("run", {})
+    for key in ("kit_version", "seed"):
+        if str(partition.get(key)) != str(run.get(key)):
+            result.findings.append(
+                f"{PARTITION_MEMBER} says {key} {partition.get(key)}, conformance.json says {run.get(key)}"
+            )
+
+
 def verify_bundle(path: Path, *, public_key: Path | None = None) -> Verification:
     """Check the bundle at `path`; a file that is not a bundle (or a bad key file) raises UsageError."""
     result = Verification()
@@ -278,4 +306,5 @@ def verify_bundle(path: Path, *, public_key: Path | None = None) -> Verification
     if report is not None:
         _check_complete(report, result)
         _check_put_back(good, report, result)
+        _check_partition(good, report, result)
     return result

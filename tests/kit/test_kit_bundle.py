@@ -238,15 +238,19 @@ def test_a_job_left_paused_fails(bundled: Bundled, tmp_path: Path, capsys: pytes
     assert "job job-8: journaled by the run and never closed" in output, output
 
 
-def test_the_journal_summary_reads_the_run_s_own_events(tmp_path: Path, bundled: Bundled) -> None:
-    """The put-back summary counts the journal's open and close events of this run only."""
-    report_dir = tmp_path / "reports"
-    report_dir.mkdir()
-    for path in bundled.report_dir.rglob("*"):
+def _copy_reports(source: Path, report_dir: Path) -> Path:
+    """A copy of a run's report directory (Allure's results left out), to change without changing the run's."""
+    for path in source.rglob("*"):
         if path.is_file() and "allure-results" not in path.parts:
-            target = report_dir / path.relative_to(bundled.report_dir)
+            target = report_dir / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(path.read_bytes())
+    return report_dir
+
+
+def test_the_journal_summary_reads_the_run_s_own_events(tmp_path: Path, bundled: Bundled) -> None:
+    """The put-back summary counts the journal's open and close events of this run only."""
+    report_dir = _copy_reports(bundled.report_dir, tmp_path / "reports")
     journal = tmp_path / "journal.jsonl"
     events = [
         {"event": "open", "run_id": "r1", "job_id": "a"},
@@ -260,6 +264,34 @@ def test_the_journal_summary_reads_the_run_s_own_events(tmp_path: Path, bundled:
     (report_dir / "conformance.json").write_text(json.dumps(report), encoding="utf-8")
     summary = json.loads(bundle_members(report_dir)[JOURNAL_MEMBER])
     assert (summary["journaled"], summary["not_closed"]) == (["a", "b"], ["b"]), summary
+
+
+@pytest.mark.parametrize(
+    ("seed", "verified"), [pytest.param(None, True, id="same-seed"), pytest.param(7, False, id="other-seed")]
+)
+def test_a_shard_s_partition_fingerprint_is_bundled_and_checked(
+    bundled: Bundled, tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int | None, verified: bool
+) -> None:
+    report_dir = _copy_reports(bundled.report_dir, tmp_path / "reports")
+    run = json.loads((report_dir / "conformance.json").read_text(encoding="utf-8"))["run"]
+    partition = {
+        "kit_version": run["kit_version"],
+        "spec_sha256": hashlib.sha256((report_dir / "evidence" / SPEC_FILE).read_bytes()).hexdigest(),
+        "seed": int(run["seed"]) if seed is None else seed,
+        "options": {},
+        "shard": {"index": 1, "count": 2},
+        "nodeids": [],
+    }
+    (report_dir / "partition.json").write_text(json.dumps(partition), encoding="utf-8")
+    out = tmp_path / "shard.zip"
+    assert cli.main(["report", "bundle", str(report_dir), "-o", str(out)]) == ExitCode.CONFORMANT
+    assert "partition.json" in json.loads(_members(out)[MANIFEST])["files"]
+    code, output = _verify(capsys, out)
+    assert "shard 1 of 2 of a sharded run" in output, output
+    if verified:
+        assert code == ExitCode.CONFORMANT, output
+    else:
+        assert code == ExitCode.NON_CONFORMANT and "partition.json says seed 7, conformance.json says 0" in output
 
 
 def test_an_incomplete_run_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
