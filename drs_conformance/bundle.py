@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drs_conformance import __version__
+from drs_conformance import __version__, interruption
 from drs_conformance.errors import KitError, UsageError
 from drs_conformance.options import KitOptions
 from drs_conformance.run_evidence import (
@@ -219,8 +219,14 @@ def check_bundle_outputs(options: KitOptions) -> None:
 def write_run_bundle(options: KitOptions) -> BundleWritten | None:
     """The end of `run --bundle`: the bundle written and named in one line (or why it was not, in one line)."""
     assert options.bundle is not None, "only a run with --bundle writes a bundle"
+    written: BundleWritten | None = None
     try:
-        written = write_bundle(options.report_dir, options.bundle, sign_key=options.sign_key)
+        with interruption.shielded("writing the bundle"):  # a stop now waits for it (a second one abandons it)
+            written = write_bundle(options.report_dir, options.bundle, sign_key=options.sign_key)
+    except KeyboardInterrupt:
+        if written is None:
+            print("drs-conformance: bundle not written: a second signal abandoned it", file=sys.stderr, flush=True)
+            return None
     except KitError as exc:
         print(f"drs-conformance: bundle not written: {exc}", file=sys.stderr, flush=True)
         return None
