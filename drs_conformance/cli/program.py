@@ -170,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     from drs_conformance.cli import report_merge
 
     report_merge.add_arguments(merge)
-    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare, merge):
+    from drs_conformance.cli import bundle as bundle_cli
+
+    bundle_actions = bundle_cli.add_report_actions(report_commands, _HELP)  # bundle, verify, show
+    for sub in (parser, run, requirements, restore, sandbox, selftest, report, compare, merge, *bundle_actions):
         sub.set_defaults(help_parser=sub)  # the innermost command's parser: its help, its flags for hints
     return parser
 
@@ -344,6 +347,10 @@ def _command_report(args: argparse.Namespace) -> int:
         from drs_conformance.cli import report_merge
 
         return report_merge.run(args)
+    from drs_conformance.cli import bundle as bundle_cli
+
+    if args.report_command in bundle_cli.ACTIONS:
+        return bundle_cli.run_action(args)
     from drs_conformance.reporting import run_compare
 
     return int(run_compare(args.old, args.new, sys.stdout))

@@ -13,15 +13,27 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 import pytest
 
 from drs_conformance.errors import KitError
+from drs_conformance.evidence.run_evidence import ExchangeSink, RecordingLog
 from drs_conformance.live.jobs import Jobs
 from drs_conformance.live.target import Target, open_target
 from drs_conformance.plugin.options import KitOptions
 from drs_conformance.transport.client import DrsClient, ExchangeLog
+from drs_conformance.transport.redaction import Redactor
 
 if TYPE_CHECKING:
     from drs_conformance.plugin.live_run import LiveRun
 
-__all__ = ["SESSION", "TEST_LOG", "SessionForFixtures", "api", "drs_log", "drs_options", "jobs", "target"]
+__all__ = [
+    "SESSION",
+    "TEST_LOG",
+    "SessionForFixtures",
+    "api",
+    "drs_exchange_sink",
+    "drs_log",
+    "drs_options",
+    "jobs",
+    "target",
+]
 
 
 class SessionForFixtures(Protocol):
@@ -64,10 +76,22 @@ def target(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[Tar
     opened.close()
 
 
+@pytest.fixture(scope="session")
+def drs_exchange_sink(drs_options: KitOptions, pytestconfig: pytest.Config) -> Iterator[ExchangeSink]:
+    """Where this process writes every exchange of its tests (the evidence a bundle carries)."""
+    state = pytestconfig.stash[SESSION]
+    sink = ExchangeSink(
+        report_dir=drs_options.report_dir,
+        redactor=lambda: state.target.redactor if state.target else Redactor(drs_options.secrets),
+    )
+    yield sink
+    sink.close()
+
+
 @pytest.fixture
-def drs_log(request: pytest.FixtureRequest) -> ExchangeLog:
-    """The exchanges of this test (the last few are shown when it fails)."""
-    log = ExchangeLog()
+def drs_log(request: pytest.FixtureRequest, drs_exchange_sink: ExchangeSink) -> ExchangeLog:
+    """The exchanges of this test (the last few are shown when it fails; every one goes to the evidence)."""
+    log = RecordingLog(test=request.node.nodeid, sink=drs_exchange_sink)
     request.node.stash[TEST_LOG] = log
     return log
 

@@ -285,6 +285,10 @@ class DrsSession:
                     self.report_paths,
                 )
                 self._write_partition(session)
+                if self.options.bundle is not None:  # after junit.xml and the reports: the bundle holds them
+                    from drs_conformance.evidence.bundle import write_run_bundle
+
+                    write_run_bundle(self.options)
             finally:
                 self.exit_code = int(self.report["summary"]["exit_code"])
                 session.exitstatus = self.exit_code
@@ -458,6 +462,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from drs_conformance.plugin.report_writing import remove_previous_reports  # loads reporting: a suite run's only
 
         remove_previous_reports(state.options.report_dir)
+        from drs_conformance.evidence.run_evidence import start_evidence
+
+        start_evidence(state.options)  # the run's exchanges, catalogue, document and deviations: for its bundle
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -202,6 +202,23 @@ class KitOptions:
         metavar="FILE",
     )
     # --requirement: only their tests run, and the verdict covers only them
+    bundle: Path | None = option(  # --bundle: the run also written as one verifiable zip
+        "--bundle",
+        "also write the run as one verifiable zip (reports, exchanges, catalogue, document, manifest of SHA-256); "
+        "check it with: drs-conformance report verify FILE.zip",
+        env="DRS_BUNDLE",
+        config="run.bundle",
+        kind="path",
+        metavar="FILE.zip",
+    )
+    sign_key: Path | None = option(  # --sign-key: the private key that signs the bundle's manifest
+        "--sign-key",
+        "Ed25519 private key (PEM, unencrypted) that signs the bundle's manifest (needs --bundle)",
+        env="DRS_SIGN_KEY",
+        config="run.sign_key",
+        kind="path",
+        metavar="KEY.pem",
+    )
     requirements: tuple[str, ...] = option(
         "--requirement",
         "run only the tests of this requirement (repeatable; the ids: "
@@ -368,6 +385,7 @@ class KitOptions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KitOptions:
         paths = {"inventory", "report_dir", "journal", "known_deviations", "config", "rate_limit_file"}
+        paths |= {"bundle", "sign_key"}  # the evidence bundle's
         values: dict[str, Any] = {
             key: (
                 Path(value)
@@ -548,6 +566,8 @@ def _check_sandbox(defect: str | None, variants: Sequence[str]) -> None:
 def _check(options: KitOptions) -> None:
     """Raise a one-line UsageError for a combination that cannot work, saying how to fix it."""
     _check_requirements(options.requirements)
+    if options.sign_key is not None and options.bundle is None:
+        raise UsageError("--sign-key signs the bundle's manifest: give --bundle FILE.zip too")
     if options.base_url is None:
         _check_sandbox(options.sandbox_defect, options.sandbox_variants)
         for dest, flag in (

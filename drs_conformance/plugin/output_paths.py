@@ -14,7 +14,7 @@ __all__ = ["check_journal", "check_outputs", "check_report_dir"]
 
 # What the run writes into the report directory: files, and the directory allure-pytest fills.
 _REPORT_FILES = ("junit.xml", "conformance.json", "conformance.md", "conformance.html")
-_REPORT_DIRS = ("allure-results",)
+_REPORT_DIRS = ("allure-results", "evidence")
 
 
 def _writable_dir(directory: Path, what: str, fix: str) -> None:
@@ -59,5 +59,9 @@ def check_journal(journal: Path) -> None:
 def check_outputs(options: KitOptions) -> None:
     """Everything the run will write, checked before it sends anything (a UsageError names the first problem)."""
     check_report_dir(options.report_dir)
+    if options.bundle is not None:
+        from drs_conformance.evidence.bundle import check_bundle_outputs
+
+        check_bundle_outputs(options)  # the zip can be written, the signing key read
     if options.keeps_journal:
         check_journal(options.journal_path)

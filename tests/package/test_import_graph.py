@@ -216,7 +216,7 @@ def test_the_kit_has_no_import_cycle(kit_cycles: list[tuple[frozenset[str], list
 SHARED = frozenset({"errors", "hints"})  # the package root's modules every layer may import
 LAYERS = frozenset(
     {"contract", "transport", "live", "plugin", "selftest", "cli", "sandbox", "reporting", "strategies"}
-    | {"schemathesis_suite", "suites", "openapi"}
+    | {"schemathesis_suite", "suites", "openapi", "evidence"}
 )
 ONLY = {  # a layer -> the only layers it may import (itself and the shared modules always)
     "contract": frozenset(),
@@ -228,6 +228,7 @@ NEVER = {  # a layer -> layers it must not import
     "sandbox": frozenset({"plugin", "live", "cli"}),
     "reporting": frozenset({"plugin", "live", "cli"}),
     "plugin": frozenset({"cli"}),
+    "evidence": frozenset({"cli", "selftest"}),
     "selftest": frozenset({"cli"}),
     "strategies": frozenset({"transport", "live", "plugin", "cli", "sandbox", "reporting"}),
 }
